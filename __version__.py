@@ -1,0 +1,3 @@
+"""The single source of the plugin's version (metadata.txt is checked against it by a test)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The ``scene-picker`` command line: pure Python, no QGIS."""
