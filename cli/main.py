@@ -31,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find and fetch satellite scenes from several catalogs (headless Scene Picker).",
     )
     parser.add_argument("--version", action="version", version=f"scene-picker {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log detail on stderr"
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log detail on stderr")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"{__package__}.{name}")

@@ -1,0 +1,69 @@
+# Scene Picker developer tasks. `make test` is the one command that sets up and runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SYSTEM_PYTHON ?= /usr/bin/python3
+BUILD := build
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+PROFILE ?= default
+QGIS_PLUGINS_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/$(PROFILE)/python/plugins
+PYTEST_ARGS ?=
+
+export QT_QPA_PLATFORM := offscreen
+export PROJ_DATA := /usr/share/proj
+# QGIS writes into XDG folders at start-up (before conftest.py runs): keep it inside build/.
+TEST_HOME := $(CURDIR)/$(BUILD)/test-home
+export XDG_CACHE_HOME := $(TEST_HOME)/cache
+export XDG_DATA_HOME := $(TEST_HOME)/data
+export XDG_CONFIG_HOME := $(TEST_HOME)/config
+
+# Files that make up the installed plugin (everything else is development material).
+RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
+	core providers ui cli icons i18n
+
+.PHONY: test system-deps venv lint format package deploy i18n clean demo
+
+test: system-deps venv lint
+	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	bash dev/install-system-deps.sh
+
+$(VENV)/.stamp: dev/requirements-test.txt
+	[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv --system-site-packages $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r dev/requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+i18n: system-deps
+	pylupdate5 -noobsolete $$(find plugin.py ui -name '*.py' | sort) -ts i18n/scene_picker_fr.ts
+	lrelease i18n/scene_picker_fr.ts -qm i18n/scene_picker_fr.qm
+
+package: i18n
+	rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package/scene_picker dist
+	cp -r $(RUNTIME) $(BUILD)/package/scene_picker/
+	find $(BUILD)/package -name '__pycache__' -prune -exec rm -rf {} + ; \
+	find $(BUILD)/package \( -name '*.pyc' -o -name '*.ts' \) -delete
+	rm -f dist/scene_picker-$(VERSION).zip
+	cd $(BUILD)/package && $(SYSTEM_PYTHON) -m zipfile -c ../../dist/scene_picker-$(VERSION).zip scene_picker
+	@echo "dist/scene_picker-$(VERSION).zip"
+
+deploy: package
+	mkdir -p "$(QGIS_PLUGINS_DIR)"
+	rm -rf "$(QGIS_PLUGINS_DIR)/scene_picker"
+	cd "$(QGIS_PLUGINS_DIR)" && $(SYSTEM_PYTHON) -m zipfile -e "$(CURDIR)/dist/scene_picker-$(VERSION).zip" .
+	@echo "deployed to $(QGIS_PLUGINS_DIR)/scene_picker"
+
+clean:
+	rm -rf $(BUILD) dist .pytest_cache .ruff_cache

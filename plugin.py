@@ -1,0 +1,101 @@
+"""QGIS entry point: the toolbar button and Web-menu entry that toggle the Scene Picker dock.
+
+Everything this class adds to the QGIS window (actions, menu entries, the dock, the translator and
+every signal connection) is recorded and removed again by :meth:`ScenePickerPlugin.unload`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsSettings
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from .ui.dock import ScenePickerDock
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+MENU_NAME = "Scene Picker"  # translated at use
+
+
+class ScenePickerPlugin:
+    """The object QGIS creates through ``classFactory``."""
+
+    def __init__(self, iface) -> None:
+        self.iface = iface
+        self.action: QAction | None = None
+        self.dock: ScenePickerDock | None = None
+        self.translator: QTranslator | None = None
+        self._connections: list[tuple[object, object]] = []
+        self._install_translator()
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("ScenePickerPlugin", text)
+
+    # -- QGIS life cycle -------------------------------------------------------------------------
+    def initGui(self) -> None:  # noqa: N802 - QGIS API
+        main_window = self.iface.mainWindow()
+        self.dock = ScenePickerDock(main_window)
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+
+        self.action = QAction(
+            QIcon(str(PLUGIN_DIR / "icons" / "scene_picker.png")),
+            self.tr("Scene Picker"),
+            main_window,
+        )
+        self.action.setObjectName("ScenePickerToggleAction")
+        self.action.setCheckable(True)
+        self.action.setToolTip(self.tr("Show or hide the Scene Picker panel"))
+        self._connect(self.action.toggled, self._on_action_toggled)
+        self._connect(self.dock.visibilityChanged, self._on_dock_visibility_changed)
+
+        self.iface.addWebToolBarIcon(self.action)
+        self.iface.addPluginToWebMenu(self.tr(MENU_NAME), self.action)
+
+    def unload(self) -> None:
+        for signal, slot in self._connections:
+            try:
+                signal.disconnect(slot)
+            except (TypeError, RuntimeError):  # already gone with its object
+                pass
+        self._connections.clear()
+        if self.action is not None:
+            self.iface.removePluginWebMenu(self.tr(MENU_NAME), self.action)
+            self.iface.removeWebToolBarIcon(self.action)
+            self.action.deleteLater()
+            self.action = None
+        if self.dock is not None:
+            self.dock.close_panel()
+            self.iface.removeDockWidget(self.dock)
+            self.dock.setParent(None)
+            self.dock.deleteLater()
+            self.dock = None
+        if self.translator is not None:
+            QCoreApplication.removeTranslator(self.translator)
+            self.translator = None
+
+    # -- internals -------------------------------------------------------------------------------
+    def _connect(self, signal, slot) -> None:
+        signal.connect(slot)
+        self._connections.append((signal, slot))
+
+    def _on_action_toggled(self, checked: bool) -> None:
+        if self.dock is not None and self.dock.isUserVisible() != checked:
+            self.dock.setUserVisible(checked)
+
+    def _on_dock_visibility_changed(self, _visible: bool) -> None:
+        if self.action is not None and self.dock is not None:
+            user_visible = self.dock.isUserVisible()
+            if self.action.isChecked() != user_visible:
+                self.action.setChecked(user_visible)
+
+    def _install_translator(self) -> None:
+        locale = str(QgsSettings().value("locale/userLocale", "") or "")[:2]
+        qm_file = PLUGIN_DIR / "i18n" / f"scene_picker_{locale}.qm"
+        if locale and qm_file.exists():
+            translator = QTranslator()
+            if translator.load(str(qm_file)):
+                QCoreApplication.installTranslator(translator)
+                self.translator = translator

@@ -1,0 +1,1 @@
+"""Test support code: loopback servers, emulators, fault injection, fixtures' helpers."""

@@ -1,0 +1,1 @@
+"""All Qt/QGIS user-interface code of Scene Picker (dock, map tools, layers, tasks)."""
