@@ -21,7 +21,7 @@ export XDG_CONFIG_HOME := $(TEST_HOME)/config
 RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
 	core providers ui cli icons i18n
 
-.PHONY: test system-deps venv lint format package deploy i18n clean demo
+.PHONY: test system-deps venv lint format package deploy i18n translations clean demo
 
 test: system-deps venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
@@ -48,9 +48,14 @@ format: venv
 
 i18n: system-deps
 	pylupdate5 -noobsolete $$(find plugin.py ui -name '*.py' | sort) -ts i18n/scene_picker_fr.ts
-	lrelease i18n/scene_picker_fr.ts -qm i18n/scene_picker_fr.qm
+	$(SYSTEM_PYTHON) dev/fill_translations.py i18n/scene_picker_fr.ts dev/translations_fr.json
+	$(MAKE) translations
 
-package: i18n
+# Compile the shipped .ts files into .qm (no source scan: the .ts files are committed).
+translations: system-deps
+	for ts in i18n/*.ts; do lrelease -silent "$$ts" -qm "$${ts%.ts}.qm"; done
+
+package: translations
 	rm -rf $(BUILD)/package && mkdir -p $(BUILD)/package/scene_picker dist
 	cp -r $(RUNTIME) $(BUILD)/package/scene_picker/
 	find $(BUILD)/package -name '__pycache__' -prune -exec rm -rf {} + ; \
