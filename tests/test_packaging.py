@@ -59,9 +59,18 @@ LOAD_SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def plugin_zip() -> Path:
-    result = subprocess.run(["make", "package"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    result = subprocess.run(
+        ["make", "--no-print-directory", "package"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    zip_path = ROOT / result.stdout.strip().splitlines()[-1]
+    (zip_line,) = [line for line in result.stdout.splitlines() if line.startswith("dist/scene_picker-")]
+    zip_path = ROOT / zip_line.strip()
     assert zip_path.is_file(), result.stdout
     return zip_path
 
