@@ -1,0 +1,48 @@
+"""The proxy QGIS is configured with (Settings ▸ Options ▸ Network), as ``requests`` proxies.
+
+The proxy password is only ever put into the returned mapping, never logged or stored by Scene Picker.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from qgis.core import QgsNetworkAccessManager
+from qgis.PyQt.QtNetwork import QNetworkProxy
+
+_SCHEMES = {
+    QNetworkProxy.ProxyType.HttpProxy: "http",
+    QNetworkProxy.ProxyType.HttpCachingProxy: "http",
+    QNetworkProxy.ProxyType.Socks5Proxy: "socks5h",
+}
+
+
+def qgis_proxy() -> QNetworkProxy:
+    return QgsNetworkAccessManager.instance().fallbackProxy()
+
+
+def proxy_description() -> str:
+    """Human text without credentials: "http://host:3128" or "" when QGIS uses no proxy."""
+    proxy = qgis_proxy()
+    scheme = _SCHEMES.get(proxy.type())
+    if scheme is None or not proxy.hostName():
+        return ""
+    return f"{scheme}://{proxy.hostName()}:{proxy.port()}"
+
+
+def requests_proxies() -> dict[str, str]:
+    """``{"http": url, "https": url}`` for ``requests``, or ``{}`` when QGIS uses no proxy."""
+    proxy = qgis_proxy()
+    scheme = _SCHEMES.get(proxy.type())
+    if scheme is None or not proxy.hostName():
+        return {}
+    auth = ""
+    if proxy.user():
+        auth = quote(proxy.user(), safe="") + ":" + quote(proxy.password(), safe="") + "@"
+    url = f"{scheme}://{auth}{proxy.hostName()}:{proxy.port()}"
+    return {"http": url, "https": url}
+
+
+def excluded_hosts() -> list[str]:
+    """Hosts QGIS reaches without its proxy (its "no proxy" list)."""
+    return list(QgsNetworkAccessManager.instance().excludeList())

@@ -1,0 +1,97 @@
+"""What the dock knows about the registered providers: names, titles, platforms, credential needs and status.
+
+Reads :func:`scene_picker.providers.registry.list_providers` and the keyring (never settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.credentials import load_credentials
+from ..core.errors import CredentialsError
+
+STATUS_OK = "ok"
+STATUS_MISSING = "missing"
+STATUS_NOT_NEEDED = "not-needed"
+STATUS_NO_KEYRING = "no-keyring"
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    name: str
+    title: str
+    platforms: tuple[str, ...] = ()
+    credentials: str | None = None  # what it needs (e.g. "username/password", "api key"), None: nothing
+    collections: tuple[str, ...] = field(default=())
+
+
+def _get(entry: Any, key: str, default: Any = None) -> Any:
+    if isinstance(entry, dict):
+        return entry.get(key, default)
+    return getattr(entry, key, default)
+
+
+def provider_info(entry: Any) -> ProviderInfo:
+    """Adapt one entry of ``list_providers()`` (a mapping, a dataclass or a Provider class)."""
+    name = str(_get(entry, "name"))
+    creds = _get(entry, "credentials")
+    return ProviderInfo(
+        name=name,
+        title=str(_get(entry, "title") or name),
+        platforms=tuple(_get(entry, "platforms") or ()),
+        credentials=str(creds) if creds else None,
+        collections=tuple(_get(entry, "collections") or ()),
+    )
+
+
+def available_providers() -> list[ProviderInfo]:
+    """Every registered provider, in registry order."""
+    from ..providers.registry import list_providers
+
+    return [provider_info(entry) for entry in list_providers()]
+
+
+def credentials_status(info: ProviderInfo) -> str:
+    """One of STATUS_OK, STATUS_MISSING, STATUS_NOT_NEEDED, STATUS_NO_KEYRING (read from the keyring)."""
+    if not info.credentials:
+        return STATUS_NOT_NEEDED
+    try:
+        return STATUS_OK if load_credentials(info.name) is not None else STATUS_MISSING
+    except CredentialsError:
+        return STATUS_NO_KEYRING
+
+
+def endpoint_setting(name: str) -> str:
+    return f"providers/{name}/url"
+
+
+def provider_options(name: str) -> dict[str, Any]:
+    """Non-secret options the user set for a provider (its endpoint URL), for ``get_provider``."""
+    from .settings import read_setting
+
+    url = str(read_setting(endpoint_setting(name), "", str) or "").strip()
+    return {"url": url} if url else {}
+
+
+def make_provider(name: str):
+    """A provider instance configured from the settings (credentials come from the keyring)."""
+    from ..providers.registry import get_provider
+
+    return get_provider(name, **provider_options(name))
+
+
+def check_login(name: str) -> None:
+    """Raise a CredentialsError/NetworkError when the provider refuses the stored account.
+
+    Uses the provider's own ``check_login()`` when it has one, else the smallest search (one result).
+    """
+    from ..core.query import Query
+
+    provider = make_provider(name)
+    checker = getattr(provider, "check_login", None)
+    if callable(checker):
+        checker()
+        return
+    results = provider.search(Query.build(max_results=1))
+    next(iter(results), None)

@@ -1,0 +1,286 @@
+"""The settings dialog: provider accounts (keyring only, with a background "test login"), provider
+endpoints, download folder, concurrency, rate limits, and the proxy QGIS is configured with.
+
+Secrets go to :mod:`scene_picker.core.credentials` (the keyring) and nowhere else: never QgsSettings,
+the project, or the log.
+"""
+
+from __future__ import annotations
+
+from qgis.core import Qgis
+from qgis.gui import QgsFileWidget, QgsPasswordLineEdit
+from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.PyQt.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.credentials import delete_credentials, load_credentials, store_credentials
+from ..core.errors import CredentialsError, ScenePickerError
+from ..core.redact import redact_url
+from . import settings
+from .messages import log
+from .network import proxy_description
+from .providers_info import (
+    STATUS_MISSING,
+    STATUS_NO_KEYRING,
+    STATUS_NOT_NEEDED,
+    STATUS_OK,
+    ProviderInfo,
+    check_login,
+    credentials_status,
+    endpoint_setting,
+)
+from .tasks import FunctionTask, TaskKeeper
+
+
+def status_text(status: str) -> str:
+    tr = lambda text: QCoreApplication.translate("SettingsDialog", text)  # noqa: E731
+    return {
+        STATUS_OK: tr("credentials stored"),
+        STATUS_MISSING: tr("credentials missing"),
+        STATUS_NOT_NEEDED: tr("no account needed"),
+        STATUS_NO_KEYRING: tr("no keyring available"),
+    }.get(status, status)
+
+
+class SettingsDialog(QDialog):
+    """Non-modal friendly dialog; everything slow (test login) runs in a QgsTask."""
+
+    def __init__(self, providers: list[ProviderInfo], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ScenePickerSettingsDialog")
+        self.setWindowTitle(self.tr("Scene Picker settings"))
+        self.providers = providers
+        self.tasks = TaskKeeper()
+        self.login_task: FunctionTask | None = None
+
+        tabs = QTabWidget(self)
+        tabs.addTab(self._accounts_tab(), self.tr("Accounts"))
+        tabs.addTab(self._downloads_tab(), self.tr("Downloads"))
+        tabs.addTab(self._network_tab(), self.tr("Network"))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+        self._load()
+        self._on_provider_changed()
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("SettingsDialog", text)
+
+    # -- tabs -----------------------------------------------------------------------------------------
+    def _accounts_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.provider_combo = QComboBox(page)
+        self.provider_combo.setObjectName("providerCombo")
+        for info in self.providers:
+            self.provider_combo.addItem(info.title, info.name)
+        self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
+        form.addRow(self.tr("Provider"), self.provider_combo)
+        self.status_label = QLabel(page)
+        self.status_label.setObjectName("credentialsStatus")
+        form.addRow(self.tr("Status"), self.status_label)
+        self.username_edit = QLineEdit(page)
+        self.username_edit.setObjectName("usernameEdit")
+        form.addRow(self.tr("User name"), self.username_edit)
+        self.secret_edit = QgsPasswordLineEdit(page)
+        self.secret_edit.setObjectName("secretEdit")
+        self.secret_edit.setPlaceholderText(self.tr("password, token or API key"))
+        form.addRow(self.tr("Secret"), self.secret_edit)
+        row = QHBoxLayout()
+        self.save_button = QPushButton(self.tr("Save to keyring"), page)
+        self.save_button.setObjectName("saveCredentials")
+        self.save_button.clicked.connect(self.save_credentials)
+        self.forget_button = QPushButton(self.tr("Forget"), page)
+        self.forget_button.setObjectName("forgetCredentials")
+        self.forget_button.clicked.connect(self.forget_credentials)
+        self.test_button = QPushButton(self.tr("Test login"), page)
+        self.test_button.setObjectName("testLogin")
+        self.test_button.clicked.connect(self.test_login)
+        for button in (self.save_button, self.forget_button, self.test_button):
+            row.addWidget(button)
+        form.addRow(row)
+        self.login_label = QLabel(page)
+        self.login_label.setObjectName("loginResult")
+        self.login_label.setWordWrap(True)
+        form.addRow(self.login_label)
+        self.endpoint_edit = QLineEdit(page)
+        self.endpoint_edit.setObjectName("endpointEdit")
+        self.endpoint_edit.setPlaceholderText(self.tr("default endpoint"))
+        self.endpoint_edit.editingFinished.connect(self._save_endpoint)
+        form.addRow(self.tr("Catalog URL"), self.endpoint_edit)
+        return page
+
+    def _downloads_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.output_widget = QgsFileWidget(page)
+        self.output_widget.setObjectName("outputFolder")
+        self.output_widget.setStorageMode(QgsFileWidget.StorageMode.GetDirectory)
+        form.addRow(self.tr("Output folder"), self.output_widget)
+        self.workers_spin = self._spin(page, "workersSpin", 1, 16)
+        form.addRow(self.tr("Parallel downloads"), self.workers_spin)
+        self.per_provider_spin = self._spin(page, "perProviderSpin", 1, 16)
+        form.addRow(self.tr("Per provider at most"), self.per_provider_spin)
+        return page
+
+    def _network_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.rate_10s_spin = self._spin(page, "rate10sSpin", 1, 10_000)
+        form.addRow(self.tr("Requests per 10 s"), self.rate_10s_spin)
+        self.rate_minute_spin = self._spin(page, "rateMinuteSpin", 1, 100_000)
+        form.addRow(self.tr("Requests per minute"), self.rate_minute_spin)
+        proxy = proxy_description()
+        self.proxy_label = QLabel(
+            self.tr("Proxy from QGIS settings: {}").format(proxy)
+            if proxy
+            else self.tr("No proxy (QGIS settings)"),
+            page,
+        )
+        self.proxy_label.setObjectName("proxyLabel")
+        self.proxy_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form.addRow(self.proxy_label)
+        return page
+
+    @staticmethod
+    def _spin(parent: QWidget, name: str, low: int, high: int) -> QSpinBox:
+        spin = QSpinBox(parent)
+        spin.setObjectName(name)
+        spin.setRange(low, high)
+        return spin
+
+    # -- settings (no secret among them) -------------------------------------------------------------
+    def _load(self) -> None:
+        self.output_widget.setFilePath(settings.named_setting(settings.OUTPUT_DIR))
+        self.workers_spin.setValue(settings.named_setting(settings.WORKERS))
+        self.per_provider_spin.setValue(settings.named_setting(settings.PER_PROVIDER))
+        self.rate_10s_spin.setValue(settings.named_setting(settings.RATE_10S))
+        self.rate_minute_spin.setValue(settings.named_setting(settings.RATE_MINUTE))
+
+    def save_settings(self) -> None:
+        settings.write_setting(settings.OUTPUT_DIR, self.output_widget.filePath())
+        settings.write_setting(settings.WORKERS, self.workers_spin.value())
+        settings.write_setting(settings.PER_PROVIDER, self.per_provider_spin.value())
+        settings.write_setting(settings.RATE_10S, self.rate_10s_spin.value())
+        settings.write_setting(settings.RATE_MINUTE, self.rate_minute_spin.value())
+        self._save_endpoint()
+
+    def accept(self) -> None:
+        self.save_settings()
+        super().accept()
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel_all()
+        super().done(result)
+
+    # -- accounts -------------------------------------------------------------------------------------
+    def current_provider(self) -> ProviderInfo | None:
+        name = self.provider_combo.currentData()
+        return next((p for p in self.providers if p.name == name), None)
+
+    def _on_provider_changed(self) -> None:
+        info = self.current_provider()
+        self.secret_edit.clear()
+        self.login_label.clear()
+        if info is None:
+            self.status_label.setText(self.tr("no provider registered"))
+            return
+        self._refresh_status(info)
+        try:
+            creds = load_credentials(info.name) if info.credentials else None
+        except CredentialsError:
+            creds = None
+        self.username_edit.setText(creds.username if creds else "")
+        self.endpoint_edit.setText(str(settings.read_setting(endpoint_setting(info.name), "", str) or ""))
+        needs = bool(info.credentials)
+        for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
+            widget.setEnabled(needs)
+
+    def _refresh_status(self, info: ProviderInfo) -> None:
+        self.status_label.setText(status_text(credentials_status(info)))
+
+    def _save_endpoint(self) -> None:
+        info = self.current_provider()
+        if info is None:
+            return
+        url = self.endpoint_edit.text().strip()
+        if url and redact_url(url) != url:  # user info or a key in the URL: that is a secret
+            self.login_label.setText(self.tr("Put credentials in the account fields, not in the URL."))
+            self.endpoint_edit.setText(redact_url(url))
+            return
+        settings.write_setting(endpoint_setting(info.name), url)
+
+    def save_credentials(self) -> bool:
+        info = self.current_provider()
+        secret = self.secret_edit.text()
+        if info is None or not secret:
+            self.login_label.setText(self.tr("Enter the secret to store."))
+            return False
+        try:
+            store_credentials(info.name, self.username_edit.text().strip(), secret)
+        except CredentialsError as exc:
+            self.login_label.setText(str(exc))
+            log(str(exc), Qgis.MessageLevel.Warning)
+            return False
+        self.secret_edit.clear()
+        self.login_label.setText(self.tr("Stored in the system keyring."))
+        self._refresh_status(info)
+        return True
+
+    def forget_credentials(self) -> None:
+        info = self.current_provider()
+        if info is None:
+            return
+        try:
+            delete_credentials(info.name)
+        except CredentialsError as exc:
+            self.login_label.setText(str(exc))
+            return
+        self.username_edit.clear()
+        self.secret_edit.clear()
+        self._refresh_status(info)
+
+    def test_login(self) -> FunctionTask | None:
+        """Store what was typed (if anything), then check the account in a background task."""
+        info = self.current_provider()
+        if info is None:
+            return None
+        if self.secret_edit.text() and not self.save_credentials():
+            return None
+        name = info.name
+        task = FunctionTask(
+            self.tr("Scene Picker: test login to {}").format(info.title), lambda _t: check_login(name)
+        )
+        task.signals.done.connect(self._on_login_checked)
+        self.test_button.setEnabled(False)
+        self.login_label.setText(self.tr("Testing…"))
+        self.login_task = task
+        self.tasks.start(task)
+        return task
+
+    def _on_login_checked(self, _result, error) -> None:
+        self.test_button.setEnabled(True)
+        if error is None:
+            self.login_label.setText(self.tr("Login succeeded."))
+        elif isinstance(error, ScenePickerError):
+            self.login_label.setText(self.tr("Login failed: {}").format(error))
+        else:
+            self.login_label.setText(self.tr("Login failed (see the message log)."))
+        log(self.login_label.text(), Qgis.MessageLevel.Info if error is None else Qgis.MessageLevel.Warning)
