@@ -1,0 +1,196 @@
+"""A small base for the provider emulators: a threaded stdlib HTTP server on an ephemeral loopback port.
+
+It owns what every emulator needs and nothing provider-specific: starting and stopping the server,
+a thread-safe log of the requests served, JSON/text answers, form and query parsing, and serving a
+byte string with HTTP ``Range`` support (RFC 9110 single ranges, 206/416), optionally cutting bounded
+ranges short the way some real servers do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the emulator saw it (never the secrets: only whether auth was present)."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    range: str | None
+    status: int
+    body_bytes: int
+    client: str
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """A threaded server bound to 127.0.0.1 on a port the OS picks; ``emulator`` is the owning object."""
+
+    daemon_threads = True
+    allow_reuse_address = False
+    request_queue_size = 64
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], emulator: Any) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.emulator = emulator
+        self.log: list[LoggedRequest] = []
+        self.log_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EmulatorServer:
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def requests_matching(self, predicate: Callable[[LoggedRequest], bool]) -> list[LoggedRequest]:
+        with self.log_lock:
+            return [r for r in self.log if predicate(r)]
+
+    def clear_log(self) -> None:
+        with self.log_lock:
+            self.log.clear()
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    """Helpers shared by the emulators' request handlers; subclasses implement ``do_GET`` etc."""
+
+    server: EmulatorServer
+    protocol_version = "HTTP/1.1"
+    server_version = "EmulatorHTTP/1.0"
+
+    # -- request side ---------------------------------------------------------------------------
+    @property
+    def emulator(self) -> Any:
+        return self.server.emulator
+
+    def split(self) -> tuple[str, dict[str, list[str]]]:
+        parts = urlsplit(self.path)
+        return parts.path, parse_qs(parts.query, keep_blank_values=True)
+
+    def read_form(self) -> dict[str, str]:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+    def bearer_token(self) -> str | None:
+        value = self.headers.get("Authorization") or ""
+        if value[:7].lower() == "bearer ":
+            return value[7:].strip()
+        return None
+
+    # -- answer side ----------------------------------------------------------------------------
+    def record(self, status: int, body_bytes: int) -> None:
+        path, query = self.split()
+        entry = LoggedRequest(
+            method=self.command,
+            path=path,
+            query=query,
+            range=self.headers.get("Range"),
+            status=status,
+            body_bytes=body_bytes,
+            client=self.client_address[0],
+        )
+        with self.server.log_lock:
+            self.server.log.append(entry)
+
+    def send_body(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self._write_quietly(body)
+        self.record(status, 0 if self.command == "HEAD" else len(body))
+
+    def send_json(self, status: int, payload: Any, content_type: str = "application/json") -> None:
+        self.send_body(status, json.dumps(payload).encode("utf-8"), content_type)
+
+    def send_text(self, status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        self.send_body(status, text.encode("utf-8"), content_type)
+
+    def serve_bytes(
+        self, data: bytes, content_type: str = "application/octet-stream", cut_bounded: bool = False
+    ) -> None:
+        """Answer GET/HEAD for ``data`` honouring a single ``Range``.
+
+        With ``cut_bounded`` a bounded range (``bytes=a-b``) is announced in full but only half of it
+        (rounded down) is sent before the connection is closed; open-ended (``a-``) and suffix
+        (``-n``) ranges, which end at the end of the file, are served whole.
+        """
+        total = len(data)
+        header = self.headers.get("Range")
+        common = {"Accept-Ranges": "bytes"}
+        if not header:
+            self.send_body(200, data, content_type, common)
+            return
+        match = _RANGE.match(header.strip())
+        if not match or (not match.group(1) and not match.group(2)):
+            self.send_body(200, data, content_type, common)  # unparsable ranges are ignored (RFC 9110)
+            return
+        first, last = match.group(1), match.group(2)
+        bounded = bool(first and last)
+        if first:
+            start = int(first)
+            end = min(int(last), total - 1) if last else total - 1
+        else:
+            start, end = max(total - int(last), 0), total - 1
+        if start >= total or end < start:
+            self.send_body(416, b"", "text/plain", {**common, "Content-Range": f"bytes */{total}"})
+            return
+        chunk = data[start : end + 1]
+        self.send_response(206)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(chunk)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{total}")
+        for key, value in common.items():
+            self.send_header(key, value)
+        if cut_bounded and bounded:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command == "HEAD":
+            self.record(206, 0)
+            return
+        if cut_bounded and bounded:
+            sent = chunk[: len(chunk) // 2]
+            self._write_quietly(sent)
+            self.close_connection = True
+            self.record(206, len(sent))
+            return
+        self._write_quietly(chunk)
+        self.record(206, len(chunk))
+
+    def _write_quietly(self, body: bytes) -> None:
+        try:
+            self.wfile.write(body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client stopped reading (e.g. an open-ended range)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silence the default stderr access log; the structured log is in ``server.log``."""
