@@ -1,0 +1,418 @@
+"""The provider interface every catalog implements, its lazy result pager, and the default downloader.
+
+- :class:`Provider`: ``search(query) -> SearchResults``, ``get(scene_id) -> Scene``,
+  ``downloader(scene) -> Downloader``; class attributes ``name``, ``title``, ``platforms``,
+  ``credentials`` (a :class:`CredentialSpec` or None).
+- :class:`SearchResults`: a lazy iterator of scenes over pages fetched on demand, stopping at the
+  query's ``max_results``; ``.total`` is what the server announced (None when it does not say).
+- :class:`Downloader`: ``activate()`` (no-op for online scenes) and ``download()`` of assets through
+  :func:`scene_picker.core.transfer.download_file` and of zip members through
+  :class:`scene_picker.core.remotezip.RemoteZip`; providers override only what differs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import shutil
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
+from urllib.parse import unquote, urlsplit
+
+from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
+from ..core.query import Query
+from ..core.scene import ROLE_DATA, Asset, Scene
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.cancel import CancelToken
+    from ..core.http import HttpClient
+    from ..core.progress import ProgressCallback
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CredentialSpec:
+    """What a provider needs to log in: ``kind`` is "password", "api_key" or "token"."""
+
+    kind: str
+    description: str
+    #: Where the user gets an account or key.
+    signup_url: Optional[str] = None
+
+
+# -- search results ---------------------------------------------------------------------------------
+@dataclass
+class ResultPage:
+    """One page of a provider's answer: its scenes and the total the server announced (if any)."""
+
+    scenes: list[Scene]
+    total: Optional[int] = None
+
+
+class SearchResults(Iterator[Scene]):
+    """Lazy iterator of :class:`Scene` over pages fetched only when needed.
+
+    ``pages`` yields :class:`ResultPage` objects (typically a generator that follows ``next`` links);
+    iteration stops after ``max_results`` scenes or when the pages run out. ``total`` is the number the
+    server announced on the first page (reading it fetches that page if iteration has not started).
+    """
+
+    def __init__(self, pages: Iterable[ResultPage], max_results: Optional[int] = None) -> None:
+        self._pages = iter(pages)
+        self._max = max_results
+        self._buffer: deque[Scene] = deque()
+        self._yielded = 0
+        self._started = False
+        self._exhausted = False
+        self._total: Optional[int] = None
+        self.pages_fetched = 0
+
+    @classmethod
+    def from_scenes(cls, scenes: Iterable[Scene], total: Optional[int] = None) -> SearchResults:
+        """Results already in hand (one page)."""
+        scenes = list(scenes)
+        return cls([ResultPage(scenes, total if total is not None else len(scenes))])
+
+    @property
+    def total(self) -> Optional[int]:
+        """Matching scenes according to the server (capped by nothing), or None when unknown."""
+        if not self._started:
+            self._fetch()
+        return self._total
+
+    def _fetch(self) -> bool:
+        self._started = True
+        while not self._exhausted:
+            try:
+                page = next(self._pages)
+            except StopIteration:
+                self._exhausted = True
+                return False
+            self.pages_fetched += 1
+            if page.total is not None and self._total is None:
+                self._total = page.total
+            if page.scenes:
+                self._buffer.extend(page.scenes)
+                return True
+        return False
+
+    def __iter__(self) -> SearchResults:
+        return self
+
+    def __next__(self) -> Scene:
+        if self._max is not None and self._yielded >= self._max:
+            self.close()
+            raise StopIteration
+        if not self._buffer and not self._fetch():
+            raise StopIteration
+        self._yielded += 1
+        return self._buffer.popleft()
+
+    def close(self) -> None:
+        """Stop paging (closes the page generator so it releases its connection)."""
+        self._exhausted = True
+        close = getattr(self._pages, "close", None)
+        if close is not None:
+            close()
+
+
+# -- downloads --------------------------------------------------------------------------------------
+@dataclass
+class DownloadResult:
+    """What a download wrote: ``files`` (all present and verified), bytes fetched, files already there."""
+
+    scene_id: str
+    files: list[Path] = field(default_factory=list)
+    bytes_fetched: int = 0
+    skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+@dataclass
+class DownloadFailure:
+    """A scene whose download failed, with the error that stopped it."""
+
+    scene_id: str
+    error: ScenePickerError
+
+    @property
+    def ok(self) -> bool:
+        return False
+
+    @property
+    def message(self) -> str:
+        return str(self.error)
+
+
+AssetSelection = Optional[Sequence[str]]
+
+
+class Downloader:
+    """Downloads one scene's assets (or zip members) into ``outdir/<scene id>/``.
+
+    ``assets`` selects asset keys (exact or glob patterns, or ``role:NAME``); None means every asset
+    with the ``data`` role (every asset when none has roles). ``members`` (glob patterns or exact member
+    paths) extracts only those members from the selected zip assets instead of fetching whole archives.
+    """
+
+    def __init__(self, scene: Scene, http: HttpClient, provider: Optional[str] = None) -> None:
+        self.scene = scene
+        self.http = http
+        self.provider = provider or scene.provider
+
+    # -- activation
+    def activate(
+        self, cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None
+    ) -> None:
+        """Make an offline scene downloadable; online scenes need nothing. Providers with
+        offline products (tape archives, orders) override this."""
+        if not self.scene.online:
+            raise ActivationError(
+                f"Scene {self.scene.id} of {self.provider} is offline and this provider cannot activate it.",
+                provider=self.provider,
+            )
+
+    # -- selection
+    def select_assets(self, assets: AssetSelection = None) -> list[Asset]:
+        """The assets a download would fetch (see the class docstring for the selection rules)."""
+        available = self.scene.assets
+        if not available:
+            raise ProviderError(
+                f"Scene {self.scene.id} of {self.provider} has no downloadable asset.", self.provider
+            )
+        if assets is None:
+            with_roles = [a for a in available.values() if a.roles]
+            if not with_roles:
+                return list(available.values())
+            return [a for a in available.values() if ROLE_DATA in a.roles]
+        chosen: dict[str, Asset] = {}
+        for pattern in assets:
+            if pattern.startswith("role:"):
+                hits = [a for a in available.values() if pattern[5:] in a.roles]
+            elif pattern in available:
+                hits = [available[pattern]]
+            else:
+                hits = [a for k, a in available.items() if fnmatch.fnmatchcase(k, pattern)]
+            if not hits:
+                raise UsageError(
+                    f"No asset of scene {self.scene.id} matches {pattern!r}; "
+                    f"available: {', '.join(sorted(available))}."
+                )
+            for asset in hits:
+                chosen.setdefault(asset.key, asset)
+        return list(chosen.values())
+
+    def scene_dir(self, outdir: Union[str, Path]) -> Path:
+        return Path(outdir) / safe_name(self.scene.id)
+
+    # -- download
+    def download(
+        self,
+        outdir: Union[str, Path],
+        assets: AssetSelection = None,
+        members: Optional[Sequence[str]] = None,
+        overwrite: bool = False,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+    ) -> DownloadResult:
+        """Fetch the selected assets (or members of zip assets) and return what was written."""
+        selected = self.select_assets(assets)
+        target = self.scene_dir(outdir)
+        target.mkdir(parents=True, exist_ok=True)
+        result = DownloadResult(self.scene.id)
+        names = _file_names(selected)
+        for asset in selected:
+            if cancel is not None:
+                cancel.raise_if_cancelled(f"Download of {self.scene.id}")
+            if members:
+                if not asset.is_zip:
+                    continue
+                self._extract_members(asset, members, target, result, cancel, progress)
+            else:
+                self._fetch_asset(asset, target / names[asset.key], overwrite, result, cancel, progress)
+        if members and not result.files:
+            raise UsageError(
+                f"No zip member of scene {self.scene.id} matches {', '.join(members)} "
+                "(or the selected assets are not zip archives)."
+            )
+        return result
+
+    def try_download(self, outdir: Union[str, Path], **kwargs) -> Union[DownloadResult, DownloadFailure]:
+        """:meth:`download`, with a failure returned as a :class:`DownloadFailure` instead of raised
+        (cancellation still propagates)."""
+        from ..core.errors import CancelledError
+
+        try:
+            return self.download(outdir, **kwargs)
+        except CancelledError:
+            raise
+        except ScenePickerError as exc:
+            return DownloadFailure(self.scene.id, exc)
+
+    def _fetch_asset(
+        self,
+        asset: Asset,
+        dest: Path,
+        overwrite: bool,
+        result: DownloadResult,
+        cancel: Optional[CancelToken],
+        progress: Optional[ProgressCallback],
+    ) -> None:
+        local = local_path(asset.href)
+        if local is not None:
+            self._copy_local(asset, local, dest, overwrite, result)
+            return
+        from ..core.transfer import download_file
+
+        done = download_file(
+            asset.href,
+            dest,
+            http=self.http,
+            expected_size=asset.size,
+            checksum=asset.checksum,
+            overwrite=overwrite,
+            progress=progress,
+            cancel=cancel,
+        )
+        result.files.append(Path(done.path))
+        result.bytes_fetched += int(done.bytes_fetched)
+        if done.skipped:
+            result.skipped += 1
+
+    def _copy_local(
+        self, asset: Asset, source: Path, dest: Path, overwrite: bool, result: DownloadResult
+    ) -> None:
+        from ..core.checksums import verify_file
+        from ..core.errors import SizeMismatchError
+
+        if not source.is_file():
+            raise ProviderError(
+                f"Asset {asset.key} of {self.scene.id}: {source} does not exist.", self.provider
+            )
+        if dest.exists() and not overwrite:
+            result.files.append(dest)
+            result.skipped += 1
+            return
+        part = dest.with_name(dest.name + ".part")
+        shutil.copyfile(source, part)
+        size = part.stat().st_size
+        if asset.size is not None and size != asset.size:
+            part.unlink()
+            raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
+        if asset.checksum is not None:
+            try:
+                verify_file(part, asset.checksum)
+            except ScenePickerError:
+                part.unlink()
+                raise
+        part.replace(dest)
+        result.files.append(dest)
+        result.bytes_fetched += size
+
+    def _extract_members(
+        self,
+        asset: Asset,
+        members: Sequence[str],
+        target: Path,
+        result: DownloadResult,
+        cancel: Optional[CancelToken],
+        progress: Optional[ProgressCallback],
+    ) -> None:
+        from ..core.remotezip import RemoteZip
+
+        archive = RemoteZip(asset.href, http=self.http)
+        written = archive.extract(list(members), target, keep_folders=True, progress=progress, cancel=cancel)
+        result.files.extend(Path(p) for p in written)
+        result.bytes_fetched += sum(Path(p).stat().st_size for p in written)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+=@,-]+")
+
+
+def safe_name(text: str) -> str:
+    """A file-system-safe single path component derived from ``text``."""
+    name = _UNSAFE.sub("_", text).strip("._") or "scene"
+    return name[:200]
+
+
+def local_path(href: str) -> Optional[Path]:
+    """The local file an href points to (``file://`` URL or plain path), or None for remote hrefs."""
+    parts = urlsplit(href)
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    if parts.scheme == "" or (len(parts.scheme) == 1 and href[1:3] in (":\\", ":/")):
+        return Path(href)
+    return None
+
+
+def _file_names(assets: Sequence[Asset]) -> dict[str, str]:
+    """One distinct file name per asset: the href's base name, prefixed by the key on clashes."""
+    names: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for asset in assets:
+        path = urlsplit(asset.href).path if local_path(asset.href) is None else str(local_path(asset.href))
+        base = safe_name(unquote(path.rstrip("/").rsplit("/", 1)[-1])) or safe_name(asset.key)
+        seen[base] = seen.get(base, 0) + 1
+        names[asset.key] = base
+    for asset in assets:
+        if seen[names[asset.key]] > 1:
+            names[asset.key] = f"{safe_name(asset.key)}_{names[asset.key]}"
+    return names
+
+
+# -- provider ---------------------------------------------------------------------------------------
+class Provider(ABC):
+    """A catalog: search it, fetch one record, download a scene."""
+
+    #: Registry key, e.g. "stac", "cdse".
+    name: str = ""
+    #: Human-readable name.
+    title: str = ""
+    #: Platforms/missions it serves ("sentinel-2", "landsat-8", …); empty when any (generic STAC).
+    platforms: tuple[str, ...] = ()
+    #: What it needs to log in, or None.
+    credentials: Optional[CredentialSpec] = None
+
+    def __init__(self, http: Optional[HttpClient] = None) -> None:
+        self._http = http
+
+    @property
+    def http(self) -> HttpClient:
+        """The provider's :class:`~scene_picker.core.http.HttpClient` (a default one when none given)."""
+        if self._http is None:
+            from ..core.http import HttpClient
+
+            self._http = HttpClient()
+        return self._http
+
+    @property
+    def label(self) -> str:
+        """Name shown in messages (instances may refine it, e.g. with a URL)."""
+        return self.name
+
+    @abstractmethod
+    def search(self, query: Query) -> SearchResults:
+        """Scenes matching ``query``, lazily paged."""
+
+    @abstractmethod
+    def get(self, scene_id: str) -> Scene:
+        """One scene by id; raises :class:`~scene_picker.core.errors.ProviderError` when unknown."""
+
+    def downloader(self, scene: Scene) -> Downloader:
+        """The downloader of ``scene`` (the default one unless the provider needs its own)."""
+        return Downloader(scene, self.http, provider=self.label)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.label}>"
+
+
+#: A factory registered for a provider name: ``Provider`` subclass or a callable returning one.
+ProviderFactory = Callable[..., Provider]
