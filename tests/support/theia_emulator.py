@@ -384,6 +384,10 @@ class _TheiaHandler(EmulatorHandler):
 
 
 def _matches(product: TheiaProduct, q: dict[str, str]) -> bool:
+    if "identifier" in q and q["identifier"] not in (product.id, product.identifier):
+        return False
+    if "productIdentifier" in q and q["productIdentifier"] != product.identifier:
+        return False
     if "box" in q:
         w, s, e, n = (float(v) for v in q["box"].split(","))
         pw, ps, pe, pn = product.bbox
