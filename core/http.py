@@ -1,0 +1,405 @@
+"""The one HTTP client every provider and the download engine use (on ``requests``).
+
+:class:`HttpClient` adds to ``requests``: bounded retries with exponential back-off and jitter on
+connection errors, timeouts, 5xx and 429 (honouring ``Retry-After`` in seconds or as an HTTP date),
+authentication sent only to the auth's allowed hosts, redirects followed here so that credentials and
+sensitive caller headers never reach another origin, one token refresh on 401, shared rate limiters and
+concurrency caps, and errors from :mod:`scene_picker.core.errors` with secrets removed.
+
+A streamed response (``stream=True``) holds its concurrency slot until it is closed: use it in a
+``with`` block.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Collection, Mapping, Optional
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..__version__ import __version__
+from .auth import Auth
+from .cancel import CancelToken
+from .errors import (
+    AuthenticationError,
+    HttpStatusError,
+    NetworkError,
+    ProviderResponseError,
+    RetriesExhaustedError,
+    UsageError,
+)
+from .ratelimit import ConcurrencyLimiter, RateLimiter
+from .redact import redact, redact_url
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"scene-picker/{__version__} (+QGIS plugin; python-requests/{requests.__version__})"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Caller headers that only go to the origin of the first URL (dropped on a cross-origin redirect).
+_SENSITIVE_HEADER = re.compile(r"(?i)authorization|cookie|token|key|secret|auth|session|signature|password")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry transient failures.
+
+    Attempt ``n`` (1-based) that failed waits ``min(backoff_max, backoff_base * 2**(n-1))``, of which the
+    fraction ``jitter`` is random; a ``Retry-After`` header replaces that wait. A server asking to wait
+    longer than ``max_retry_after`` ends the retries at once. ``sleep`` replaces the (cancellable) wait,
+    for tests.
+    """
+
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    jitter: float = 0.5
+    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    max_retry_after: float = 300.0
+    sleep: Optional[Callable[[float], None]] = None
+
+    def backoff(self, attempt: int) -> float:
+        delay = min(self.backoff_max, self.backoff_base * (2 ** max(0, attempt - 1)))
+        return delay * (1 - self.jitter) + delay * self.jitter * random.random()
+
+    def wait(self, seconds: float, cancel: Optional[CancelToken]) -> None:
+        """Wait ``seconds`` (through ``sleep`` when given), ending early with CancelledError."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+        elif cancel is not None:
+            cancel.wait(seconds)
+        else:
+            threading.Event().wait(seconds)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+
+
+def parse_retry_after(value: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def same_origin(url_a: str, url_b: str) -> bool:
+    """True when both URLs have the same scheme, host and port."""
+    a, b = urlsplit(url_a), urlsplit(url_b)
+    ports = {"http": 80, "https": 443}
+    try:
+        port_a = a.port or ports.get(a.scheme)
+        port_b = b.port or ports.get(b.scheme)
+    except ValueError:
+        return False
+    return (a.scheme, (a.hostname or "").lower(), port_a) == (b.scheme, (b.hostname or "").lower(), port_b)
+
+
+class HttpClient:
+    """Retrying, rate-limited, auth-aware HTTP; thread-safe (one pooled ``requests.Session``).
+
+    ``name`` (e.g. the provider's) prefixes error messages. ``rate_limiter`` and ``concurrency`` may be
+    shared between clients (see :mod:`scene_picker.core.ratelimit`).
+    """
+
+    def __init__(
+        self,
+        auth: Optional[Auth] = None,
+        rate_limiter: Optional[RateLimiter] = None,
+        retry: Optional[RetryPolicy] = None,
+        timeout: Any = (10.0, 60.0),
+        headers: Optional[Mapping[str, str]] = None,
+        concurrency: Optional[ConcurrencyLimiter] = None,
+        *,
+        name: Optional[str] = None,
+        max_redirects: int = 10,
+        pool_size: int = 16,
+    ) -> None:
+        self.auth = auth
+        self.rate_limiter = rate_limiter
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.headers = dict(headers or {})
+        self.concurrency = concurrency
+        self.name = name
+        self.max_redirects = max_redirects
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    # -- public API ---------------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Optional[Mapping[str, str]] = None,
+        accept_status: Collection[int] = (),
+        cancel: Optional[CancelToken] = None,
+        idempotent: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send a request and return the final (non-redirect) response.
+
+        Statuses >= 400 not in ``accept_status`` raise :class:`HttpStatusError` (or
+        :class:`AuthenticationError` for a 401 with credentials); transient failures are retried per
+        :attr:`retry` and end in :class:`RetriesExhaustedError`. ``idempotent`` (default: by method)
+        says whether a request whose sending may have reached the server can be repeated.
+        ``kwargs`` go to ``requests`` (``params``, ``data``, ``json``, ``stream``, ``timeout``...).
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        kwargs.setdefault("timeout", self.timeout)
+        policy = self.retry
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            release = self._acquire_slot(cancel)
+            try:
+                response, auth_used = self._send(method, url, headers, kwargs, cancel)
+            except requests.RequestException as exc:
+                release()
+                if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+                    raise UsageError(f"Invalid URL {redact_url(url)}: {self._clean(exc)}") from None
+                if isinstance(exc, requests.exceptions.InvalidSchema):
+                    raise UsageError(f"Unsupported URL scheme in {redact_url(url)}.") from None
+                retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
+                if not retryable or attempt >= policy.max_attempts:
+                    raise RetriesExhaustedError(
+                        f"{self._prefix()}{method} {redact_url(url)} failed after {attempt} "
+                        f"tr{'y' if attempt == 1 else 'ies'}: {self._clean(exc)}"
+                    ) from None
+                delay = policy.backoff(attempt)
+                log.info("%s %s: %s; retrying in %.1fs", method, redact_url(url), self._clean(exc), delay)
+                policy.wait(delay, cancel)
+                continue
+            status = response.status_code
+            if status == 401 and auth_used and not refreshed and self.auth is not None:
+                refreshed = True
+                if self.auth.refresh():
+                    response.close()
+                    release()
+                    attempt -= 1  # a refresh is not a failed try
+                    continue
+            retryable = status in policy.retry_statuses and status not in accept_status
+            if retryable and (idempotent or status in (429, 503)):
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                response.close()
+                release()
+                reason = f"HTTP {status}"
+                if attempt >= policy.max_attempts:
+                    raise RetriesExhaustedError(
+                        f"{self._prefix()}{method} {redact_url(url)} still answered {reason} after "
+                        f"{attempt} tries; try again later."
+                    )
+                if retry_after is not None and retry_after > policy.max_retry_after:
+                    raise RetriesExhaustedError(
+                        f"{self._prefix()}{redact_url(url)} answered {reason} and asks to wait "
+                        f"{retry_after:.0f} s; try again later."
+                    )
+                delay = retry_after if retry_after is not None else policy.backoff(attempt)
+                log.info("%s %s: %s; retrying in %.1fs", method, redact_url(url), reason, delay)
+                policy.wait(delay, cancel)
+                continue
+            if status >= 400 and status not in accept_status:
+                try:
+                    raise self._status_error(method, response, auth_used)
+                finally:
+                    response.close()
+                    release()
+            if kwargs.get("stream"):
+                _release_on_close(response, release)
+            else:
+                release()
+            return response
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", url, **kwargs)
+
+    def request_json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send a request and decode its JSON answer, refusing HTML pages and truncated bodies with
+        :class:`ProviderResponseError`."""
+        headers = {"Accept": "application/json", **dict(kwargs.pop("headers", None) or {})}
+        kwargs.pop("stream", None)
+        response = self.request(method, url, headers=headers, **kwargs)
+        return self._decode_json(response)
+
+    def get_json(self, url: str, params: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Any:
+        """GET ``url`` and decode its JSON answer (see :meth:`request_json`)."""
+        return self.request_json("GET", url, params=params, **kwargs)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _prefix(self) -> str:
+        return f"{self.name}: " if self.name else ""
+
+    def _secrets(self) -> tuple[str, ...]:
+        return tuple(self.auth.secrets) if self.auth is not None else ()
+
+    def _clean(self, exc: BaseException) -> str:
+        return redact(str(exc), self._secrets())[:300]
+
+    def _acquire_slot(self, cancel: Optional[CancelToken]) -> Callable[[], None]:
+        limiter = self.concurrency
+        if limiter is None:
+            return _noop
+        limiter.acquire(cancel)
+        released = threading.Lock()
+
+        def release() -> None:
+            if released.acquire(blocking=False):
+                limiter.release()
+
+        return release
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        caller_headers: Optional[Mapping[str, str]],
+        kwargs: dict[str, Any],
+        cancel: Optional[CancelToken],
+    ) -> tuple[requests.Response, bool]:
+        """One try: send and follow redirects ourselves; returns the response and whether credentials
+        were sent with its request."""
+        first_url = url
+        current, current_method, body = url, method, dict(kwargs)
+        for _hop in range(self.max_redirects + 1):
+            headers = dict(self.headers)
+            headers.update(caller_headers or {})
+            if not same_origin(current, first_url):
+                headers = {k: v for k, v in headers.items() if not _SENSITIVE_HEADER.search(k)}
+            auth_headers = self.auth.headers_for(current) if self.auth is not None else {}
+            headers.update(auth_headers)
+            if self.rate_limiter is not None:
+                self.rate_limiter.acquire(cancel)
+            response = self.session.request(
+                current_method, current, headers=headers, allow_redirects=False, **body
+            )
+            log.debug("%s %s -> %s", current_method, redact_url(current), response.status_code)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response, bool(auth_headers)
+            response.close()
+            current = urljoin(current, location)
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and current_method == "POST"
+            ):
+                current_method = "GET" if current_method != "HEAD" else "HEAD"
+                for key in ("data", "json", "files"):
+                    body.pop(key, None)
+            if "params" in body:
+                body.pop("params")  # already part of the redirect target
+        raise NetworkError(
+            f"{self._prefix()}{redact_url(first_url)} redirected more than {self.max_redirects} times."
+        )
+
+    def _status_error(self, method: str, response: requests.Response, auth_used: bool) -> Exception:
+        status = response.status_code
+        url = redact_url(response.url or "")
+        snippet = _body_snippet(response)
+        detail = redact(snippet, self._secrets())
+        if status == 401 and auth_used:
+            return AuthenticationError(
+                f"{self._prefix()}{url} refused the credentials (HTTP 401){': ' + detail if detail else ''}."
+                " Check the stored account (scene-picker login PROVIDER)."
+            )
+        hint = {
+            401: " This resource needs credentials.",
+            403: " Access is forbidden for this account (rights, quota or licence).",
+            404: " The resource does not exist (any more).",
+        }.get(status, "")
+        message = f"{self._prefix()}{method} {url} answered HTTP {status} {response.reason or ''}".rstrip()
+        if detail:
+            message += f": {detail}"
+        return HttpStatusError(message + "." + hint, status=status, url=url)
+
+    def _decode_json(self, response: requests.Response) -> Any:
+        url = redact_url(response.url or "")
+        content_type = response.headers.get("Content-Type", "").lower()
+        content = response.content
+        if "html" in content_type or content.lstrip()[:1] == b"<":
+            raise ProviderResponseError(
+                f"{self._prefix()}{url} answered an HTML page instead of JSON "
+                "(the service may be down or under maintenance).",
+                provider=self.name,
+            )
+        declared = response.headers.get("Content-Length")
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if declared and declared.isdigit() and not encoded and int(declared) != len(content):
+            raise ProviderResponseError(
+                f"{self._prefix()}{url} sent a truncated answer ({len(content)} of {declared} bytes).",
+                provider=self.name,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderResponseError(
+                f"{self._prefix()}{url} answered something that is not valid JSON "
+                f"(truncated or malformed, {len(content)} bytes).",
+                provider=self.name,
+            ) from None
+
+
+def _noop() -> None:
+    return None
+
+
+def _release_on_close(response: requests.Response, release: Callable[[], None]) -> None:
+    original_close = response.close
+
+    def close() -> None:
+        try:
+            original_close()
+        finally:
+            release()
+
+    response.close = close  # type: ignore[method-assign]
+
+
+def _body_snippet(response: requests.Response, limit: int = 300) -> str:
+    try:
+        if response.raw is not None and not response._content_consumed:  # type: ignore[attr-defined]
+            chunk = next(response.iter_content(limit), b"")
+        else:
+            chunk = response.content[:limit]
+    except (requests.RequestException, StopIteration, OSError):
+        return ""
+    if isinstance(chunk, str):
+        chunk = chunk.encode()
+    text = chunk.decode("utf-8", "replace")
+    if "<html" in text.lower():
+        return ""
+    return " ".join(text.split())[:limit]

@@ -1,0 +1,52 @@
+"""Cancel tokens and the progress meter."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from scene_picker.core.cancel import CancelToken
+from scene_picker.core.errors import CancelledError
+from scene_picker.core.progress import Progress, ProgressMeter
+
+
+def test_token_cancel_and_raise():
+    token = CancelToken()
+    assert not token.is_cancelled()
+    token.raise_if_cancelled()
+    token.cancel()
+    assert token.is_cancelled()
+    with pytest.raises(CancelledError):
+        token.raise_if_cancelled()
+
+
+def test_wait_ends_early_when_cancelled_from_another_thread():
+    token = CancelToken()
+    threading.Timer(0.05, token.cancel).start()
+    assert token.wait(30) is True
+
+
+def test_from_callable():
+    flag = {"stop": False}
+    token = CancelToken.from_callable(lambda: flag["stop"])
+    assert not token.is_cancelled()
+    assert token.wait(0.01) is False
+    flag["stop"] = True
+    assert token.is_cancelled() and token.wait(5) is True
+
+
+def test_meter_speed_eta_and_throttling():
+    now = [0.0]
+    events: list[Progress] = []
+    meter = ProgressMeter("f", 1000, events.append, interval=1.0, clock=lambda: now[0])
+    meter.add(100)  # too early: no event
+    assert events == []
+    now[0] = 1.0
+    meter.add(100)
+    assert events[-1].done == 200 and events[-1].speed == pytest.approx(200.0)
+    assert events[-1].eta == pytest.approx(4.0)
+    assert events[-1].fraction == pytest.approx(0.2)
+    meter.finish()
+    assert len(events) == 2
+    assert Progress("x", 5, None, 0.0, None).fraction is None

@@ -1,0 +1,217 @@
+"""HttpClient against nginx and the fault proxy: retries, Retry-After, status errors, JSON checks,
+redirects that must not carry credentials to another host, concurrency slots."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from scene_picker.core.auth import ApiKeyAuth, BasicAuth, BearerAuth, StaticTokenProvider
+from scene_picker.core.errors import (
+    AuthenticationError,
+    HttpStatusError,
+    ProviderResponseError,
+    RetriesExhaustedError,
+)
+from scene_picker.core.http import HttpClient, RetryPolicy, parse_retry_after, same_origin
+from scene_picker.core.ratelimit import ConcurrencyLimiter, RateLimiter
+
+from support.fixtures_engine import *  # noqa: F403
+
+
+def recording_policy(max_attempts: int = 5) -> tuple[RetryPolicy, list[float]]:
+    waits: list[float] = []
+    return RetryPolicy(max_attempts=max_attempts, backoff_base=0.01, sleep=waits.append), waits
+
+
+def test_plain_get_and_range(nginx, sample_files):
+    with HttpClient() as http:
+        response = http.request("GET", nginx.url("small.bin"))
+        assert response.content == sample_files["small.bin"]
+        ranged = http.request("GET", nginx.url("small.bin"), headers={"Range": "bytes=10-19"})
+        assert ranged.status_code == 206
+        assert ranged.content == sample_files["small.bin"][10:20]
+
+
+def test_503_then_success_is_retried_with_backoff(proxy, sample_files):
+    proxy.configure(status_503=2)
+    policy, waits = recording_policy()
+    response = HttpClient(retry=policy).request("GET", proxy.url("small.bin"))
+    assert response.content == sample_files["small.bin"]
+    assert [r.status for r in proxy.log] == [503, 503, 200]
+    assert len(waits) == 2 and all(w > 0 for w in waits)
+
+
+def test_429_retry_after_seconds_is_honoured(proxy, sample_files):
+    proxy.configure(status_429=1, retry_after="7")
+    policy, waits = recording_policy()
+    response = HttpClient(retry=policy).request("GET", proxy.url("small.bin"))
+    assert response.content == sample_files["small.bin"]
+    assert waits == [7.0]
+
+
+def test_429_retry_after_http_date_is_honoured(proxy, sample_files):
+    when = datetime.now(timezone.utc) + timedelta(seconds=40)
+    proxy.configure(status_429=1, retry_after=email.utils.format_datetime(when, usegmt=True))
+    policy, waits = recording_policy()
+    HttpClient(retry=policy).request("GET", proxy.url("small.bin"))
+    assert len(waits) == 1 and 35 <= waits[0] <= 41
+
+
+def test_retry_after_too_long_ends_at_once(proxy):
+    proxy.configure(status_429=5, retry_after="3600")
+    policy, waits = recording_policy()
+    with pytest.raises(RetriesExhaustedError, match="3600"):
+        HttpClient(retry=policy).request("GET", proxy.url("small.bin"))
+    assert waits == [] and proxy.requests == 1
+
+
+def test_persistent_503_exhausts_bounded_tries(proxy):
+    proxy.configure(status_503=100)
+    policy, waits = recording_policy(max_attempts=4)
+    with pytest.raises(RetriesExhaustedError, match="503 after 4 tries"):
+        HttpClient(retry=policy).request("GET", proxy.url("small.bin"))
+    assert proxy.requests == 4 and len(waits) == 3
+
+
+def test_connection_refused_exhausts_tries():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    policy, waits = recording_policy(max_attempts=3)
+    with pytest.raises(RetriesExhaustedError, match="after 3 tries"):
+        HttpClient(retry=policy).request("GET", f"http://127.0.0.1:{port}/x?token=s3cr3t")
+    assert len(waits) == 2
+
+
+def test_error_message_never_carries_secret(proxy):
+    with pytest.raises(HttpStatusError) as info:
+        HttpClient().request("GET", proxy.url("missing.bin?access_token=s3cr3tvalue"))
+    assert info.value.status == 404
+    assert "s3cr3tvalue" not in str(info.value)
+    assert "missing.bin" in str(info.value)
+
+
+def test_accept_status_returns_response(nginx):
+    response = HttpClient().request("GET", nginx.url("nope"), accept_status=(404,))
+    assert response.status_code == 404
+
+
+def test_get_json_refuses_html_truncated_and_garbage(served_dir, nginx):
+    (served_dir / "ok.json").write_text(json.dumps({"a": [1, 2]}))
+    (served_dir / "page.html").write_text("<html><body>Maintenance</body></html>")
+    (served_dir / "cut.json").write_text('{"features": [1, 2')
+    http = HttpClient()
+    assert http.get_json(nginx.url("ok.json")) == {"a": [1, 2]}
+    with pytest.raises(ProviderResponseError, match="HTML"):
+        http.get_json(nginx.url("page.html"))
+    with pytest.raises(ProviderResponseError, match="not valid JSON"):
+        http.get_json(nginx.url("cut.json"))
+
+
+def test_get_json_detects_body_cut_short(served_dir, proxy):
+    (served_dir / "long.json").write_text(json.dumps({"items": list(range(5000))}))
+    proxy.configure(cut_after=100)
+    policy, _ = recording_policy(max_attempts=2)
+    with pytest.raises(ProviderResponseError, match="truncated"):
+        HttpClient(retry=policy).get_json(proxy.url("long.json"))
+
+
+def test_auth_sent_to_allowed_host_only_and_not_across_redirect(proxy, other_host_proxy, sample_files):
+    # 127.0.0.1 redirects to localhost (another host): the credentials must stay behind.
+    proxy.configure(redirect_to=other_host_proxy.base_url)
+    auth = BasicAuth("alice", "pa55word", hosts=[f"127.0.0.1:{proxy.port}"])
+    http = HttpClient(auth=auth, headers={"X-Api-Key": "k3y-value", "Accept": "*/*"})
+    response = http.request("GET", proxy.url("small.bin"))
+    assert response.content == sample_files["small.bin"]
+    assert proxy.log[0].headers["authorization"].startswith("Basic ")
+    assert proxy.log[0].headers["x-api-key"] == "k3y-value"
+    received = other_host_proxy.log[0].headers
+    assert "authorization" not in received
+    assert "x-api-key" not in received
+    assert received["accept"] == "*/*"
+
+
+def test_auth_for_other_host_is_not_sent(proxy):
+    auth = ApiKeyAuth("Authorization", "api-key SECRET", hosts=["api.example.org"])
+    HttpClient(auth=auth).request("GET", proxy.url("small.bin"))
+    assert "authorization" not in proxy.log[0].headers
+
+
+def test_range_header_survives_same_host_redirect(nginx, proxy, sample_files):
+    proxy.configure(redirect_to=nginx.base_url)
+    response = HttpClient().request("GET", proxy.url("small.bin"), headers={"Range": "bytes=0-9"})
+    assert response.status_code == 206 and response.content == sample_files["small.bin"][:10]
+
+
+def test_static_bearer_refused_gives_authentication_error(proxy):
+    proxy.configure(require_bearer=True)
+    auth = BearerAuth(StaticTokenProvider("not-issued"), hosts=["127.0.0.1"])
+    with pytest.raises(AuthenticationError, match="refused the credentials"):
+        HttpClient(auth=auth).request("GET", proxy.url("small.bin"))
+    assert proxy.requests == 1
+
+
+def test_401_without_credentials_is_status_error(proxy):
+    proxy.configure(require_bearer=True)
+    with pytest.raises(HttpStatusError) as info:
+        HttpClient().request("GET", proxy.url("small.bin"))
+    assert info.value.status == 401
+
+
+def test_rate_limiter_counts_every_request(proxy):
+    limiter = RateLimiter([(3, 1000.0)], clock=lambda: 0.0, sleep=lambda s: None)
+    http = HttpClient(rate_limiter=limiter)
+    for _ in range(3):
+        http.request("GET", proxy.url("small.bin"))
+    assert limiter.try_acquire() is False
+
+
+def test_streamed_response_holds_concurrency_slot_until_closed(proxy):
+    cap = ConcurrencyLimiter(1)
+    http = HttpClient(concurrency=cap)
+    response = http.request("GET", proxy.url("medium.bin"), stream=True)
+    assert cap.active == 1
+    second_done = threading.Event()
+
+    def second() -> None:
+        HttpClient(concurrency=cap).request("GET", proxy.url("small.bin"))
+        second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    # The second client shares the cap: it cannot get its slot while the stream is open.
+    assert not second_done.wait(0.3)
+    response.close()
+    thread.join(timeout=10)
+    assert second_done.is_set() and cap.active == 0
+
+
+def test_parse_retry_after_forms():
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert parse_retry_after("120", now) == 120.0
+    assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now) == 30.0
+    assert parse_retry_after("Wed, 31 Dec 2025 00:00:30 GMT", now) == 0.0
+    assert parse_retry_after("soon", now) is None
+    assert parse_retry_after(None, now) is None
+
+
+def test_same_origin():
+    assert same_origin("http://a.org/x", "http://A.org:80/y")
+    assert not same_origin("http://a.org/x", "https://a.org/x")
+    assert not same_origin("http://127.0.0.1:80/", "http://localhost:80/")
+
+
+def test_backoff_grows_and_is_bounded():
+    policy = RetryPolicy(backoff_base=1.0, backoff_max=8.0, jitter=0.5)
+    for attempt, base in ((1, 1.0), (2, 2.0), (3, 4.0), (6, 8.0)):
+        delay = policy.backoff(attempt)
+        assert base * 0.5 <= delay <= base
+    assert time.monotonic() > 0
