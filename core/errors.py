@@ -128,3 +128,10 @@ class UnsafeArchiveError(ArchiveError):
 
 class UnsupportedCompressionError(ArchiveError):
     """A zip member uses a compression method the standard library cannot decode."""
+
+
+# -- map layers (the QGIS dock) ---------------------------------------------------------------------
+class LayerLoadError(ScenePickerError):
+    """A downloaded file or a streamed URL could not be opened as a map layer (GDAL refused it)."""
+
+    exit_code = 8
