@@ -16,7 +16,7 @@ from ..core.errors import UnknownProviderError
 from .base import CredentialSpec, Provider
 
 #: Modules under ``providers/`` that register a provider when imported.
-PROVIDER_MODULES: tuple[str, ...] = ("theia",)
+PROVIDER_MODULES: tuple[str, ...] = ("stac", "theia", "terrascope")
 
 
 @dataclass(frozen=True)

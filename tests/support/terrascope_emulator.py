@@ -507,6 +507,8 @@ class _ServicesHandler(EmulatorHandler):
 
 
 def _matches(product: TerrascopeProduct, q: dict[str, str]) -> bool:
+    if "uid" in q and q["uid"] != product.id:
+        return False
     if "bbox" in q:
         w, s, e, n = (float(v) for v in q["bbox"].split(","))
         pw, ps, pe, pn = product.bbox
