@@ -87,6 +87,7 @@ class RequestRecord:
     status: int = 0
     bytes_sent: int = 0
     cut: bool = False
+    state: Optional[_State] = field(default=None, repr=False, compare=False)
 
     @property
     def range(self) -> Optional[str]:
@@ -105,6 +106,7 @@ class _State:
     log: list[RequestRecord] = field(default_factory=list)
     bytes_sent: int = 0
     token_grants: list[str] = field(default_factory=list)
+    stall: threading.Event = field(default_factory=threading.Event)
 
 
 class _Server(ThreadingHTTPServer):
@@ -126,6 +128,13 @@ class _Server(ThreadingHTTPServer):
         )
         self.proxy._threads.append(thread)
         thread.start()
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[override]
+        # A client closing its end (the engine does on purpose) is not an error of the harness.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def _run(self, request, client_address) -> None:
         try:
@@ -150,7 +159,6 @@ class FaultProxy:
         self._state = _State()
         self._tokens: dict[str, _Token] = {}
         self._refresh_tokens: set[str] = set()
-        self._stall = threading.Event()
         self._connections: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
         self._server: Optional[_Server] = None
@@ -168,7 +176,7 @@ class FaultProxy:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._stall.set()
+        self._state.stall.set()
         self._server.shutdown()
         with self._lock:
             connections = list(self._connections)
@@ -214,17 +222,17 @@ class FaultProxy:
         if unknown:
             raise TypeError(f"unknown faults: {sorted(unknown)}")
         with self._lock:
+            self._state.stall.set()  # a stalled answer of the previous test ends now
             self._state = _State(faults=Faults(**faults))  # type: ignore[arg-type]
             self._tokens.clear()
             self._refresh_tokens.clear()
-        self._stall.clear()
 
     def reset(self) -> None:
         """No faults, zero counters."""
         self.configure()
 
     def release_stall(self) -> None:
-        self._stall.set()
+        self._state.stall.set()
 
     @property
     def faults(self) -> Faults:
@@ -267,12 +275,15 @@ class FaultProxy:
 
     def _record(self, record: RequestRecord) -> None:
         with self._lock:
+            record.state = self._state
             self._state.log.append(record)
 
     def _count(self, record: RequestRecord, count: int) -> None:
+        # Counted in the state the request began in: a late write of a previous test is not counted.
         with self._lock:
             record.bytes_sent += count
-            self._state.bytes_sent += count
+            if record.state is not None:
+                record.state.bytes_sent += count
 
     def _take(self, name: str) -> bool:
         """Consume one occurrence of a counted fault (``status_429``...)."""
@@ -467,7 +478,8 @@ class _Handler(BaseHTTPRequestHandler):
                 want = min(want, faults.stall_after - sent) if faults.stall_after > sent else 0
                 if want == 0:
                     stalled = True
-                    proxy._stall.wait(faults.stall_timeout)
+                    assert record.state is not None
+                    record.state.stall.wait(faults.stall_timeout)
                     record.cut = True
                     self.close_connection = True
                     return
