@@ -1,0 +1,77 @@
+"""``scene-picker login PROVIDER``: store (or forget) a provider's account in the system keyring.
+
+The secret is typed at a prompt that does not echo it (``getpass``) or, for scripts, read from the
+first line of standard input with ``--password-stdin``; it is never taken from the command line (where
+``ps`` and shell histories would see it) and never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from ..core.credentials import delete_credentials, load_credentials, store_credentials
+from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
+from ..providers.registry import list_providers
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "login",
+        help="store a provider's credentials in the keyring",
+        description="Store a provider's account in the system keyring (prompting without echo).",
+    )
+    parser.add_argument("provider", help="provider name (see 'scene-picker providers')")
+    parser.add_argument("-u", "--username", help="account name (prompted when needed and not given)")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password / API key from the first line of standard input",
+    )
+    parser.add_argument("--delete", action="store_true", help="forget the stored account instead")
+    parser.set_defaults(handler=run)
+
+
+def _spec(name: str):
+    for info in list_providers():
+        if info.name == name.strip().lower():
+            return info
+    known = ", ".join(i.name for i in list_providers()) or "none"
+    raise UnknownProviderError(f"Unknown provider {name!r}; known providers: {known}.", provider=name)
+
+
+def run(args: argparse.Namespace) -> int:
+    info = _spec(args.provider)
+    if args.delete:
+        delete_credentials(info.name)
+        print(f"Forgot the {info.name} account (if one was stored).")
+        return 0
+    spec = info.credentials
+    if spec is None:
+        raise UsageError(f"Provider {info.name} needs no credentials.")
+    if spec.description:
+        print(f"{info.title}: {spec.description}", file=sys.stderr)
+    if spec.signup_url:
+        print(f"Get an account at {spec.signup_url}", file=sys.stderr)
+    username = args.username or ""
+    if spec.kind == "password" and not username:
+        if args.password_stdin:
+            raise UsageError("--password-stdin needs --username.")
+        username = input(f"{info.name} username: ").strip()
+        if not username:
+            raise UsageError("A user name is needed.")
+    label = "password" if spec.kind == "password" else spec.kind.replace("_", " ")
+    if args.password_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    else:
+        secret = getpass.getpass(f"{info.name} {label} (not shown): ")
+    if not secret:
+        raise UsageError(f"An empty {label} was not stored.")
+    store_credentials(info.name, username, secret)
+    stored = load_credentials(info.name)
+    if stored is None or stored.username != username:
+        raise KeyringUnavailableError(f"The keyring did not keep the {info.name} account.")
+    who = f" for user {username}" if username else ""
+    print(f"Stored the {info.name} {label}{who} in the system keyring.")
+    return 0

@@ -1,0 +1,73 @@
+"""``scene-picker providers``: the catalogs this installation knows, what they serve, what they need,
+and whether their credentials are in the keyring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..core.credentials import load_credentials
+from ..core.errors import CredentialsError
+from ..providers.registry import list_providers
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "providers",
+        help="list the catalogs and their credential needs",
+        description="List the registered catalogs: name (for --provider), title, platforms, credentials.",
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    parser.set_defaults(handler=run)
+
+
+def credential_status(name: str, needed: bool) -> str:
+    """``"not needed"``, ``"stored"``, ``"missing"`` or ``"no keyring"``."""
+    if not needed:
+        return "not needed"
+    try:
+        return "stored" if load_credentials(name) is not None else "missing"
+    except CredentialsError:
+        return "no keyring"
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = []
+    for info in list_providers():
+        spec = info.credentials
+        rows.append(
+            {
+                "name": info.name,
+                "title": info.title,
+                "platforms": list(info.platforms),
+                "credentials": spec.kind if spec else None,
+                "credentials_help": spec.description if spec else None,
+                "signup_url": spec.signup_url if spec else None,
+                "credentials_status": credential_status(info.name, spec is not None),
+            }
+        )
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    headers = ("NAME", "TITLE", "PLATFORMS", "CREDENTIALS")
+    table = [
+        (
+            r["name"],
+            r["title"],
+            ",".join(r["platforms"]) or "any",
+            "-" if r["credentials"] is None else f"{r['credentials']} ({r['credentials_status']})",
+        )
+        for r in rows
+    ]
+    widths = [
+        max(len(h), *(len(row[i]) for row in table)) if table else len(h) for i, h in enumerate(headers)
+    ]
+    for row in (headers, *table):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    missing = [r["name"] for r in rows if r["credentials_status"] == "missing"]
+    if missing:
+        print(f"\nStore credentials with: scene-picker login {missing[0]}", file=sys.stderr)
+    return 0
