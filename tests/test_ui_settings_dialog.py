@@ -15,6 +15,7 @@ from scene_picker.core.credentials import load_credentials, service_name
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
+from support.ui_wait import clear_plugin_settings
 
 pytestmark = pytest.mark.qgis
 
@@ -24,6 +25,13 @@ PROVIDERS = [
     ProviderInfo("cdse", "Copernicus Data Space", ("sentinel-2",), "username/password"),
     ProviderInfo("planet", "Planet", ("planetscope",), "api key"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_settings():
+    clear_plugin_settings()
+    yield
+    clear_plugin_settings()
 
 
 @pytest.fixture()

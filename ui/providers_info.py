@@ -32,6 +32,15 @@ def _get(entry: Any, key: str, default: Any = None) -> Any:
     return getattr(entry, key, default)
 
 
+def _credentials_text(spec: Any) -> str | None:
+    """A CredentialSpec (or plain text) as a short description; None when no account is needed."""
+    if not spec:
+        return None
+    if isinstance(spec, str):
+        return spec
+    return str(getattr(spec, "description", None) or getattr(spec, "kind", None) or "account")
+
+
 def provider_info(entry: Any) -> ProviderInfo:
     """Adapt one entry of ``list_providers()`` (a mapping, a dataclass or a Provider class)."""
     name = str(_get(entry, "name"))
@@ -40,7 +49,7 @@ def provider_info(entry: Any) -> ProviderInfo:
         name=name,
         title=str(_get(entry, "title") or name),
         platforms=tuple(_get(entry, "platforms") or ()),
-        credentials=str(creds) if creds else None,
+        credentials=_credentials_text(creds),
         collections=tuple(_get(entry, "collections") or ()),
     )
 
@@ -75,10 +84,26 @@ def provider_options(name: str) -> dict[str, Any]:
 
 
 def make_provider(name: str):
-    """A provider instance configured from the settings (credentials come from the keyring)."""
+    """A provider instance configured from the settings (credentials come from the keyring): QGIS's
+    proxy, and the user's rate limits when the provider brings none of its own."""
+    from ..core.ratelimit import RateLimiter
     from ..providers.registry import get_provider
+    from . import settings
+    from .network import requests_proxies
 
-    return get_provider(name, **provider_options(name))
+    provider = get_provider(name, **provider_options(name))
+    http = provider.http
+    proxies = requests_proxies()
+    if proxies:
+        http.session.proxies.update(proxies)
+    if getattr(http, "rate_limiter", None) is None:
+        http.rate_limiter = RateLimiter(
+            windows=[
+                (settings.named_setting(settings.RATE_10S), 10.0),
+                (settings.named_setting(settings.RATE_MINUTE), 60.0),
+            ]
+        )
+    return provider
 
 
 def check_login(name: str) -> None:

@@ -24,3 +24,13 @@ def wait_for_tasks(timeout: float = 30.0) -> bool:
     """Wait until QGIS's task manager has no active task left."""
     manager = QgsApplication.taskManager()
     return wait_until(lambda: manager.countActiveTasks() == 0, timeout)
+
+
+def clear_plugin_settings() -> None:
+    """Forget every ``scene_picker/...`` QgsSettings key (pytest-qgis keeps its settings file in the
+    work tree: tests must not leave state there for the next run)."""
+    from qgis.core import QgsSettings
+
+    settings = QgsSettings()
+    settings.remove("scene_picker")
+    settings.sync()

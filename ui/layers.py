@@ -1,0 +1,124 @@
+"""Loading scenes as map layers: downloaded rasters under a group per scene (inside the "Scene Picker"
+group), an RGB composite VRT built with GDAL from three chosen bands, and streaming a band without
+downloading it through GDAL's ``/vsicurl/`` (a remote COG) or ``/vsizip//vsicurl/`` (a member of a
+remote zip). Opening anything remote happens in a background task, never on the main thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from qgis.core import QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
+from qgis.PyQt.QtCore import QCoreApplication
+
+from ..core.errors import LayerLoadError, UsageError
+from ..core.redact import redact_url
+from .footprints import scene_group
+from .tasks import FunctionTask
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img", ".nc", ".hdf", ".h5", ".png", ".jpg", ".dem")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Layers", text)
+
+
+def scene_layer_group(scene_name: str, project: QgsProject | None = None) -> QgsLayerTreeGroup:
+    """The group of one scene inside the "Scene Picker" group (created when missing)."""
+    parent = scene_group(project)
+    group = parent.findGroup(scene_name)
+    if group is None:
+        group = parent.addGroup(scene_name)
+    return group
+
+
+def is_raster_candidate(path: Path) -> bool:
+    return path.suffix.lower() in RASTER_SUFFIXES
+
+
+def add_raster(
+    source: str,
+    name: str,
+    scene_name: str,
+    project: QgsProject | None = None,
+    layer: QgsRasterLayer | None = None,
+) -> QgsRasterLayer:
+    """Add ``source`` (or an already opened ``layer``) under the scene's group; raises LayerLoadError."""
+    project = project or QgsProject.instance()
+    layer = layer or QgsRasterLayer(source, name, "gdal")
+    if not layer.isValid():
+        raise LayerLoadError(_tr("{} is not a raster GDAL can open.").format(redact_url(source)))
+    project.addMapLayer(layer, False)
+    scene_layer_group(scene_name, project).addLayer(layer)
+    return layer
+
+
+def add_downloaded_rasters(
+    files: Sequence[Path], scene_name: str, project: QgsProject | None = None
+) -> list[QgsRasterLayer]:
+    """Add every raster among ``files`` under the scene's group; non-rasters are skipped."""
+    layers = []
+    for path in files:
+        path = Path(path)
+        if not is_raster_candidate(path) or not path.is_file():
+            continue
+        try:
+            layers.append(add_raster(str(path), path.stem, scene_name, project))
+        except LayerLoadError:
+            continue
+    return layers
+
+
+def build_rgb_vrt(red: str, green: str, blue: str, dest: Path) -> Path:
+    """A three-band VRT (R, G, B from three single-band sources: paths or GDAL URLs) written to ``dest``."""
+    from osgeo import gdal
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    gdal.UseExceptions()
+    try:
+        vrt = gdal.BuildVRT(str(dest), [red, green, blue], separate=True, resolution="highest")
+    except RuntimeError as exc:
+        raise LayerLoadError(_tr("Could not build the RGB composite: {}").format(exc)) from exc
+    if vrt is None:
+        raise LayerLoadError(_tr("Could not build the RGB composite from the chosen bands."))
+    vrt.FlushCache()
+    vrt = None  # closes and writes the file
+    return dest
+
+
+def vsi_path(href: str, member: str | None = None) -> str:
+    """The GDAL path streaming ``href`` (an http(s) URL), or ``member`` inside the zip at ``href``."""
+    if not href.startswith(("http://", "https://")):
+        raise UsageError(_tr("Only http(s) URLs can be streamed: {}").format(redact_url(href)))
+    if member:
+        return f"/vsizip//vsicurl/{href}/{member.lstrip('/')}"
+    return f"/vsicurl/{href}"
+
+
+def open_remote_task(
+    href: str,
+    name: str,
+    member: str | None = None,
+    on_done: Callable[[QgsRasterLayer | None, BaseException | None], None] | None = None,
+) -> FunctionTask:
+    """A task that opens a remote band in the background; ``on_done(layer, error)`` on the main thread.
+
+    The layer is created in the worker (the slow part: GDAL reads the remote header) and handed over
+    to the main thread before it is returned.
+    """
+    path = vsi_path(href, member)
+    main_thread = QCoreApplication.instance().thread()
+
+    def work(task: QgsTask) -> QgsRasterLayer:
+        layer = QgsRasterLayer(path, name, "gdal")
+        if not layer.isValid():
+            raise LayerLoadError(_tr("GDAL could not stream {}.").format(redact_url(path)))
+        layer.moveToThread(main_thread)
+        return layer
+
+    task = FunctionTask(_tr("Scene Picker: open {}").format(name), work)
+    if on_done is not None:
+        task.signals.done.connect(on_done)
+    return task

@@ -1,0 +1,153 @@
+"""The download queue panel: one row per job with a progress bar, speed, ETA and state, and the
+actions cancel, retry, open folder and load as layers.
+"""
+
+from __future__ import annotations
+
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QDesktopServices
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+COL_SCENE, COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA = range(5)
+JOB_ROLE = Qt.ItemDataRole.UserRole + 20
+
+
+def format_speed(speed: float) -> str:
+    if speed <= 0:
+        return ""
+    for unit in ("B/s", "KB/s", "MB/s"):
+        if speed < 1024:
+            return f"{speed:.0f} {unit}"
+        speed /= 1024
+    return f"{speed:.1f} GB/s"
+
+
+def format_eta(eta: float | None) -> str:
+    if eta is None or eta < 0:
+        return ""
+    eta = int(round(eta))
+    if eta >= 3600:
+        return f"{eta // 3600}h{eta % 3600 // 60:02d}"
+    return f"{eta // 60}:{eta % 60:02d}"
+
+
+class QueuePanel(QWidget):
+    cancelRequested = pyqtSignal(str)
+    retryRequested = pyqtSignal(str)
+    loadRequested = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ScenePickerQueuePanel")
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._folders: dict[str, str] = {}
+        self._states: dict[str, str] = {}
+        layout = QVBoxLayout(self)
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("queueTree")
+        self.tree.setRootIsDecorated(False)
+        self.tree.setHeaderLabels(
+            [self.tr("Scene"), self.tr("State"), self.tr("Progress"), self.tr("Speed"), self.tr("ETA")]
+        )
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.header().setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        layout.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setObjectName("cancelJob")
+        self.cancel_button.clicked.connect(lambda: self._emit(self.cancelRequested))
+        self.retry_button = QPushButton(self.tr("Retry"), self)
+        self.retry_button.setObjectName("retryJob")
+        self.retry_button.clicked.connect(lambda: self._emit(self.retryRequested))
+        self.folder_button = QPushButton(self.tr("Open folder"), self)
+        self.folder_button.setObjectName("openFolder")
+        self.folder_button.clicked.connect(self.open_folder)
+        self.load_button = QPushButton(self.tr("Add layers"), self)
+        self.load_button.setObjectName("loadJob")
+        self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
+        for button in (self.cancel_button, self.retry_button, self.folder_button, self.load_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+        self._update_buttons()
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("QueuePanel", text)
+
+    def update_job(self, job) -> None:
+        item = self._items.get(job.id)
+        if item is None:
+            item = QTreeWidgetItem(self.tree)
+            item.setData(COL_SCENE, JOB_ROLE, job.id)
+            item.setText(COL_SCENE, job.scene_id)
+            item.setToolTip(COL_SCENE, f"{job.provider}: {job.scene_id}")
+            bar = QProgressBar(self.tree)
+            bar.setRange(0, 1000)
+            bar.setTextVisible(True)
+            self.tree.setItemWidget(item, COL_PROGRESS, bar)
+            self._items[job.id] = item
+        self._folders[job.id] = str(job.folder)
+        self._states[job.id] = job.state
+        item.setText(COL_STATE, self._state_text(job.state))
+        item.setToolTip(COL_STATE, job.error or "")
+        bar: QProgressBar = self.tree.itemWidget(item, COL_PROGRESS)
+        fraction = job.fraction
+        if fraction is None and job.state == "active":
+            bar.setRange(0, 0)  # busy indicator: size unknown
+        else:
+            bar.setRange(0, 1000)
+            bar.setValue(int(1000 * (fraction or 0.0)))
+        item.setText(COL_SPEED, format_speed(job.speed) if job.state == "active" else "")
+        item.setText(COL_ETA, format_eta(job.eta) if job.state == "active" else "")
+        self._update_buttons()
+
+    def _state_text(self, state: str) -> str:
+        return {
+            "queued": self.tr("queued"),
+            "active": self.tr("downloading"),
+            "done": self.tr("done"),
+            "failed": self.tr("failed"),
+            "cancelled": self.tr("cancelled"),
+            "interrupted": self.tr("interrupted"),
+        }.get(state, state)
+
+    def job_ids(self) -> list[str]:
+        return list(self._items)
+
+    def progress_value(self, job_id: str) -> int:
+        return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).value()
+
+    def state_of(self, job_id: str) -> str:
+        return self._states.get(job_id, "")
+
+    def select_job(self, job_id: str) -> None:
+        self.tree.clearSelection()
+        self._items[job_id].setSelected(True)
+
+    def selected_jobs(self) -> list[str]:
+        return [item.data(COL_SCENE, JOB_ROLE) for item in self.tree.selectedItems()]
+
+    def _emit(self, signal) -> None:
+        for job_id in self.selected_jobs():
+            signal.emit(job_id)
+
+    def open_folder(self) -> None:
+        for job_id in self.selected_jobs()[:1]:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self._folders[job_id]))
+
+    def _update_buttons(self) -> None:
+        states = [self._states.get(j, "") for j in self.selected_jobs()]
+        self.cancel_button.setEnabled(any(s in ("queued", "active", "interrupted") for s in states))
+        self.retry_button.setEnabled(any(s in ("failed", "cancelled", "interrupted") for s in states))
+        self.folder_button.setEnabled(bool(states))
+        self.load_button.setEnabled(any(s == "done" for s in states))
