@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+import re
+import zipfile
+import zlib
 
 import pytest
+import requests
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import AuthenticationError, MissingCredentialsError, UsageError
+from scene_picker.core.errors import (
+    AuthenticationError,
+    ChecksumMismatchError,
+    MissingCredentialsError,
+    UsageError,
+)
 from scene_picker.core.query import Query
 from scene_picker.providers.registry import get_provider, list_providers
 from scene_picker.providers.theia import TheiaProvider
@@ -158,3 +169,85 @@ def test_credentials_come_from_the_keyring(theia):
         assert "wrong-keyring-secret" not in str(info.value)
     finally:
         delete_credentials("theia")
+
+
+# -- downloads ------------------------------------------------------------------------------------------
+def scene_of(theia, index: int, collection: str = "SENTINEL2"):
+    product = [p for p in theia.products if p.collection == collection][index]
+    return product, provider(theia).get(product.identifier)
+
+
+def test_whole_archive_is_downloaded_and_md5_checked(theia, tmp_path):
+    product, scene = scene_of(theia, 0)
+    result = provider(theia).downloader(scene).download(tmp_path)
+    assert len(result.files) == 1
+    archive = result.files[0]
+    assert archive.read_bytes() == product.archive
+    assert hashlib.md5(archive.read_bytes()).hexdigest() == product.md5
+    assert theia.full_downloads(product.id) == 1
+
+
+def test_md5_mismatch_refetches_once_then_fails_clearly(theia, tmp_path):
+    product, scene = scene_of(theia, 1)
+    theia.corrupt(product.id)  # every download of it is damaged
+    with pytest.raises(ChecksumMismatchError) as info:
+        provider(theia).downloader(scene).download(tmp_path)
+    message = str(info.value)
+    assert "Theia" in message and scene.id in message and "MD5" in message
+    assert theia.full_downloads(product.id) == 2
+    assert not any(p.suffix == ".zip" for p in tmp_path.rglob("*"))
+
+
+def test_md5_mismatch_once_is_cured_by_the_refetch(theia, tmp_path):
+    product, scene = scene_of(theia, 2)
+    theia.corrupt(product.id, times=1)
+    result = provider(theia).downloader(scene).download(tmp_path)
+    assert result.files[0].read_bytes() == product.archive
+    assert theia.full_downloads(product.id) == 2
+
+
+def test_three_members_extracted_in_open_ended_mode_with_crc32(theia, tmp_path):
+    product, scene = scene_of(theia, 3)
+    wanted = [
+        f"{product.identifier}/{product.identifier}_FRE_B2.tif",
+        f"{product.identifier}/{product.identifier}_FRE_B8.tif",
+        f"{product.identifier}/MASKS/{product.identifier}_CLM_R1.tif",
+    ]
+    theia.server.clear_log()
+    patterns = ["*_FRE_B2.tif", "*_FRE_B8.tif", "*/MASKS/*_CLM_R1.tif"]
+    result = provider(theia).downloader(scene).download(tmp_path, members=patterns)
+    root = tmp_path / scene.id
+    assert sorted(result.files) == sorted(root / name for name in wanted)
+    crcs = {i.filename: i.CRC for i in zipfile.ZipFile(io.BytesIO(product.archive)).infolist()}
+    for name in wanted:
+        data = (root / name).read_bytes()
+        assert data == product.members[name]
+        assert zlib.crc32(data) == crcs[name]
+    ranges = [r.range for r in theia.server.requests_matching(lambda r: r.path.endswith("/download/"))]
+    assert ranges and all(re.fullmatch(r"bytes=(\d+-|-\d+)", r or "") for r in ranges), ranges
+    assert theia.full_downloads(product.id) == 0
+
+
+def test_bounded_ranges_are_cut_short_by_the_emulator(theia):
+    product, scene = scene_of(theia, 4)
+    token = provider(theia).tokens.get_token()
+    url = scene.assets["archive"].href
+    with requests.get(url, headers={"Authorization": f"Bearer {token}", "Range": "bytes=100-1099"}) as r:
+        assert r.status_code == 206 and r.headers["Content-Range"] == f"bytes 100-1099/{len(product.archive)}"
+        assert len(r.content) == 500  # announced 1000, connection closed after half
+    with requests.get(url, headers={"Authorization": f"Bearer {token}", "Range": "bytes=100-"}) as r:
+        assert r.content == product.archive[100:]
+
+
+def test_expired_token_is_renewed_once(theia, tmp_path):
+    product, scene = scene_of(theia, 5)
+    p = provider(theia)
+    downloader = p.downloader(scene)
+    p.login()
+    theia.expire_tokens()  # the server forgets it: downloads answer 403 until a new login
+    before = theia.tokens_issued
+    result = downloader.download(tmp_path)
+    assert result.files[0].read_bytes() == product.archive
+    assert theia.tokens_issued == before + 1
+    refused = theia.server.requests_matching(lambda r: r.status == 403 and product.id in r.path)
+    assert len(refused) == 1

@@ -80,6 +80,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "EmulatorHTTP/1.0"
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client hung up (e.g. after reading what it needed of an open-ended range)
+
     # -- request side ---------------------------------------------------------------------------
     @property
     def emulator(self) -> Any:
