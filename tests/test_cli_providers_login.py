@@ -1,0 +1,154 @@
+"""``scene-picker providers`` and ``scene-picker login``: listing, keyring storage, prompts without echo."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pty
+import select
+import sys
+import time
+
+import pytest
+
+from scene_picker.cli.main import main
+from scene_picker.core.credentials import delete_credentials, load_credentials, store_credentials
+from scene_picker.providers.registry import list_providers
+
+from conftest import PKG_PARENT, TESTS
+
+
+def password_provider() -> str:
+    names = [
+        i.name for i in list_providers() if i.credentials is not None and i.credentials.kind == "password"
+    ]
+    assert names, "no registered provider needs a password"
+    return names[0]
+
+
+@pytest.fixture
+def account():
+    name = password_provider()
+    delete_credentials(name)
+    yield name
+    delete_credentials(name)
+
+
+def test_providers_json_lists_every_registered_provider_with_its_needs(capsys, account):
+    assert main(["providers", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {i.name for i in list_providers()}
+    assert rows["stac"]["credentials"] is None and rows["stac"]["credentials_status"] == "not needed"
+    assert rows[account]["credentials"] == "password"
+    assert rows[account]["credentials_status"] == "missing"
+    store_credentials(account, "alice", "pw-123")
+    assert main(["providers", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows[account]["credentials_status"] == "stored"
+
+
+def test_providers_table_is_readable(capsys, account):
+    assert main(["providers"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].split() == ["NAME", "TITLE", "PLATFORMS", "CREDENTIALS"]
+    assert any(line.startswith(account) and "password (missing)" in line for line in lines)
+    assert f"scene-picker login {account}" in captured.err
+
+
+def test_login_from_stdin_stores_in_the_keyring_and_never_prints_the_secret(capsys, monkeypatch, account):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret-Pass\n"))
+    assert main(["login", account, "--username", "alice", "--password-stdin"]) == 0
+    creds = load_credentials(account)
+    assert (creds.username, creds.secret) == ("alice", "s3cret-Pass")
+    captured = capsys.readouterr()
+    assert "s3cret-Pass" not in captured.out + captured.err
+    assert "alice" in captured.out
+    assert main(["login", account, "--delete"]) == 0
+    assert load_credentials(account) is None
+
+
+@pytest.mark.parametrize(
+    "argv, code, message",
+    [
+        (["login", "no-such-catalog"], 2, "Unknown provider 'no-such-catalog'"),
+        (["login", "stac"], 2, "needs no credentials"),
+    ],
+)
+def test_login_errors_have_exit_codes(capsys, argv, code, message):
+    assert main(argv) == code
+    assert message in capsys.readouterr().err
+
+
+def test_login_refuses_an_empty_secret(capsys, monkeypatch, account):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert main(["login", account, "-u", "alice", "--password-stdin"]) == 2
+    assert "empty" in capsys.readouterr().err
+    assert load_credentials(account) is None
+
+
+CHILD = """
+import sys
+sys.path[:0] = [{pkg!r}, {tests!r}]
+from scene_picker.cli.main import main
+from scene_picker.core.credentials import load_credentials
+rc = main(["login", {name!r}])
+creds = load_credentials({name!r})
+print("RESULT", rc, creds.username, creds.secret == "hunter2-secret", flush=True)
+"""
+
+
+def _read_until(fd: int, needle: bytes, buffer: bytearray, deadline: float) -> None:
+    while needle not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {needle!r}; got {bytes(buffer)!r}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                raise AssertionError(f"child ended before {needle!r}; got {bytes(buffer)!r}")
+            buffer.extend(chunk)
+
+
+def _read_to_end(fd: int, buffer: bytearray, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed its terminal
+            return
+        if not chunk:
+            return
+        buffer.extend(chunk)
+    raise AssertionError(f"the child did not finish; got {bytes(buffer)!r}")
+
+
+def test_login_prompts_on_a_terminal_without_echoing_the_password(account):
+    code = CHILD.format(pkg=str(PKG_PARENT), tests=str(TESTS), name=account)
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="support.memory_keyring.MemoryKeyring")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a real terminal on stdin/stdout
+        os.execve(sys.executable, [sys.executable, "-c", code], env)
+    buffer = bytearray()
+    deadline = time.monotonic() + 60
+    try:
+        _read_until(fd, b"username: ", buffer, deadline)
+        os.write(fd, b"bob\n")
+        _read_until(fd, b"(not shown): ", buffer, deadline)
+        os.write(fd, b"hunter2-secret\n")
+        _read_to_end(fd, buffer, deadline)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = buffer.decode(errors="replace")
+    assert "RESULT 0 bob True" in text
+    assert "bob" in text.split("(not shown)")[0]  # the user name is echoed as typed
+    assert "hunter2-secret" not in text  # the password is not
+    assert os.waitstatus_to_exitcode(status) == 0
