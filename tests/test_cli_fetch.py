@@ -1,0 +1,85 @@
+"""``scene-picker fetch`` as a user runs it: a real subprocess against nginx and the fault proxy."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+from conftest import PKG_PARENT
+from support.fixtures_engine import *  # noqa: F403
+from support.fixtures_engine import sha256
+
+MEDIUM = "medium.bin"
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+    return subprocess.run(
+        [sys.executable, "-m", "scene_picker", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_fetch_with_sha256_resumes_through_a_cut(proxy, sample_files, tmp_path):
+    data = sample_files[MEDIUM]
+    proxy.configure(cut_after=1_000_000, cut_times=1)
+    result = run_cli(
+        "fetch",
+        proxy.url(MEDIUM),
+        "--out",
+        str(tmp_path),
+        "--sha256",
+        sha256(data),
+        "--header",
+        "X-Trace: cli-test",
+    )
+    assert result.returncode == 0, result.stderr
+    dest = tmp_path / MEDIUM
+    assert result.stdout.strip() == str(dest)
+    assert hashlib.sha256(dest.read_bytes()).hexdigest() == sha256(data)
+    assert "sha256 verified" in result.stderr
+    assert "\r" not in result.stderr  # not a TTY: plain lines
+    assert [r.headers.get("x-trace") for r in proxy.log] == ["cli-test", "cli-test"]
+    assert proxy.log[1].range == "bytes=1000000-"
+
+    again = run_cli("fetch", proxy.url(MEDIUM), "--out", str(tmp_path), "--sha256", sha256(data))
+    assert again.returncode == 0 and "skipped" in again.stderr
+    assert proxy.requests == 2  # the verified file was not fetched again
+
+
+def test_fetch_checksum_mismatch_exits_non_zero_and_leaves_no_file(proxy, tmp_path):
+    result = run_cli("fetch", proxy.url(MEDIUM), "--out", str(tmp_path), "--md5", "0" * 32)
+    assert result.returncode == 6, result.stderr
+    assert "md5" in result.stderr and "expected" in result.stderr
+    assert not (tmp_path / MEDIUM).exists()
+    assert proxy.requests == 2  # fetched once more before failing
+
+
+def test_fetch_404_and_bad_arguments(proxy, tmp_path):
+    missing = run_cli("fetch", proxy.url("absent.bin"), "--out", str(tmp_path))
+    assert missing.returncode == 4 and "404" in missing.stderr
+    bad_header = run_cli("fetch", proxy.url(MEDIUM), "--out", str(tmp_path), "--header", "no colon")
+    assert bad_header.returncode == 2 and "Name: value" in bad_header.stderr
+    no_name = run_cli("fetch", proxy.url(""), "--out", str(tmp_path))
+    assert no_name.returncode == 2 and "--name" in no_name.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_does_not_print_secret_headers(proxy, tmp_path):
+    result = run_cli(
+        "fetch",
+        proxy.url("absent.bin"),
+        "--out",
+        str(tmp_path),
+        "--header",
+        "Authorization: Bearer s3cr3t-t0ken",
+    )
+    assert result.returncode == 4
+    assert "s3cr3t-t0ken" not in result.stderr + result.stdout
+    assert proxy.log[0].headers["authorization"] == "Bearer s3cr3t-t0ken"
