@@ -55,7 +55,10 @@ class Member:
 
 
 def bands_members(scale: float = 1.0) -> list[Member]:
-    """14 members, ~11 MB at scale 1: metadata, 10 m / 20 m / 60 m bands, a quicklook, masks."""
+    """14 members, ~11 MB at scale 1: metadata, 10 m / 20 m / 60 m bands, a quicklook, masks.
+
+    B02, B03 and B04 (adjacent) hold ~2.55 MB compressed at scale 1, as in the issue's anchor figures.
+    """
 
     def n(size: int) -> int:
         return max(1, int(size * scale))
@@ -64,18 +67,18 @@ def bands_members(scale: float = 1.0) -> list[Member]:
     spec = [
         (f"{PRODUCT}/MTD_MSIL2A.xml", text_bytes(1, n(180_000)), df),
         (f"{PRODUCT}/manifest.safe", text_bytes(2, n(60_000)), df),
-        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B02_10m.jp2", band_bytes(3, n(1_100_000)), df),
-        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B03_10m.jp2", band_bytes(4, n(1_100_000)), st),
-        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B04_10m.jp2", band_bytes(5, n(1_100_000)), df),
-        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B08_10m.jp2", band_bytes(6, n(1_100_000)), bz),
-        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B05_20m.jp2", band_bytes(7, n(900_000)), df),
-        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B06_20m.jp2", band_bytes(8, n(900_000)), lz),
-        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B11_20m.jp2", band_bytes(9, n(900_000)), df),
-        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B12_20m.jp2", band_bytes(10, n(900_000)), st),
-        (f"{GRANULE}/R60m/T31TCJ_20240101T103421_B01_60m.jp2", band_bytes(11, n(700_000)), df),
-        (f"{GRANULE}/R60m/T31TCJ_20240101T103421_B09_60m.jp2", band_bytes(12, n(700_000)), df),
-        (f"{PRODUCT}/QI_DATA/T31TCJ_20240101T103421_PVI.jp2", band_bytes(13, n(300_000)), st),
-        (f"{PRODUCT}/QI_DATA/MSK_CLDPRB_20m.jp2", band_bytes(14, n(250_000)), df),
+        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B02_10m.jp2", band_bytes(3, n(1_010_000)), df),
+        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B03_10m.jp2", band_bytes(4, n(1_010_000)), st),
+        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B04_10m.jp2", band_bytes(5, n(1_010_000)), df),
+        (f"{GRANULE}/R10m/T31TCJ_20240101T103421_B08_10m.jp2", band_bytes(6, n(1_010_000)), bz),
+        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B05_20m.jp2", band_bytes(7, n(1_400_000)), df),
+        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B06_20m.jp2", band_bytes(8, n(1_400_000)), lz),
+        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B11_20m.jp2", band_bytes(9, n(1_400_000)), df),
+        (f"{GRANULE}/R20m/T31TCJ_20240101T103421_B12_20m.jp2", band_bytes(10, n(1_400_000)), st),
+        (f"{GRANULE}/R60m/T31TCJ_20240101T103421_B01_60m.jp2", band_bytes(11, n(1_400_000)), df),
+        (f"{GRANULE}/R60m/T31TCJ_20240101T103421_B09_60m.jp2", band_bytes(12, n(1_400_000)), df),
+        (f"{PRODUCT}/QI_DATA/T31TCJ_20240101T103421_PVI.jp2", band_bytes(13, n(500_000)), st),
+        (f"{PRODUCT}/QI_DATA/MSK_CLDPRB_20m.jp2", band_bytes(14, n(400_000)), df),
     ]
     return [Member(name, data, method) for name, data, method in spec]
 

@@ -1,0 +1,663 @@
+"""Partial extraction from a zip archive on an HTTP server, with range requests.
+
+Owns :class:`RemoteZip`: it reads the end-of-central-directory record and the central directory with
+as few range requests as possible (one suffix range usually covers both), lists the members, and
+fetches only the wanted members' bytes: adjacent wanted members share one request when the gap between
+them is small, and bytes already read with the directory are not fetched again. Members are
+decompressed while they stream (stored, deflate, bzip2, lzma), their CRC32 checked, and written as
+``<name>.part`` + fsync + atomic rename; a member that fails its check is fetched once more, then
+:class:`~scene_picker.core.errors.ChecksumMismatchError` is raised. An archive holding any unsafe
+member (zip-slip name, symlink, zip bomb) is refused as a whole before anything is written.
+
+Also owns :class:`RangeReader`, the range requests themselves, in three modes:
+
+- ``"bounded"``: ``Range: bytes=a-b``. A server that closes the connection early (Theia's does) is
+  asked again from the first missing byte, as long as each answer makes progress.
+- ``"open-ended"``: ``Range: bytes=a-``, closing the connection once the needed bytes have arrived.
+- ``"auto"``: bounded, switching to open-ended only for a host whose bounded answers make no progress
+  at all; which mode works is remembered per host for the life of the process.
+
+The zip format itself (parsing, safety rules, decoding) is in :mod:`scene_picker.core.zipformat`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence, Union
+from urllib.parse import unquote, urlsplit
+
+import requests
+import urllib3
+
+from .cancel import CancelToken
+from .checksums import Checksum
+from .errors import (
+    ArchiveError,
+    ChecksumMismatchError,
+    HttpStatusError,
+    NetworkError,
+    RangeNotSupportedError,
+    UnsafeArchiveError,
+    UsageError,
+)
+from .http import HttpClient
+from .progress import ProgressCallback, ProgressMeter
+from .redact import redact_url
+from .zipformat import (
+    LOCAL_SIZE,
+    EndOfCentralDirectory,
+    MemberDecoder,
+    ZipLimits,
+    ZipMember,
+    check_archive,
+    check_local_header,
+    check_supported,
+    member_parts,
+    parse_local_header,
+    read_directory,
+)
+
+log = logging.getLogger(__name__)
+
+RANGE_MODES = ("auto", "bounded", "open-ended")
+BOUNDED, OPEN_ENDED = "bounded", "open-ended"
+_CHUNK = 64 * 1024
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
+
+# -- which range mode works, per host (scheme://host:port), for the life of the process --------------
+_host_modes: dict[str, str] = {}
+_host_lock = threading.Lock()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+def remembered_range_mode(url: str) -> Optional[str]:
+    """The range mode that worked for ``url``'s host in this process ("bounded" / "open-ended")."""
+    with _host_lock:
+        return _host_modes.get(_origin(url))
+
+
+def remember_range_mode(url: str, mode: str) -> None:
+    with _host_lock:
+        _host_modes[_origin(url)] = mode
+
+
+def forget_range_modes() -> None:
+    """Forget every host's range mode (tests, or after the user changed a setting)."""
+    with _host_lock:
+        _host_modes.clear()
+
+
+# -- range requests ---------------------------------------------------------------------------------
+class RangeReader:
+    """Byte ranges of one URL through :class:`HttpClient`, surviving answers that end early.
+
+    :attr:`size` is known after the first request; :attr:`requests` and :attr:`bytes_received` count
+    what this reader did. ``max_stalls`` bounds the consecutive answers that bring no new byte.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        http: HttpClient,
+        range_mode: str = "auto",
+        *,
+        cancel: Optional[CancelToken] = None,
+        max_stalls: int = 3,
+        fallback_after: int = 2,
+        max_requests_per_range: int = 10_000,
+    ) -> None:
+        if range_mode not in RANGE_MODES:
+            raise UsageError(f"unknown range mode {range_mode!r}; choose one of {', '.join(RANGE_MODES)}")
+        self.url = url
+        self.http = http
+        self.range_mode = range_mode
+        self.cancel = cancel
+        self.max_stalls = max_stalls
+        self.fallback_after = fallback_after
+        self.max_requests_per_range = max_requests_per_range
+        self.size: Optional[int] = None
+        self.requests = 0
+        self.bytes_received = 0
+        self.short_answers = 0
+        self._validator: Optional[tuple[str, str]] = None
+        self._shown = redact_url(url)
+
+    @property
+    def current_mode(self) -> str:
+        """The mode the next bounded-capable request will use."""
+        if self.range_mode != "auto":
+            return self.range_mode
+        return remembered_range_mode(self.url) or BOUNDED
+
+    def suffix(self, length: int) -> bytes:
+        """The last ``length`` bytes (fewer if the file is shorter); learns :attr:`size`."""
+        with self._get(f"bytes=-{length}") as response:
+            first, _last, total = self._check_answer(response, None)
+            self.size = total
+            received = bytearray()
+            for chunk in self._body(response, total - first):
+                received += chunk
+        if first + len(received) < total:
+            self.short_answers += 1
+            received += self.read(first + len(received), total)
+        return bytes(received)
+
+    def read(self, start: int, end: int) -> bytes:
+        """The bytes ``[start, end)``."""
+        return b"".join(self.iter_range(start, end))
+
+    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
+        """Yield the bytes ``[start, end)`` in chunks, asking again from the first missing byte when an
+        answer ends early; in ``auto`` mode, switch to open-ended ranges when bounded ones bring
+        nothing."""
+        if self.size is None:
+            raise RuntimeError("suffix() must come first")
+        if not 0 <= start <= end <= self.size:
+            raise ArchiveError(f"range {start}-{end} lies outside the {self.size}-byte archive")
+        pos = start
+        stalls = 0
+        for _ in range(self.max_requests_per_range):
+            if pos >= end:
+                return
+            mode = self.current_mode
+            header = f"bytes={pos}-{end - 1}" if mode == BOUNDED else f"bytes={pos}-"
+            before = pos
+            with self._get(header) as response:
+                self._check_answer(response, pos)
+                for chunk in self._body(response, end - pos):
+                    pos += len(chunk)
+                    yield chunk
+                # Leaving the block closes the response: for an open-ended range that also closes
+                # the connection, so the server stops sending.
+            if pos >= end:
+                if self.range_mode == "auto" and remembered_range_mode(self.url) is None:
+                    remember_range_mode(self.url, mode)
+                return
+            self.short_answers += 1
+            if pos > before:
+                stalls = 0
+                log.info("%s: answer ended %d bytes early; asking again", self._shown, end - pos)
+                continue
+            stalls += 1
+            if self.range_mode == "auto" and mode == BOUNDED and stalls >= self.fallback_after:
+                log.info("%s: bounded ranges bring nothing; switching to open-ended ranges", self._shown)
+                remember_range_mode(self.url, OPEN_ENDED)
+                stalls = 0
+                continue
+            if stalls >= self.max_stalls:
+                hint = " Try the open-ended range mode." if mode == BOUNDED else ""
+                raise NetworkError(
+                    f"{self._shown}: the server closed {stalls} range answers in a row without sending "
+                    f"any byte (at offset {pos}).{hint}"
+                )
+        raise NetworkError(f"{self._shown}: too many requests for one byte range; giving up at offset {pos}")
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _get(self, range_header: str) -> requests.Response:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        self.requests += 1
+        try:
+            return self.http.request(
+                "GET",
+                self.url,
+                headers={"Range": range_header, "Accept-Encoding": "identity"},
+                stream=True,
+                accept_status=(416,),
+                cancel=self.cancel,
+            )
+        except HttpStatusError as exc:
+            raise HttpStatusError(f"Reading the zip archive failed: {exc}", exc.status, exc.url) from None
+
+    def _check_answer(
+        self, response: requests.Response, expected_start: Optional[int]
+    ) -> tuple[int, int, int]:
+        if response.status_code == 416:
+            raise ArchiveError(f"{self._shown} is empty or shorter than asked: not a zip archive")
+        if response.status_code != 206:
+            raise RangeNotSupportedError(
+                f"{self._shown} answered HTTP {response.status_code} to a range request: this server does "
+                "not serve byte ranges, so members cannot be fetched alone. Download the whole archive "
+                "instead (scene-picker fetch URL --out DIR)."
+            )
+        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+        if not match or match.group(3) == "*":
+            raise RangeNotSupportedError(
+                f"{self._shown} answered a range request without a usable Content-Range "
+                f"({response.headers.get('Content-Range')!r})."
+            )
+        first, last, total = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        if expected_start is not None and first != expected_start:
+            raise RangeNotSupportedError(
+                f"{self._shown} answered bytes {first}-{last} when asked for offset {expected_start}."
+            )
+        if self.size is not None and total != self.size:
+            raise ArchiveError(
+                f"{self._shown} changed on the server while being read (size {self.size} → {total}); "
+                "try again."
+            )
+        validator = (response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
+        if self._validator is None:
+            self._validator = validator
+        elif validator != self._validator and all(validator) and all(self._validator):
+            raise ArchiveError(f"{self._shown} changed on the server while being read; try again.")
+        return first, last, total
+
+    def _body(self, response: requests.Response, limit: int) -> Iterator[bytes]:
+        """At most ``limit`` body bytes; ends quietly (short) when the connection ends early."""
+        raw = response.raw
+        left = limit
+        while left > 0:
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            try:
+                chunk = raw.read(min(_CHUNK, left), decode_content=False)
+            except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+                log.info("%s: connection ended during the body: %s", self._shown, exc)
+                return
+            if not chunk:
+                return
+            left -= len(chunk)
+            self.bytes_received += len(chunk)
+            yield chunk
+
+
+# -- reading a run of bytes with exact-size reads ----------------------------------------------------
+class _ByteStream:
+    """Exact-size reads over an iterator of chunks that starts at archive offset ``pos``."""
+
+    def __init__(self, chunks: Iterator[bytes], pos: int) -> None:
+        self._chunks = chunks
+        self._buffer = b""
+        self.pos = pos
+
+    def _next(self) -> bytes:
+        chunk = next(self._chunks, None)
+        if chunk is None:
+            raise ArchiveError(f"archive data ended early at offset {self.pos}")
+        return chunk
+
+    def pieces(self, count: int) -> Iterator[bytes]:
+        """Yield pieces totalling exactly ``count`` bytes."""
+        while count > 0:
+            if not self._buffer:
+                self._buffer = self._next()
+            piece = self._buffer[:count]
+            self._buffer = self._buffer[len(piece) :]
+            count -= len(piece)
+            self.pos += len(piece)
+            yield piece
+
+    def read(self, count: int) -> bytes:
+        return b"".join(self.pieces(count))
+
+    def skip_to(self, offset: int) -> None:
+        if offset < self.pos:
+            raise ArchiveError(f"archive member at offset {offset} overlaps the previous one")
+        for _ in self.pieces(offset - self.pos):
+            pass
+
+
+@dataclass
+class _Run:
+    """Wanted members read with one range: ``[start, end)`` of the archive."""
+
+    start: int
+    end: int
+    members: list[ZipMember]
+
+
+@dataclass
+class ExtractStats:
+    """What the last :meth:`RemoteZip.extract` did."""
+
+    written: int = 0
+    skipped: int = 0
+    refetched: int = 0
+    runs: int = 0
+
+
+class RemoteZip:
+    """A zip archive at ``url`` read with range requests through ``http``.
+
+    ``tail_size`` is the first suffix range (it usually holds the whole central directory);
+    ``max_gap`` is the largest gap between two wanted members still read with one request
+    (``open_ended_gap`` in open-ended mode, where closing and reopening costs more); ``limits`` are
+    the zip-bomb guards.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        http: HttpClient,
+        range_mode: str = "auto",
+        *,
+        tail_size: int = 8 * 1024,
+        max_gap: int = 32 * 1024,
+        open_ended_gap: int = 2 * 1024 * 1024,
+        limits: ZipLimits = ZipLimits(),
+        cancel: Optional[CancelToken] = None,
+    ) -> None:
+        self.url = url
+        self.http = http
+        self.reader = RangeReader(url, http, range_mode, cancel=cancel)
+        self.tail_size = max(64, tail_size)
+        self.max_gap = max_gap
+        self.open_ended_gap = open_ended_gap
+        self.limits = limits
+        self.cancel = cancel
+        self.stats = ExtractStats()
+        self._eocd: Optional[EndOfCentralDirectory] = None
+        self._members: Optional[list[ZipMember]] = None
+        self._tail = b""
+        self._tail_offset = 0
+        self._committed: list[Path] = []
+
+    @property
+    def name(self) -> str:
+        """The archive's file name, from the URL."""
+        return unquote(urlsplit(self.url).path.rsplit("/", 1)[-1]) or "archive.zip"
+
+    @property
+    def size(self) -> int:
+        self._load()
+        assert self.reader.size is not None
+        return self.reader.size
+
+    @property
+    def comment(self) -> bytes:
+        self._load()
+        assert self._eocd is not None
+        return self._eocd.comment
+
+    def members(self) -> list[ZipMember]:
+        """Every member, in central-directory order (reads the directory on first use)."""
+        self._load()
+        assert self._members is not None
+        return list(self._members)
+
+    def select(self, patterns: Sequence[str]) -> list[ZipMember]:
+        """Members (not folders) whose full path matches any glob pattern or equals a pattern.
+
+        A pattern that matches nothing is a :class:`UsageError` (nothing asked may go missing).
+        """
+        if not patterns:
+            raise UsageError("give at least one member name or glob pattern")
+        files = [m for m in self.members() if not m.is_dir]
+        chosen: dict[int, ZipMember] = {}
+        for pattern in patterns:
+            hits = [m for m in files if m.name == pattern or fnmatch.fnmatchcase(m.name, pattern)]
+            if not hits:
+                raise UsageError(
+                    f"no member of {self.name} matches {pattern!r} (list them with: scene-picker members URL)"
+                )
+            for member in hits:
+                chosen[member.header_offset] = member
+        return sorted(chosen.values(), key=lambda m: m.header_offset)
+
+    def extract(
+        self,
+        patterns: Sequence[str],
+        outdir: Union[str, Path],
+        keep_folders: bool = True,
+        progress: Optional[ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
+        *,
+        overwrite: bool = False,
+    ) -> list[Path]:
+        """Fetch the members matching ``patterns`` into ``outdir``; returns their paths (archive order).
+
+        With ``keep_folders`` the archive's folders are kept under ``outdir``, else the files land
+        flat in it (two members with one file name are then refused). A file already there with the
+        member's size and CRC32 is kept without fetching, unless ``overwrite``.
+        """
+        cancel = cancel or self.cancel
+        self.reader.cancel = cancel
+        members = self.members()
+        assert self._eocd is not None
+        check_archive(members, self._eocd.cd_offset, self.limits)
+        wanted = self.select(patterns)
+        for member in wanted:
+            check_supported(member)
+        root = Path(outdir)
+        targets = self._targets(wanted, root, keep_folders)
+        self.stats = ExtractStats()
+        todo = []
+        for member in wanted:
+            target = targets[member.header_offset]
+            if not overwrite and _already_there(target, member):
+                self.stats.skipped += 1
+            else:
+                todo.append(member)
+        meter = ProgressMeter(
+            f"{self.name} ({len(todo)} member{'s' if len(todo) != 1 else ''})",
+            sum(m.compressed_size for m in todo),
+            progress,
+        )
+        meter.update(0, force=True)
+        self._committed = []
+        try:
+            failed = self._fetch(todo, targets, meter, cancel)
+            if failed:
+                self.stats.refetched += len(failed)
+                still = self._fetch([m for m, _ in failed], targets, meter, cancel, one_by_one=True)
+                if still:
+                    error = still[0][1]
+                    if isinstance(error, ChecksumMismatchError):
+                        raise ChecksumMismatchError(f"{error} (also after fetching it again)")
+                    raise error
+        except UnsafeArchiveError:
+            # A member lied about its size while streaming: the archive is refused as a whole, so
+            # what this call already wrote goes too.
+            for path in self._committed:
+                path.unlink(missing_ok=True)
+                _remove_empty_folders(path.parent, root)
+            raise
+        meter.finish()
+        return [targets[m.header_offset] for m in wanted]
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._members is not None:
+            return
+        self._tail = self.reader.suffix(self.tail_size)
+        size = self.reader.size
+        assert size is not None
+        self._tail_offset = size - len(self._tail)
+        self._eocd, self._members = read_directory(self.reader.read, size, self._tail, self.limits)
+
+    def _targets(self, wanted: Sequence[ZipMember], root: Path, keep_folders: bool) -> dict[int, Path]:
+        resolved_root = root.resolve()
+        targets: dict[int, Path] = {}
+        seen: dict[Path, str] = {}
+        for member in wanted:
+            parts = member_parts(member.name)
+            target = root.joinpath(*parts) if keep_folders else root / parts[-1]
+            if target in seen:
+                raise UsageError(
+                    f"members {seen[target]!r} and {member.name!r} would both be written to {target}; "
+                    "keep the archive's folders"
+                )
+            seen[target] = member.name
+            if not target.resolve().is_relative_to(resolved_root):  # a symlinked folder inside outdir
+                raise UnsafeArchiveError(f"member {member.name!r} would be written outside {root}")
+            targets[member.header_offset] = target
+        return targets
+
+    def _spans(self) -> dict[int, int]:
+        """End of each member's bytes (local header + data + descriptor): the next member's header or
+        the central directory, capped by the largest local header a member can have."""
+        assert self._members is not None and self._eocd is not None
+        starts = sorted({m.header_offset for m in self._members})
+        ends: dict[int, int] = {}
+        for member in self._members:
+            index = bisect.bisect_left(starts, member.header_offset)
+            following = starts[index + 1] if index + 1 < len(starts) else self._eocd.cd_offset
+            longest = member.header_offset + LOCAL_SIZE + 0xFFFF * 2 + member.compressed_size + 24
+            ends[member.header_offset] = min(following, longest)
+        return ends
+
+    def _plan(self, members: Sequence[ZipMember], one_by_one: bool) -> list[_Run]:
+        ends = self._spans()
+        gap = self.open_ended_gap if self.reader.current_mode == OPEN_ENDED else self.max_gap
+        runs: list[_Run] = []
+        for member in sorted(members, key=lambda m: m.header_offset):
+            start, end = member.header_offset, ends[member.header_offset]
+            if runs and not one_by_one and start - runs[-1].end <= gap:
+                runs[-1].end = max(runs[-1].end, end)
+                runs[-1].members.append(member)
+            else:
+                runs.append(_Run(start, end, [member]))
+        return runs
+
+    def _run_chunks(self, run: _Run) -> Iterator[bytes]:
+        """The run's bytes: from the network up to the cached tail, then from the tail."""
+        network_end = min(run.end, self._tail_offset)
+        if run.start < network_end:
+            yield from self.reader.iter_range(run.start, network_end)
+        if run.end > self._tail_offset:
+            yield self._tail[
+                max(run.start, self._tail_offset) - self._tail_offset : run.end - self._tail_offset
+            ]
+
+    def _fetch(
+        self,
+        members: Sequence[ZipMember],
+        targets: dict[int, Path],
+        meter: ProgressMeter,
+        cancel: Optional[CancelToken],
+        one_by_one: bool = False,
+    ) -> list[tuple[ZipMember, Exception]]:
+        failed: list[tuple[ZipMember, Exception]] = []
+        for run in self._plan(members, one_by_one):
+            self.stats.runs += 1
+            chunks = self._run_chunks(run)
+            try:
+                stream = _ByteStream(chunks, run.start)
+                for member in run.members:
+                    error = self._extract_member(stream, member, targets[member.header_offset], meter, cancel)
+                    if error is not None:
+                        log.warning("%s: %s; will fetch it again", self.name, error)
+                        failed.append((member, error))
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()  # ends a response still open (the server stops sending)
+        return failed
+
+    def _extract_member(
+        self,
+        stream: _ByteStream,
+        member: ZipMember,
+        target: Path,
+        meter: ProgressMeter,
+        cancel: Optional[CancelToken],
+    ) -> Optional[Exception]:
+        """Stream one member to ``target``; returns the integrity error to retry on, or None."""
+        stream.skip_to(member.header_offset)
+        header = parse_local_header(stream.read(LOCAL_SIZE))
+        raw_name = stream.read(header.name_length)
+        stream.read(header.extra_length)
+        check_local_header(member, header, raw_name)
+        decoder = MemberDecoder(member)
+        part = _PartFile(target)
+        error: Optional[Exception] = None
+        try:
+            for piece in stream.pieces(member.compressed_size):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                meter.add(len(piece))
+                if error is None:
+                    try:
+                        for out in decoder.feed(piece):
+                            part.write(out)
+                    except UnsafeArchiveError:
+                        raise
+                    except ArchiveError as exc:
+                        error = exc
+            if error is None:
+                try:
+                    for out in decoder.finish():
+                        part.write(out)
+                except UnsafeArchiveError:
+                    raise
+                except ArchiveError as exc:
+                    error = exc
+            if error is None and not decoder.crc_ok:
+                error = ChecksumMismatchError(
+                    f"member {member.name!r}: CRC32 {decoder.crc:08x} instead of {member.crc32:08x}"
+                )
+            if error is None:
+                part.commit(member.date_time)
+                self._committed.append(target)
+                self.stats.written += 1
+        finally:
+            part.discard()
+        return error
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    """Remove ``folder`` and its parents up to (not including) ``root`` while they are empty."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _already_there(target: Path, member: ZipMember) -> bool:
+    try:
+        if not target.is_file() or target.stat().st_size != member.file_size:
+            return False
+    except OSError:
+        return False
+    return Checksum.from_crc32(member.crc32).matches_file(target)
+
+
+class _PartFile:
+    """``<target>.part`` written, fsynced and renamed over ``target``; removed if not committed."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.part = target.with_name(target.name + ".part")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.part, "wb")  # noqa: SIM115 - closed in commit()/discard()
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def commit(self, date_time: Iterable[int]) -> None:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        try:
+            stamp = time.mktime((*date_time, 0, 0, -1))  # type: ignore[arg-type]
+            os.utime(self.part, (stamp, stamp))
+        except (OverflowError, ValueError, OSError):
+            pass
+        os.replace(self.part, self.target)
+        self._done = True
+
+    def discard(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        if not self._done:
+            try:
+                self.part.unlink()
+            except FileNotFoundError:
+                pass
