@@ -31,6 +31,7 @@ from ..core.errors import ProviderError, ProviderResponseError, ScenePickerError
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
 from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
+from .platforms import normalise_platform
 from .registry import register
 from .theia import host_pattern
 
@@ -50,15 +51,6 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "MOD09GA": ("061", ("terra",)),
     "MYD09GA": ("061", ("aqua",)),
 }
-
-
-def normalise_platform(name: str) -> str:
-    """``LANDSAT_8`` / ``Landsat8`` / ``Sentinel-2A`` → ``landsat-8`` / ``landsat-8`` / ``sentinel-2``."""
-    text = re.sub(r"[\s_]+", "-", name.strip().lower())
-    match = re.match(r"^([a-z]+)-?(\d+)([a-z]?)$", text)
-    if match:
-        return f"{match.group(1)}-{match.group(2)}"
-    return text
 
 
 class CmrProvider(Provider):

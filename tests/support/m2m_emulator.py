@@ -10,6 +10,7 @@ errors come back with HTTP 200 and an ``errorCode``, as the real service does):
   ``sceneFilter.spatialFilter`` (``mbr`` lowerLeft/upperRight or ``geojson``), ``acquisitionFilter``
   (start/end, end inclusive), ``cloudCoverFilter`` (min/max/includeUnknown), ``maxResults`` and the
   1-based ``startingNumber`` (answers carry ``totalHits``, ``recordsReturned``, ``nextRecord``);
+- ``scene-metadata`` ``{"datasetName", "entityId", "idType"}`` → one record (by entity or display id);
 - ``download-options`` → the product bundle of each entity;
 - ``download-request`` ``{"downloads": [{"entityId", "productId"}], "label"}`` →
   ``availableDownloads`` / ``preparingDownloads`` / ``failed``;
@@ -169,6 +170,7 @@ class M2MEmulator:
         handler = {
             "logout": self._logout,
             "scene-search": self._scene_search,
+            "scene-metadata": self._scene_metadata,
             "download-options": self._download_options,
             "download-request": self._download_request,
             "download-retrieve": self._download_retrieve,
@@ -252,6 +254,15 @@ class M2MEmulator:
             "startingNumber": start,
             "nextRecord": min(start + len(records), len(matches)) if records else len(matches),
         }
+
+    def _scene_metadata(self, body: dict, api_key: str) -> dict:
+        dataset = self._dataset(body)
+        wanted = str(body.get("entityId") or "")
+        by_display = str(body.get("idType") or "entityId").lower() == "displayid"
+        for s in self.scenes:
+            if s.dataset == dataset and (s.display_id if by_display else s.entity_id) == wanted:
+                return self._record(s)
+        raise M2MError("ENTITY_INVALID", f"Entity {wanted!r} not found in {dataset}")
 
     def _record(self, s: M2MScene) -> dict:
         minx, miny, maxx, maxy = s.polygon.bounds
