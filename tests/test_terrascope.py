@@ -185,3 +185,29 @@ def test_band_opens_through_vsicurl_with_basic_auth(terrascope):
             f"{terrascope.products[1].title}-0"
         )
         dataset = None
+
+
+def test_ten_products_with_two_second_tokens_and_no_429(tmp_path):
+    """Acceptance 2: 90 files (more than the 80 requests the server allows per 10 s) with tokens that
+    live 2 s: every file arrives, tokens are refreshed with the refresh token, and the server's limiter
+    never has to refuse a request because ours spaced them first."""
+    products = [make_product(NDVI, i, files_per_product=9) for i in range(10)]
+    with TerrascopeEmulator(products, users={USER: PASSWORD}, access_lifetime=2.0) as ts:
+        p = provider(ts)
+        scenes = list(p.search(Query.build(collections=NDVI)))
+        assert len(scenes) == 10
+        written = []
+        for scene in scenes:
+            result = p.downloader(scene).download(tmp_path)
+            assert len(result.files) == 9
+            written += result.files
+        served = ts.services.requests_matching(lambda r: r.path.startswith("/download/") and r.status == 200)
+        assert ts.refused == 0
+        assert len(served) == 90 and len(ts.services.log) > 80
+        contents = {f.path.rsplit("/", 1)[-1]: f.content for prod in products for f in prod.files}
+        assert sorted(f.name for f in written) == sorted(
+            n for n in contents if not n.endswith(("xml", "20M.tif", "QUICKLOOK.tif"))
+        )
+        assert all(f.read_bytes() == contents[f.name] for f in written)
+        assert ts.grants["refresh_token"] >= 1 and ts.grants["password"] == 1
+        assert not ts.services.requests_matching(lambda r: r.status == 429)
