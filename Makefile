@@ -21,9 +21,9 @@ export XDG_CONFIG_HOME := $(TEST_HOME)/config
 RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
 	core providers ui cli icons i18n
 
-.PHONY: test system-deps venv lint format package deploy i18n translations clean demo
+.PHONY: test stac-venv system-deps venv lint format package deploy i18n translations clean demo
 
-test: system-deps venv lint
+test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -37,6 +37,16 @@ $(VENV)/.stamp: dev/requirements-test.txt
 	touch $@
 
 venv: $(VENV)/.stamp
+
+# The real STAC API the tests run (stac-fastapi-pgstac), in its own venv: tests/support/stac_server.py.
+STAC_VENV := .venv-stac
+$(STAC_VENV)/.stamp: dev/requirements-stac.txt
+	[ -x $(STAC_VENV)/bin/python ] || $(SYSTEM_PYTHON) -m venv $(STAC_VENV)
+	$(STAC_VENV)/bin/python -m pip install -q --upgrade pip
+	$(STAC_VENV)/bin/python -m pip install -q -r dev/requirements-stac.txt
+	touch $@
+
+stac-venv: $(STAC_VENV)/.stamp
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -73,7 +73,7 @@ def bbox_geometry(bbox: tuple[float, float, float, float] | str) -> BaseGeometry
         east += 360.0
     if west == east or south == north:
         raise InvalidAOIError(f"Bad bbox {bbox!r}: it has no area.")
-    return normalize_wgs84(box(west, south, east, north))
+    return normalize_wgs84(box(west, south, east, north), unwrap=False)
 
 
 def parse_aoi(value: AoiLike) -> tuple[BaseGeometry, str | None]:
@@ -278,8 +278,11 @@ def _map_lines(geom: BaseGeometry, fn) -> BaseGeometry:
     return geom
 
 
-def normalize_wgs84(geom: BaseGeometry) -> BaseGeometry:
-    """Repair, unwrap and split a lon/lat geometry so it lies within [-180, 180] × [-90, 90]."""
+def normalize_wgs84(geom: BaseGeometry, unwrap: bool = True) -> BaseGeometry:
+    """Repair, unwrap and split a lon/lat geometry so it lies within [-180, 180] × [-90, 90].
+
+    ``unwrap=False`` keeps longitudes as given (a bbox's W < E is never a crossing).
+    """
     if geom is None or geom.is_empty:
         raise InvalidAOIError("The AOI geometry is empty.")
     if geom.has_z:
@@ -292,7 +295,8 @@ def normalize_wgs84(geom: BaseGeometry) -> BaseGeometry:
             f"The AOI has latitudes outside [-90, 90] ({miny:g}..{maxy:g}): is its CRS right? "
             "Give the AOI's CRS (e.g. --aoi-crs EPSG:3857)."
         )
-    geom = _unwrap(geom)
+    if unwrap:
+        geom = _unwrap(geom)
     geom = repair(geom)
     return _split_antimeridian(geom)
 
@@ -306,9 +310,10 @@ def _unwrap(geom: BaseGeometry) -> BaseGeometry:
         offset = 0.0
         for (x0, _), (x1, y1) in zip(pts, pts[1:]):
             delta = x1 - x0
-            if delta > 180.0:
+            # a jump of a full 360° is an edge along the whole parallel (a world-wide box), not a crossing
+            if 180.0 < delta < 360.0 - 1e-9:
                 offset -= 360.0
-            elif delta < -180.0:
+            elif -360.0 + 1e-9 < delta < -180.0:
                 offset += 360.0
             out.append((x1 + offset, y1))
         return out

@@ -159,3 +159,12 @@ def test_query_matches_scene():
     cloudless = Scene("p", "s2", footprint=box(0, 0, 1, 1))
     assert not Query.build(cloud_max=50).matches(cloudless)
     assert Query.build(cloud_max=50).matches(cloudless, cloud=False)
+
+
+def test_world_wide_boxes_are_not_taken_for_antimeridian_crossings():
+    assert bbox_geometry("-180,-60,180,60").equals(box(-180, -60, 180, 60))
+    assert aoi_from((-180, -60, 180, 60)).equals(box(-180, -60, 180, 60))
+    assert aoi_from(box(-180, -90, 180, 90)).area == pytest.approx(360 * 180)
+    # a bbox keeps W < E as written (170° wide), a polygon's 340° edge is read as a crossing
+    assert bbox_geometry("-170,0,170,1").area == pytest.approx(340)
+    assert aoi_from(box(-170, 0, 170, 1)).area == pytest.approx(20)

@@ -1,0 +1,424 @@
+"""Any STAC API by URL (Earth Search, Planetary Computer, USGS Astrogeology, pgstac…): item search.
+
+- The landing page gives the conformance classes (``conformsTo``, else the ``conformance`` link) and
+  the ``search`` link(s) with their methods.
+- ``POST /search`` with a JSON body; falls back to ``GET /search`` when POST is refused (404/405/501)
+  or not advertised. AOI as ``bbox`` when it is an axis-aligned rectangle, else ``intersects``;
+  ``datetime`` as an inclusive interval, ``collections``, ``limit``.
+- Cloud cover through a CQL2 ``filter`` when the server conforms to Filter (cql2-json for POST,
+  cql2-text for GET), else the ``query`` extension, else checked here on each item (client side).
+- ``next`` links are followed — GET hrefs, and POST links with ``body``/``merge``/``headers`` —
+  until the query's ``max_results``, an empty page, a repeated link or :data:`MAX_PAGES`.
+- Items become :class:`~scene_picker.core.scene.Scene` with their assets, roles, ``file:size`` and
+  ``file:checksum``; relative hrefs are resolved against the item's location.
+- Authentication: pass an :class:`~scene_picker.core.auth.Auth` (e.g. a ``BearerAuth`` with an
+  ``OidcTokenProvider`` for Terrascope-style catalogs) or a ready ``HttpClient``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import TYPE_CHECKING, Any, Iterator, Optional
+from urllib.parse import urljoin, urlsplit
+
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+
+from ..core.errors import HttpStatusError, ProviderError, ProviderResponseError, UsageError
+from ..core.geometry import is_rectangle, to_geojson
+from ..core.query import Query, format_datetime
+from ..core.redact import redact_url
+from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, parse_scene_datetime
+from .base import Provider, ResultPage, SearchResults
+from .registry import register
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.auth import Auth
+    from ..core.http import HttpClient
+
+log = logging.getLogger(__name__)
+
+#: Items per page asked from the server (servers may cap it lower).
+DEFAULT_PAGE_SIZE = 250
+#: Hard bound on pages followed in one search, whatever the server's links say.
+MAX_PAGES = 10_000
+CLOUD_PROPERTY = "eo:cloud_cover"
+CLOUD_MODES = ("auto", "cql2", "query", "client")
+METHODS = ("auto", "POST", "GET")
+_POST_REFUSED = (404, 405, 501)
+
+
+def _has(conformance: list[str], *fragments: str) -> bool:
+    return any(all(f in c for f in fragments) for c in conformance)
+
+
+@register
+class StacProvider(Provider):
+    """A STAC API (item search) at ``url``."""
+
+    name = "stac"
+    title = "STAC API (any catalog by URL)"
+    platforms = ()
+    credentials = None
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        http: Optional[HttpClient] = None,
+        auth: Optional[Auth] = None,
+        cloud_filter: str = "auto",
+        method: str = "auto",
+        page_size: int = DEFAULT_PAGE_SIZE,
+        label: Optional[str] = None,
+    ) -> None:
+        if not url:
+            raise UsageError("The STAC provider needs the API's URL (--url).")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"{url!r} is not an http(s) URL of a STAC API.")
+        if cloud_filter not in CLOUD_MODES:
+            raise UsageError(f"cloud_filter must be one of {', '.join(CLOUD_MODES)}, not {cloud_filter!r}.")
+        method = method.upper() if method != "auto" else method
+        if method not in METHODS:
+            raise UsageError(f"method must be auto, POST or GET, not {method!r}.")
+        self.url = url.rstrip("/")
+        self._label = label or f"stac:{parts.netloc}"
+        if http is None:
+            from ..core.http import HttpClient
+
+            http = HttpClient(auth=auth, name=self._label)
+        super().__init__(http=http)
+        self.cloud_filter = cloud_filter
+        self.method = method
+        self.page_size = max(1, int(page_size))
+        self._landing: Optional[dict[str, Any]] = None
+        self._conformance: Optional[list[str]] = None
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    # -- landing page and conformance ---------------------------------------------------------
+    def _get_json(self, url: str, params: Optional[dict[str, Any]] = None) -> Any:
+        try:
+            return self.http.get_json(url, params=params)
+        except ProviderResponseError as exc:
+            raise self._named(exc) from None
+
+    def _named(self, exc: ProviderResponseError) -> ProviderResponseError:
+        text = str(exc)
+        if self._label in text:
+            exc.provider = exc.provider or self._label
+            return exc
+        return ProviderResponseError(f"{self._label}: {text}", provider=self._label)
+
+    def _malformed(self, url: str, what: str) -> ProviderResponseError:
+        return ProviderResponseError(f"{self._label}: {redact_url(url)} {what}", provider=self._label)
+
+    def landing(self) -> dict[str, Any]:
+        """The landing page (fetched once)."""
+        if self._landing is None:
+            page = self._get_json(self.url + "/")
+            if not isinstance(page, dict):
+                raise self._malformed(self.url, "is not a STAC landing page (expected a JSON object).")
+            self._landing = page
+        return self._landing
+
+    def conformance(self) -> list[str]:
+        """The server's conformance classes (landing ``conformsTo``, else ``/conformance``)."""
+        if self._conformance is None:
+            landing = self.landing()
+            classes = landing.get("conformsTo")
+            if not isinstance(classes, list):
+                link = self._link(landing, "conformance")
+                classes = []
+                if link is not None:
+                    answer = self._get_json(link["href"])
+                    classes = answer.get("conformsTo") if isinstance(answer, dict) else None
+                    if not isinstance(classes, list):
+                        raise self._malformed(link["href"], "has no 'conformsTo' list.")
+            self._conformance = [str(c) for c in classes]
+        return self._conformance
+
+    def _link(self, doc: dict[str, Any], rel: str, method: Optional[str] = None) -> Optional[dict[str, Any]]:
+        links = doc.get("links")
+        if not isinstance(links, list):
+            return None
+        for link in links:
+            if not isinstance(link, dict) or link.get("rel") != rel or not isinstance(link.get("href"), str):
+                continue
+            if method is not None and (link.get("method") or "GET").upper() != method:
+                continue
+            return {**link, "href": urljoin(self.url + "/", link["href"])}
+        return None
+
+    def search_url(self) -> str:
+        link = self._link(self.landing(), "search")
+        return link["href"] if link else self.url + "/search"
+
+    def _wants_post(self) -> bool:
+        if self.method != "auto":
+            return self.method == "POST"
+        landing = self.landing()
+        search_links = [
+            link
+            for link in landing.get("links") or []
+            if isinstance(link, dict) and link.get("rel") == "search"
+        ]
+        if not search_links:
+            return True
+        return any((link.get("method") or "GET").upper() == "POST" for link in search_links)
+
+    def cloud_mode(self) -> str:
+        """How a cloud filter is applied: "cql2", "query" or "client" (resolving "auto")."""
+        if self.cloud_filter != "auto":
+            return self.cloud_filter
+        classes = self.conformance()
+        if _has(classes, "item-search#filter") and _has(classes, "cql2"):
+            return "cql2"
+        if _has(classes, "item-search#query"):
+            return "query"
+        return "client"
+
+    # -- search -------------------------------------------------------------------------------
+    def search(self, query: Query) -> SearchResults:
+        return SearchResults(self._pages(query), query.max_results)
+
+    def _search_params(self, query: Query, mode: str, post: bool) -> dict[str, Any]:
+        limit = self.page_size
+        if query.max_results is not None and mode != "client":
+            limit = min(limit, query.max_results)
+        body: dict[str, Any] = {"limit": limit}
+        if query.collections:
+            body["collections"] = list(query.collections)
+        if query.aoi is not None:
+            if is_rectangle(query.aoi):
+                body["bbox"] = [round(v, 9) for v in query.aoi.bounds]
+            else:
+                body["intersects"] = to_geojson(query.aoi)
+        if query.start is not None or query.end is not None:
+            start = format_datetime(query.start) if query.start else ".."
+            end = format_datetime(query.end) if query.end else ".."
+            body["datetime"] = f"{start}/{end}"
+        if query.has_cloud_filter and mode == "cql2":
+            if post:
+                body["filter-lang"] = "cql2-json"
+                body["filter"] = _cql2_json(query)
+            else:
+                body["filter-lang"] = "cql2-text"
+                body["filter"] = _cql2_text(query)
+        elif query.has_cloud_filter and mode == "query":
+            body["query"] = {CLOUD_PROPERTY: _query_ext(query)}
+        extra = query.extras.get("stac_query")
+        if isinstance(extra, dict):
+            body.setdefault("query", {}).update(extra)
+        return body
+
+    def _pages(self, query: Query) -> Iterator[ResultPage]:
+        mode = self.cloud_mode() if query.has_cloud_filter else "client"
+        post = self._wants_post()
+        url = self.search_url()
+        body = self._search_params(query, mode, post)
+        client_cloud = query.has_cloud_filter and mode == "client"
+        method = "POST" if post else "GET"
+        headers: dict[str, str] = {}
+        seen: set[str] = set()
+        seen_ids: set[str] = set()
+        for _page in range(MAX_PAGES):
+            if method == "POST":
+                try:
+                    answer = self._post_json(url, body, headers)
+                except HttpStatusError as exc:
+                    if _page == 0 and self.method == "auto" and exc.status in _POST_REFUSED:
+                        log.info("%s: POST %s refused (HTTP %s), using GET", self._label, url, exc.status)
+                        method, body = "GET", self._search_params(query, mode, post=False)
+                        answer = self._get_json(url, params=_get_params(body))
+                    else:
+                        raise
+            elif _page == 0:
+                answer = self._get_json(url, params=_get_params(body))
+            else:
+                answer = self._get_json(url)
+            request_url = url
+            features = self._features(answer, request_url)
+            scenes = [self.scene_from_item(f, base_url=request_url) for f in features]
+            # the server filtered on everything but (maybe) cloud cover; ids already seen on an earlier
+            # page (unstable server-side paging) are not repeated
+            scenes = [
+                s
+                for s in scenes
+                if s.id not in seen_ids
+                and query.matches(s, aoi=False, time=False, collections=False, cloud=client_cloud)
+            ]
+            seen_ids.update(s.id for s in scenes)
+            yield ResultPage(scenes, _total(answer))
+            if not features:
+                return
+            link = self._link(answer, "next")
+            if link is None:
+                return
+            method = (link.get("method") or "GET").upper()
+            url = link["href"]
+            if method == "POST":
+                link_body = link.get("body") if isinstance(link.get("body"), dict) else {}
+                body = {**body, **link_body} if link.get("merge") else (link_body or body)
+                headers = {str(k): str(v) for k, v in (link.get("headers") or {}).items()}
+            key = method + " " + url + " " + (json.dumps(body, sort_keys=True) if method == "POST" else "")
+            if key in seen:
+                log.warning("%s: the server sent the same next link twice; stopping", self._label)
+                return
+            seen.add(key)
+        log.warning("%s: stopped after %d pages (the limit)", self._label, MAX_PAGES)
+
+    def _post_json(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        try:
+            return self.http.request_json(
+                "POST",
+                url,
+                json=body,
+                headers={"Content-Type": "application/json", **headers},
+                idempotent=True,
+            )
+        except ProviderResponseError as exc:
+            raise self._named(exc) from None
+
+    def _features(self, answer: Any, url: str) -> list[dict[str, Any]]:
+        if not isinstance(answer, dict):
+            raise self._malformed(url, "answered JSON that is not an object (expected a FeatureCollection).")
+        features = answer.get("features")
+        if not isinstance(features, list):
+            raise self._malformed(url, "answered JSON without a 'features' list (not a STAC ItemCollection).")
+        return features
+
+    # -- items --------------------------------------------------------------------------------
+    def scene_from_item(self, item: Any, base_url: Optional[str] = None) -> Scene:
+        """A :class:`Scene` from one STAC Item (a ProviderResponseError names what is missing)."""
+        where = redact_url(base_url or self.url)
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise self._malformed(where, "sent an item without an 'id'.")
+        item_id = item["id"]
+        props = item.get("properties")
+        if not isinstance(props, dict):
+            raise self._malformed(where, f"sent item {item_id!r} without 'properties'.")
+        footprint = None
+        if item.get("geometry"):
+            try:
+                footprint = shape(item["geometry"])
+            except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+                raise self._malformed(
+                    where, f"sent item {item_id!r} with a malformed geometry: {exc}"
+                ) from None
+        item_base = _self_href(item) or base_url or self.url + "/"
+        assets: dict[str, Asset] = {}
+        raw_assets = item.get("assets") or {}
+        if not isinstance(raw_assets, dict):
+            raise self._malformed(where, f"sent item {item_id!r} whose 'assets' is not an object.")
+        for key, data in raw_assets.items():
+            if not isinstance(data, dict) or not isinstance(data.get("href"), str):
+                raise self._malformed(where, f"sent item {item_id!r} with asset {key!r} without href.")
+            asset = Asset.from_dict(key, {**data, "href": urljoin(item_base, data["href"])})
+            assets[key] = asset
+        when = parse_scene_datetime(props.get("datetime")) or parse_scene_datetime(
+            props.get("start_datetime")
+        )
+        cloud = props.get(CLOUD_PROPERTY)
+        extra = {k: v for k, v in props.items() if k not in ("datetime", CLOUD_PROPERTY)}
+        return Scene(
+            provider=self._label,
+            id=item_id,
+            platform=props.get("platform") or props.get("constellation"),
+            collection=item.get("collection"),
+            datetime=when,
+            footprint=footprint,
+            cloud_cover=float(cloud)
+            if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) and math.isfinite(cloud)
+            else None,
+            quicklook=_quicklook(assets),
+            assets=assets,
+            raw=item,
+            online=True,
+            properties=extra,
+        )
+
+    def get(self, scene_id: str) -> Scene:
+        url = self.search_url()
+        if self._wants_post():
+            try:
+                answer = self._post_json(url, {"ids": [scene_id], "limit": 1}, {})
+            except HttpStatusError as exc:
+                if exc.status not in _POST_REFUSED:
+                    raise
+                answer = self._get_json(url, params={"ids": scene_id, "limit": 1})
+        else:
+            answer = self._get_json(url, params={"ids": scene_id, "limit": 1})
+        for feature in self._features(answer, url):
+            if isinstance(feature, dict) and feature.get("id") == scene_id:
+                return self.scene_from_item(feature, base_url=url)
+        raise ProviderError(f"{self._label}: no item {scene_id!r} at {redact_url(self.url)}.", self._label)
+
+
+def _cql2_json(query: Query) -> dict[str, Any]:
+    args = []
+    if query.cloud_min is not None:
+        args.append({"op": ">=", "args": [{"property": CLOUD_PROPERTY}, query.cloud_min]})
+    if query.cloud_max is not None:
+        args.append({"op": "<=", "args": [{"property": CLOUD_PROPERTY}, query.cloud_max]})
+    return args[0] if len(args) == 1 else {"op": "and", "args": args}
+
+
+def _cql2_text(query: Query) -> str:
+    parts = []
+    if query.cloud_min is not None:
+        parts.append(f'"{CLOUD_PROPERTY}" >= {query.cloud_min!r}')
+    if query.cloud_max is not None:
+        parts.append(f'"{CLOUD_PROPERTY}" <= {query.cloud_max!r}')
+    return " AND ".join(parts)
+
+
+def _query_ext(query: Query) -> dict[str, float]:
+    out = {}
+    if query.cloud_min is not None:
+        out["gte"] = query.cloud_min
+    if query.cloud_max is not None:
+        out["lte"] = query.cloud_max
+    return out
+
+
+def _get_params(body: dict[str, Any]) -> dict[str, str]:
+    """The GET form of a search body (lists comma-joined, objects as JSON text)."""
+    params: dict[str, str] = {}
+    for key, value in body.items():
+        if key == "bbox" or key == "collections" or key == "ids":
+            params[key] = ",".join(str(v) for v in value)
+        elif isinstance(value, (dict, list)):
+            params[key] = json.dumps(value, separators=(",", ":"))
+        else:
+            params[key] = str(value)
+    return params
+
+
+def _total(answer: dict[str, Any]) -> Optional[int]:
+    for value in (answer.get("numberMatched"), (answer.get("context") or {}).get("matched")):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def _self_href(item: dict[str, Any]) -> Optional[str]:
+    for link in item.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str):
+            return link["href"]
+    return None
+
+
+def _quicklook(assets: dict[str, Asset]) -> Optional[str]:
+    for role in (ROLE_THUMBNAIL, ROLE_OVERVIEW):
+        for asset in assets.values():
+            if role in asset.roles:
+                return asset.href
+    for key in ("thumbnail", "rendered_preview", "preview", "quicklook"):
+        if key in assets:
+            return assets[key].href
+    return None

@@ -1,0 +1,146 @@
+"""Deterministic STAC collections and items for the real STAC API server the tests run.
+
+Items carry footprints (some crossing or touching the antimeridian, stored split as RFC 7946 asks),
+datetimes spread over 2023 (a few late on 2023-12-31 to test the inclusive end date), ``eo:cloud_cover``
+on the optical collections, assets with roles, ``file:size`` and ``file:checksum`` (SHA-256 multihash).
+The brute-force reference filters in the tests work on these same dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from typing import Any
+
+from shapely.geometry import MultiPolygon, Polygon, box, mapping
+from shapely.geometry.base import BaseGeometry
+
+UTC = dt.timezone.utc
+EO = "https://stac-extensions.github.io/eo/v1.1.0/schema.json"
+FILE = "https://stac-extensions.github.io/file/v2.1.0/schema.json"
+
+#: name → (item count, has eo:cloud_cover, platform)
+DEFAULT_COLLECTIONS: dict[str, tuple[int, bool, str]] = {
+    "sentinel-2-test": (160, True, "sentinel-2a"),
+    "landsat-test": (100, True, "landsat-8"),
+    "dem-test": (60, False, "tandem-x"),
+}
+
+
+def collection(name: str, description: str = "") -> dict[str, Any]:
+    return {
+        "type": "Collection",
+        "stac_version": "1.0.0",
+        "stac_extensions": [],
+        "id": name,
+        "description": description or f"Generated test collection {name}",
+        "license": "CC-BY-4.0",
+        "links": [],
+        "extent": {
+            "spatial": {"bbox": [[-180, -90, 180, 90]]},
+            "temporal": {"interval": [["2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z"]]},
+        },
+    }
+
+
+def _footprint(rng: random.Random, index: int) -> BaseGeometry:
+    """A small quadrilateral; every 12th one straddles or touches the antimeridian."""
+    if index % 12 == 0:
+        west = rng.uniform(176.0, 179.5)
+        width = rng.uniform(1.0, 6.0)
+    elif index % 12 == 6:
+        west = rng.uniform(-179.9, -175.0)  # near it on the western hemisphere side
+        width = rng.uniform(0.5, 3.0)
+    else:
+        west = rng.uniform(-170.0, 165.0)
+        width = rng.uniform(0.5, 4.0)
+    south = rng.uniform(-60.0, 60.0)
+    height = rng.uniform(0.5, 4.0)
+    skew = rng.uniform(-0.3, 0.3) * width
+    quad = Polygon(
+        [
+            (west + skew, south),
+            (west + width + skew, south),
+            (west + width, south + height),
+            (west, south + height),
+            (west + skew, south),
+        ]
+    )
+    if quad.bounds[2] <= 180.0:
+        return quad
+    east_part = quad.intersection(box(180.0, -90.0, 540.0, 90.0))
+    west_part = quad.intersection(box(-180.0, -90.0, 180.0, 90.0))
+    shifted = Polygon([(x - 360.0, y) for x, y in east_part.exterior.coords])
+    return MultiPolygon([west_part, shifted])
+
+
+def _moment(rng: random.Random, index: int) -> dt.datetime:
+    if index % 40 == 1:  # late on the last day of the year
+        return dt.datetime(2023, 12, 31, 23, rng.randrange(60), rng.randrange(60), tzinfo=UTC)
+    if index % 40 == 2:  # the first minute of the next day: outside an end of 2023-12-31
+        return dt.datetime(2024, 1, 1, 0, 0, rng.randrange(60), tzinfo=UTC)
+    start = dt.datetime(2023, 1, 1, tzinfo=UTC)
+    return start + dt.timedelta(seconds=rng.randrange(365 * 86400))
+
+
+def multihash_sha256(data: bytes) -> str:
+    return "1220" + hashlib.sha256(data).hexdigest()
+
+
+def item(collection_id: str, index: int, rng: random.Random, cloudy: bool, platform: str) -> dict[str, Any]:
+    geom = _footprint(rng, index)
+    moment = _moment(rng, index)
+    item_id = f"{collection_id}-{index:05d}"
+    props: dict[str, Any] = {
+        "datetime": moment.isoformat().replace("+00:00", "Z"),
+        "platform": platform,
+    }
+    if cloudy:
+        props["eo:cloud_cover"] = round(rng.uniform(0.0, 100.0), 2)
+    payload = f"{item_id} B01".encode()
+    assets = {
+        "B01": {
+            "href": f"https://data.invalid/{collection_id}/{item_id}/B01.tif",
+            "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+            "title": "Band 1",
+            "roles": ["data"],
+            "file:size": len(payload),
+            "file:checksum": multihash_sha256(payload),
+        },
+        "thumbnail": {
+            "href": f"https://data.invalid/{collection_id}/{item_id}/thumb.png",
+            "type": "image/png",
+            "roles": ["thumbnail"],
+        },
+        "metadata": {
+            "href": f"https://data.invalid/{collection_id}/{item_id}/metadata.json",
+            "type": "application/json",
+            "roles": ["metadata"],
+        },
+    }
+    return {
+        "type": "Feature",
+        "stac_version": "1.0.0",
+        "stac_extensions": [EO, FILE] if cloudy else [FILE],
+        "id": item_id,
+        "collection": collection_id,
+        "geometry": mapping(geom),
+        "bbox": list(geom.bounds),
+        "properties": props,
+        "assets": assets,
+        "links": [],
+    }
+
+
+def generate(
+    collections: dict[str, tuple[int, bool, str]] | None = None, seed: int = 20231231
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(collections, items) — the same every run for a given seed."""
+    rng = random.Random(seed)
+    spec = collections or DEFAULT_COLLECTIONS
+    cols = [collection(name) for name in spec]
+    items = []
+    for name, (count, cloudy, platform) in spec.items():
+        items.extend(item(name, i, rng, cloudy, platform) for i in range(count))
+    return cols, items
