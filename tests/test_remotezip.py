@@ -34,39 +34,7 @@ SPREAD_BANDS = ["*_B02_10m.jp2", "*_B11_20m.jp2", "*_PVI.jp2"]
 @pytest.fixture(scope="module")
 def archives(served_dir: Path) -> dict[str, list]:
     """Archives written into nginx's folder, with their members' original bytes."""
-    out: dict[str, list] = {}
-    out["bands.zip"] = zipgen.make_bands_archive(served_dir / "bands.zip")
-    out["comment.zip"] = zipgen.make_comment_archive(served_dir / "comment.zip", b"C" * 60_000)
-    out["descriptor.zip"] = zipgen.make_descriptor_archive(served_dir / "descriptor.zip")
-    entries = zipgen.zip64_entries(0.1)
-    (served_dir / "zip64.zip").write_bytes(zipgen.build_zip(entries, comment=b"z64", zip64=True))
-    out["zip64.zip"] = [zipgen.Member(e.name, e.data, e.method) for e in entries]
-    many = [
-        zipgen.Member(f"tiles/{i:04d}/tile_{i:04d}_data.bin", zipgen.band_bytes(i, 300)) for i in range(400)
-    ]
-    with open(served_dir / "many.zip", "wb") as f:
-        zipgen.write_with_zipfile(f, many)
-    out["many.zip"] = many
-    for key, data in zipgen.zip_slip_archives().items():
-        (served_dir / f"slip_{key}.zip").write_bytes(data)
-    (served_dir / "symlink.zip").write_bytes(zipgen.symlink_archive())
-    (served_dir / "ratio_bomb.zip").write_bytes(zipgen.ratio_bomb_archive())
-    (served_dir / "liar.zip").write_bytes(zipgen.lying_size_archive())
-    (served_dir / "overlap.zip").write_bytes(zipgen.overlap_bomb_archive())
-    (served_dir / "deflate64.zip").write_bytes(_deflate64_archive())
-    twins = [zipgen.Member("a/x.txt", b"first\n"), zipgen.Member("b/x.txt", b"second\n")]
-    with open(served_dir / "twins.zip", "wb") as f:
-        zipgen.write_with_zipfile(f, twins)
-    (served_dir / "not_a_zip.zip").write_bytes(b"<html>maintenance</html>\n" * 40)
-    return out
-
-
-def _deflate64_archive() -> bytes:
-    data = bytearray(zipgen.build_zip([zipgen.RawEntry("a.bin", b"x" * 1000)]))
-    data[8] = 9  # local header method -> deflate64
-    cd = data.rindex(b"PK\x01\x02")
-    data[cd + 10] = 9
-    return bytes(data)
+    return zipgen.write_served_archives(served_dir)
 
 
 @pytest.fixture(autouse=True)

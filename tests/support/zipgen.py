@@ -290,3 +290,47 @@ def overlap_bomb_archive(copies: int = 50) -> bytes:
     base = RawEntry("kernel.bin", bytes(1 << 20))
     aliases = [RawEntry(f"copy{i:03d}.bin", alias_of="kernel.bin") for i in range(copies)]
     return build_zip([GOOD, base, *aliases])
+
+
+_served: dict[Path, dict[str, list]] = {}
+
+
+def write_served_archives(folder: Path) -> dict[str, list]:
+    """Write every test archive into ``folder`` (once per folder); returns ``{name: members}`` for the
+    archives whose content the tests compare, the hostile ones only as files."""
+    folder = Path(folder)
+    if folder in _served:
+        return _served[folder]
+    out: dict[str, list] = {}
+    out["bands.zip"] = make_bands_archive(folder / "bands.zip")
+    out["comment.zip"] = make_comment_archive(folder / "comment.zip", b"C" * 60_000)
+    out["descriptor.zip"] = make_descriptor_archive(folder / "descriptor.zip")
+    entries = zip64_entries(0.1)
+    (folder / "zip64.zip").write_bytes(build_zip(entries, comment=b"z64", zip64=True))
+    out["zip64.zip"] = [Member(e.name, e.data, e.method) for e in entries]
+    many = [Member(f"tiles/{i:04d}/tile_{i:04d}_data.bin", band_bytes(i, 300)) for i in range(400)]
+    with open(folder / "many.zip", "wb") as f:
+        write_with_zipfile(f, many)
+    out["many.zip"] = many
+    for key, data in zip_slip_archives().items():
+        (folder / f"slip_{key}.zip").write_bytes(data)
+    (folder / "symlink.zip").write_bytes(symlink_archive())
+    (folder / "ratio_bomb.zip").write_bytes(ratio_bomb_archive())
+    (folder / "liar.zip").write_bytes(lying_size_archive())
+    (folder / "overlap.zip").write_bytes(overlap_bomb_archive())
+    (folder / "deflate64.zip").write_bytes(_deflate64_archive())
+    twins = [Member("a/x.txt", b"first\n"), Member("b/x.txt", b"second\n")]
+    with open(folder / "twins.zip", "wb") as f:
+        write_with_zipfile(f, twins)
+    (folder / "not_a_zip.zip").write_bytes(b"<html>maintenance</html>\n" * 40)
+    _served[folder] = out
+    return out
+
+
+def _deflate64_archive() -> bytes:
+    """A member marked deflate64 (method 9), which the standard library cannot decode."""
+    data = bytearray(build_zip([RawEntry("a.bin", b"x" * 1000)]))
+    data[8] = 9  # local header method -> deflate64
+    cd = data.rindex(b"PK\x01\x02")
+    data[cd + 10] = 9
+    return bytes(data)

@@ -1,0 +1,88 @@
+"""``scene-picker members URL``: list the members of a remote zip (name, compressed and full size)
+after reading only its central directory with range requests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..core.http import HttpClient, RetryPolicy
+from ..core.remotezip import RANGE_MODES, RemoteZip
+from .fetch import parse_header
+from .progress_view import human_bytes
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "members",
+        help="list the members of a remote zip archive",
+        description="List the members of the zip archive at URL (name, compressed size, full size), "
+        "reading only its central directory with HTTP range requests.",
+    )
+    parser.add_argument("url", metavar="URL")
+    add_remote_zip_options(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per member, on stdout")
+    parser.add_argument("--bytes", action="store_true", help="sizes in bytes instead of KiB/MiB")
+    parser.set_defaults(handler=run)
+
+
+def add_remote_zip_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``members`` and ``extract``."""
+    parser.add_argument(
+        "--range-mode",
+        choices=RANGE_MODES,
+        default="auto",
+        help="how to ask for byte ranges: auto (bounded, open-ended only if bounded ones bring nothing), "
+        "bounded, open-ended (default: auto)",
+    )
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'Name: value'",
+        help="extra request header (repeatable); credentials-like headers go to the URL's host only",
+    )
+    parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
+
+
+def open_remote_zip(args: argparse.Namespace) -> RemoteZip:
+    """The :class:`RemoteZip` the common options describe (its client closes with ``.http.close()``)."""
+    headers = dict(parse_header(h) for h in args.header)
+    http = HttpClient(headers=headers, retry=RetryPolicy(max_attempts=max(1, args.retries)))
+    return RemoteZip(args.url, http, args.range_mode)
+
+
+def run(args: argparse.Namespace) -> int:
+    archive = open_remote_zip(args)
+    try:
+        members = archive.members()
+    finally:
+        archive.http.close()
+    if args.json:
+        for m in members:
+            record = {
+                "name": m.name,
+                "compressed_size": m.compressed_size,
+                "file_size": m.file_size,
+                "crc32": f"{m.crc32:08x}",
+                "method": m.method_name,
+                "is_dir": m.is_dir,
+                "is_symlink": m.is_symlink,
+            }
+            print(json.dumps(record))
+        return 0
+    size = str if args.bytes else human_bytes
+    rows = [(size(m.compressed_size), size(m.file_size), m.name) for m in members]
+    rows.append(
+        (
+            size(sum(m.compressed_size for m in members)),
+            size(sum(m.file_size for m in members)),
+            f"{len(members)} members",
+        )
+    )
+    width_c = max(len("compressed"), *(len(r[0]) for r in rows))
+    width_f = max(len("size"), *(len(r[1]) for r in rows))
+    print(f"{'compressed':>{width_c}}  {'size':>{width_f}}  name")
+    for compressed, full, name in rows:
+        print(f"{compressed:>{width_c}}  {full:>{width_f}}  {name}")
+    return 0
