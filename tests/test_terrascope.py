@@ -13,8 +13,9 @@ from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import AuthenticationError, MissingCredentialsError, ProviderError
 from scene_picker.core.query import Query
 from scene_picker.providers.registry import get_provider, list_providers
-from scene_picker.providers.terrascope import TerrascopeProvider
+from scene_picker.providers.terrascope import TerrascopeDownloader, TerrascopeProvider
 
+from support.stac_server import stac_api  # noqa: F401 - session fixture (a real STAC API)
 from support.terrascope_emulator import FAPAR, NDVI, TerrascopeEmulator, band_pixels, make_product
 
 USER, PASSWORD = "vito-user", "vito-pass"
@@ -211,3 +212,35 @@ def test_ten_products_with_two_second_tokens_and_no_429(tmp_path):
         assert all(f.read_bytes() == contents[f.name] for f in written)
         assert ts.grants["refresh_token"] >= 1 and ts.grants["password"] == 1
         assert not ts.services.requests_matching(lambda r: r.status == 429)
+
+
+def test_stac_search_goes_through_the_stac_provider(stac_api):  # noqa: F811 - imported fixture
+    """api="stac" reuses the STAC provider (one STAC client), on the services' rate limiter and with
+    Terrascope's download credentials for the scenes it finds."""
+    query = Query.build(
+        bbox=(-180, -60, 180, 60), collections="sentinel-2-test", cloud_max=50, max_results=25
+    )
+    ts = TerrascopeProvider(url="https://services.example.org", stac_url=stac_api.url, api="stac")
+    plain = get_provider("stac", url=stac_api.url)
+    results = ts.search(query)
+    scenes = list(results)
+    assert [s.id for s in scenes] == [s.id for s in plain.search(query)] and len(scenes) == 25
+    assert results.total == plain.search(query).total
+    assert {s.provider for s in scenes} == {"terrascope"}
+    assert ts.stac.http is ts.http and ts.http.rate_limiter is ts.rate_limiter
+    assert isinstance(ts.downloader(scenes[0]), TerrascopeDownloader)
+    assert ts.get(scenes[0].id).id == scenes[0].id
+
+
+def test_basic_auth_download_and_wrong_basic_password(terrascope, tmp_path, caplog):
+    product = terrascope.products[2]
+    scene = provider(terrascope).get(product.id)
+    grants = dict(terrascope.grants)
+    result = provider(terrascope, auth="basic").downloader(scene).download(tmp_path / "ok")
+    assert [f.read_bytes() for f in result.files] == [f.content for f in product.files if f.kind == "data"]
+    assert terrascope.grants == grants  # Basic: no token endpoint involved
+    secret = "Basic-Wrong-5150"
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(AuthenticationError) as info:
+        provider(terrascope, auth="basic", password=secret).downloader(scene).download(tmp_path / "bad")
+    assert "Terrascope" in str(info.value) and secret not in str(info.value) and secret not in caplog.text
