@@ -1,0 +1,153 @@
+"""The persisted download queue with real downloads from nginx through the fault proxy."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+
+import pytest
+
+from scene_picker.core.checksums import Checksum
+from scene_picker.core.errors import UsageError
+from scene_picker.core.http import HttpClient, RetryPolicy
+from scene_picker.core.queue import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, DownloadQueue
+from scene_picker.core.transfer import part_path
+
+from support.fixtures_engine import *  # noqa: F403
+from support.fixtures_engine import make_bytes, sha256
+
+MIB = 1 << 20
+
+
+def http_client() -> HttpClient:
+    return HttpClient(retry=RetryPolicy(max_attempts=2, backoff_base=0.01, sleep=lambda s: None))
+
+
+def wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def test_jobs_run_to_done_or_failed_and_are_persisted(proxy, sample_files, tmp_path):
+    state_file = tmp_path / "out" / ".scene-picker-queue.json"
+    events = []
+    queue = DownloadQueue(state_file, workers=2, http=http_client(), on_change=events.append)
+    good = queue.add_url(
+        proxy.url("medium.bin"),
+        tmp_path / "out" / "medium.bin",
+        checksum=Checksum("sha256", sha256(sample_files["medium.bin"])),
+    )
+    small = queue.add_url(proxy.url("small.bin"), tmp_path / "out" / "small.bin")
+    missing = queue.add_url(proxy.url("absent.bin"), tmp_path / "out" / "absent.bin")
+    assert json.loads(state_file.read_text())["jobs"][0]["state"] == QUEUED
+    with queue:
+        assert queue.wait(timeout=60)
+    assert queue.get(good.id).state == DONE
+    assert queue.get(small.id).state == DONE
+    failed = queue.get(missing.id)
+    assert failed.state == FAILED and "404" in failed.error
+    saved = {j["id"]: j for j in json.loads(state_file.read_text())["jobs"]}
+    assert saved[good.id]["state"] == DONE and saved[missing.id]["state"] == FAILED
+    assert saved[good.id]["result"]["size"] == len(sample_files["medium.bin"])
+    assert hashlib.sha256((tmp_path / "out" / "medium.bin").read_bytes()).hexdigest() == sha256(
+        sample_files["medium.bin"]
+    )
+    assert {e.state for e in events if e.id == good.id} >= {QUEUED, ACTIVE, DONE}
+
+
+def test_workers_bound_concurrent_jobs(served_dir, proxy, tmp_path):
+    for index in range(4):
+        (served_dir / f"q{index}.bin").write_bytes(make_bytes(2 * MIB, seed=200 + index))
+    proxy.configure(stall_after=MIB, stall_timeout=30)
+    queue = DownloadQueue(tmp_path / "queue.json", workers=2, http=http_client())
+    jobs = [queue.add_url(proxy.url(f"q{i}.bin"), tmp_path / f"q{i}.bin") for i in range(4)]
+    queue.start()
+    try:
+        wait_for(lambda: queue.counts()[ACTIVE] == 2 and proxy.requests == 2)
+        time.sleep(0.2)  # give a third worker (which must not exist) a chance to start a request
+        assert proxy.requests == 2 and queue.counts()[QUEUED] == 2
+        proxy.configure()  # release the stalled answers: the jobs resume and finish
+        assert queue.wait(timeout=60)
+    finally:
+        queue.shutdown(cancel_active=True)
+    assert all(queue.get(j.id).state == DONE for j in jobs)
+
+
+def test_cancel_queued_and_active(served_dir, proxy, tmp_path):
+    (served_dir / "slow.bin").write_bytes(make_bytes(3 * MIB, seed=300))
+    proxy.configure(stall_after=MIB, stall_timeout=30)
+    queue = DownloadQueue(tmp_path / "queue.json", workers=1, http=http_client())
+    active = queue.add_url(proxy.url("slow.bin"), tmp_path / "slow.bin")
+    waiting = queue.add_url(proxy.url("small.bin"), tmp_path / "small.bin")
+    queue.start()
+    try:
+        wait_for(lambda: part_path(tmp_path / "slow.bin").exists() and queue.get(active.id).state == ACTIVE)
+        queue.cancel(waiting.id)
+        assert queue.get(waiting.id).state == CANCELLED
+        queue.cancel(active.id)
+        threading.Timer(0.3, proxy.release_stall).start()  # the token is checked between chunks
+        assert queue.wait(timeout=30)
+    finally:
+        queue.shutdown()
+    assert queue.get(active.id).state == CANCELLED
+    assert not (tmp_path / "slow.bin").exists() and not (tmp_path / "small.bin").exists()
+    queue.retry(waiting.id)
+    with queue:
+        assert queue.wait(timeout=30)
+    assert queue.get(waiting.id).state == DONE
+
+
+def test_restart_resumes_an_interrupted_job(served_dir, proxy, tmp_path):
+    data = make_bytes(4 * MIB + 5, seed=400)
+    (served_dir / "resume.bin").write_bytes(data)
+    state_file = tmp_path / "queue.json"
+    dest = tmp_path / "resume.bin"
+    proxy.configure(stall_after=2 * MIB, stall_timeout=30)
+    first = DownloadQueue(state_file, workers=1, http=http_client())
+    job = first.add_url(proxy.url("resume.bin"), dest)
+    first.start()
+    wait_for(lambda: part_path(dest).exists() and part_path(dest).stat().st_size >= MIB)
+    # What a crashed QGIS leaves on disk: the job still marked active.
+    crashed_state = state_file.read_text()
+    assert json.loads(crashed_state)["jobs"][0]["state"] == ACTIVE
+    threading.Timer(0.3, proxy.release_stall).start()
+    first.shutdown(cancel_active=True)
+    assert first.get(job.id).state == QUEUED  # an interrupted job is queued again, not cancelled
+    state_file.write_text(crashed_state)
+    kept = part_path(dest).stat().st_size
+
+    proxy.configure()
+    second = DownloadQueue(state_file, workers=1, http=http_client())
+    assert second.get(job.id).state == QUEUED
+    with second:
+        assert second.wait(timeout=60)
+    assert second.get(job.id).state == DONE
+    assert dest.read_bytes() == data
+    assert proxy.log[0].range == f"bytes={kept}-" and proxy.bytes_sent == len(data) - kept
+
+
+def test_custom_handler_and_bad_input(tmp_path):
+    seen = []
+
+    def handler(job, cancel, progress):
+        seen.append(job.payload["scene"])
+        return {"files": 0}
+
+    queue = DownloadQueue(tmp_path / "q.json", workers=1, handlers={"scene": handler})
+    job = queue.add("scene", {"scene": "S2A_X"}, label="S2A_X")
+    with pytest.raises(UsageError):
+        queue.add("nope", {})
+    with pytest.raises(TypeError):
+        queue.add("scene", {"x": object()})
+    with queue:
+        assert queue.wait(timeout=30)
+    assert seen == ["S2A_X"] and queue.get(job.id).result == {"files": 0}
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(UsageError, match="unreadable"):
+        DownloadQueue(tmp_path / "broken.json")
