@@ -17,7 +17,16 @@ from ..__version__ import __version__
 from ..core.errors import ScenePickerError
 
 #: Sub-command modules, each with ``register(subparsers)``.
-COMMAND_MODULES: tuple[str, ...] = ("providers_cmd", "login", "fetch", "members", "extract", "search")
+COMMAND_MODULES: tuple[str, ...] = (
+    "providers_cmd",
+    "login",
+    "fetch",
+    "members",
+    "extract",
+    "search",
+    "download",
+    "queue_cmd",
+)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -1,0 +1,378 @@
+"""``scene-picker download``: fetch scenes from a search result file or by id, in parallel.
+
+Scenes come from a GeoJSON file written by ``scene-picker search --output`` (optionally narrowed with
+``--id``), or from ``--provider NAME --id ID…`` (looked up in the catalog). Each scene goes to
+``OUT/<scene id>/`` through its provider's downloader: chosen assets (``--assets``), or only chosen
+members of zip assets (``--members``, fetched with HTTP range requests). Interrupted downloads resume
+from their ``.part`` files when run again; files already downloaded and verified are skipped.
+``--dry-run`` prints the plan (what would be fetched and how big) and writes nothing.
+
+The result table goes to stdout (and to ``--table FILE`` as CSV or JSON); progress goes to stderr.
+Exit code: 0 when every scene is complete, else the exit code of the first failure's error (e.g. 3
+missing credentials, 4 network, 6 integrity), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..core.cancel import CancelToken
+from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.progress import Progress
+from ..core.queue import DONE, DownloadQueue, Job
+from ..core.redact import redact_url
+from ..core.scene import Scene
+from ..providers.base import Downloader, Provider
+from ..providers.registry import get_provider
+from .progress_view import ProgressView, human_bytes
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "download",
+        help="download scenes from a search result file or by id",
+        description="Download scenes (all data assets, chosen assets, or chosen members of zip assets) "
+        "into OUT/<scene id>/. Re-running resumes interrupted files and skips verified ones.",
+    )
+    parser.add_argument(
+        "results", nargs="?", type=Path, help="GeoJSON written by 'scene-picker search --output'"
+    )
+    parser.add_argument(
+        "--id", dest="ids", action="append", default=[], metavar="ID", help="scene id (repeatable)"
+    )
+    parser.add_argument("--provider", help="provider of the --id scenes when no result file is given")
+    parser.add_argument("--url", help="catalog URL for the provider (STAC API)")
+    parser.add_argument(
+        "--assets", help="asset keys or glob patterns, comma separated, or role:NAME (default: data assets)"
+    )
+    parser.add_argument(
+        "--members", help="zip member glob patterns, comma separated: extract only these from zip assets"
+    )
+    parser.add_argument("-o", "--out", type=Path, default=Path("."), help="output folder (default: .)")
+    parser.add_argument(
+        "-j", "--concurrency", type=int, default=2, help="scenes downloaded at once (default: 2)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="download again files already verified")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="also retry the failed/cancelled jobs of the queue persisted in OUT (alone: only those)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, download nothing")
+    parser.add_argument("--table", type=Path, help="also write the result table to FILE (.csv or .json)")
+    parser.set_defaults(handler=run)
+
+
+def split_list(text: Optional[str]) -> Optional[list[str]]:
+    """``"a, b"`` → ``["a", "b"]``; empty → None."""
+    items = [p.strip() for p in (text or "").split(",") if p.strip()]
+    return items or None
+
+
+# -- input --------------------------------------------------------------------------------------------
+def read_result_file(path: Path) -> list[Scene]:
+    """Scenes of a GeoJSON FeatureCollection (or one Feature, or a list of Features)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"No such result file: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not a JSON search result file: {exc}") from None
+    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
+        features = document.get("features") or []
+    elif isinstance(document, dict) and document.get("type") == "Feature":
+        features = [document]
+    elif isinstance(document, list):
+        features = document
+    else:
+        raise UsageError(f"{path} is not a GeoJSON FeatureCollection of scenes.")
+    scenes = []
+    for number, feature in enumerate(features, start=1):
+        try:
+            scenes.append(Scene.from_feature(feature))
+        except ProviderResponseError as exc:
+            raise UsageError(f"{path}: feature {number} is not a scene ({exc})") from None
+    return scenes
+
+
+class ProviderPool:
+    """One provider instance per name, built with the command's options."""
+
+    def __init__(self, default_name: Optional[str], url: Optional[str]) -> None:
+        self.default_name = default_name
+        self.options = {"url": url} if url else {}
+        self._instances: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: Optional[str]) -> Provider:
+        name = (name or self.default_name or "").strip().lower()
+        if not name:
+            raise UsageError("The scenes do not say their provider: give --provider.")
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = get_provider(name, **self.options)
+            return self._instances[name]
+
+    def downloader(self, scene: Scene) -> Downloader:
+        """The scene's provider's downloader. A provider that cannot be built without its catalog URL
+        (STAC) and needs no account still downloads the scene's absolute asset URLs."""
+        try:
+            provider = self.get(scene.provider)
+        except UsageError:
+            from ..providers.registry import list_providers
+
+            name = (scene.provider or self.default_name or "").strip().lower()
+            info = {i.name: i for i in list_providers()}.get(name)
+            if info is None or info.credentials is not None or not scene.assets:
+                raise
+            from ..core.http import HttpClient
+
+            return Downloader(scene, HttpClient(), provider=name)
+        return provider.downloader(scene)
+
+
+def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> list[Scene]:
+    if args.results is not None:
+        scenes = read_result_file(args.results)
+        if args.ids:
+            wanted = set(args.ids)
+            scenes = [s for s in scenes if s.id in wanted]
+            missing = wanted - {s.id for s in scenes}
+            if missing:
+                raise UsageError(f"Not in {args.results}: {', '.join(sorted(missing))}.")
+        return scenes
+    if not args.ids:
+        raise UsageError("Give a search result file, or --provider NAME with one or more --id.")
+    if not args.provider:
+        raise UsageError("--id without a result file needs --provider.")
+    provider = pool.get(args.provider)
+    return [provider.get(scene_id) for scene_id in args.ids]
+
+
+# -- plan ---------------------------------------------------------------------------------------------
+def print_plan(scenes: list[Scene], pool: ProviderPool, args, assets, members) -> int:
+    total = 0
+    unknown = False
+    for scene in scenes:
+        downloader = pool.downloader(scene)
+        target = downloader.scene_dir(args.out)
+        print(f"{scene.provider}:{scene.id} -> {target}")
+        if not scene.online:
+            print("  offline: will be activated (ordered) first")
+        for asset in downloader.select_assets(assets):
+            if members:
+                if not asset.is_zip:
+                    continue
+                from ..core.remotezip import RemoteZip
+
+                archive = RemoteZip(asset.href, http=downloader.http)
+                chosen = archive.select(members)
+                for member in chosen:
+                    print(f"  {asset.key}!{member.name}  {human_bytes(member.compressed_size)}")
+                    total += member.compressed_size
+                print(f"  (from {asset.key}: {human_bytes(archive.size)} archive, {redact_url(asset.href)})")
+            else:
+                size = human_bytes(asset.size) if asset.size is not None else "size unknown"
+                print(f"  {asset.key}  {size}  {redact_url(asset.href)}")
+                if asset.size is None:
+                    unknown = True
+                else:
+                    total += asset.size
+    note = " (at least: some sizes are unknown)" if unknown else ""
+    print(f"Plan: {len(scenes)} scenes, {human_bytes(total)} to fetch{note}. Nothing downloaded (--dry-run).")
+    return 0
+
+
+# -- run ----------------------------------------------------------------------------------------------
+QUEUE_FILE = Path(".scene-picker") / "queue.json"
+SCENE_JOB = "scene"
+
+
+def queue_file(out: Path) -> Path:
+    """Where ``download`` persists its queue for ``out`` (read by ``scene-picker queue``)."""
+    return out / QUEUE_FILE
+
+
+@dataclass
+class Outcome:
+    job: Job
+    scene_id: str
+    provider: str
+    error: Optional[ScenePickerError] = None
+
+    @property
+    def status(self) -> str:
+        return self.job.state
+
+    @property
+    def files(self) -> list[str]:
+        return list((self.job.result or {}).get("files") or [])
+
+    @property
+    def bytes_fetched(self) -> int:
+        return int((self.job.result or {}).get("bytes_fetched") or 0)
+
+
+class SceneJobs:
+    """The ``scene`` job kind of the download queue: one scene through its provider's downloader."""
+
+    def __init__(self, pool: ProviderPool, view: ProgressView) -> None:
+        self.pool = pool
+        self.view = view
+        self.errors: dict[str, ScenePickerError] = {}
+
+    @staticmethod
+    def payload(scene: Scene, args, assets, members) -> dict[str, Any]:
+        return {
+            "key": job_key(scene.provider or args.provider, scene.id, assets, members),
+            "provider": scene.provider or args.provider,
+            "url": args.url,
+            "scene": scene.to_feature(),
+            "assets": assets,
+            "members": members,
+            "out": str(args.out),
+            "overwrite": bool(args.overwrite),
+        }
+
+    def __call__(self, job: Job, cancel: CancelToken, progress) -> dict[str, Any]:
+        payload = job.payload
+
+        def report(event: Progress) -> None:
+            progress(event)
+            self.view(event)
+
+        try:
+            scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
+            pool = (
+                self.pool if not payload.get("url") else ProviderPool(payload.get("provider"), payload["url"])
+            )
+            downloader = pool.downloader(scene)
+            downloader.activate(cancel=cancel, progress=report)
+            result = downloader.download(
+                payload["out"],
+                assets=payload.get("assets"),
+                members=payload.get("members"),
+                overwrite=bool(payload.get("overwrite")),
+                cancel=cancel,
+                progress=report,
+            )
+        except ScenePickerError as exc:
+            self.errors[job.id] = exc
+            if not isinstance(exc, CancelledError):
+                self.view.message(f"{job.label}: {exc}")
+            raise
+        return {
+            "files": [str(p) for p in result.files],
+            "bytes_fetched": result.bytes_fetched,
+            "skipped": result.skipped,
+        }
+
+
+def job_key(provider: Optional[str], scene_id: str, assets, members) -> str:
+    return json.dumps([provider or "", scene_id, assets or [], members or []])
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1.")
+    assets, members = split_list(args.assets), split_list(args.members)
+    pool = ProviderPool(args.provider, args.url)
+    scenes: list[Scene] = []
+    if not (args.resume and args.results is None and not args.ids):
+        scenes = collect_scenes(args, pool)
+        if not scenes:
+            raise UsageError("No scene to download.")
+    if args.dry_run:
+        return print_plan(scenes, pool, args, assets, members)
+    args.out.mkdir(parents=True, exist_ok=True)
+    view = ProgressView(sys.stderr)
+    jobs = SceneJobs(pool, view)
+    queue = DownloadQueue(queue_file(args.out), workers=args.concurrency, handlers={SCENE_JOB: jobs})
+    wanted = _enqueue(queue, scenes, args, assets, members)
+    if not wanted:
+        print(f"Nothing to resume in {queue_file(args.out)}.", file=sys.stderr)
+        return 0
+    queue.start()
+    try:
+        queue.wait()
+    except KeyboardInterrupt:
+        view.message("Interrupted: stopping the downloads…")
+        queue.shutdown(cancel_active=True)
+        raise CancelledError(
+            f"Download interrupted; resume with: scene-picker download --resume --out {args.out}"
+        ) from None
+    queue.shutdown()
+    view.close()
+    outcomes = [
+        Outcome(job, job.payload["scene"]["id"], job.payload.get("provider") or "", jobs.errors.get(job.id))
+        for job in (queue.get(job_id) for job_id in wanted)
+    ]
+    print_table(outcomes)
+    if args.table:
+        write_table(args.table, outcomes)
+    failures = [o for o in outcomes if o.status != DONE]
+    if failures:
+        print(f"{len(failures)} of {len(outcomes)} scenes did not complete.", file=sys.stderr)
+        first = failures[0]
+        return first.error.exit_code if first.error is not None else 1
+    return 0
+
+
+def _enqueue(queue: DownloadQueue, scenes: list[Scene], args, assets, members) -> list[str]:
+    """Job ids to run: one per given scene (an unfinished job of an earlier run for the same scene and
+    selection is reused and resumes from its ``.part`` files), plus every job still queued in the file.
+    With ``--resume``, failed and cancelled jobs of earlier runs are queued again too. Finished jobs of
+    earlier runs are dropped from the file."""
+    keys = {job_key(s.provider or args.provider, s.id, assets, members) for s in scenes}
+    for job in queue.jobs():
+        if job.kind == SCENE_JOB and (args.resume or job.payload.get("key") in keys):
+            queue.retry(job.id)  # failed or cancelled: queued again
+    queue.remove_finished()
+    existing = {job.payload.get("key"): job for job in queue.jobs() if job.kind == SCENE_JOB}
+    wanted: list[str] = []
+    for scene in scenes:
+        payload = SceneJobs.payload(scene, args, assets, members)
+        job = existing.get(payload["key"]) or queue.add(SCENE_JOB, payload, label=scene.id)
+        wanted.append(job.id)
+    wanted += [job.id for job in queue.jobs() if job.kind == SCENE_JOB and job.id not in wanted]
+    return wanted
+
+
+def table_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    rows = []
+    for outcome in outcomes:
+        base = {"provider": outcome.provider, "scene_id": outcome.scene_id, "status": outcome.status}
+        if outcome.status != DONE:
+            error = str(outcome.error) if outcome.error is not None else (outcome.job.error or "")
+            rows.append({**base, "path": "", "size": "", "error": error})
+        for path in outcome.files:
+            rows.append({**base, "path": str(path), "size": Path(path).stat().st_size, "error": ""})
+    return rows
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    print(f"{'STATUS':<10} {'FILES':>5} {'FETCHED':>10}  SCENE")
+    for outcome in outcomes:
+        fetched = human_bytes(outcome.bytes_fetched)
+        print(f"{outcome.status:<10} {len(outcome.files):>5} {fetched:>10}  {outcome.scene_id}")
+        for path in outcome.files:
+            print(f"{'':<28}{path}")
+
+
+def write_table(path: Path, outcomes: list[Outcome]) -> None:
+    rows = table_rows(outcomes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+        return
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["provider", "scene_id", "status", "path", "size", "error"])
+        writer.writeheader()
+        writer.writerows(rows)

@@ -1,0 +1,95 @@
+"""``scene-picker queue [PATH]``: the state of a persisted download queue, read-only.
+
+PATH is a download folder (its ``.scene-picker/queue.json``, written by ``scene-picker download``), a
+queue file, or nothing: the current folder's queue if there is one, else the plugin dock's queue.
+Exit code 0 when every job is done, 1 when some failed or were cancelled, 0 with jobs still to run
+(``scene-picker download --resume --out FOLDER`` runs them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import UsageError
+from .download import queue_file
+from .progress_view import human_bytes
+
+STATES = ("queued", "active", "interrupted", "done", "failed", "cancelled")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "queue",
+        help="show the state of a persisted download queue",
+        description="Show the jobs of a download queue: a download folder, a queue file, or by default "
+        "the current folder's queue, else the plugin dock's queue.",
+    )
+    parser.add_argument("path", nargs="?", type=Path, help="download folder or queue file")
+    parser.add_argument("--json", action="store_true", help="print the jobs as JSON")
+    parser.set_defaults(handler=run)
+
+
+def dock_queue_file() -> Path:
+    """The QGIS dock's queue (``QStandardPaths.GenericDataLocation/scene_picker/download_queue.json``)."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "scene_picker" / "download_queue.json"
+
+
+def resolve(path: Path | None) -> Path:
+    if path is None:
+        here = queue_file(Path("."))
+        return here if here.is_file() else dock_queue_file()
+    if path.is_dir():
+        return queue_file(path)
+    return path
+
+
+def read_jobs(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"No download queue at {path}.") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not a readable download queue: {exc}") from None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, list):
+        raise UsageError(f"{path} is not a download queue file (no 'jobs' list).")
+    return [job for job in jobs if isinstance(job, dict)]
+
+
+def _label(job: dict[str, Any]) -> str:
+    return str(job.get("label") or job.get("scene_id") or job.get("id") or "?")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = resolve(args.path)
+    jobs = read_jobs(path)
+    if args.json:
+        json.dump({"file": str(path), "jobs": jobs}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        counts = {state: sum(1 for j in jobs if j.get("state") == state) for state in STATES}
+        summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "empty"
+        print(f"{path}: {len(jobs)} jobs ({summary})")
+        for job in jobs:
+            total = job.get("total")
+            done = job.get("done") or 0
+            amount = (
+                f"{human_bytes(done)}/{human_bytes(total)}" if total else human_bytes(done) if done else ""
+            )
+            print(f"  {str(job.get('state', '?')):<11} {amount:>21}  {_label(job)}")
+            if job.get("error"):
+                print(f"  {'':<11} {'':>21}  error: {job['error']}")
+    if any(j.get("state") in ("failed", "cancelled") for j in jobs):
+        return 1
+    return 0
