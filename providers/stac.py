@@ -36,7 +36,7 @@ from .registry import register
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.auth import Auth
-    from ..core.http import HttpClient
+    from ..core.http import HttpClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class StacProvider(Provider):
         method: str = "auto",
         page_size: int = DEFAULT_PAGE_SIZE,
         label: Optional[str] = None,
+        retry: Optional[RetryPolicy] = None,
     ) -> None:
         if not url:
             raise UsageError("The STAC provider needs the API's URL (--url).")
@@ -88,7 +89,7 @@ class StacProvider(Provider):
         if http is None:
             from ..core.http import HttpClient
 
-            http = HttpClient(auth=auth, name=self._label)
+            http = HttpClient(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)
         self.cloud_filter = cloud_filter
         self.method = method

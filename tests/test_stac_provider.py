@@ -23,35 +23,10 @@ from scene_picker.providers.registry import get_provider
 from scene_picker.providers.stac import StacProvider
 
 from support.stac_faulty import FaultyStac
+from support.stac_items import brute_force
 from support.stac_server import stac_api  # noqa: F401 - session fixture (a real STAC API)
 
 pytestmark = pytest.mark.slow
-
-
-def brute_force(items: list[dict], query: Query) -> set[str]:
-    """The ids a correct server returns for ``query``: footprint ∩ AOI, inclusive times, cloud range."""
-    out = set()
-    for item in items:
-        props = item["properties"]
-        if query.collections and item["collection"] not in query.collections:
-            continue
-        if query.aoi is not None and not shape(item["geometry"]).intersects(query.aoi):
-            continue
-        when = parse_scene_datetime(props["datetime"])
-        if query.start is not None and when < query.start:
-            continue
-        if query.end is not None and when > query.end:
-            continue
-        if query.has_cloud_filter:
-            cloud = props.get("eo:cloud_cover")
-            if cloud is None:
-                continue
-            if query.cloud_min is not None and cloud < query.cloud_min:
-                continue
-            if query.cloud_max is not None and cloud > query.cloud_max:
-                continue
-        out.add(item["id"])
-    return out
 
 
 def ids_of(provider: StacProvider, query: Query) -> list[str]:

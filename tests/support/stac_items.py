@@ -144,3 +144,34 @@ def generate(
     for name, (count, cloudy, platform) in spec.items():
         items.extend(item(name, i, rng, cloudy, platform) for i in range(count))
     return cols, items
+
+
+def brute_force(items: list[dict[str, Any]], query: Any) -> set[str]:
+    """The ids a correct server returns for ``query`` (a ``scene_picker.core.query.Query``): footprint
+    intersects the AOI, datetime within the inclusive range, cloud cover within range, collection listed."""
+    from shapely.geometry import shape
+
+    from scene_picker.core.scene import parse_scene_datetime
+
+    out = set()
+    for item in items:
+        props = item["properties"]
+        if query.collections and item["collection"] not in query.collections:
+            continue
+        if query.aoi is not None and not shape(item["geometry"]).intersects(query.aoi):
+            continue
+        when = parse_scene_datetime(props["datetime"])
+        if query.start is not None and when < query.start:
+            continue
+        if query.end is not None and when > query.end:
+            continue
+        if query.has_cloud_filter:
+            cloud = props.get("eo:cloud_cover")
+            if cloud is None:
+                continue
+            if query.cloud_min is not None and cloud < query.cloud_min:
+                continue
+            if query.cloud_max is not None and cloud > query.cloud_max:
+                continue
+        out.add(item["id"])
+    return out

@@ -1,0 +1,85 @@
+"""``scene-picker search``: query a catalog and print the scenes as GeoJSON or CSV.
+
+    scene-picker search --provider stac --url URL [--collections A,B]
+        (--bbox=W,S,E,N | --aoi WKT_OR_GEOJSON_FILE [--aoi-crs EPSG:N])
+        [--start DATE] [--end DATE] [--cloud-max N] [--cloud-min N] [--limit N]
+        [--format geojson|csv] [--out FILE]
+
+The scenes go to stdout (or ``--out``); the count and the server's total go to stderr. A bad AOI,
+an unreachable server or a malformed answer ends with one clear line on stderr and a non-zero exit
+code (see :mod:`scene_picker.core.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..core.export import write_csv, write_geojson
+from ..core.query import Query
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "search",
+        help="search a catalog; scenes as GeoJSON or CSV",
+        description="Search a catalog and write the matching scenes (id, datetime, cloud cover, "
+        "collection, asset hrefs) as a GeoJSON FeatureCollection or CSV. Write a bbox with a negative "
+        "first number as --bbox=W,S,E,N.",
+    )
+    parser.add_argument("--provider", default="stac", help="provider name (default: stac)")
+    parser.add_argument("--url", help="catalog URL (STAC API root, or a static catalog's JSON)")
+    parser.add_argument("--collections", help="comma-separated collection ids")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--bbox", metavar="W,S,E,N", help="box in EPSG:4326 degrees (W > E crosses 180°)")
+    where.add_argument("--aoi", metavar="WKT_OR_FILE", help="WKT text, or a GeoJSON/WKT file")
+    parser.add_argument("--aoi-crs", metavar="EPSG:N", help="CRS of --aoi (default EPSG:4326)")
+    parser.add_argument("--start", metavar="DATE", help="first day/time (YYYY-MM-DD or ISO 8601, UTC)")
+    parser.add_argument("--end", metavar="DATE", help="last day/time, inclusive (a date means the whole day)")
+    parser.add_argument("--cloud-min", metavar="N", help="minimum cloud cover, percent")
+    parser.add_argument("--cloud-max", metavar="N", help="maximum cloud cover, percent")
+    parser.add_argument("--limit", type=int, metavar="N", help="at most N scenes")
+    parser.add_argument("--format", choices=("geojson", "csv"), default="geojson")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="output file (default: stdout)")
+    parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.errors import UsageError
+    from ..core.http import RetryPolicy
+    from ..providers.registry import get_provider
+
+    if args.aoi_crs and not args.aoi:
+        raise UsageError("--aoi-crs applies to --aoi only (a --bbox is in EPSG:4326 degrees).")
+    if args.retries < 1:
+        raise UsageError("--retries must be at least 1.")
+    query = Query.build(
+        aoi=args.aoi,
+        aoi_crs=args.aoi_crs,
+        bbox=args.bbox,
+        start=args.start,
+        end=args.end,
+        cloud_min=args.cloud_min,
+        cloud_max=args.cloud_max,
+        collections=args.collections,
+        max_results=args.limit,
+    )
+    options = {}
+    if args.url:
+        options["url"] = args.url
+    if args.provider in ("stac", "stac-static"):
+        options["retry"] = RetryPolicy(max_attempts=args.retries, backoff_max=10.0)
+    provider = get_provider(args.provider, **options)
+    results = provider.search(query)
+    scenes = list(results)
+    target = args.out if args.out is not None else sys.stdout
+    if args.format == "csv":
+        write_csv(scenes, target)
+    else:
+        write_geojson(scenes, target)
+    total = results.total
+    told = f" of {total} matching" if total is not None else ""
+    print(f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''}{told} ({provider.label})", file=sys.stderr)
+    return 0

@@ -1,0 +1,107 @@
+"""Search results as files: a GeoJSON FeatureCollection or a CSV table of scenes.
+
+The GeoJSON is what :meth:`Scene.to_feature` gives, one feature per scene. The CSV has one row per
+scene: id, provider, collection, platform, datetime (UTC, RFC 3339), cloud cover, online, quicklook,
+the footprint's bbox, and the asset hrefs (``key=href`` joined by ``;`` in one column, plus one
+column per asset key when ``asset_columns`` is true). Both write to a path or an open text stream.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Union
+
+from .scene import Scene
+
+CSV_COLUMNS = (
+    "id",
+    "provider",
+    "collection",
+    "platform",
+    "datetime",
+    "cloud_cover",
+    "online",
+    "quicklook",
+    "bbox",
+    "assets",
+)
+
+Target = Union[str, Path, IO[str]]
+
+
+def feature_collection(scenes: Iterable[Scene]) -> dict:
+    """A GeoJSON FeatureCollection of the scenes (their ``to_feature()``)."""
+    features = [scene.to_feature() for scene in scenes]
+    return {"type": "FeatureCollection", "numberReturned": len(features), "features": features}
+
+
+def write_geojson(scenes: Iterable[Scene], target: Target, indent: int | None = None) -> int:
+    """Write the scenes as a FeatureCollection; returns how many were written."""
+    collection = feature_collection(scenes)
+    with _open(target) as stream:
+        json.dump(collection, stream, indent=indent, ensure_ascii=False)
+        stream.write("\n")
+    return len(collection["features"])
+
+
+def write_csv(scenes: Iterable[Scene], target: Target, asset_columns: bool = False) -> int:
+    """Write one CSV row per scene (see the module docstring); returns how many were written."""
+    rows = [_row(scene) for scene in scenes]
+    columns = list(CSV_COLUMNS)
+    if asset_columns:
+        keys: list[str] = []
+        for row in rows:
+            keys.extend(k for k in row["_assets"] if k not in keys)
+        columns += [f"asset:{k}" for k in keys]
+    with _open(target, newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            flat = {k: v for k, v in row.items() if k != "_assets"}
+            if asset_columns:
+                flat.update({f"asset:{k}": href for k, href in row["_assets"].items()})
+            writer.writerow(flat)
+    return len(rows)
+
+
+def _row(scene: Scene) -> dict:
+    feature = scene.to_feature()
+    props = feature["properties"]
+    hrefs = {key: asset.href for key, asset in scene.assets.items()}
+    bbox = feature.get("bbox")
+    return {
+        "id": scene.id,
+        "provider": scene.provider,
+        "collection": scene.collection or "",
+        "platform": scene.platform or "",
+        "datetime": props.get("datetime") or "",
+        "cloud_cover": "" if scene.cloud_cover is None else f"{scene.cloud_cover:g}",
+        "online": "yes" if scene.online else "no",
+        "quicklook": scene.quicklook or "",
+        "bbox": ",".join(f"{v:.6f}" for v in bbox) if bbox else "",
+        "assets": ";".join(f"{k}={href}" for k, href in hrefs.items()),
+        "_assets": hrefs,
+    }
+
+
+@contextmanager
+def _open(target: Target, newline: str | None = None) -> Iterator[IO[str]]:
+    """Open a path for writing (UTF-8), or pass an already open stream through (left open)."""
+    if isinstance(target, (str, Path)):
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline=newline) as stream:
+            yield stream
+    else:
+        yield target
+
+
+def to_csv_text(scenes: Iterable[Scene], asset_columns: bool = False) -> str:
+    """The CSV as a string (for the clipboard or a message)."""
+    buffer = io.StringIO()
+    write_csv(scenes, buffer, asset_columns=asset_columns)
+    return buffer.getvalue()
