@@ -154,12 +154,10 @@ class TerrascopeProvider(Provider):
                 else:
                     from ..core.http import HttpClient
 
+                    sign_in = HttpClient(name=f"{self.title} sign-in")
+                    sign_in.session.proxies.update(self.http.session.proxies)
                     tokens = OidcTokenProvider(
-                        self.token_url,
-                        self.client_id,
-                        creds.username,
-                        creds.secret,
-                        http=HttpClient(name=f"{self.title} sign-in"),
+                        self.token_url, self.client_id, creds.username, creds.secret, http=sign_in
                     )
                     self._auth = BearerAuth(tokens, self.host)
             return self._auth
@@ -174,6 +172,7 @@ class TerrascopeProvider(Provider):
                 self._download_http = HttpClient(
                     auth=auth, rate_limiter=self.rate_limiter, name=self.title, timeout=(10.0, 120.0)
                 )
+                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:
@@ -182,6 +181,9 @@ class TerrascopeProvider(Provider):
         if isinstance(auth, BearerAuth):
             with named_auth_errors(self.title):
                 auth.token_provider.get_token()
+
+    #: What the settings dialog calls to test the stored account (searching needs no account).
+    check_login = login
 
     # -- search -----------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResults:

@@ -224,11 +224,15 @@ class TheiaProvider(Provider):
                 self._download_http = HttpClient(
                     auth=BearerAuth(tokens, host_pattern(self.url)), name="Theia", timeout=(10.0, 120.0)
                 )
+                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:
         """Get a token now (checks the credentials)."""
         self.tokens.ensure_fresh(self.token_max_age)
+
+    #: What the settings dialog calls to test the stored account (searching needs no account).
+    check_login = login
 
     # -- search -----------------------------------------------------------------------------------
     def collections_for(self, query: Query) -> list[str]:

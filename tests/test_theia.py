@@ -21,7 +21,7 @@ from scene_picker.core.errors import (
 )
 from scene_picker.core.query import Query
 from scene_picker.providers.registry import get_provider, list_providers
-from scene_picker.providers.theia import TheiaProvider
+from scene_picker.providers.theia import TheiaProvider, TheiaTokenProvider
 
 from support.theia_emulator import TheiaEmulator, default_catalogue
 
@@ -251,3 +251,26 @@ def test_expired_token_is_renewed_once(theia, tmp_path):
     assert theia.tokens_issued == before + 1
     refused = theia.server.requests_matching(lambda r: r.status == 403 and product.id in r.path)
     assert len(refused) == 1
+
+
+def test_token_is_renewed_before_long_transfers_and_when_old(theia):
+    now = [0.0]
+    tokens = TheiaTokenProvider(
+        theia.root_url + "/services/authenticate/", USER, PASSWORD, max_age=3600.0, clock=lambda: now[0]
+    )
+    first = tokens.get_token()
+    now[0] = 1000.0
+    tokens.ensure_fresh(1800.0)  # 2600 s left: enough for a long transfer
+    assert tokens.get_token() == first and tokens.logins == 1
+    now[0] = 2000.0
+    tokens.ensure_fresh(1800.0)  # 1600 s left: renewed before the transfer starts
+    second = tokens.get_token()
+    assert second != first and tokens.logins == 2 and theia.token_valid(second)
+    now[0] = 2000.0 + 3600.0
+    assert tokens.get_token() != second and tokens.logins == 3
+
+
+def test_settings_dialog_check_login_checks_the_account(theia):
+    assert TheiaProvider.check_login is TheiaProvider.login
+    with pytest.raises(AuthenticationError):
+        provider(theia, password="bad-one").check_login()
