@@ -43,8 +43,8 @@ from ..core.scene import (
 )
 from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults, safe_name
 from .gdal_access import GdalHttpAccess, vsicurl_path
+from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .registry import register
-from .theia import host_pattern
 
 log = logging.getLogger(__name__)
 
@@ -201,18 +201,15 @@ class TerrascopeProvider(Provider):
             yield ResultPage([scene])
 
     def search_params(self, collection: str, query: Query) -> dict[str, Any]:
-        params: dict[str, Any] = {"collection": collection}
-        if query.aoi is not None:
-            w, s, e, n = query.aoi.bounds
-            params["bbox"] = f"{w:.6f},{s:.6f},{e:.6f},{n:.6f}"
+        params: dict[str, Any] = {
+            "collection": collection,
+            "bbox": bbox_param(query),
+            "cloudCover": cloud_interval_param(query),
+        }
         if query.start is not None:
             params["start"] = format_datetime(query.start)
         if query.end is not None:
             params["end"] = format_datetime(query.end)
-        if query.has_cloud_filter:
-            low = query.cloud_min if query.cloud_min is not None else 0
-            high = query.cloud_max if query.cloud_max is not None else 100
-            params["cloudCover"] = f"[{low:g},{high:g}]"
         if query.product_type:
             params["productType"] = query.product_type
         for key in _PASSTHROUGH:
@@ -220,7 +217,7 @@ class TerrascopeProvider(Provider):
                 params[key] = query.extras[key]
         if self.accessed_from == "MEP":
             params["accessedFrom"] = "MEP"
-        return params
+        return {k: v for k, v in params.items() if v is not None}
 
     def _pages(self, collections: list[str], query: Query, count: int) -> Iterator[ResultPage]:
         announced = False

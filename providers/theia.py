@@ -20,7 +20,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
-from urllib.parse import urlsplit
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -40,6 +39,7 @@ from ..core.query import Query, format_datetime
 from ..core.redact import redact
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
 from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
+from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .registry import register
 
 log = logging.getLogger(__name__)
@@ -150,14 +150,6 @@ class TheiaTokenProvider:
         self.logins += 1
 
 
-def host_pattern(url: str) -> str:
-    """``host`` or ``host:port`` of ``url``, as :class:`~scene_picker.core.auth.Auth` expects."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise UsageError(f"Not an absolute URL: {url!r}.")
-    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
-
-
 class TheiaProvider(Provider):
     """Theia's catalogue (resto) and distribution service."""
 
@@ -255,18 +247,11 @@ class TheiaProvider(Provider):
         return ["SENTINEL2"]
 
     def search_params(self, collection: str, query: Query) -> dict[str, Any]:
-        params: dict[str, Any] = {}
-        if query.aoi is not None:
-            w, s, e, n = query.aoi.bounds
-            params["box"] = f"{w:.6f},{s:.6f},{e:.6f},{n:.6f}"
+        params: dict[str, Any] = {"box": bbox_param(query), "cloudCover": cloud_interval_param(query)}
         if query.start is not None:
             params["startDate"] = format_datetime(query.start)
         if query.end is not None:
             params["completionDate"] = format_datetime(query.end)
-        if query.has_cloud_filter:
-            low = query.cloud_min if query.cloud_min is not None else 0
-            high = query.cloud_max if query.cloud_max is not None else 100
-            params["cloudCover"] = f"[{low:g},{high:g}]"
         level = query.product_type or COLLECTIONS.get(collection)
         if level:
             params["processingLevel"] = level
@@ -276,7 +261,7 @@ class TheiaProvider(Provider):
         if "tile" in query.extras and "location" not in params:
             tile = str(query.extras["tile"]).upper()
             params["location"] = tile if tile.startswith("T") or collection != "SENTINEL2" else "T" + tile
-        return params
+        return {k: v for k, v in params.items() if v is not None}
 
     def search(self, query: Query) -> SearchResults:
         collections = self.collections_for(query)
