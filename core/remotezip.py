@@ -542,7 +542,12 @@ class RemoteZip:
         one_by_one: bool = False,
     ) -> list[tuple[ZipMember, Exception]]:
         failed: list[tuple[ZipMember, Exception]] = []
-        for run in self._plan(members, one_by_one):
+        remaining = list(members)
+        while remaining:
+            # Planned again before each run: after a switch to open-ended ranges, runs merge wider.
+            run = self._plan(remaining, one_by_one)[0]
+            done = {m.header_offset for m in run.members}
+            remaining = [m for m in remaining if m.header_offset not in done]
             self.stats.runs += 1
             chunks = self._run_chunks(run)
             try:
