@@ -152,6 +152,7 @@ class CmrProvider(Provider):
         after: Optional[str] = None
         hits: Optional[int] = None
         seen = 0
+        wanted = {normalise_platform(p) for p in query.platforms}
         max_pages = 1_000_000 // size + 2
         for _ in range(max_pages):
             headers = {"CMR-Search-After": after} if after else {}
@@ -165,6 +166,8 @@ class CmrProvider(Provider):
                 return
             seen += len(items)
             scenes = [self.scene_from_umm(item) for item in items]
+            if wanted:  # a collection may hold several platforms (HLSL30: Landsat 8 and 9)
+                scenes = [s for s in scenes if s.platform in wanted]
             if not exact:
                 scenes = [
                     s

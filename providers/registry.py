@@ -16,7 +16,16 @@ from ..core.errors import UnknownProviderError
 from .base import CredentialSpec, Provider
 
 #: Modules under ``providers/`` that register a provider when imported.
-PROVIDER_MODULES: tuple[str, ...] = ("stac", "theia", "terrascope")
+PROVIDER_MODULES: tuple[str, ...] = (
+    "stac",
+    "stac_static",
+    "theia",
+    "terrascope",
+    "cmr",
+    "usgs",
+    "planet",
+    "cdse",
+)
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,8 @@ class UsgsProvider(Provider):
     title = "USGS M2M (Landsat Collection 2 Level 2)"
     platforms = tuple(sorted({p for plats in DATASETS.values() for p in plats}))
     credentials = CredentialSpec(
-        "token",
-        "USGS ERS user name and M2M application token (ERS profile → Application Tokens)",
+        "password",
+        "USGS ERS user name; as the password, an M2M application token (ERS profile → Application Tokens)",
         signup_url="https://ers.cr.usgs.gov/profile/access",
     )
 
