@@ -28,6 +28,7 @@ class LoggedRequest:
     query: dict[str, list[str]]
     range: str | None
     status: int
+    #: Body bytes the emulator sent (or began to send: a client may hang up before reading them all).
     body_bytes: int
     client: str
 
@@ -130,9 +131,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
+        # Logged before the body goes out, so a client that has its answer always finds it in the log.
+        self.record(status, 0 if self.command == "HEAD" else len(body))
         if self.command != "HEAD":
             self._write_quietly(body)
-        self.record(status, 0 if self.command == "HEAD" else len(body))
 
     def send_json(self, status: int, payload: Any, content_type: str = "application/json") -> None:
         self.send_body(status, json.dumps(payload).encode("utf-8"), content_type)
@@ -184,12 +186,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return
         if cut_bounded and bounded:
             sent = chunk[: len(chunk) // 2]
+            self.record(206, len(sent))
             self._write_quietly(sent)
             self.close_connection = True
-            self.record(206, len(sent))
             return
-        self._write_quietly(chunk)
         self.record(206, len(chunk))
+        self._write_quietly(chunk)
 
     def _write_quietly(self, body: bytes) -> None:
         try:
