@@ -32,8 +32,8 @@ from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
 from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
 from .platforms import normalise_platform
+from .query_params import host_pattern
 from .registry import register
-from .theia import host_pattern
 
 log = logging.getLogger(__name__)
 

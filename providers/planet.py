@@ -31,8 +31,8 @@ from ..core.scene import Scene, parse_scene_datetime
 from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
 from .platforms import normalise_platform
 from .polling import PollPolicy, poll_until
+from .query_params import host_pattern
 from .registry import register
-from .theia import host_pattern
 
 log = logging.getLogger(__name__)
 
