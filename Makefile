@@ -38,6 +38,12 @@ $(VENV)/.stamp: dev/requirements-test.txt
 
 venv: $(VENV)/.stamp
 
+# The offline demo: a synthetic STAC catalog served on loopback, two bands fetched out of a remote zip by
+# HTTP range requests, a QGIS map rendered to build/demo/out/demo-map.png (demo/run_demo.py).
+demo: system-deps venv
+	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
+	$(PY) demo/run_demo.py
+
 # The real STAC API the tests run (stac-fastapi-pgstac), in its own venv: tests/support/stac_server.py.
 STAC_VENV := .venv-stac
 $(STAC_VENV)/.stamp: dev/requirements-stac.txt

@@ -80,12 +80,13 @@ class DemoCatalog:
 
 
 def default_root() -> Path:
-    """``build/demo`` of the repository this file belongs to."""
-    return Path(__file__).resolve().parents[1] / "build" / "demo"
+    """``build/demo/catalog`` of the repository this file belongs to."""
+    return Path(__file__).resolve().parents[1] / "build" / "demo" / "catalog"
 
 
 def generate(root: Path | None = None, force: bool = False) -> DemoCatalog:
-    """Write the demo catalog under ``root`` (``build/demo`` by default) unless already there."""
+    """Write the demo catalog under ``root`` (:func:`default_root`) unless already there; a folder
+    holding anything else is replaced as a whole, so give it a folder of its own."""
     root = Path(root) if root is not None else default_root()
     stamp = root / ".generated"
     if not force and stamp.is_file() and stamp.read_text().strip() == GENERATOR_VERSION:
@@ -518,7 +519,7 @@ def _read_back(root: Path) -> DemoCatalog:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("root", nargs="?", type=Path, default=None, help="output folder (build/demo)")
+    parser.add_argument("root", nargs="?", type=Path, default=None, help="output folder (build/demo/catalog)")
     parser.add_argument("--force", action="store_true", help="regenerate even when up to date")
     args = parser.parse_args(argv)
     catalog = generate(args.root, force=args.force)
