@@ -296,52 +296,7 @@ class StacProvider(Provider):
     # -- items --------------------------------------------------------------------------------
     def scene_from_item(self, item: Any, base_url: Optional[str] = None) -> Scene:
         """A :class:`Scene` from one STAC Item (a ProviderResponseError names what is missing)."""
-        where = redact_url(base_url or self.url)
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise self._malformed(where, "sent an item without an 'id'.")
-        item_id = item["id"]
-        props = item.get("properties")
-        if not isinstance(props, dict):
-            raise self._malformed(where, f"sent item {item_id!r} without 'properties'.")
-        footprint = None
-        if item.get("geometry"):
-            try:
-                footprint = shape(item["geometry"])
-            except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-                raise self._malformed(
-                    where, f"sent item {item_id!r} with a malformed geometry: {exc}"
-                ) from None
-        item_base = _self_href(item) or base_url or self.url + "/"
-        assets: dict[str, Asset] = {}
-        raw_assets = item.get("assets") or {}
-        if not isinstance(raw_assets, dict):
-            raise self._malformed(where, f"sent item {item_id!r} whose 'assets' is not an object.")
-        for key, data in raw_assets.items():
-            if not isinstance(data, dict) or not isinstance(data.get("href"), str):
-                raise self._malformed(where, f"sent item {item_id!r} with asset {key!r} without href.")
-            asset = Asset.from_dict(key, {**data, "href": urljoin(item_base, data["href"])})
-            assets[key] = asset
-        when = parse_scene_datetime(props.get("datetime")) or parse_scene_datetime(
-            props.get("start_datetime")
-        )
-        cloud = props.get(CLOUD_PROPERTY)
-        extra = {k: v for k, v in props.items() if k not in ("datetime", CLOUD_PROPERTY)}
-        return Scene(
-            provider=self._label,
-            id=item_id,
-            platform=props.get("platform") or props.get("constellation"),
-            collection=item.get("collection"),
-            datetime=when,
-            footprint=footprint,
-            cloud_cover=float(cloud)
-            if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) and math.isfinite(cloud)
-            else None,
-            quicklook=_quicklook(assets),
-            assets=assets,
-            raw=item,
-            online=True,
-            properties=extra,
-        )
+        return item_to_scene(item, self._label, base_url or self.url + "/")
 
     def get(self, scene_id: str) -> Scene:
         url = self.search_url()
@@ -358,6 +313,57 @@ class StacProvider(Provider):
             if isinstance(feature, dict) and feature.get("id") == scene_id:
                 return self.scene_from_item(feature, base_url=url)
         raise ProviderError(f"{self._label}: no item {scene_id!r} at {redact_url(self.url)}.", self._label)
+
+
+def item_to_scene(item: Any, provider: str, base_url: str) -> Scene:
+    """A :class:`Scene` from one STAC Item found at ``base_url`` (relative hrefs resolve against the
+    item's ``self`` link, else ``base_url``); a malformed item raises a ProviderResponseError naming
+    ``provider`` and ``base_url``."""
+    where = redact_url(base_url)
+
+    def malformed(what: str) -> ProviderResponseError:
+        return ProviderResponseError(f"{provider}: {where} {what}", provider=provider)
+
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        raise malformed("sent an item without an 'id'.")
+    item_id = item["id"]
+    props = item.get("properties")
+    if not isinstance(props, dict):
+        raise malformed(f"sent item {item_id!r} without 'properties'.")
+    footprint = None
+    if item.get("geometry"):
+        try:
+            footprint = shape(item["geometry"])
+        except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            raise malformed(f"sent item {item_id!r} with a malformed geometry: {exc}") from None
+    item_base = urljoin(base_url, _self_href(item) or "") if _self_href(item) else base_url
+    assets: dict[str, Asset] = {}
+    raw_assets = item.get("assets") or {}
+    if not isinstance(raw_assets, dict):
+        raise malformed(f"sent item {item_id!r} whose 'assets' is not an object.")
+    for key, data in raw_assets.items():
+        if not isinstance(data, dict) or not isinstance(data.get("href"), str):
+            raise malformed(f"sent item {item_id!r} with asset {key!r} without href.")
+        assets[key] = Asset.from_dict(key, {**data, "href": urljoin(item_base, data["href"])})
+    when = parse_scene_datetime(props.get("datetime")) or parse_scene_datetime(props.get("start_datetime"))
+    cloud = props.get(CLOUD_PROPERTY)
+    extra = {k: v for k, v in props.items() if k not in ("datetime", CLOUD_PROPERTY)}
+    return Scene(
+        provider=provider,
+        id=item_id,
+        platform=props.get("platform") or props.get("constellation"),
+        collection=item.get("collection"),
+        datetime=when,
+        footprint=footprint,
+        cloud_cover=float(cloud)
+        if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) and math.isfinite(cloud)
+        else None,
+        quicklook=_quicklook(assets),
+        assets=assets,
+        raw=item,
+        online=True,
+        properties=extra,
+    )
 
 
 def _cql2_json(query: Query) -> dict[str, Any]:

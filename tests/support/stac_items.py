@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
@@ -175,3 +177,45 @@ def brute_force(items: list[dict[str, Any]], query: Any) -> set[str]:
                 continue
         out.add(item["id"])
     return out
+
+
+def write_static_catalog(root: Path, collections: list[dict[str, Any]], items: list[dict[str, Any]]) -> Path:
+    """Write a self-contained static catalog (relative links) under ``root``; returns catalog.json.
+
+    Layout: catalog.json → <collection>/collection.json → <collection>/items/<id>.json. Items of the
+    first collection get relative asset hrefs (``./<key>.tif``) and a small real file for B01.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    catalog = {
+        "type": "Catalog",
+        "stac_version": "1.0.0",
+        "id": "static-test",
+        "description": "Static copy of the generated test items",
+        "links": [{"rel": "root", "href": "./catalog.json"}],
+    }
+    first = collections[0]["id"]
+    for col in collections:
+        folder = root / col["id"]
+        (folder / "items").mkdir(parents=True, exist_ok=True)
+        doc = dict(
+            col,
+            links=[{"rel": "root", "href": "../catalog.json"}, {"rel": "parent", "href": "../catalog.json"}],
+        )
+        for item in items:
+            if item["collection"] != col["id"]:
+                continue
+            data = json.loads(json.dumps(item))
+            data["links"] = [{"rel": "collection", "href": "../collection.json"}]
+            if col["id"] == first:
+                payload = f"{item['id']} B01".encode()
+                item_dir = folder / "items" / item["id"]
+                item_dir.mkdir(exist_ok=True)
+                (item_dir / "B01.tif").write_bytes(payload)
+                data["assets"]["B01"]["href"] = f"./{item['id']}/B01.tif"
+            (folder / "items" / f"{item['id']}.json").write_text(json.dumps(data))
+            doc["links"].append({"rel": "item", "href": f"./items/{item['id']}.json"})
+        (folder / "collection.json").write_text(json.dumps(doc))
+        catalog["links"].append({"rel": "child", "href": f"./{col['id']}/collection.json"})
+    path = root / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
