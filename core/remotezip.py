@@ -225,7 +225,8 @@ class RangeReader:
     def _check_answer(
         self, response: requests.Response, expected_start: Optional[int]
     ) -> tuple[int, int, int]:
-        if response.status_code == 416:
+        empty = response.status_code == 200 and response.headers.get("Content-Length") == "0"
+        if response.status_code == 416 or empty:
             raise ArchiveError(f"{self._shown} is empty or shorter than asked: not a zip archive")
         if response.status_code != 206:
             raise RangeNotSupportedError(

@@ -222,9 +222,11 @@ def test_persistent_corruption_ends_in_checksum_error_and_no_file(archives, prox
 
 def test_server_ignoring_range_is_refused(archives, proxy, http, tmp_path):
     proxy.configure(ignore_range=True)
+    archive = RemoteZip(proxy.url("bands.zip"), http)
     with pytest.raises(RangeNotSupportedError, match="does not serve byte ranges"):
-        RemoteZip(proxy.url("bands.zip"), http).extract(THREE_BANDS, tmp_path)
-    assert proxy.bytes_sent < 1_000_000  # the whole-file answer was not read to the end
+        archive.extract(THREE_BANDS, tmp_path)
+    assert archive.reader.bytes_received == 0  # the whole-file answer was not read
+    assert proxy.requests == 1
     assert list(tmp_path.iterdir()) == []
 
 
@@ -233,6 +235,10 @@ def test_not_a_zip(archives, proxy, http):
 
     with pytest.raises(ArchiveError, match="no end-of-central-directory"):
         RemoteZip(proxy.url("not_a_zip.zip"), http).members()
+    with pytest.raises(ArchiveError, match="is empty"):
+        RemoteZip(proxy.url("empty.zip"), http).members()
+    with pytest.raises(ArchiveError, match="only 2 bytes"):
+        RemoteZip(proxy.url("two_bytes.zip"), http).members()
 
 
 # -- archive kinds --------------------------------------------------------------------------------------
@@ -339,3 +345,31 @@ def test_hostile_archives_are_refused_whole(archives, proxy, http, tmp_path, nam
         RemoteZip(proxy.url(name), http).extract(["*"], outdir)
     assert [p for p in tmp_path.rglob("*")] == [outdir]  # nothing in it, nothing beside it
     assert not Path("/tmp/evil.txt").exists()
+
+
+def test_bearer_token_expiring_mid_extraction_is_refreshed(archives, proxy, tmp_path):
+    from scene_picker.core.auth import BearerAuth, OidcTokenProvider
+
+    # Every token lasts 3 requests and bounded ranges are cut short: many requests, several refreshes.
+    proxy.configure(require_bearer=True, token_life_requests=3, short_ranges=300_000)
+    provider = OidcTokenProvider(proxy.token_url, "client", "alice", "wonderland", http=HttpClient())
+    with HttpClient(auth=BearerAuth(provider, hosts=["127.0.0.1"])) as http:
+        RemoteZip(proxy.url("bands.zip"), http).extract(THREE_BANDS, tmp_path)
+    check_output(tmp_path, originals(archives["bands.zip"], THREE_BANDS))
+    statuses = [r.status for r in proxy.log if r.path == "/bands.zip"]
+    assert statuses.count(401) >= 2 and statuses[-1] == 206
+    assert "refresh_token" in proxy.token_grants
+
+
+def test_redirect_to_another_host_keeps_working_without_credentials(
+    archives, proxy, other_host_proxy, tmp_path
+):
+    from scene_picker.core.auth import ApiKeyAuth
+
+    proxy.configure(redirect_to=other_host_proxy.base_url)
+    with HttpClient(auth=ApiKeyAuth("X-Api-Key", "s3cret-key", hosts=["127.0.0.1"])) as http:
+        RemoteZip(proxy.url("bands.zip"), http).extract(["*_B08_10m.jp2"], tmp_path)
+    check_output(tmp_path, originals(archives["bands.zip"], ["*_B08_10m.jp2"]))
+    assert all(r.headers.get("x-api-key") == "s3cret-key" for r in proxy.log)
+    assert other_host_proxy.requests == proxy.requests == 2
+    assert all("x-api-key" not in r.headers for r in other_host_proxy.log)

@@ -323,6 +323,8 @@ def write_served_archives(folder: Path) -> dict[str, list]:
     with open(folder / "twins.zip", "wb") as f:
         write_with_zipfile(f, twins)
     (folder / "not_a_zip.zip").write_bytes(b"<html>maintenance</html>\n" * 40)
+    (folder / "empty.zip").write_bytes(b"")
+    (folder / "two_bytes.zip").write_bytes(b"PK")
     _served[folder] = out
     return out
 
