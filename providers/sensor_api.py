@@ -11,6 +11,7 @@ as failures with a :class:`~scene_picker.core.errors.CancelledError`.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -202,8 +203,11 @@ class SensorAPI:
             try:
                 token.raise_if_cancelled(f"The download of {scene.id}")
                 downloader = self.provider(scene.provider).downloader(scene)
-                downloader.activate(cancel=token)
                 kwargs = {"assets": assets} if assets else {}
+                if assets and "assets" in inspect.signature(downloader.activate).parameters:
+                    downloader.activate(cancel=token, assets=assets)  # e.g. Planet: activate what is wanted
+                else:
+                    downloader.activate(cancel=token)
                 outcomes[index] = downloader.download(
                     outdir, overwrite=overwrite, cancel=token, progress=progress, **kwargs
                 )

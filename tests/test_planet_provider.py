@@ -101,7 +101,7 @@ def test_activation_polls_then_downloads_and_a_stuck_asset_fails_clearly(provide
     status_reads = [
         c for c in planet.calls if c["path"].startswith("/data/v1/assets/") and c["method"] == "GET"
     ]
-    assert len(status_reads) >= 2 * 3 + 3
+    assert len(status_reads) >= 2 * 3 + 2
     downloads = [c for c in planet.calls if c["path"] == "/data/v1/download"]
     assert len(downloads) == 2 and not any(c["has_key"] for c in downloads)
 

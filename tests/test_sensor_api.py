@@ -171,3 +171,17 @@ def test_cancel_requested_stops_within_one_chunk_without_partial_final_file(api,
     results, failures = api.download_all([scene], tmp_path)
     assert not failures and final.read_bytes() == big.files[name]
     assert results[0].bytes_fetched == BIG - kept
+
+
+def test_download_all_activates_only_the_assets_asked_for(api, servers, tmp_path):
+    planet = servers["planet"]
+    scene = api.scenes("planetscope", max_results=1)[0]
+    item = next(i for i in planet.items if i.id == scene.id)
+    planet.calls.clear()
+    results, failures = api.download_all([scene], tmp_path, assets=["ortho_visual"])
+    assert not failures and [p.name for p in results[0].files] == [f"{scene.id}_ortho_visual.tif"]
+    assert results[0].files[0].read_bytes() == item.assets["ortho_visual"]
+    activated = {
+        planet.tokens[c["path"].split("/")[4]][1] for c in planet.calls if c["path"].endswith("/activate")
+    }
+    assert activated == {"ortho_visual"}
