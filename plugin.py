@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsSettings
+from qgis.core import QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
@@ -28,13 +28,23 @@ class ScenePickerPlugin:
         self.dock: ScenePickerDock | None = None
         self.translator: QTranslator | None = None
         self._connections: list[tuple[object, object]] = []
+        self.processing_provider = None
         self._install_translator()
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("ScenePickerPlugin", text)
 
     # -- QGIS life cycle -------------------------------------------------------------------------
+    def initProcessing(self) -> None:  # noqa: N802 - QGIS API
+        """Add the "Scene Picker" Processing provider (search and download algorithms)."""
+        if self.processing_provider is None:
+            from .ui.processing_provider import ScenePickerProcessingProvider
+
+            self.processing_provider = ScenePickerProcessingProvider()
+            QgsApplication.processingRegistry().addProvider(self.processing_provider)
+
     def initGui(self) -> None:  # noqa: N802 - QGIS API
+        self.initProcessing()
         main_window = self.iface.mainWindow()
         self.dock = ScenePickerDock(main_window)
         self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
@@ -55,6 +65,9 @@ class ScenePickerPlugin:
         self.iface.addPluginToWebMenu(self.tr(MENU_NAME), self.action)
 
     def unload(self) -> None:
+        if self.processing_provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.processing_provider)
+            self.processing_provider = None
         for signal, slot in self._connections:
             try:
                 signal.disconnect(slot)

@@ -102,6 +102,18 @@ def read_result_file(path: Path) -> list[Scene]:
     return scenes
 
 
+def registry_name(label: Optional[str]) -> str:
+    """The registry name of a scene's provider label: ``"stac:host:port"`` → ``"stac"``."""
+    from ..providers.registry import list_providers
+
+    label = (label or "").strip().lower()
+    known = {i.name for i in list_providers()}
+    if label in known or ":" not in label:
+        return label
+    head = label.split(":", 1)[0]
+    return head if head in known else label
+
+
 class ProviderPool:
     """One provider instance per name, built with the command's options."""
 
@@ -112,7 +124,7 @@ class ProviderPool:
         self._lock = threading.Lock()
 
     def get(self, name: Optional[str]) -> Provider:
-        name = (name or self.default_name or "").strip().lower()
+        name = registry_name(name or self.default_name)
         if not name:
             raise UsageError("The scenes do not say their provider: give --provider.")
         with self._lock:
@@ -128,7 +140,7 @@ class ProviderPool:
         except UsageError:
             from ..providers.registry import list_providers
 
-            name = (scene.provider or self.default_name or "").strip().lower()
+            name = registry_name(scene.provider or self.default_name)
             info = {i.name: i for i in list_providers()}.get(name)
             if info is None or info.credentials is not None or not scene.assets:
                 raise

@@ -16,6 +16,7 @@ import mimetypes
 import posixpath
 import re
 import threading
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -173,6 +174,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.close_connection = True  # the client hung up: count what really left
                     break
                 sent += len(chunk)
+                if self.server.chunk_delay > 0:
+                    time.sleep(self.server.chunk_delay)  # a slow link, for tests that act mid-transfer
         return sent
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
@@ -222,6 +225,7 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, root: Path, log: RequestLog) -> None:
         self.root = root
         self.log = log
+        self.chunk_delay = 0.0
         super().__init__(("127.0.0.1", 0), _Handler)
 
 
@@ -229,7 +233,8 @@ class RangeServer:
     """Serve ``root`` on ``127.0.0.1`` at an ephemeral port from a background thread.
 
     Use as a context manager (``with RangeServer(folder) as server: server.url_for("a.zip")``) or
-    call :meth:`start` / :meth:`stop`.
+    call :meth:`start` / :meth:`stop`. Setting :attr:`chunk_delay` (seconds slept after each 64 KiB
+    written) simulates a slow link.
     """
 
     def __init__(self, root: Path) -> None:
@@ -237,6 +242,16 @@ class RangeServer:
         self.log = RequestLog()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def chunk_delay(self) -> float:
+        return self._server.chunk_delay if self._server is not None else 0.0
+
+    @chunk_delay.setter
+    def chunk_delay(self, seconds: float) -> None:
+        if self._server is None:
+            raise RuntimeError("the server is not running")
+        self._server.chunk_delay = max(0.0, float(seconds))
 
     @property
     def url(self) -> str:

@@ -1,0 +1,63 @@
+"""What the Scene Picker Processing algorithms share: their base class (group, icon, translation,
+cancellation token from the feedback, provider instances) and the provider choices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingFeedback
+from qgis.PyQt.QtCore import QCoreApplication
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.cancel import CancelToken
+from ..providers.base import Provider
+from ..providers.registry import get_provider, list_providers
+
+ICON = Path(__file__).resolve().parents[1] / "icons" / "scene_picker.png"
+
+
+def provider_names() -> list[str]:
+    """Registered provider names, sorted (the choices of the "Provider" parameter)."""
+    return [info.name for info in list_providers()]
+
+
+def provider_options(url: str | None) -> dict[str, Any]:
+    """Constructor options for :func:`get_provider` from the algorithm's parameters (no secrets)."""
+    url = (url or "").strip()
+    return {"url": url} if url else {}
+
+
+class ScenePickerAlgorithm(QgsProcessingAlgorithm):
+    """Base of the Scene Picker algorithms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._providers: dict[tuple[str, tuple[tuple[str, Any], ...]], Provider] = {}
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("ScenePickerProcessing", text)
+
+    def group(self) -> str:
+        return ""
+
+    def groupId(self) -> str:
+        return ""
+
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON))
+
+    @staticmethod
+    def cancel_token(feedback: QgsProcessingFeedback | None) -> CancelToken:
+        """A token cancelled when the user cancels the algorithm (polls ``feedback.isCanceled``)."""
+        if feedback is None:
+            return CancelToken()
+        return CancelToken.from_callable(feedback.isCanceled)
+
+    def provider_instance(self, name: str, options: dict[str, Any]) -> Provider:
+        """One provider instance per name and options for the whole run."""
+        key = (name, tuple(sorted(options.items())))
+        if key not in self._providers:
+            self._providers[key] = get_provider(name, **options)
+        return self._providers[key]

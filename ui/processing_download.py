@@ -1,0 +1,248 @@
+"""The Processing algorithm "Download scenes" (``scenepicker:downloadscenes``).
+
+Input: a footprint layer made by "Search scenes" (or its selected features). For each scene it
+activates (offline products) and downloads the chosen assets, or only the chosen members of zip
+assets (partial extraction over HTTP ranges), into ``folder/<scene id>/`` through the provider's
+:class:`~scene_picker.providers.base.Downloader`. Progress goes to the feedback; the feedback's cancel
+reaches the engine through a :class:`~scene_picker.core.cancel.CancelToken`, which stops the transfer
+between chunks. A scene that fails is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.core import (
+    QgsFeature,
+    QgsFeatureSink,
+    QgsField,
+    QgsFields,
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingOutputBoolean,
+    QgsProcessingOutputMultipleLayers,
+    QgsProcessingOutputNumber,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterString,
+    QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import QVariant
+
+from ..core.errors import CancelledError, ScenePickerError
+from ..core.progress import Progress
+from .layers import is_raster_candidate
+from .processing_common import ScenePickerAlgorithm, provider_options
+from .processing_scenes import provider_of, scene_from_feature, scene_id_of
+
+
+def split_patterns(text: Optional[str]) -> list[str]:
+    """``"a, b;c"`` → ``["a", "b", "c"]`` (commas or semicolons)."""
+    return [p.strip() for p in (text or "").replace(";", ",").split(",") if p.strip()]
+
+
+class DownloadScenesAlgorithm(ScenePickerAlgorithm):
+    INPUT = "INPUT"
+    ASSETS = "ASSETS"
+    MEMBERS = "MEMBERS"
+    URL = "URL"
+    OVERWRITE = "OVERWRITE"
+    LOAD_LAYERS = "LOAD_LAYERS"
+    OUTPUT_FOLDER = "OUTPUT_FOLDER"
+    OUTPUT = "OUTPUT"
+    FILES = "FILES"
+    BYTES_FETCHED = "BYTES_FETCHED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    def name(self) -> str:
+        return "downloadscenes"
+
+    def displayName(self) -> str:
+        return self.tr("Download scenes")
+
+    def shortHelpString(self) -> str:
+        return self.tr(
+            "Downloads the scenes of a footprint layer made by 'Search scenes' (or only its selected "
+            "features) into a folder, one sub-folder per scene. Assets are chosen by key or pattern "
+            "(e.g. 'B04,B08' or 'role:data'); zip member patterns (e.g. '*_B04_*.tif') extract only those "
+            "files from remote zip archives. Downloads resume and files already verified are skipped."
+        )
+
+    def createInstance(self) -> DownloadScenesAlgorithm:
+        return DownloadScenesAlgorithm()
+
+    def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.TypeVectorAnyGeometry]
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.ASSETS,
+                self.tr("Assets (keys or patterns, comma separated; empty: data assets)"),
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.MEMBERS,
+                self.tr("Zip members to extract (patterns, comma separated; empty: whole files)"),
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.URL, self.tr("Catalog URL (for layers that do not record it)"), optional=True
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.OVERWRITE, self.tr("Overwrite existing files"), False)
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.LOAD_LAYERS, self.tr("Load downloaded rasters as layers"), False
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Download folder"))
+        )
+        self.addParameter(
+            QgsProcessingParameterFeatureSink(
+                self.OUTPUT,
+                self.tr("Downloaded files table"),
+                QgsProcessing.TypeVector,
+                optional=True,
+                createByDefault=False,
+            )
+        )
+        self.addOutput(QgsProcessingOutputMultipleLayers(self.FILES, self.tr("Downloaded files")))
+        self.addOutput(QgsProcessingOutputNumber(self.BYTES_FETCHED, self.tr("Bytes fetched")))
+        self.addOutput(QgsProcessingOutputNumber(self.FAILED, self.tr("Scenes that failed")))
+        self.addOutput(QgsProcessingOutputBoolean(self.CANCELLED, self.tr("Cancelled")))
+
+    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
+        source = self.parameterAsSource(parameters, self.INPUT, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
+        assets = split_patterns(self.parameterAsString(parameters, self.ASSETS, context)) or None
+        members = split_patterns(self.parameterAsString(parameters, self.MEMBERS, context)) or None
+        fallback_options = provider_options(self.parameterAsString(parameters, self.URL, context))
+        overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
+        load_layers = self.parameterAsBool(parameters, self.LOAD_LAYERS, context)
+        folder = Path(self.parameterAsString(parameters, self.OUTPUT_FOLDER, context))
+        folder.mkdir(parents=True, exist_ok=True)
+        table_fields = QgsFields()
+        for name, kind in (
+            ("scene_id", QVariant.String),
+            ("provider", QVariant.String),
+            ("path", QVariant.String),
+            ("size", QVariant.LongLong),
+        ):
+            table_fields.append(QgsField(name, kind))
+        table, table_id = self.parameterAsSink(
+            parameters, self.OUTPUT, context, table_fields, QgsWkbTypes.NoGeometry
+        )
+
+        features = list(source.getFeatures())
+        if not features:
+            raise QgsProcessingException(self.tr("The footprint layer has no feature to download."))
+        cancel = self.cancel_token(feedback)
+        files: list[str] = []
+        fetched = 0
+        failed = 0
+        cancelled = False
+        for index, feature in enumerate(features):
+            if cancel.is_cancelled():
+                cancelled = True
+                break
+            scene_label = self._scene_label(feature)
+            feedback.setProgressText(
+                self.tr("Scene {} of {}: {}").format(index + 1, len(features), scene_label)
+            )
+            try:
+                result = self._download_one(
+                    feature,
+                    index,
+                    len(features),
+                    fallback_options,
+                    folder,
+                    assets,
+                    members,
+                    overwrite,
+                    cancel,
+                    feedback,
+                )
+            except CancelledError:
+                cancelled = True
+                break
+            except ScenePickerError as exc:
+                failed += 1
+                feedback.reportError(self.tr("{}: {}").format(scene_label, exc), fatalError=False)
+                continue
+            fetched += result.bytes_fetched
+            for path in result.files:
+                files.append(str(path))
+                if table is not None:
+                    row = QgsFeature(table_fields)
+                    row.setAttributes(
+                        [result.scene_id, feature["provider"], str(path), Path(path).stat().st_size]
+                    )
+                    table.addFeature(row, QgsFeatureSink.FastInsert)
+            feedback.pushInfo(
+                self.tr("{}: {} files, {} bytes fetched, {} already there.").format(
+                    scene_label, len(result.files), result.bytes_fetched, result.skipped
+                )
+            )
+            feedback.setProgress(100.0 * (index + 1) / len(features))
+        if cancelled:
+            feedback.pushWarning(self.tr("Download cancelled; {} files were complete.").format(len(files)))
+        elif failed == len(features):
+            raise QgsProcessingException(self.tr("Every scene failed to download (see the log)."))
+        if load_layers:
+            for path in files:
+                if is_raster_candidate(Path(path)):
+                    context.addLayerToLoadOnCompletion(
+                        path,
+                        QgsProcessingContext.LayerDetails(Path(path).stem, context.project(), self.FILES),
+                    )
+        results: dict[str, Any] = {
+            self.OUTPUT_FOLDER: str(folder),
+            self.FILES: files,
+            self.BYTES_FETCHED: fetched,
+            self.FAILED: failed,
+            self.CANCELLED: cancelled,
+        }
+        if table is not None:
+            results[self.OUTPUT] = table_id
+        return results
+
+    def _scene_label(self, feature: QgsFeature) -> str:
+        try:
+            return scene_id_of(feature)
+        except ScenePickerError:
+            return f"feature {feature.id()}"
+
+    def _download_one(
+        self, feature, index, count, fallback_options, folder, assets, members, overwrite, cancel, feedback
+    ):
+        name, options = provider_of(feature)
+        provider = self.provider_instance(name, options or fallback_options)
+        scene = scene_from_feature(feature)
+        if scene is None:
+            scene = provider.get(scene_id_of(feature))
+
+        def progress(event: Progress) -> None:
+            fraction = event.fraction or 0.0
+            feedback.setProgress(100.0 * (index + fraction) / count)
+
+        downloader = provider.downloader(scene)
+        downloader.activate(cancel=cancel, progress=progress)
+        return downloader.download(
+            folder, assets=assets, members=members, overwrite=overwrite, cancel=cancel, progress=progress
+        )
