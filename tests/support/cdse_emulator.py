@@ -104,6 +104,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     path_contains: str | None = None
     cut_after: int | None = None  # serve normally but drop the connection after N body bytes
+    then: Callable[[], None] | None = None  # run when the fault fires (e.g. expire tokens mid-download)
 
 
 @dataclass
@@ -136,7 +137,9 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
         self.service = service
         self.host_name = host_name
-        self.thread = threading.Thread(target=self.serve_forever, name=f"cdse-{service}", daemon=True)
+        self.thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"cdse-{service}", daemon=True
+        )
 
     @property
     def base(self) -> str:
@@ -347,8 +350,12 @@ class CdseEmulator:
                 if fault.path_contains and fault.path_contains not in unquote(path):
                     continue
                 fault.count -= 1
-                return fault
-        return None
+                break
+            else:
+                return None
+        if fault.then is not None:
+            fault.then()
+        return fault
 
     # -- catalogue --------------------------------------------------------------------------------
     def _handle_catalogue(self, h: _Handler) -> None:

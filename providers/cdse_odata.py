@@ -1,0 +1,470 @@
+"""CDSE OData catalogue: ``$filter`` text from a :class:`~scene_picker.core.query.Query`, time slicing
+past the service's paging caps, and OData products turned into :class:`~scene_picker.core.scene.Scene`.
+
+The catalogue returns at most 1000 products per request (``$top``) and refuses ``$skip`` above 10 000,
+so one request sequence reaches at most ``skip_cap + top`` products. :func:`sliced_pages` therefore
+splits the period into time slices (a user-chosen length, or the whole period), pages each slice with
+``$orderby=ContentDate/Start`` (the service adds ``Id`` as tie-breaker, so pages are stable), and
+halves any slice whose ``@odata.count`` is beyond reach, recursively. Slices are half-open
+(``ge`` start, ``lt`` end; the last one ``le`` the query end), so they never overlap; results are also
+de-duplicated by product ``Id``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
+
+from shapely import wkt
+from shapely.errors import ShapelyError
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+
+from ..core.checksums import Checksum
+from ..core.errors import ProviderError, ProviderResponseError, UsageError
+from ..core.query import Query
+from ..core.redact import redact
+from ..core.scene import ROLE_DATA, Asset, Scene, parse_scene_datetime
+
+log = logging.getLogger(__name__)
+
+PAGE_MAX = 1000
+SKIP_CAP = 10000
+#: Lower-case platform names -> OData collection names.
+PLATFORM_COLLECTIONS = {
+    "sentinel-1": "SENTINEL-1",
+    "sentinel-1a": "SENTINEL-1",
+    "sentinel-1b": "SENTINEL-1",
+    "sentinel-2": "SENTINEL-2",
+    "sentinel-2a": "SENTINEL-2",
+    "sentinel-2b": "SENTINEL-2",
+    "sentinel-3": "SENTINEL-3",
+    "sentinel-3a": "SENTINEL-3",
+    "sentinel-3b": "SENTINEL-3",
+    "sentinel-5p": "SENTINEL-5P",
+}
+COLLECTIONS = ("SENTINEL-1", "SENTINEL-2", "SENTINEL-3", "SENTINEL-5P")
+#: Earliest sensing time searched when a query has no start (Sentinel-1A's first products).
+EPOCH = dt.datetime(2014, 4, 1, tzinfo=dt.timezone.utc)
+#: Slices are never split below this length; a busier slice is an error.
+MIN_SLICE = dt.timedelta(seconds=1)
+
+
+def quote(text: str) -> str:
+    """An OData string literal (single quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def odata_datetime(moment: dt.datetime) -> str:
+    """``2022-05-03T00:00:00.000Z`` (UTC, milliseconds), as the catalogue documents."""
+    moment = moment.astimezone(dt.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _to_ms(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+
+
+def _ring(coords: Any) -> str:
+    return ",".join(f"{x:.6f} {y:.6f}" for x, y, *_ in coords)
+
+
+def area_clauses(aoi: BaseGeometry) -> list[str]:
+    """``OData.CSC.Intersects`` clauses (OR-ed) for an EPSG:4326 AOI: one per polygon, or a point."""
+    if isinstance(aoi, Point):
+        return [f"OData.CSC.Intersects(area=geography'SRID=4326;POINT({aoi.x:.6f} {aoi.y:.6f})')"]
+    if isinstance(aoi, Polygon):
+        polygons = [aoi]
+    elif isinstance(aoi, MultiPolygon):
+        polygons = list(aoi.geoms)
+    else:  # lines, collections: their footprint is the convex hull
+        hull = aoi.convex_hull
+        polygons = [hull] if isinstance(hull, Polygon) else [hull.buffer(1e-6)]
+    clauses = []
+    for polygon in polygons:
+        # Holes are dropped: a product meeting the hole only is rare and harmless to list.
+        ring = _ring(polygon.exterior.coords)
+        clauses.append(f"OData.CSC.Intersects(area=geography'SRID=4326;POLYGON(({ring}))')")
+    return clauses
+
+
+def _attribute(kind: str, name: str, op: str, literal: str) -> str:
+    return (
+        f"Attributes/OData.CSC.{kind}Attribute/any(att:att/Name eq {quote(name)} and "
+        f"att/OData.CSC.{kind}Attribute/Value {op} {literal})"
+    )
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What one OData search asks for, independent of the time window."""
+
+    collection: str
+    aoi: Optional[BaseGeometry] = None
+    cloud_min: Optional[float] = None
+    cloud_max: Optional[float] = None
+    product_type: Optional[str] = None
+    sensor_mode: Optional[str] = None
+    name_contains: tuple[str, ...] = ()
+    tile: Optional[str] = None
+    online_only: bool = False
+
+    def filter(self, start: dt.datetime, end: dt.datetime, end_inclusive: bool) -> str:
+        """The ``$filter`` text for sensing starts in ``[start, end)`` (``[start, end]`` if inclusive)."""
+        clauses = [f"Collection/Name eq {quote(self.collection)}"]
+        if self.aoi is not None:
+            areas = area_clauses(self.aoi)
+            clauses.append(areas[0] if len(areas) == 1 else "(" + " or ".join(areas) + ")")
+        clauses.append(f"ContentDate/Start ge {odata_datetime(start)}")
+        clauses.append(f"ContentDate/Start {'le' if end_inclusive else 'lt'} {odata_datetime(end)}")
+        if self.collection != "SENTINEL-1":  # SAR products have no cloud cover
+            if self.cloud_min is not None:
+                clauses.append(_attribute("Double", "cloudCover", "ge", f"{self.cloud_min:.2f}"))
+            if self.cloud_max is not None:
+                clauses.append(_attribute("Double", "cloudCover", "le", f"{self.cloud_max:.2f}"))
+        if self.product_type:
+            clauses.append(_attribute("String", "productType", "eq", quote(self.product_type)))
+        if self.sensor_mode:
+            clauses.append(_attribute("String", "operationalMode", "eq", quote(self.sensor_mode)))
+        if self.tile:
+            tile = self.tile.upper()
+            clauses.append(
+                _attribute("String", "tileId", "eq", quote(tile[1:] if tile.startswith("T") else tile))
+            )
+        for part in self.name_contains:
+            clauses.append(f"contains(Name,{quote(part)})")
+        if self.online_only:
+            clauses.append("Online eq true")
+        return " and ".join(clauses)
+
+
+def collections_for(query: Query) -> list[str]:
+    """OData collection names for the query (its collections, else its platforms, else Sentinel-2)."""
+    if query.collections:
+        chosen = [c.upper() for c in query.collections]
+        unknown = [c for c in chosen if c not in COLLECTIONS]
+        if unknown:
+            raise UsageError(
+                f"Unknown CDSE collection(s) {', '.join(unknown)}; known: {', '.join(COLLECTIONS)}."
+            )
+        return list(dict.fromkeys(chosen))
+    if query.platforms:
+        chosen = [PLATFORM_COLLECTIONS.get(p.lower()) for p in query.platforms]
+        if not any(chosen):
+            raise UsageError(f"CDSE serves none of the platforms {', '.join(query.platforms)}.")
+        return list(dict.fromkeys(c for c in chosen if c))
+    return ["SENTINEL-2"]
+
+
+def criteria_for(query: Query, collection: str, online_only: bool = False) -> Criteria:
+    extras = query.extras
+    names = extras.get("name_contains") or extras.get("name") or ()
+    if isinstance(names, str):
+        names = (names,)
+    return Criteria(
+        collection=collection,
+        aoi=query.aoi,
+        cloud_min=query.cloud_min,
+        cloud_max=query.cloud_max,
+        product_type=query.product_type,
+        sensor_mode=extras.get("sensor_mode") or extras.get("operationalMode"),
+        name_contains=tuple(str(n) for n in names if n),
+        tile=extras.get("tile"),
+        online_only=bool(online_only or extras.get("online")),
+    )
+
+
+# -- paging ------------------------------------------------------------------------------------------
+FetchPage = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class SliceStats:
+    """How a search was cut (for diagnostics and tests)."""
+
+    requests: int = 0
+    slices: int = 0
+    splits: int = 0
+
+
+def slice_bounds(
+    start: dt.datetime, end: dt.datetime, length: Optional[dt.timedelta]
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Consecutive ``[a, b)`` windows of ``length`` covering ``[start, end]`` (one if no length)."""
+    if length is None or length <= dt.timedelta(0) or end - start <= length:
+        return [(start, end)]
+    bounds = []
+    cursor = start
+    while cursor < end:
+        nxt = min(end, _to_ms(cursor + length))
+        bounds.append((cursor, nxt))
+        cursor = nxt
+    return bounds
+
+
+def sliced_pages(
+    fetch: FetchPage,
+    criteria: Criteria,
+    start: Optional[dt.datetime],
+    end: Optional[dt.datetime],
+    *,
+    slice_length: Optional[dt.timedelta] = None,
+    page_size: int = PAGE_MAX,
+    skip_cap: int = SKIP_CAP,
+    stats: Optional[SliceStats] = None,
+) -> Iterator[tuple[list[dict[str, Any]], Optional[int]]]:
+    """Yield ``(products, total)`` pages covering the whole period; ``total`` is given with the first.
+
+    ``fetch(params)`` performs one catalogue request and returns its decoded JSON.
+    """
+    stats = stats if stats is not None else SliceStats()
+    start = _to_ms(start or EPOCH)
+    end = end or dt.datetime.now(dt.timezone.utc)
+    reach = skip_cap + page_size
+    windows = slice_bounds(start, end, slice_length)
+    total: Optional[int] = None
+    if len(windows) > 1:
+        stats.requests += 1
+        counted = checked(fetch({"$filter": criteria.filter(start, end, True), "$top": 0, "$count": "true"}))
+        total = _count_of(counted)
+    first = True
+    seen: set[str] = set()
+    # A stack of windows to read, earliest first; a window beyond reach is replaced by its halves.
+    stack = [(a, b, b == end) for a, b in reversed(windows)]
+    while stack:
+        a, b, inclusive = stack.pop()
+        text = criteria.filter(a, b, inclusive)
+        base = {
+            "$filter": text,
+            "$orderby": "ContentDate/Start asc",
+            "$expand": "Attributes",
+            "$top": page_size,
+        }
+        stats.requests += 1
+        body = checked(fetch({**base, "$skip": 0, "$count": "true"}))
+        count = _count_of(body)
+        if count is not None and count > reach:
+            if b - a <= MIN_SLICE:
+                raise ProviderError(
+                    f"CDSE holds {count} products starting within {odata_datetime(a)} .. "
+                    f"{odata_datetime(b)}, more than the {reach} one search can page through; "
+                    "narrow the query.",
+                    "cdse",
+                )
+            mid = _to_ms(a + (b - a) / 2)
+            stats.splits += 1
+            log.debug("CDSE slice %s..%s has %s products: splitting", a, b, count)
+            stack.append((mid, b, inclusive))
+            stack.append((a, mid, False))
+            if first and total is None:
+                total = count
+            continue
+        stats.slices += 1
+        last = body["value"][-1] if _products_of(body) else None
+        products = _fresh(body["value"], seen)
+        if first:
+            first = False
+            yield products, total if total is not None else count
+        else:
+            yield products, None
+        page = body["value"]
+        read = len(page)
+        skip = page_size
+        resume = False
+        # Bounded: at most skip_cap / page_size + 1 further pages per slice.
+        while page and len(page) == page_size and (count is None or read < count):
+            if skip > skip_cap:
+                resume = True  # the count was unknown: go on from the last start read
+                break
+            stats.requests += 1
+            answer = fetch({**base, "$skip": skip})
+            limit = skip_limit(answer.get("detail")) if "value" not in answer else None
+            if limit is not None:
+                # The service caps $skip lower than we were told: learn it, go on from the last start.
+                log.info("CDSE caps $skip at %s; continuing the slice from its last product", limit)
+                skip_cap, reach = limit, limit + page_size
+                resume = True
+                break
+            page = _products_of(checked(answer))
+            read += len(page)
+            skip += page_size
+            last = page[-1] if page else last
+            yield _fresh(page, seen), None
+        if resume:
+            restart = _start_of(last)
+            if restart is None or restart <= a:
+                raise ProviderError(
+                    f"CDSE cannot page past $skip={skip_cap} within {odata_datetime(a)} .. "
+                    f"{odata_datetime(b)}; narrow the query or set a shorter time slice.",
+                    "cdse",
+                )
+            stats.splits += 1
+            stack.append((restart, b, inclusive))
+    if first:
+        yield [], total if total is not None else 0
+
+
+def skip_limit(detail: Any) -> Optional[int]:
+    """The ``$skip`` limit from a 422 validation answer about ``$skip``, if that is what it is."""
+    if isinstance(detail, list):
+        for item in detail:
+            if isinstance(item, dict) and "$skip" in (item.get("loc") or ()):
+                limit = (item.get("ctx") or {}).get("le")
+                if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0:
+                    return limit
+    return None
+
+
+def checked(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` if it is a product answer; the catalogue's error ``detail`` raised as ProviderError."""
+    if "detail" in body and "value" not in body:
+        raise ProviderError(f"CDSE refused the search: {describe_error(body['detail'])}", "cdse")
+    _products_of(body)
+    return body
+
+
+def describe_error(detail: Any) -> str:
+    """One line from the catalogue's error ``detail`` (documented object or pydantic list)."""
+    if isinstance(detail, dict):
+        message = str(detail.get("ErrorMessage") or detail.get("message") or "error")
+        parts = []
+        for item in detail.get("ErrorDetail") or ():
+            if isinstance(item, dict):
+                loc = ",".join(str(x) for x in item.get("loc") or ())
+                parts.append(f"{loc}: {item.get('msg')}" if loc else str(item.get("msg")))
+        return redact(message + (" (" + "; ".join(parts) + ")" if parts else ""))[:400]
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = "/".join(str(x) for x in item.get("loc") or () if x != "query")
+                parts.append(f"{loc}: {item.get('msg')}")
+        return redact("; ".join(parts) or "invalid parameters")[:400]
+    return redact(str(detail))[:400]
+
+
+def _fresh(products: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]]:
+    """The products not yielded before (a slice continued from its last start repeats a few)."""
+    out = []
+    for item in products:
+        key = str(item.get("Id"))
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def _start_of(item: Optional[dict[str, Any]]) -> Optional[dt.datetime]:
+    if not item:
+        return None
+    start = parse_scene_datetime((item.get("ContentDate") or {}).get("Start"))
+    return _to_ms(start) if start is not None else None
+
+
+def _count_of(body: dict[str, Any]) -> Optional[int]:
+    count = body.get("@odata.count")
+    if count is None:
+        return None
+    if isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0:
+        raise ProviderResponseError(f"CDSE answered an invalid @odata.count: {count!r}.", "cdse")
+    return int(count)
+
+
+def _products_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    value = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ProviderResponseError("CDSE answered a search without a product list ('value').", "cdse")
+    return value
+
+
+# -- products -> scenes ----------------------------------------------------------------------------
+def _attributes(item: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for att in item.get("Attributes") or ():
+        if isinstance(att, dict) and isinstance(att.get("Name"), str):
+            out[att["Name"]] = att.get("Value")
+    return out
+
+
+def _footprint(item: dict[str, Any]) -> Optional[BaseGeometry]:
+    geo = item.get("GeoFootprint")
+    try:
+        if isinstance(geo, dict) and geo.get("type"):
+            return shape(geo)
+        text = item.get("Footprint")
+        if isinstance(text, str) and ";" in text:
+            return wkt.loads(text.split(";", 1)[1].rstrip("'"))
+    except (ShapelyError, ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ProviderResponseError(f"CDSE answered an unreadable footprint ({exc}).", "cdse") from None
+    return None
+
+
+def md5_of(item: dict[str, Any]) -> Optional[Checksum]:
+    """The MD5 from a product's ``Checksum`` list, if there is a usable one."""
+    for entry in item.get("Checksum") or ():
+        if isinstance(entry, dict) and str(entry.get("Algorithm", "")).upper() == "MD5":
+            try:
+                return Checksum("md5", str(entry.get("Value", "")))
+            except UsageError:
+                return None
+    return None
+
+
+def to_scene(item: dict[str, Any], download_url: str, provider: str = "cdse") -> Scene:
+    """A :class:`Scene` from one OData product (expanded with ``Attributes``)."""
+    try:
+        product_id = str(item["Id"])
+        name = str(item["Name"])
+        start = (item.get("ContentDate") or {}).get("Start")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ProviderResponseError(f"CDSE answered a malformed product ({exc}).", provider) from None
+    attrs = _attributes(item)
+    s3_path = item.get("S3Path") if isinstance(item.get("S3Path"), str) else None
+    size = item.get("ContentLength")
+    asset = Asset(
+        key="product",
+        href=f"{download_url.rstrip('/')}/Products({product_id})/$value",
+        title=f"{name}.zip",
+        media_type="application/zip",
+        roles=(ROLE_DATA,),
+        size=int(size) if isinstance(size, int) and not isinstance(size, bool) and size > 0 else None,
+        checksum=md5_of(item),
+        alternates={"s3": "s3:/" + s3_path} if s3_path else {},
+    )
+    short = attrs.get("platformShortName")
+    serial = attrs.get("platformSerialIdentifier")
+    platform = f"{short}{serial or ''}".lower() if isinstance(short, str) else None
+    cloud = attrs.get("cloudCover")
+    keep = (
+        "productType",
+        "operationalMode",
+        "tileId",
+        "relativeOrbitNumber",
+        "orbitDirection",
+        "processingLevel",
+    )
+    collection = name.split("_", 1)[0][:2]
+    collection_name = {"S1": "SENTINEL-1", "S2": "SENTINEL-2", "S3": "SENTINEL-3", "S5": "SENTINEL-5P"}.get(
+        collection
+    )
+    return Scene(
+        provider=provider,
+        id=name,
+        platform=platform,
+        collection=collection_name,
+        datetime=parse_scene_datetime(start),
+        footprint=_footprint(item),
+        cloud_cover=float(cloud) if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) else None,
+        quicklook=None,
+        assets={"product": asset},
+        raw=item,
+        online=bool(item.get("Online", True)),
+        properties={
+            "cdse_id": product_id,
+            "s3_path": s3_path,
+            "publication_date": item.get("PublicationDate"),
+            **{k: attrs[k] for k in keep if k in attrs},
+        },
+    )
