@@ -104,17 +104,17 @@ def parse(data: bytes, fmt: str, where: str) -> Any:
     except (ValueError, ElementTree.ParseError) as exc:
         raise ProviderResponseError(f"{where} is not valid {fmt.upper()}: {exc}") from None
     try:
-        import pvl
+        with warnings.catch_warnings():
+            # pvl 1.x warns at import time about its own deprecated Units class
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            import pvl
     except ImportError:
         raise UsageError(
             f"{where} is a PVL label; reading PVL needs the optional package 'pvl' "
             "(pip install pvl, or install Scene Picker with the [pvl] extra)."
         ) from None
     try:
-        with warnings.catch_warnings():
-            # pvl 1.x builds its deprecated Units for "42.5 <DEG>"; both forms carry .value/.units
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            return pvl.loads(data.decode("utf-8", errors="replace"))
+        return pvl.loads(data.decode("utf-8", errors="replace"))
     except Exception as exc:  # noqa: BLE001 - pvl raises its own (undocumented) parse error classes
         raise ProviderResponseError(f"{where} is not a valid PVL label: {exc}") from None
 
