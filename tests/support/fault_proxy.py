@@ -17,6 +17,8 @@ Faults (keyword arguments of :meth:`configure`; everything off by default):
   connection closes — the Theia behaviour. Open-ended ranges (``bytes=a-``) are served in full.
   ``short_ranges=0`` sends only the headers (no progress at all).
 - ``ignore_range=True``: Range and If-Range are dropped upstream, so the answer is 200 with the full body.
+- ``drop_if_range=True``: If-Range is dropped upstream (a server that ignores it: a changed resource
+  is then answered 206 with new validators, which the client must notice itself).
 - ``status_429=K`` (``retry_after="2"`` or an HTTP date): the next K requests get 429 + Retry-After.
 - ``status_503=K`` (``retry_after=None`` by default for 503): the next K requests get 503.
 - ``flip_offset=O`` (``flip_times=1``): the byte at absolute file offset O is inverted in the next
@@ -63,6 +65,7 @@ class Faults:
     cut_times: Optional[int] = None
     short_ranges: Optional[int] = None
     ignore_range: bool = False
+    drop_if_range: bool = False
     status_429: int = 0
     status_503: int = 0
     retry_after: Optional[str] = "1"
@@ -422,6 +425,8 @@ class _Handler(BaseHTTPRequestHandler):
         upstream_headers = {k: v for k, v in headers.items() if k not in _HOP_BY_HOP and k != "host"}
         if faults.ignore_range:
             upstream_headers.pop("range", None)
+            upstream_headers.pop("if-range", None)
+        if faults.drop_if_range:
             upstream_headers.pop("if-range", None)
         conn = http.client.HTTPConnection(proxy.upstream_host, proxy.upstream_port, timeout=30)
         try:
