@@ -117,7 +117,7 @@ class RangeReader:
         cancel: Optional[CancelToken] = None,
         max_stalls: int = 3,
         fallback_after: int = 2,
-        max_requests_per_range: int = 10_000,
+        max_requests_per_range: int = 100_000,
     ) -> None:
         if range_mode not in RANGE_MODES:
             raise UsageError(f"unknown range mode {range_mode!r}; choose one of {', '.join(RANGE_MODES)}")

@@ -164,13 +164,16 @@ class ZipLimits:
     """Zip-bomb guards: an archive outside these limits is refused as a whole.
 
     ``max_ratio`` applies to members whose declared full size exceeds ``ratio_min_size`` (a tiny file
-    that compresses well is harmless); ``max_total_size`` caps the declared full size of all members.
-    While streaming, a member may never produce more than its declared size.
+    that compresses well is harmless). It sits above deflate's physical maximum (~1032:1), so a real
+    all-zero raster mask (a cloud mask of a cloudless scene) is never refused; it catches bzip2/lzma
+    bombs, which reach ratios of millions. ``max_total_size`` caps the declared full size of all
+    members. While streaming, a member may never produce more than its declared size, which is what
+    stops a header that lies.
     """
 
-    max_ratio: float = 1000.0
+    max_ratio: float = 5000.0
     ratio_min_size: int = 1 << 20
-    max_total_size: int = 1 << 40
+    max_total_size: int = 256 << 30
     max_members: int = 1_000_000
 
 

@@ -275,3 +275,11 @@ def test_names_decoding_and_reasons():
     assert zipformat.unsafe_name_reason("a/../../c") == "'..' path component"
     assert zipformat.unsafe_name_reason("d:x") == "drive letter"
     assert zipformat.member_parts("./a//b/") == ("a", "b")
+
+
+def test_an_all_zero_deflated_mask_is_not_a_bomb():
+    data = zipgen.build_zip([zipgen.RawEntry("MASKS/CLM_R1.tif", bytes(20 << 20))])  # ~1030:1, deflate's max
+    eocd, (member,), _ = directory_of(data)
+    assert member.file_size / member.compressed_size > 1000
+    zipformat.check_archive([member], eocd.cd_offset)
+    assert decode(data, member) == bytes(20 << 20)
