@@ -15,6 +15,7 @@ from scene_picker.core.credentials import load_credentials, service_name
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
+
 from support.ui_wait import clear_plugin_settings
 
 pytestmark = pytest.mark.qgis

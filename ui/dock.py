@@ -42,7 +42,7 @@ from .aoi_tools import AoiController
 from .footprints import FootprintLayer
 from .layers import add_downloaded_rasters, add_raster, build_rgb_vrt, open_remote_task
 from .messages import log, notify
-from .providers_info import ProviderInfo, available_providers, make_provider
+from .providers_info import ProviderInfo, available_providers, make_provider, provider_name_of
 from .query_form import QueryForm
 from .quicklook import QuicklookCache
 from .results_model import COL_DATE, KEY_ROLE, ResultsFilterModel, ResultsModel, scene_key
@@ -104,6 +104,10 @@ class ScenePickerDock(QgsDockWidget):
         self.tabs.addTab(self._downloads_tab(), self.tr("Downloads"))
         self.setWidget(self.tabs)
         self._on_aoi_changed()
+        from .download_task import default_state_file
+
+        if default_state_file().is_file():  # jobs from an earlier session: show (and resume) them
+            self._downloads()
 
     def tr(self, text: str) -> str:  # noqa: D401 - Qt naming
         return QCoreApplication.translate("ScenePickerDock", text)
@@ -115,6 +119,7 @@ class ScenePickerDock(QgsDockWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         scroll = QScrollArea(page)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget(scroll)
         layout = QVBoxLayout(body)
 
@@ -139,23 +144,24 @@ class ScenePickerDock(QgsDockWidget):
         for column, button in enumerate(
             (self.rect_button, self.polygon_button, self.extent_button, self.clear_aoi_button)
         ):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             grid.addWidget(button, 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
         self.layer_combo.setFilters(
             QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
         )
-        grid.addWidget(self.layer_combo, 1, 0, 1, 2)
+        grid.addWidget(self.layer_combo, 1, 0, 1, 4)
         self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
         self.layer_extent_button.clicked.connect(self._aoi_from_layer)
-        grid.addWidget(self.layer_extent_button, 1, 2)
-        self.selection_button = QPushButton(self.tr("Selection"), aoi_box)
+        grid.addWidget(self.layer_extent_button, 2, 0, 1, 2)
+        self.selection_button = QPushButton(self.tr("Selected features"), aoi_box)
         self.selection_button.clicked.connect(self._aoi_from_selection)
-        grid.addWidget(self.selection_button, 1, 3)
+        grid.addWidget(self.selection_button, 2, 2, 1, 2)
         self.aoi_label = QLabel(aoi_box)
         self.aoi_label.setObjectName("aoiLabel")
         self.aoi_label.setWordWrap(True)
-        grid.addWidget(self.aoi_label, 2, 0, 1, 4)
+        grid.addWidget(self.aoi_label, 3, 0, 1, 4)
         layout.addWidget(aoi_box)
 
         self.form = QueryForm(self.providers, body)
@@ -193,6 +199,7 @@ class ScenePickerDock(QgsDockWidget):
         layout = QVBoxLayout(page)
         filters = QHBoxLayout()
         self.filter_edit = QLineEdit(page)
+        layout.addWidget(self.filter_edit)
         self.filter_edit.setObjectName("filterEdit")
         self.filter_edit.setPlaceholderText(self.tr("Filter id, platform, collection…"))
         self.filter_edit.setClearButtonEnabled(True)
@@ -210,8 +217,7 @@ class ScenePickerDock(QgsDockWidget):
         self.labels_check = QCheckBox(self.tr("Labels"), page)
         self.labels_check.setObjectName("labelsCheck")
         self.labels_check.toggled.connect(self.footprints.set_labels)
-        filters.addWidget(self.filter_edit, 1)
-        filters.addWidget(self.provider_filter)
+        filters.addWidget(self.provider_filter, 1)
         filters.addWidget(self.online_check)
         filters.addWidget(self.labels_check)
         layout.addLayout(filters)
@@ -477,7 +483,7 @@ class ScenePickerDock(QgsDockWidget):
             item.setCheckState(Qt.CheckState.Checked if ROLE_DATA in asset.roles else Qt.CheckState.Unchecked)
         self.quicklook_label.setPixmap(QPixmap())
         self.quicklook_label.setText(self.tr("Loading quicklook…"))
-        name = scene.provider
+        name = provider_name_of(scene.provider)
         if not self.quicklooks.request(self._quicklook_key, scene, lambda: make_provider(name).http):
             self.quicklook_label.setText(self.tr("No quicklook"))
 

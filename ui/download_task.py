@@ -28,7 +28,7 @@ from ..core.redact import redact
 from ..core.scene import Scene
 from . import settings
 from .messages import log
-from .providers_info import make_provider
+from .providers_info import make_provider, provider_name_of
 from .results_model import scene_key
 from .tasks import TaskKeeper
 
@@ -105,7 +105,7 @@ class DownloadJobTask(QgsTask):
         cancel = CancelToken.from_callable(self.isCanceled)
         try:
             provider = make_provider(job.provider)
-            scene = Scene.from_feature(job.feature, provider=job.provider)
+            scene = Scene.from_feature(job.feature)
             downloader = provider.downloader(scene)
             downloader.activate(cancel=cancel, progress=self._on_progress)
             result = downloader.download(
@@ -184,7 +184,7 @@ class DownloadManager(QObject):
         job = Job(
             id=uuid.uuid4().hex[:12],
             key=scene_key(scene),
-            provider=scene.provider,
+            provider=provider_name_of(scene.provider),
             scene_id=scene.id,
             feature=scene.to_feature(),
             outdir=str(outdir),

@@ -85,6 +85,8 @@ class QueryForm(QWidget):
         self.provider_list = QListWidget(self)
         self.provider_list.setObjectName("providerList")
         self.provider_list.setMaximumHeight(120)
+        self.provider_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.provider_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         for info in providers:
             item = QListWidgetItem(info.title, self.provider_list)
             item.setData(NAME_ROLE, info.name)
@@ -95,6 +97,7 @@ class QueryForm(QWidget):
         layout.addWidget(self.provider_list)
 
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.collections_edit = QLineEdit(self)
         self.collections_edit.setObjectName("collectionsEdit")
         self.collections_edit.setPlaceholderText(self.tr("all collections (comma separated ids)"))
@@ -117,11 +120,8 @@ class QueryForm(QWidget):
         self.end_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.end_edit.setTimeSpec(Qt.TimeSpec.UTC)
         self.end_edit.setDateTime(QDateTime(now.date(), QTime(23, 59), Qt.TimeSpec.UTC))
-        dates = QHBoxLayout()
-        dates.addWidget(self.start_edit)
-        dates.addWidget(QLabel("–", self))
-        dates.addWidget(self.end_edit)
-        form.addRow(self.tr("Dates (UTC)"), dates)
+        form.addRow(self.tr("From (UTC)"), self.start_edit)
+        form.addRow(self.tr("To (UTC)"), self.end_edit)
 
         self.cloud_slider = QgsRangeSlider(Qt.Orientation.Horizontal, self)
         self.cloud_slider.setObjectName("cloudSlider")
@@ -245,7 +245,8 @@ class QueryForm(QWidget):
             self.platforms_edit.setPlaceholderText(
                 ", ".join(info.platforms) if info.platforms else self.tr("any platform")
             )
-            self.collections_label.setText(self.tr("Collections ({})").format(info.title))
+            self.collections_label.setToolTip(self.tr("Collections searched at {}").format(info.title))
+            self.collections_edit.setToolTip(self.tr("Collections searched at {}").format(info.title))
 
     def _store_scope(self) -> None:
         if self._current:
@@ -277,7 +278,9 @@ class QueryForm(QWidget):
     def build_query(self, aoi_wkt: str | None) -> Query:
         """The Query of the form; raises UsageError (e.g. start after end, bad extras)."""
         start = self.start_edit.dateTime().toUTC()
+        # the editor shows minutes: the end minute is included up to its last millisecond
         end = self.end_edit.dateTime().toUTC()
+        end = end.addMSecs(59_999 - (end.time().second() * 1000 + end.time().msec()))
         if start > end:
             raise UsageError(self.tr("The start date is after the end date."))
         low, high = self.cloud_range()
@@ -285,7 +288,7 @@ class QueryForm(QWidget):
             aoi=aoi_wkt,
             aoi_crs="EPSG:4326" if aoi_wkt else None,
             start=start.toString(Qt.DateFormat.ISODate),
-            end=end.toString(Qt.DateFormat.ISODate),
+            end=end.toString(Qt.DateFormat.ISODateWithMs),
             cloud_min=low,
             cloud_max=high,
             product_type=self.product_type_edit.text().strip() or None,
