@@ -19,7 +19,7 @@ import re
 import stat
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Optional, Sequence
 
 from .errors import ArchiveError, UnsafeArchiveError, UnsupportedCompressionError
@@ -251,15 +251,7 @@ def apply_zip64_eocd(eocd: EndOfCentralDirectory, data: bytes) -> EndOfCentralDi
         raise ArchiveError("bad ZIP64 end-of-central-directory record signature")
     if disk or cd_disk or disk_entries != entries:
         raise ArchiveError("multi-disk (spanned) zip archives are not supported")
-    return EndOfCentralDirectory(
-        offset=eocd.offset,
-        entries=entries,
-        cd_size=cd_size,
-        cd_offset=cd_offset,
-        comment=eocd.comment,
-        disk=disk,
-        zip64_locator_offset=eocd.zip64_locator_offset,
-    )
+    return replace(eocd, entries=entries, cd_size=cd_size, cd_offset=cd_offset, disk=disk)
 
 
 def read_directory(
