@@ -102,6 +102,16 @@ def read_result_file(path: Path) -> list[Scene]:
     return scenes
 
 
+def build_provider(name: str, options: dict[str, Any]) -> Provider:
+    """``get_provider(name, **options)``, with a clear error when the provider takes no such option."""
+    try:
+        return get_provider(name, **options)
+    except TypeError:
+        if not options:
+            raise
+        raise UsageError(f"Provider {name} takes no {', '.join('--' + k for k in options)} option.") from None
+
+
 def registry_name(label: Optional[str]) -> str:
     """The registry name of a scene's provider label: ``"stac:host:port"`` → ``"stac"``."""
     from ..providers.registry import list_providers
@@ -129,7 +139,7 @@ class ProviderPool:
             raise UsageError("The scenes do not say their provider: give --provider.")
         with self._lock:
             if name not in self._instances:
-                self._instances[name] = get_provider(name, **self.options)
+                self._instances[name] = build_provider(name, self.options)
             return self._instances[name]
 
     def downloader(self, scene: Scene) -> Downloader:

@@ -13,7 +13,7 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.cancel import CancelToken
 from ..providers.base import Provider
-from ..providers.registry import get_provider, list_providers
+from ..providers.registry import list_providers
 
 ICON = Path(__file__).resolve().parents[1] / "icons" / "scene_picker.png"
 
@@ -59,5 +59,7 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
         """One provider instance per name and options for the whole run."""
         key = (name, tuple(sorted(options.items())))
         if key not in self._providers:
-            self._providers[key] = get_provider(name, **options)
+            from ..cli.download import build_provider
+
+            self._providers[key] = build_provider(name, options)
         return self._providers[key]
