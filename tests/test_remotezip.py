@@ -373,3 +373,13 @@ def test_redirect_to_another_host_keeps_working_without_credentials(
     assert all(r.headers.get("x-api-key") == "s3cret-key" for r in proxy.log)
     assert other_host_proxy.requests == proxy.requests == 2
     assert all("x-api-key" not in r.headers for r in other_host_proxy.log)
+
+
+def test_stalled_answers_time_out_and_continue(archives, proxy, tmp_path):
+    # Every answer stops after 300 kB and hangs: the read timeout ends it, the next range continues.
+    proxy.configure(stall_after=300_000, stall_timeout=3)
+    with HttpClient(timeout=(5, 0.5), retry=RetryPolicy(sleep=lambda s: None)) as http:
+        archive = RemoteZip(proxy.url("bands.zip"), http)
+        archive.extract(["*_B08_10m.jp2"], tmp_path)
+    check_output(tmp_path, originals(archives["bands.zip"], ["*_B08_10m.jp2"]))
+    assert archive.reader.short_answers >= 2
