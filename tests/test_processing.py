@@ -292,3 +292,50 @@ def test_download_reports_a_failing_scene_and_goes_on(provider, demo_catalog, tm
     assert results["FAILED"] == 1
     assert len(results["FILES"]) == layer.featureCount() - 1
     QgsProject.instance().removeMapLayer(layer.id())
+
+
+def test_the_algorithms_chain_in_a_model(provider, demo_catalog, tmp_path):
+    """Model Designer use: search → download, the footprint layer flowing from one child to the next."""
+    from qgis.core import (
+        QgsProcessingModelAlgorithm,
+        QgsProcessingModelChildAlgorithm,
+        QgsProcessingModelChildParameterSource,
+        QgsProcessingModelOutput,
+        QgsProcessingModelParameter,
+        QgsProcessingParameterString,
+    )
+
+    catalog, _server, url = demo_catalog
+    source = QgsProcessingModelChildParameterSource
+    model = QgsProcessingModelAlgorithm("Search and download", "Scene Picker")
+    model.addModelParameter(
+        QgsProcessingParameterString("url", "Catalog URL"), QgsProcessingModelParameter("url")
+    )
+    search = QgsProcessingModelChildAlgorithm("scenepicker:searchscenes")
+    search.setChildId("search")
+    for name, value in (
+        ("PROVIDER", "stac-static"),
+        ("EXTENT", "1.35,1.39,43.59,43.62 [EPSG:4326]"),
+        ("CLOUD_MIN", 0),
+        ("CLOUD_MAX", 5),
+        ("MAX_RESULTS", 10),
+    ):
+        search.addParameterSources(name, [source.fromStaticValue(value)])
+    search.addParameterSources("URL", [source.fromModelParameter("url")])
+    model.addChildAlgorithm(search)
+    download = QgsProcessingModelChildAlgorithm("scenepicker:downloadscenes")
+    download.setChildId("download")
+    download.addParameterSources("INPUT", [source.fromChildOutput("search", "OUTPUT")])
+    download.addParameterSources("MEMBERS", [source.fromStaticValue("*_B04_20m.tif")])
+    download.addParameterSources("OVERWRITE", [source.fromStaticValue(False)])
+    download.addParameterSources("LOAD_LAYERS", [source.fromStaticValue(False)])
+    folder = QgsProcessingModelOutput("folder", "Download folder")
+    folder.setChildId("download")
+    folder.setChildOutputName("OUTPUT_FOLDER")
+    download.setModelOutputs({"folder": folder})
+    model.addChildAlgorithm(download)
+    assert model.dependentChildAlgorithms("search") == {"download"}
+
+    run(model, {"url": url, "download:folder": str(tmp_path / "dl")})
+    got = sorted(p.relative_to(tmp_path / "dl").parts[0] for p in (tmp_path / "dl").rglob("*_B04_20m.tif"))
+    assert got == sorted(i.id for i in catalog.items if i.cloud_cover <= 5)
