@@ -134,6 +134,7 @@ class RangeReader:
         self.short_answers = 0
         self._validator: Optional[tuple[str, str]] = None
         self._shown = redact_url(url)
+        self._target = url  # where range requests go: the URL, or where it redirected to
 
     @property
     def current_mode(self) -> str:
@@ -207,20 +208,34 @@ class RangeReader:
 
     # -- internals ----------------------------------------------------------------------------------
     def _get(self, range_header: str) -> requests.Response:
+        """One range request. After a redirect, later ranges go straight to where it led (one round
+        trip each instead of two); if that target stops working, the original URL is asked again."""
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
+        target = self._target
         self.requests += 1
         try:
-            return self.http.request(
+            response = self.http.request(
                 "GET",
-                self.url,
+                target,
                 headers={"Range": range_header, "Accept-Encoding": "identity"},
                 stream=True,
                 accept_status=(416,),
                 cancel=self.cancel,
             )
         except HttpStatusError as exc:
+            if target != self.url and exc.status in (401, 403, 404, 410):
+                log.info(
+                    "%s: the redirect target answered HTTP %s; back to the original URL",
+                    self._shown,
+                    exc.status,
+                )
+                self._target = self.url
+                return self._get(range_header)
             raise HttpStatusError(f"Reading the zip archive failed: {exc}", exc.status, exc.url) from None
+        if response.status_code == 206 and response.url and response.url != target:
+            self._target = response.url
+        return response
 
     def _check_answer(
         self, response: requests.Response, expected_start: Optional[int]
