@@ -37,7 +37,7 @@ from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
 from support.stac_items import multihash_sha256
 from support.stac_server import StacServer, StacServerError
-from support.ui_wait import clear_plugin_settings, wait_until
+from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
 
 pytestmark = [pytest.mark.qgis, pytest.mark.slow]
 
@@ -133,8 +133,14 @@ def servers(tmp_path_factory):
     nginx.stop()
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path):
+    with private_qgis_settings(tmp_path / "qgis-settings"):
+        yield
+
+
 @pytest.fixture()
-def dock_env(servers, qgis_iface, qgis_new_project, tmp_path):
+def dock_env(servers, qgis_iface, qgis_new_project, tmp_path, own_settings):
     stac, _nginx, _payloads = servers
     clear_plugin_settings()
     state = default_state_file()
@@ -399,7 +405,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     assert not final.exists()
     saved = json.loads(default_state_file().read_text())
     (entry,) = [j for j in saved["jobs"] if j["id"] == job.id]
-    assert entry["state"] == "interrupted"
+    assert entry["state"] == "queued" and entry["done"] > 0  # saved to resume at the next start
     partial = final.with_name(final.name + ".part")
     assert partial.exists() and 0 < partial.stat().st_size < len(payloads[scene.id]["B08"])
 
@@ -407,6 +413,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     again = dock_env()
     assert again.downloads is not None
     assert job.id in again.queue_panel.job_ids()
+    assert again.queue_panel.state_of(job.id) in ("interrupted", "active")
     resumed = again.downloads
     assert wait_until(lambda: resumed.job(job.id).state in ("done", "failed"), 60)
     finished = resumed.job(job.id)

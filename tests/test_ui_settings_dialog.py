@@ -16,7 +16,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
 
-from support.ui_wait import clear_plugin_settings
+from support.ui_wait import clear_plugin_settings, private_qgis_settings
 
 pytestmark = pytest.mark.qgis
 
@@ -29,10 +29,11 @@ PROVIDERS = [
 
 
 @pytest.fixture(autouse=True)
-def no_leftover_settings():
-    clear_plugin_settings()
-    yield
-    clear_plugin_settings()
+def no_leftover_settings(tmp_path):
+    with private_qgis_settings(tmp_path / "qgis-settings"):
+        clear_plugin_settings()
+        yield
+        clear_plugin_settings()
 
 
 @pytest.fixture()

@@ -1,59 +1,60 @@
-"""Downloads from the dock: a persisted job list and one QgsTask per running job.
+"""Downloads from the dock, driven through :class:`scene_picker.core.queue.DownloadQueue`.
 
-:class:`DownloadManager` keeps the jobs (queued / active / done / failed / cancelled / interrupted) in a
-JSON state file, runs at most ``workers`` jobs at once and at most ``per_provider`` per provider, each
-in a :class:`DownloadJobTask` (so QGIS's task manager shows them too). A job still active when QGIS
-closes is marked *interrupted* and resumed by the next manager (the engine resumes from the ``.part``
-file). Progress reaches the main thread through queued signals.
+The core queue persists the jobs (so they survive a QGIS restart and resume from their ``.part`` files)
+and runs them on its bounded worker pool; jobs of kind ``"scene"`` download one scene with its
+provider's Downloader, at most ``per_provider`` at once per provider. Every active job also has a
+:class:`JobTask` in QGIS's task manager showing its progress; cancelling that task (or pressing Cancel
+in the queue panel) cancels the job. State changes reach the main thread through queued signals.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
-import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from qgis.core import Qgis, QgsTask
 from qgis.PyQt.QtCore import QObject, QStandardPaths, pyqtSignal
 
+from ..core import queue as core_queue
 from ..core.cancel import CancelToken
-from ..core.errors import CancelledError, ScenePickerError
-from ..core.progress import Progress
-from ..core.redact import redact
+from ..core.progress import Progress, ProgressCallback
 from ..core.scene import Scene
+from ..providers.base import safe_name
 from . import settings
 from .messages import log
 from .providers_info import make_provider, provider_name_of
 from .results_model import scene_key
 from .tasks import TaskKeeper
 
-QUEUED, ACTIVE, DONE, FAILED, CANCELLED, INTERRUPTED = (
-    "queued",
-    "active",
-    "done",
-    "failed",
-    "cancelled",
-    "interrupted",
+KIND = "scene"
+QUEUED, ACTIVE, DONE, FAILED, CANCELLED = (
+    core_queue.QUEUED,
+    core_queue.ACTIVE,
+    core_queue.DONE,
+    core_queue.FAILED,
+    core_queue.CANCELLED,
 )
-FINAL_STATES = (DONE, FAILED, CANCELLED)
+INTERRUPTED = "interrupted"  # shown for a job that was running when QGIS closed, until it resumes
+_WAIT_STEP = 0.1
+
+
+def default_state_file() -> Path:
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base) / "scene_picker" / "download_queue.json"
 
 
 @dataclass
-class Job:
+class JobView:
+    """What the dock shows of a core queue job."""
+
     id: str
+    state: str
     key: str
     provider: str
     scene_id: str
-    feature: dict[str, Any]
     outdir: str
-    assets: list[str] | None = None
-    members: list[str] | None = None
-    state: str = QUEUED
     done: int = 0
     total: int | None = None
     speed: float = 0.0
@@ -61,12 +62,9 @@ class Job:
     error: str | None = None
     files: list[str] = field(default_factory=list)
     bytes_fetched: int = 0
-    created: float = field(default_factory=time.time)
 
     @property
     def folder(self) -> Path:
-        from ..providers.base import safe_name
-
         return Path(self.outdir) / safe_name(self.scene_id)
 
     @property
@@ -76,74 +74,32 @@ class Job:
         return min(1.0, self.done / self.total) if self.total else None
 
 
-def default_state_file() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    return Path(base) / "scene_picker" / "download_queue.json"
+class JobTask(QgsTask):
+    """The task-manager face of one active job: mirrors its progress; cancelling it cancels the job."""
 
-
-class JobSignals(QObject):
-    progress = pyqtSignal(str, int, object, float, object)  # job id, done, total, speed, eta
-
-
-class DownloadJobTask(QgsTask):
-    """Downloads one job's scene with the provider's Downloader; cancellable at any chunk."""
-
-    def __init__(self, job: Job) -> None:
-        super().__init__(f"Scene Picker: download {job.scene_id}", QgsTask.Flag.CanCancel)
-        self.job_id = job.id
-        self.job = Job(**{**asdict(job)})  # the worker's own copy
-        self.signals = JobSignals()
-        self.result_files: list[str] = []
-        self.bytes_fetched = 0
-        self.error: BaseException | None = None
-        self.ok = False
-        self._files: dict[str, tuple[int, int | None]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, manager: DownloadManager, job_id: str, label: str) -> None:
+        super().__init__(f"Scene Picker: download {label}", QgsTask.Flag.CanCancel)
+        self.manager = manager
+        self.job_id = job_id
 
     def run(self) -> bool:
-        job = self.job
-        cancel = CancelToken.from_callable(self.isCanceled)
-        try:
-            provider = make_provider(job.provider)
-            scene = Scene.from_feature(job.feature)
-            downloader = provider.downloader(scene)
-            downloader.activate(cancel=cancel, progress=self._on_progress)
-            result = downloader.download(
-                Path(job.outdir),
-                assets=job.assets,
-                members=job.members,
-                cancel=cancel,
-                progress=self._on_progress,
-            )
-            self.result_files = [str(p) for p in result.files]
-            self.bytes_fetched = int(result.bytes_fetched)
-            return True
-        except CancelledError as exc:
-            self.error = exc
-        except ScenePickerError as exc:
-            self.error = exc
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost in the worker
-            self.error = ScenePickerError(f"Unexpected download failure: {redact(repr(exc))}")
-        return False
-
-    def finished(self, ok: bool) -> None:  # main thread, before taskCompleted/taskTerminated
-        self.ok = ok
-
-    def _on_progress(self, event: Progress) -> None:
-        with self._lock:
-            self._files[event.label] = (event.done, event.total)
-            done = sum(d for d, _ in self._files.values())
-            totals = [t for _, t in self._files.values()]
-            total = self.job.total or (sum(totals) if totals and None not in totals else None)
-        if total:
-            self.setProgress(min(100.0, 100.0 * done / total))
-        eta = (total - done) / event.speed if total and event.speed > 0 else event.eta
-        self.signals.progress.emit(self.job_id, done, total, float(event.speed), eta)
+        # bounded by the job itself: it ends done, failed or cancelled (the engine's loops are bounded)
+        while self.manager.live_state(self.job_id) in (QUEUED, ACTIVE):
+            if self.isCanceled():
+                self.manager.queue.cancel(self.job_id)
+                self.manager.wait_state_change(self.job_id, _WAIT_STEP)
+                continue
+            fraction = self.manager.live_fraction(self.job_id)
+            if fraction is not None:
+                self.setProgress(100.0 * fraction)
+            self.manager.wait_state_change(self.job_id, _WAIT_STEP)
+        return self.manager.live_state(self.job_id) == DONE
 
 
 class DownloadManager(QObject):
-    jobChanged = pyqtSignal(object)  # Job
-    jobFinished = pyqtSignal(object)  # Job (done, failed or cancelled)
+    jobChanged = pyqtSignal(object)  # JobView
+    jobFinished = pyqtSignal(object)  # JobView (done, failed or cancelled)
+    _workerChange = pyqtSignal(object)  # core Job snapshot, emitted from the queue's threads
 
     def __init__(
         self,
@@ -155,22 +111,37 @@ class DownloadManager(QObject):
     ) -> None:
         super().__init__(parent)
         self.state_file = Path(state_file) if state_file else default_state_file()
-        self.workers = workers or settings.named_setting(settings.WORKERS)
         self.per_provider = per_provider or settings.named_setting(settings.PER_PROVIDER)
-        self._jobs: dict[str, Job] = {}
-        self._tasks: dict[str, DownloadJobTask] = {}
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._slots_lock = threading.Lock()
+        self._live: dict[str, core_queue.Job] = {}  # latest snapshot per job, read by JobTasks
+        self._speed: dict[str, tuple[float, float | None]] = {}
+        self._cond = threading.Condition()
+        self._tasks: dict[str, JobTask] = {}
         self._keeper = TaskKeeper()
         self._shutting_down = False
-        self._load()
+        self._workerChange.connect(self._on_change)
+        self.queue = core_queue.DownloadQueue(
+            self.state_file,
+            workers or settings.named_setting(settings.WORKERS),
+            handlers={KIND: self._run_job},
+            on_change=self._from_worker,
+        )
+        self._interrupted = {j.id for j in self.queue.jobs() if j.state == QUEUED and j.done > 0}
+        for job in self.queue.jobs():
+            self._live[job.id] = job
         if resume:
-            self._schedule()
+            self.queue.start()
 
     # -- jobs -------------------------------------------------------------------------------------------
-    def jobs(self) -> list[Job]:
-        return sorted(self._jobs.values(), key=lambda j: j.created)
+    def jobs(self) -> list[JobView]:
+        return [self._view(job) for job in sorted(self.queue.jobs(), key=lambda j: j.created)]
 
-    def job(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+    def job(self, job_id: str) -> JobView | None:
+        try:
+            return self._view(self.queue.get(job_id))
+        except KeyError:
+            return None
 
     def enqueue(
         self,
@@ -178,193 +149,179 @@ class DownloadManager(QObject):
         outdir: Path,
         assets: list[str] | None = None,
         members: list[str] | None = None,
-    ) -> Job:
+    ) -> JobView:
         sizes = [a.size for k, a in scene.assets.items() if assets is None or k in assets]
         total = sum(sizes) if sizes and None not in sizes and not members else None
-        job = Job(
-            id=uuid.uuid4().hex[:12],
-            key=scene_key(scene),
-            provider=provider_name_of(scene.provider),
-            scene_id=scene.id,
-            feature=scene.to_feature(),
-            outdir=str(outdir),
-            assets=list(assets) if assets is not None else None,
-            members=list(members) if members else None,
-            total=total,
-        )
-        self._jobs[job.id] = job
-        self._save()
-        self.jobChanged.emit(job)
-        self._schedule()
-        return job
+        payload = {
+            "provider": provider_name_of(scene.provider),
+            "key": scene_key(scene),
+            "scene_id": scene.id,
+            "feature": scene.to_feature(),  # no credential in it: hrefs of the catalog, not signed URLs
+            "outdir": str(outdir),
+            "assets": list(assets) if assets is not None else None,
+            "members": list(members) if members else None,
+            "total": total,
+        }
+        job = self.queue.add(KIND, payload, label=scene.id)
+        self.queue.start()
+        return self._view(job)
 
     def cancel(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or job.state in FINAL_STATES:
-            return
-        task = self._tasks.get(job_id)
-        if task is not None:
-            task.cancel()  # the task ends, _on_task_finished marks the job cancelled
-            return
-        job.state = CANCELLED
-        self._changed(job, final=True)
+        self._interrupted.discard(job_id)
+        self.queue.cancel(job_id)
 
     def retry(self, job_id: str) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or job.state not in (FAILED, CANCELLED, INTERRUPTED):
-            return
-        job.state = QUEUED
-        job.error = None
-        self._changed(job)
-        self._schedule()
+        self._interrupted.discard(job_id)
+        self.queue.retry(job_id)
+        self.queue.start()
 
     def remove_finished(self) -> None:
-        for job_id in [j.id for j in self._jobs.values() if j.state in FINAL_STATES]:
-            del self._jobs[job_id]
-        self._save()
-
-    def active_count(self) -> int:
-        return len(self._tasks)
+        self.queue.remove_finished()
 
     def local_file(self, key: str, asset_key: str) -> Path | None:
         """The downloaded file of ``asset_key`` of scene ``key`` (when a finished job holds it)."""
-        for job in self._jobs.values():
-            if job.key != key or job.state != DONE:
+        for job in self.queue.jobs():
+            if job.state != DONE or job.payload.get("key") != key:
                 continue
-            asset = (job.feature.get("assets") or {}).get(asset_key)
+            asset = (job.payload.get("feature", {}).get("assets") or {}).get(asset_key)
             if not asset:
                 continue
             name = asset["href"].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-            for path in job.files:
-                if Path(path).name in (name, f"{asset_key}_{name}") and Path(path).is_file():
-                    return Path(path)
+            for path in (job.result or {}).get("files", []):
+                if Path(path).name in (safe_name(name), f"{safe_name(asset_key)}_{safe_name(name)}"):
+                    if Path(path).is_file():
+                        return Path(path)
         return None
 
-    # -- running ----------------------------------------------------------------------------------------
-    def _schedule(self) -> None:
+    # -- the job handler (a queue worker thread) ------------------------------------------------------------
+    def _run_job(self, job: core_queue.Job, cancel: CancelToken, progress: ProgressCallback) -> dict:
+        payload = job.payload
+        name = payload["provider"]
+        slot = self._slot(name)
+        while not slot.acquire(timeout=_WAIT_STEP):  # per-provider cap, bounded by cancellation
+            cancel.raise_if_cancelled(f"The download of {payload['scene_id']}")
+        try:
+            provider = make_provider(name)
+            scene = Scene.from_feature(payload["feature"])
+            downloader = provider.downloader(scene)
+            report = self._aggregate(job.id, payload.get("total"), progress)
+            downloader.activate(cancel=cancel, progress=report)
+            result = downloader.download(
+                Path(payload["outdir"]),
+                assets=payload.get("assets"),
+                members=payload.get("members"),
+                cancel=cancel,
+                progress=report,
+            )
+        finally:
+            slot.release()
+        return {"files": [str(p) for p in result.files], "bytes_fetched": int(result.bytes_fetched)}
+
+    def _slot(self, provider: str) -> threading.Semaphore:
+        with self._slots_lock:
+            if provider not in self._slots:
+                self._slots[provider] = threading.Semaphore(self.per_provider)
+            return self._slots[provider]
+
+    def _aggregate(self, job_id: str, total: int | None, progress: ProgressCallback) -> ProgressCallback:
+        """One progress line for the whole job from the per-file events of the engine."""
+        files: dict[str, tuple[int, int | None]] = {}
+        lock = threading.Lock()
+
+        def report(event: Progress) -> None:
+            with lock:
+                files[event.label] = (event.done, event.total)
+                done = sum(d for d, _ in files.values())
+                totals = [t for _, t in files.values()]
+                whole = total or (sum(totals) if totals and None not in totals else None)
+            eta = (whole - done) / event.speed if whole and event.speed > 0 else event.eta
+            self._speed[job_id] = (float(event.speed), eta)
+            progress(Progress(event.label, done, whole, event.speed, eta))
+
+        return report
+
+    # -- state changes --------------------------------------------------------------------------------------
+    def _from_worker(self, job: core_queue.Job) -> None:
+        with self._cond:
+            self._live[job.id] = job
+            self._cond.notify_all()
+        self._workerChange.emit(job)
+
+    def live_state(self, job_id: str) -> str | None:
+        job = self._live.get(job_id)
         if self._shutting_down:
-            return
-        for job in self.jobs():
-            if len(self._tasks) >= self.workers:
-                break
-            if job.state not in (QUEUED, INTERRUPTED):
-                continue
-            same = sum(1 for t in self._tasks.values() if t.job.provider == job.provider)
-            if same >= self.per_provider:
-                continue
-            self._start(job)
+            return None
+        return job.state if job is not None else None
 
-    def _start(self, job: Job) -> None:
-        job.state = ACTIVE
-        job.error = None
-        task = DownloadJobTask(job)
-        task.signals.progress.connect(self._on_progress)
-        task.taskCompleted.connect(lambda jid=job.id: self._on_task_finished(jid))
-        task.taskTerminated.connect(lambda jid=job.id: self._on_task_finished(jid))
-        self._tasks[job.id] = task
-        self._changed(job)
-        self._keeper.start(task)
+    def live_fraction(self, job_id: str) -> float | None:
+        job = self._live.get(job_id)
+        if job is None or not job.total:
+            return None
+        return min(1.0, job.done / job.total)
 
-    def _on_progress(self, job_id: str, done: int, total, speed: float, eta) -> None:
-        job = self._jobs.get(job_id)
-        if job is None or job.state != ACTIVE:
-            return
-        job.done, job.speed, job.eta = done, speed, eta
-        if total:
-            job.total = total
-        self.jobChanged.emit(job)
+    def wait_state_change(self, job_id: str, timeout: float) -> None:
+        with self._cond:
+            self._cond.wait(timeout)
 
-    def _on_task_finished(self, job_id: str) -> None:
-        task = self._tasks.pop(job_id, None)
-        job = self._jobs.get(job_id)
-        if task is None or job is None:
-            return
-        if self._shutting_down:
-            job.state = INTERRUPTED
-            self._save()
-            return
-        if task.error is None and task.ok:
-            job.state = DONE
-            job.files = task.result_files
-            job.bytes_fetched = task.bytes_fetched
-            job.done = job.total or job.done
-            job.eta = 0.0
-        elif isinstance(task.error, CancelledError) or task.error is None:
-            job.state = CANCELLED
-            job.error = None
-        else:
-            job.state = FAILED
-            job.error = redact(str(task.error)) if task.error else self.tr("The download failed.")
-            log(f"download of {job.scene_id} failed: {job.error}", Qgis.MessageLevel.Warning)
-        self._changed(job, final=True)
-        self._schedule()
+    def _on_change(self, job: core_queue.Job) -> None:  # main thread
+        if job.state == ACTIVE:
+            self._interrupted.discard(job.id)
+            if job.id not in self._tasks and not self._shutting_down:
+                task = JobTask(self, job.id, job.label)
+                self._tasks[job.id] = task
+                self._keeper.start(task)
+        elif job.state != QUEUED:
+            self._tasks.pop(job.id, None)
+        view = self._view(job)
+        self.jobChanged.emit(view)
+        if job.state in (DONE, FAILED, CANCELLED) and not self._shutting_down:
+            if job.state == FAILED:
+                log(f"download of {view.scene_id} failed: {view.error}", Qgis.MessageLevel.Warning)
+            self.jobFinished.emit(view)
 
-    def _changed(self, job: Job, final: bool = False) -> None:
-        self._save()
-        self.jobChanged.emit(job)
-        if final:
-            self.jobFinished.emit(job)
+    def _view(self, job: core_queue.Job) -> JobView:
+        payload = job.payload
+        result = job.result or {}
+        speed, eta = self._speed.get(job.id, (0.0, None)) if job.state == ACTIVE else (0.0, None)
+        state = INTERRUPTED if job.id in self._interrupted and job.state == QUEUED else job.state
+        return JobView(
+            id=job.id,
+            state=state,
+            key=payload.get("key", ""),
+            provider=payload.get("provider", ""),
+            scene_id=payload.get("scene_id", job.label),
+            outdir=payload.get("outdir", ""),
+            done=job.total if job.state == DONE and job.total else job.done,
+            total=job.total or payload.get("total"),
+            speed=speed,
+            eta=eta,
+            error=job.error,
+            files=list(result.get("files", [])),
+            bytes_fetched=int(result.get("bytes_fetched", 0)),
+        )
 
-    def shutdown(self) -> None:
-        """QGIS closes or the plugin unloads: stop the tasks, keep their jobs as *interrupted*."""
+    # -- life cycle -------------------------------------------------------------------------------------
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """QGIS closes or the plugin unloads: interrupt the active jobs; the queue saves them to resume."""
         self._shutting_down = True
-        for job_id, task in list(self._tasks.items()):
-            job = self._jobs.get(job_id)
-            if job is not None:
-                job.state = INTERRUPTED
+        with self._cond:
+            self._cond.notify_all()
+        for task in list(self._tasks.values()):
             try:
                 task.cancel()
             except RuntimeError:
                 pass
-        self._save()
+        self._tasks.clear()
+        self.queue.shutdown(cancel_active=True, timeout=timeout)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Spin the event loop until no job task runs (used when closing, and by tests); bounded."""
+        """Spin the event loop until no job is active (tests, and closing); bounded by ``timeout``."""
         from qgis.core import QgsApplication
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             QgsApplication.processEvents()
-            if not any(_task_alive(t) for t in self._tasks.values()):
+            if not any(j.state == ACTIVE for j in self.queue.jobs()):
                 return True
             time.sleep(0.01)
-        return False
-
-    # -- persistence ------------------------------------------------------------------------------------
-    def _save(self) -> None:
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        data = {"version": 1, "jobs": [asdict(j) for j in self.jobs()]}
-        part = self.state_file.with_name(self.state_file.name + ".tmp")
-        with open(part, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        part.replace(self.state_file)
-
-    def _load(self) -> None:
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            log(f"The download queue {self.state_file} could not be read: {exc}", Qgis.MessageLevel.Warning)
-            return
-        known = set(Job.__dataclass_fields__)
-        for entry in data.get("jobs", []):
-            if not isinstance(entry, dict):
-                continue
-            try:
-                job = Job(**{k: v for k, v in entry.items() if k in known})
-            except TypeError:
-                continue
-            if job.state in (ACTIVE, QUEUED):
-                job.state = INTERRUPTED  # QGIS closed while it ran or waited
-            job.speed, job.eta = 0.0, None
-            self._jobs[job.id] = job
-
-
-def _task_alive(task: QgsTask) -> bool:
-    try:
-        return task.status() not in (QgsTask.TaskStatus.Complete, QgsTask.TaskStatus.Terminated)
-    except RuntimeError:
         return False

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Iterator
 
 from qgis.core import QgsApplication
 
@@ -24,6 +26,22 @@ def wait_for_tasks(timeout: float = 30.0) -> bool:
     """Wait until QGIS's task manager has no active task left."""
     manager = QgsApplication.taskManager()
     return wait_until(lambda: manager.countActiveTasks() == 0, timeout)
+
+
+@contextlib.contextmanager
+def private_qgis_settings(folder: Path) -> Iterator[Path]:
+    """Point QgsSettings at a private ini under ``folder`` for the duration (pytest-qgis keeps one
+    settings file in the work tree, shared by every test run on the machine at the same time)."""
+    from qgis.core import QgsSettings
+    from qgis.PyQt.QtCore import QSettings
+
+    original = Path(QgsSettings().fileName()).parent.parent  # <path>/QGIS/QGIS3.ini
+    fmt, scope = QSettings.Format.IniFormat, QSettings.Scope.UserScope
+    QSettings.setPath(fmt, scope, str(folder))
+    try:
+        yield Path(QgsSettings().fileName())
+    finally:
+        QSettings.setPath(fmt, scope, str(original))
 
 
 def clear_plugin_settings() -> None:
