@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..core.export import write_csv, write_geojson
 from ..core.query import Query
+from .aoi_file import is_vector_file, read_vector_aoi
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,9 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--provider", default="stac", help="provider name (default: stac)")
     parser.add_argument("--url", help="catalog URL (STAC API root, or a static catalog's JSON)")
     parser.add_argument("--collections", help="comma-separated collection ids")
+    parser.add_argument("--platforms", help="comma-separated platforms (e.g. sentinel-2a,landsat-8)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--bbox", metavar="W,S,E,N", help="box in EPSG:4326 degrees (W > E crosses 180°)")
-    where.add_argument("--aoi", metavar="WKT_OR_FILE", help="WKT text, or a GeoJSON/WKT file")
+    where.add_argument(
+        "--aoi",
+        metavar="WKT_OR_FILE",
+        help="WKT text, or a GeoJSON/WKT file, or a vector file (Shapefile, GeoPackage, KML…) read with GDAL",
+    )
     parser.add_argument("--aoi-crs", metavar="EPSG:N", help="CRS of --aoi (default EPSG:4326)")
     parser.add_argument("--start", metavar="DATE", help="first day/time (YYYY-MM-DD or ISO 8601, UTC)")
     parser.add_argument("--end", metavar="DATE", help="last day/time, inclusive (a date means the whole day)")
@@ -49,21 +55,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import UsageError
     from ..core.http import RetryPolicy
-    from ..providers.registry import get_provider
+    from .download import build_provider
 
     if args.aoi_crs and not args.aoi:
         raise UsageError("--aoi-crs applies to --aoi only (a --bbox is in EPSG:4326 degrees).")
     if args.retries < 1:
         raise UsageError("--retries must be at least 1.")
+    aoi, aoi_crs = args.aoi, args.aoi_crs
+    if is_vector_file(aoi):
+        aoi, file_crs = read_vector_aoi(Path(aoi).expanduser())
+        aoi_crs = aoi_crs or file_crs
     query = Query.build(
-        aoi=args.aoi,
-        aoi_crs=args.aoi_crs,
+        aoi=aoi,
+        aoi_crs=aoi_crs,
         bbox=args.bbox,
         start=args.start,
         end=args.end,
         cloud_min=args.cloud_min,
         cloud_max=args.cloud_max,
         collections=args.collections,
+        platforms=args.platforms,
         max_results=args.limit,
     )
     options = {}
@@ -71,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         options["url"] = args.url
     if args.provider in ("stac", "stac-static"):
         options["retry"] = RetryPolicy(max_attempts=args.retries, backoff_max=10.0)
-    provider = get_provider(args.provider, **options)
+    provider = build_provider(args.provider, options)
     results = provider.search(query)
     scenes = list(results)
     target = args.out if args.out is not None else sys.stdout

@@ -81,8 +81,9 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             )
         )
         names = provider_names()
+        default = "stac" if "stac" in names else (names[0] if names else None)
         provider = QgsProcessingParameterEnum(
-            self.PROVIDER, self.tr("Provider"), options=names, defaultValue=names[0] if names else None
+            self.PROVIDER, self.tr("Provider"), options=names, defaultValue=default
         )
         provider.setUsesStaticStrings(True)
         self.addParameter(provider)
@@ -91,20 +92,20 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
                 self.URL, self.tr("Catalog URL (STAC API or static catalog)"), optional=True
             )
         )
-        for key, label in ((self.START, "Start date"), (self.END, "End date (included)")):
+        for key, label in ((self.START, self.tr("Start date")), (self.END, self.tr("End date (included)"))):
             self.addParameter(
                 QgsProcessingParameterDateTime(
-                    key, self.tr(label), type=QgsProcessingParameterDateTime.Date, optional=True
+                    key, label, type=QgsProcessingParameterDateTime.Date, optional=True
                 )
             )
         for key, label, default in (
-            (self.CLOUD_MIN, "Minimum cloud cover (%)", 0.0),
-            (self.CLOUD_MAX, "Maximum cloud cover (%)", 100.0),
+            (self.CLOUD_MIN, self.tr("Minimum cloud cover (%)"), 0.0),
+            (self.CLOUD_MAX, self.tr("Maximum cloud cover (%)"), 100.0),
         ):
             self.addParameter(
                 QgsProcessingParameterNumber(
                     key,
-                    self.tr(label),
+                    label,
                     type=QgsProcessingParameterNumber.Double,
                     defaultValue=default,
                     minValue=0.0,
