@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -38,7 +38,7 @@ from ..core.errors import (
 from ..core.query import Query, format_datetime
 from ..core.redact import redact
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
+from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .registry import register
 
@@ -397,19 +397,40 @@ class TheiaDownloader(Downloader):
         super().__init__(scene, provider.download_http, provider=provider.title)
         self.theia = provider
 
-    def download(self, outdir: Union[str, Path], *args: Any, **kwargs: Any):  # type: ignore[override]
+    def download(
+        self,
+        outdir: Union[str, Path],
+        assets: Optional[Sequence[str]] = None,
+        members: Optional[Sequence[str]] = None,
+        overwrite: bool = False,
+        cancel: Any = None,
+        progress: Any = None,
+    ) -> DownloadResult:
+        """As :meth:`Downloader.download`, with a fresh token and one renewal when Theia refuses it."""
         tokens = self.theia.tokens
         tokens.ensure_fresh(min(self.min_token_life, tokens.max_age / 2))
+        options = {
+            "assets": assets,
+            "members": members,
+            "overwrite": overwrite,
+            "cancel": cancel,
+            "progress": progress,
+        }
         try:
-            return super().download(outdir, *args, **kwargs)
-        except HttpStatusError as exc:
-            if exc.status not in (401, 403):
-                raise
-            log.info("Theia refused the token for %s (HTTP %s); renewing it once", self.scene.id, exc.status)
-            tokens.invalidate()
-            tokens.get_token()
-            return super().download(outdir, *args, **kwargs)
+            try:
+                return super().download(outdir, **options)
+            except HttpStatusError as exc:
+                if exc.status not in (401, 403):
+                    raise
+                log.info(
+                    "Theia refused the token for %s (HTTP %s); renewing it once", self.scene.id, exc.status
+                )
+                tokens.invalidate()
+                tokens.get_token()
+                return super().download(outdir, **options)
         except ChecksumMismatchError as exc:
+            if members:
+                raise  # a member's CRC32: the engine's message says which one
             raise ChecksumMismatchError(
                 f"Theia: the archive of {self.scene.id} does not match the catalogue's MD5, even after a "
                 f"second download ({exc}). The product may be damaged on the server; try again later."

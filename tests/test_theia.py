@@ -274,3 +274,16 @@ def test_settings_dialog_check_login_checks_the_account(theia):
     assert TheiaProvider.check_login is TheiaProvider.login
     with pytest.raises(AuthenticationError):
         provider(theia, password="bad-one").check_login()
+
+
+def test_damaged_member_fails_its_crc32_check(theia, tmp_path):
+    product, scene = scene_of(theia, 6)
+    middle = len(product.archive) // 2  # the byte corrupt() flips
+    infos = sorted(zipfile.ZipFile(io.BytesIO(product.archive)).infolist(), key=lambda i: i.header_offset)
+    damaged = [i for i in infos if i.header_offset <= middle][-1]
+    assert middle > damaged.header_offset + 30 + len(damaged.filename)  # inside its data, not its header
+    theia.corrupt(product.id)
+    with pytest.raises(ChecksumMismatchError) as info:
+        provider(theia).downloader(scene).download(tmp_path, members=[damaged.filename])
+    assert "MD5" not in str(info.value)
+    assert not (tmp_path / scene.id / damaged.filename).exists()
