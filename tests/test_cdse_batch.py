@@ -15,7 +15,7 @@ from scene_picker.providers.cdse import CdseProvider
 from scene_picker.providers.cdse_batch import read_table, run_batch, write_table
 
 from support.cdse_emulator import CdseEmulator
-from support.cdse_groundtruth import generate_products
+from support.cdse_groundtruth import default_products
 
 UTC = timezone.utc
 QUERIES = [
@@ -54,7 +54,7 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def products():
-    return generate_products()
+    return list(default_products())
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,9 @@ Written from CDSE's public documentation (documentation.dataspace.copernicus.eu:
   ``Max session number 4 exceeded.`` (FAQ). The bytes are then served by redirect (302) to a
   presigned-style URL on a *different* loopback host (``storage_url`` = ``http://localhost:P3``), which
   serves ``Range`` requests, refuses any ``Authorization`` header like S3 does with presigned URLs, and
-  records every request (headers, ranges, bytes sent). With ``redirect_downloads=False`` the download
-  service streams the bytes itself.
+  records every request (headers, ranges, bytes sent). A presigned URL stays valid ``presigned_ttl``
+  seconds (``X-Amz-Expires``); each request to it counts as a session of the account. With
+  ``redirect_downloads=False`` the download service streams the bytes itself.
 
 Faults are injected per service with :meth:`CdseEmulator.inject_fault` (status storms, malformed
 bodies, connections cut after N bytes). Tokens can be expired on demand. Everything runs on threads
@@ -220,6 +221,7 @@ class CdseEmulator:
         redirect_downloads: bool = True,
         storage_bytes_per_second: float | None = None,
         session_idle_timeout: float = 30.0,
+        presigned_ttl: float = 600.0,
     ) -> None:
         self.products: list[Product] = list(products) if products is not None else generate_products()
         self.by_id: dict[str, Product] = {p.id: p for p in self.products}
@@ -232,11 +234,13 @@ class CdseEmulator:
         self.redirect_downloads = redirect_downloads
         self.storage_bytes_per_second = storage_bytes_per_second
         self.session_idle_timeout = session_idle_timeout
+        self.presigned_ttl = presigned_ttl
         self.records: list[RequestRecord] = []
         self.token_events: list[tuple[str, str | None, str]] = []  # (grant_type, username, outcome)
         self.refused_sessions: dict[str, int] = {}
         self.max_concurrent: dict[str, int] = {}
         self._faults: list[Fault] = []
+        self._json_cache: dict[tuple[str, tuple[str, ...]], bytes] = {}
         self._tokens: dict[str, _Token] = {}
         self._sessions: dict[str, _Session] = {}
         self._refresh_failures = 0
@@ -494,14 +498,27 @@ class CdseEmulator:
         body: dict[str, Any] = {"@odata.context": context}
         if want_count:
             body["@odata.count"] = len(matches)
-        body["value"] = [product_json(p, expand=tuple(expand)) for p in page]
+        value = b"[" + b",".join(self._product_bytes(p, tuple(expand)) for p in page) + b"]"
         next_skip = skip + top
         if top > 0 and next_skip < len(matches) and next_skip <= self.skip_cap:
             next_pairs = [(k, v) for k, v in pairs if k != "$skip"] + [("$skip", str(next_skip))]
             body["@odata.nextLink"] = (
                 self.catalogue_url + "/Products?" + urlencode(next_pairs, quote_via=quote)
             )
-        h.send_json(200, body)
+        # {"@odata.context": …, "@odata.count": …, "value": […], "@odata.nextLink": …} in this order
+        head = json.dumps({k: v for k, v in body.items() if k != "@odata.nextLink"})[:-1].encode()
+        tail = b"}"
+        if "@odata.nextLink" in body:
+            tail = b', "@odata.nextLink": ' + json.dumps(body["@odata.nextLink"]).encode() + b"}"
+        h.send_raw(200, head + b', "value": ' + value + tail)
+
+    def _product_bytes(self, product: Product, expand: tuple[str, ...]) -> bytes:
+        """A product's JSON, serialised once per ``$expand`` choice (searches repeat them a lot)."""
+        key = (product.id, expand)
+        cached = self._json_cache.get(key)
+        if cached is None:
+            cached = self._json_cache[key] = json.dumps(product_json(product, expand=expand)).encode()
+        return cached
 
     @staticmethod
     def _parse_orderby(text: str | None) -> tuple[Callable[[Product], Any], bool] | None:
@@ -678,22 +695,31 @@ class CdseEmulator:
         self._serve_payload(h, product, key)
 
     def _handle_storage(self, h: _Handler) -> None:
+        """A presigned URL: valid ``presigned_ttl`` seconds; each request is a session of its account."""
         parts = urlsplit(h.path)
         params = dict(parse_qsl(parts.query))
         key = params.get("X-Amz-Signature", "")
         with self._lock:
             session = self._sessions.get(key)
-            usable = session is not None and not session.closed
-            if usable:
+            valid = session is not None and time.monotonic() - session.opened < self.presigned_ttl
+            fresh = valid and not session.closed
+            if fresh:
                 session.started = True
         if h.headers.get("Authorization"):
-            if usable:
+            if fresh:
                 self._close_session(key)
             h.send_raw(400, _s3_error("InvalidArgument", _ONE_AUTH), "application/xml")
             return
-        if not usable:
+        if not valid:
             h.send_raw(403, _s3_error("AccessDenied", "Request has expired"), "application/xml")
             return
+        if not fresh:  # the URL is used again (a later range): that is one more session of the account
+            key = self._open_session(session.account, session.product_id)
+            if key is None:
+                h.send_json(429, {"detail": f"Max session number {self.max_sessions} exceeded."})
+                return
+            with self._lock:
+                self._sessions[key].started = True
         product = self.by_id[session.product_id]
         h.record.account = session.account
         self._serve_payload(h, product, key)

@@ -9,6 +9,7 @@ catalogue exposes (``cloudCover``, ``productType``, ``operationalMode``, ``tileI
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
@@ -185,6 +186,12 @@ def generate_products(
         products += _sentinel1(rng, begin, stop, member_size, offline_ratio, missing_checksum_ratio)
     rng.shuffle(products)
     return products
+
+
+@functools.lru_cache(maxsize=1)
+def default_products() -> tuple[Product, ...]:
+    """The default ground truth, built once per test session (payloads are cached in the products)."""
+    return tuple(generate_products())
 
 
 def _product_id(name: str) -> str:
