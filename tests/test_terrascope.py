@@ -10,8 +10,9 @@ import os
 import pytest
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import AuthenticationError, MissingCredentialsError, ProviderError
+from scene_picker.core.errors import AuthenticationError, MissingCredentialsError, ProviderError, UsageError
 from scene_picker.core.query import Query
+from scene_picker.providers.gdal_access import GdalHttpAccess, vsicurl_path
 from scene_picker.providers.registry import get_provider, list_providers
 from scene_picker.providers.terrascope import TerrascopeDownloader, TerrascopeProvider
 
@@ -249,3 +250,24 @@ def test_basic_auth_download_and_wrong_basic_password(terrascope, tmp_path, capl
     with pytest.raises(AuthenticationError) as info:
         provider(terrascope, auth="basic", password=secret).downloader(scene).download(tmp_path / "bad")
     assert "Terrascope" in str(info.value) and secret not in str(info.value) and secret not in caplog.text
+
+
+def test_vsicurl_paths_never_carry_credentials():
+    assert vsicurl_path("https://h.example/a.tif?x=1") == "/vsicurl/https://h.example/a.tif?x=1"
+    for bad in ("https://user:pw@h.example/a.tif", "https://h.example/a.tif?token=abc", "file:///tmp/a.tif"):
+        with pytest.raises(UsageError):
+            vsicurl_path(bad)
+
+
+def test_gdal_options_are_removed_and_previous_values_restored():
+    gdal = pytest.importorskip("osgeo.gdal", reason="python3-gdal is not installed")
+    gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", "TRUE")
+    try:
+        access = GdalHttpAccess.bearer("http://127.0.0.1:9/x.tif", "tok-123")
+        with access:
+            if int(gdal.VersionInfo("VERSION_NUM")) < 3070000:  # process-wide options on GDAL 3.6
+                assert gdal.GetConfigOption("GDAL_HTTP_HEADERS") == "Authorization: Bearer tok-123"
+        assert gdal.GetConfigOption("GDAL_HTTP_HEADERS") is None
+        assert gdal.GetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN") == "TRUE"
+    finally:
+        gdal.SetConfigOption("GDAL_DISABLE_READDIR_ON_OPEN", None)
