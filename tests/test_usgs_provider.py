@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from shapely.geometry import MultiPolygon, box
 
@@ -9,6 +11,7 @@ from scene_picker.core.cancel import CancelToken
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import ActivationError, AuthenticationError, CancelledError
 from scene_picker.core.query import Query
+from scene_picker.core.scene import Scene
 from scene_picker.providers.polling import PollPolicy
 from scene_picker.providers.usgs import UsgsProvider
 
@@ -143,3 +146,12 @@ def test_cancel_while_waiting_for_activation(provider, m2m, tmp_path):
     finally:
         m2m.never_available.clear()
     assert len(polls) == 2
+
+
+def test_a_scene_saved_as_geojson_still_downloads(provider, m2m, tmp_path):
+    found = next(iter(provider.search(Query.build(collections=("landsat_ot_c2_l2",), max_results=1))))
+    restored = Scene.from_feature(json.loads(json.dumps(found.to_feature())))
+    assert restored.properties == found.properties and restored.collection == found.collection
+    result = provider.downloader(restored).download(tmp_path)
+    source = next(s for s in m2m.scenes if s.display_id == found.id)
+    assert result.files[0].read_bytes() == source.bundle
