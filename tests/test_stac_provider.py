@@ -259,3 +259,54 @@ def test_unreachable_server_is_a_network_error():
 def test_scene_dates_are_aware_utc(stac, stac_api):  # noqa: F811
     scene = next(iter(stac.search(Query.build(max_results=1))))
     assert scene.datetime.tzinfo is not None and scene.datetime.utcoffset() == dt.timedelta(0)
+
+
+# -- auth hooks -----------------------------------------------------------------------------------
+class RotatingTokens:
+    """A TokenProvider whose first token the server has already expired."""
+
+    def __init__(self) -> None:
+        self.tokens = ["stale-token", "fresh-token"]
+        self.invalidated = 0
+
+    def get_token(self) -> str:
+        return self.tokens[0]
+
+    def invalidate(self) -> None:
+        self.invalidated += 1
+        if len(self.tokens) > 1:
+            self.tokens.pop(0)
+
+
+def test_bearer_auth_refreshes_once_and_never_leaves_its_host(faulty):
+    from scene_picker.core.auth import BearerAuth
+
+    faulty.mode = "foreign-next"
+    faulty.required_token = "fresh-token"
+    faulty.tokens_seen.clear()
+    port = faulty.server.server_address[1]
+    tokens = RotatingTokens()
+    try:
+        provider = StacProvider(
+            faulty.url, auth=BearerAuth(tokens, hosts=[f"127.0.0.1:{port}"]), method="GET"
+        )
+        assert [s.id for s in provider.search(Query.build())] == ["item-1", "item-2"]
+    finally:
+        faulty.required_token = None
+    assert tokens.invalidated == 1
+    assert faulty.tokens_seen[:2] == [("127.0.0.1", "stale-token"), ("127.0.0.1", "fresh-token")]
+    assert ("localhost", None) in faulty.tokens_seen
+    assert all(token is None for host, token in faulty.tokens_seen if host == "localhost")
+
+
+def test_missing_credentials_are_an_http_error_naming_the_url(faulty):
+    from scene_picker.core.errors import HttpStatusError
+
+    faulty.mode = "ok"
+    faulty.required_token = "fresh-token"
+    try:
+        with pytest.raises(HttpStatusError) as caught:
+            list(faulty_provider(faulty).search(Query.build()))
+    finally:
+        faulty.required_token = None
+    assert caught.value.status == 401 and faulty.url in str(caught.value)

@@ -8,7 +8,12 @@ It serves a landing page and ``/search`` whose answer depends on :attr:`FaultySt
 - ``no-features``: JSON without ``features``; ``not-object``: a JSON list; ``bad-item``: an item
   without ``id``; ``bad-geometry``: an unparsable geometry;
 - ``loop``: a valid page whose ``next`` link points back to the same page, forever;
-- ``post-405``: refuses POST with 405 (GET works and answers ``ok``).
+- ``post-405``: refuses POST with 405 (GET works and answers ``ok``);
+- ``foreign-next``: a valid page whose ``next`` link names another host (``localhost`` instead of
+  ``127.0.0.1``, same port), answering a second page there.
+
+With :attr:`FaultyStac.required_token` set, requests to 127.0.0.1 need ``Authorization: Bearer
+<token>`` (else 401); the bearer tokens received are kept per host in :attr:`FaultyStac.tokens_seen`.
 
 Requests are logged (``server.log``) so tests can check which method was used.
 """
@@ -34,8 +39,27 @@ ITEM = {
 
 
 class _Handler(EmulatorHandler):
+    def _authorised(self) -> bool:
+        host = (self.headers.get("Host") or "").split(":")[0]
+        token = self.bearer_token()
+        self.emulator.tokens_seen.append((host, token))
+        required = self.emulator.required_token
+        if required is None or host != "127.0.0.1" or token == required:
+            return True
+        self.send_body(
+            401, b'{"detail": "invalid token"}', "application/json", {"WWW-Authenticate": "Bearer"}
+        )
+        return False
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
-        path, _ = self.split()
+        if not self._authorised():
+            return
+        path, query = self.split()
+        if path == "/search" and query.get("page") == ["2"]:
+            self.send_json(
+                200, {"type": "FeatureCollection", "features": [dict(ITEM, id="item-2")], "links": []}
+            )
+            return
         if path in ("", "/"):
             self.send_json(200, self.emulator.landing(self.server.base_url))
         elif path == "/search":
@@ -46,6 +70,8 @@ class _Handler(EmulatorHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
+        if not self._authorised():
+            return
         path, _ = self.split()
         if path != "/search":
             self.send_json(404, {"code": "NotFound"})
@@ -60,6 +86,8 @@ class FaultyStac:
 
     def __init__(self) -> None:
         self.mode = "ok"
+        self.required_token: str | None = None
+        self.tokens_seen: list[tuple[str, str | None]] = []
         self.server = EmulatorServer(_Handler, self)
 
     @property
@@ -120,6 +148,10 @@ class FaultyStac:
         elif mode == "bad-geometry":
             broken = {**ITEM, "geometry": {"type": "Polygon", "coordinates": "nonsense"}}
             handler.send_json(200, {**page, "features": [broken]})
+        elif mode == "foreign-next":
+            port = handler.server.server_address[1]
+            foreign = {"rel": "next", "href": f"http://localhost:{port}/search?page=2", "method": "GET"}
+            handler.send_json(200, {**page, "links": [foreign]})
         elif mode == "loop":
             handler.send_json(200, {**page, "links": [{"rel": "next", "href": f"{base}/search?token=same"}]})
         else:
