@@ -17,7 +17,9 @@ whether the files came out right (SHA-256 against the originals).
 theia-picker's approach is re-implemented here in a few lines from its description (it is not a
 dependency): every read is an open-ended range ``bytes=start-`` read until enough bytes arrived, then
 the connection is closed. Unlike the real tool, this re-implementation also decodes stored members
-(the real one refuses an archive holding any), so that its bytes can be compared.
+(the real one refuses an archive holding any), so that its bytes can be compared. Scene Picker fsyncs
+every file before renaming it into place; the peers write without fsync. Times on a loaded machine
+are noisy: compare them side by side within one run only.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence, Union
@@ -381,6 +382,8 @@ class RemoteZip:
         self._tail = b""
         self._tail_offset = 0
         self._committed: list[Path] = []
+        self._commits: list[tuple[Future, Path]] = []
+        self._committer: Optional[ThreadPoolExecutor] = None
 
     @property
     def name(self) -> str:
@@ -465,23 +468,22 @@ class RemoteZip:
         )
         meter.update(0, force=True)
         self._committed = []
-        try:
-            failed = self._fetch(todo, targets, meter, cancel)
-            if failed:
-                self.stats.refetched += len(failed)
-                still = self._fetch([m for m, _ in failed], targets, meter, cancel, one_by_one=True)
-                if still:
-                    error = still[0][1]
-                    if isinstance(error, ChecksumMismatchError):
-                        raise ChecksumMismatchError(f"{error} (also after fetching it again)")
-                    raise error
-        except UnsafeArchiveError:
-            # A member lied about its size while streaming: the archive is refused as a whole, so
-            # what this call already wrote goes too.
-            for path in self._committed:
-                path.unlink(missing_ok=True)
-                _remove_empty_folders(path.parent, root)
-            raise
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="remotezip-commit") as committer:
+            self._committer = committer
+            try:
+                try:
+                    self._fetch_all(todo, targets, meter, cancel)
+                finally:
+                    commit_error = self._wait_commits()
+                if commit_error is not None:
+                    raise commit_error
+            except UnsafeArchiveError:
+                # A member lied about its size while streaming: the archive is refused as a whole,
+                # so what this call already wrote goes too.
+                for path in self._committed:
+                    path.unlink(missing_ok=True)
+                    _remove_empty_folders(path.parent, root)
+                raise
         meter.finish()
         return [targets[m.header_offset] for m in wanted]
 
@@ -512,6 +514,36 @@ class RemoteZip:
                 raise UnsafeArchiveError(f"member {member.name!r} would be written outside {root}")
             targets[member.header_offset] = target
         return targets
+
+    def _fetch_all(
+        self,
+        todo: Sequence[ZipMember],
+        targets: dict[int, Path],
+        meter: ProgressMeter,
+        cancel: Optional[CancelToken],
+    ) -> None:
+        failed = self._fetch(todo, targets, meter, cancel)
+        if failed:
+            self.stats.refetched += len(failed)
+            still = self._fetch([m for m, _ in failed], targets, meter, cancel, one_by_one=True)
+            if still:
+                error = still[0][1]
+                if isinstance(error, ChecksumMismatchError):
+                    raise ChecksumMismatchError(f"{error} (also after fetching it again)")
+                raise error
+
+    def _wait_commits(self) -> Optional[OSError]:
+        """Wait for every handed-over member; returns the first commit failure (disk full...)."""
+        first: Optional[OSError] = None
+        for future, target in self._commits:
+            try:
+                future.result()
+                self._committed.append(target)
+            except OSError as exc:
+                log.error("%s: could not write %s: %s", self.name, target, exc)
+                first = first or exc
+        self._commits = []
+        return first
 
     def _spans(self) -> dict[int, int]:
         """End of each member's bytes (local header + data + descriptor): the next member's header or
@@ -622,8 +654,10 @@ class RemoteZip:
                     f"member {member.name!r}: CRC32 {decoder.crc:08x} instead of {member.crc32:08x}"
                 )
             if error is None:
-                part.commit(member.date_time)
-                self._committed.append(target)
+                # fsync and rename on the committer thread while the next member streams in
+                part.hand_over()
+                assert self._committer is not None
+                self._commits.append((self._committer.submit(part.commit, member.date_time), target))
                 self.stats.written += 1
         finally:
             part.discard()
@@ -650,35 +684,42 @@ def _already_there(target: Path, member: ZipMember) -> bool:
 
 
 class _PartFile:
-    """``<target>.part`` written, fsynced and renamed over ``target``; removed if not committed."""
+    """``<target>.part`` written, then (see :meth:`commit`) fsynced and renamed over ``target``;
+    removed if not committed."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
         self.part = target.with_name(target.name + ".part")
         target.parent.mkdir(parents=True, exist_ok=True)
         self._file = open(self.part, "wb")  # noqa: SIM115 - closed in commit()/discard()
-        self._done = False
+        self._handed_over = False
 
     def write(self, data: bytes) -> None:
         self._file.write(data)
 
-    def commit(self, date_time: Iterable[int]) -> None:
+    def hand_over(self) -> None:
+        """All bytes are written and verified: from now on only :meth:`commit` may touch the file."""
         self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        self._handed_over = True
+
+    def commit(self, date_time: Iterable[int]) -> None:
+        """fsync, stamp with the member's date and rename (runs on the committer thread)."""
         try:
-            stamp = time.mktime((*date_time, 0, 0, -1))  # type: ignore[arg-type]
-            os.utime(self.part, (stamp, stamp))
-        except (OverflowError, ValueError, OSError):
-            pass
-        os.replace(self.part, self.target)
-        self._done = True
+            os.fsync(self._file.fileno())
+            self._file.close()
+            try:
+                stamp = time.mktime((*date_time, 0, 0, -1))  # type: ignore[arg-type]
+                os.utime(self.part, (stamp, stamp))
+            except (OverflowError, ValueError, OSError):
+                pass
+            os.replace(self.part, self.target)
+        except BaseException:
+            self._file.close()
+            self.part.unlink(missing_ok=True)
+            raise
 
     def discard(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        if not self._done:
-            try:
-                self.part.unlink()
-            except FileNotFoundError:
-                pass
+        if self._handed_over:
+            return
+        self._file.close()
+        self.part.unlink(missing_ok=True)
