@@ -273,7 +273,9 @@ class CmrProvider(Provider):
         if self._given_download_http is not None:
             return self._given_download_http
         creds = self._credentials()
-        data_hosts = tuple(sorted({host_pattern(a.href) for a in scene.assets.values()}))
+        data_hosts = tuple(
+            sorted({host_pattern(a.href) for a in scene.assets.values() if ROLE_DATA in a.roles})
+        )
         key = data_hosts if not creds.username else ("urs",)
         with self._lock:
             client = self._download_clients.get(key)
