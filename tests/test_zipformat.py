@@ -283,3 +283,27 @@ def test_an_all_zero_deflated_mask_is_not_a_bomb():
     assert member.file_size / member.compressed_size > 1000
     zipformat.check_archive([member], eocd.cd_offset)
     assert decode(data, member) == bytes(20 << 20)
+
+
+def test_damaged_directories_raise_only_archive_errors(bands):
+    """Random byte flips and cuts in the directory region end in ArchiveError or parse; never a
+    struct.error, IndexError or UnicodeDecodeError."""
+    import random
+
+    data, _ = bands
+    eocd, _, _ = directory_of(data)
+    rng = random.Random(42)
+    outcomes = {"parsed": 0, "refused": 0}
+    for _ in range(400):
+        damaged = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(eocd.cd_offset, len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(len(damaged) - 3000, len(damaged))]
+        try:
+            found, members, _ = directory_of(bytes(damaged))
+            zipformat.check_archive(members, found.cd_offset)
+            outcomes["parsed"] += 1
+        except ArchiveError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 50 and sum(outcomes.values()) == 400
