@@ -59,6 +59,7 @@ from .cdse_odata import (
     checked,
     collections_for,
     criteria_for,
+    simplified,
     sliced_pages,
     to_scene,
 )
@@ -217,11 +218,14 @@ class CdseProvider(Provider):
     def search(self, query: Query) -> SearchResults:
         collections = collections_for(query)
         page_size = min(self.page_size, query.max_results) if query.max_results else self.page_size
+        if self.last_stats.skip_cap is not None:  # learned from the service in an earlier search
+            self.skip_cap = min(self.skip_cap, self.last_stats.skip_cap)
         self.last_stats = SliceStats()
         return SearchResults(self._pages(collections, query, page_size), query.max_results)
 
     def _pages(self, collections: list[str], query: Query, page_size: int) -> Iterator[ResultPage]:
         seen: set[str] = set()
+        check_aoi = simplified(query.aoi)  # a covering shape was sent: keep what meets the AOI itself
         pagers = [
             sliced_pages(
                 self._fetch,
@@ -240,17 +244,23 @@ class CdseProvider(Provider):
         total = sum(t for t in totals if t is not None) if all(t is not None for t in totals) else None
         announced = False
         for (products, _), pager in zip(firsts, pagers):
-            yield ResultPage(self._scenes(products, seen), None if announced else total)
+            yield ResultPage(self._scenes(products, seen, query, check_aoi), None if announced else total)
             announced = True
             for products, _ in pager:
-                yield ResultPage(self._scenes(products, seen))
+                yield ResultPage(self._scenes(products, seen, query, check_aoi))
 
-    def _scenes(self, products: list[dict[str, Any]], seen: set[str]) -> list[Scene]:
+    def _scenes(
+        self, products: list[dict[str, Any]], seen: set[str], query: Query, check_aoi: bool
+    ) -> list[Scene]:
         scenes = []
         for item in products:
             scene = to_scene(item, self.download_url, self.name)
             key = scene.properties["cdse_id"]
             if key in seen:
+                continue
+            if check_aoi and not query.matches(
+                scene, time=False, cloud=False, collections=False, platforms=False
+            ):
                 continue
             seen.add(key)
             scenes.append(scene)

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from shapely import wkt
 from shapely.errors import ShapelyError
-from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 from ..core.checksums import Checksum
@@ -71,6 +71,30 @@ def _ring(coords: Any) -> str:
     return ",".join(f"{x:.6f} {y:.6f}" for x, y, *_ in coords)
 
 
+#: Polygons with more vertices are sent as their convex hull (URLs stay short); see ``simplified``.
+MAX_VERTICES = 200
+
+
+def sent_polygon(polygon: Polygon) -> Polygon:
+    """The polygon as sent to the catalogue: itself, or a covering hull/envelope when too detailed."""
+    if len(polygon.exterior.coords) <= MAX_VERTICES:
+        return polygon
+    hull = polygon.convex_hull
+    if isinstance(hull, Polygon) and len(hull.exterior.coords) <= MAX_VERTICES:
+        return hull
+    return box(*polygon.bounds)
+
+
+def simplified(aoi: Optional[BaseGeometry]) -> bool:
+    """Whether the catalogue gets a covering shape instead of ``aoi`` (results need a client check)."""
+    if aoi is None or isinstance(aoi, Point):
+        return False
+    polygons = [aoi] if isinstance(aoi, Polygon) else list(getattr(aoi, "geoms", []))
+    if not polygons or not all(isinstance(p, Polygon) for p in polygons):
+        return True
+    return any(len(p.exterior.coords) > MAX_VERTICES for p in polygons)
+
+
 def area_clauses(aoi: BaseGeometry) -> list[str]:
     """``OData.CSC.Intersects`` clauses (OR-ed) for an EPSG:4326 AOI: one per polygon, or a point."""
     if isinstance(aoi, Point):
@@ -85,7 +109,7 @@ def area_clauses(aoi: BaseGeometry) -> list[str]:
     clauses = []
     for polygon in polygons:
         # Holes are dropped: a product meeting the hole only is rare and harmless to list.
-        ring = _ring(polygon.exterior.coords)
+        ring = _ring(sent_polygon(polygon).exterior.coords)
         clauses.append(f"OData.CSC.Intersects(area=geography'SRID=4326;POLYGON(({ring}))')")
     return clauses
 
@@ -187,6 +211,8 @@ class SliceStats:
     requests: int = 0
     slices: int = 0
     splits: int = 0
+    #: A lower ``$skip`` cap the service revealed (HTTP 422) during the search, if any.
+    skip_cap: Optional[int] = None
 
 
 def slice_bounds(
@@ -285,6 +311,7 @@ def sliced_pages(
                 # The service caps $skip lower than we were told: learn it, go on from the last start.
                 log.info("CDSE caps $skip at %s; continuing the slice from its last product", limit)
                 skip_cap, reach = limit, limit + page_size
+                stats.skip_cap = limit
                 resume = True
                 break
             page = _products_of(checked(answer))

@@ -8,9 +8,10 @@ import hashlib
 import json
 import logging
 from datetime import timezone
+from urllib.parse import unquote
 
 import pytest
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import (
@@ -109,6 +110,19 @@ def test_a_lower_skip_cap_than_expected_is_learned_from_the_422(catalogue, produ
     assert len(names) == len(set(names)) and set(names) == truth(products, query)
     answers = [r.status for r in catalogue.requests_to("catalogue")[before:]]
     assert answers.count(422) == 1  # learned once, then sliced below it
+    before = len(catalogue.requests_to("catalogue"))
+    assert len(list(provider.search(query))) == len(names)
+    assert 422 not in [r.status for r in catalogue.requests_to("catalogue")[before:]]  # remembered
+
+
+def test_a_very_detailed_aoi_is_sent_as_a_hull_and_checked_here(catalogue, products):
+    ring = Point(3.3, 43.6).buffer(0.4, quad_segs=128)  # 513 vertices
+    query = Query.build(aoi=ring, start="2022-01-01", end="2022-12-31", collections="SENTINEL-2")
+    before = len(catalogue.requests_to("catalogue"))
+    names = sorted(s.id for s in provider_for(catalogue).search(query))
+    assert names == sorted(truth(products, query)) and names
+    sent = unquote(catalogue.requests_to("catalogue")[before].path)
+    assert sent.count(",") < 250  # not 513 vertices in the URL
 
 
 def test_user_time_slices_and_small_pages_give_the_same_set(catalogue, products):
