@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "search",
     "download",
     "queue_cmd",
+    "cdse_cmd",
 )
 
 EXIT_OK = 0

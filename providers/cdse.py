@@ -123,6 +123,7 @@ class CdseProvider(Provider):
         download_url: str = DOWNLOAD_URL,
         token_url: str = TOKEN_URL,
         *,
+        url: Optional[str] = None,
         auth_hosts: Optional[Sequence[str]] = None,
         username: Optional[str] = None,
         password: Optional[str] = None,
@@ -143,6 +144,8 @@ class CdseProvider(Provider):
             raise UsageError(f"CDSE pages hold 1 to {PAGE_MAX} products, not {page_size}.")
         if slice_days is not None and slice_days <= 0:
             raise UsageError(f"The time slice must be positive, not {slice_days} days.")
+        if url:  # the generic command line's --url: the catalogue root
+            catalogue_url = url
         self.catalogue_url = catalogue_url.rstrip("/")
         self.download_url = download_url.rstrip("/")
         self.token_url = token_url
@@ -342,7 +345,7 @@ class CdseProvider(Provider):
         if creds is None:
             raise AuthenticationError(
                 "No CDSE S3 keys are stored. Create them in the CDSE S3 keys manager and store them with "
-                f"'scene-picker login {S3_CREDENTIALS}' (user name = access key, password = secret key)."
+                "'scene-picker cdse s3-keys --access-key KEY'."
             )
         return creds.username, creds.secret
 

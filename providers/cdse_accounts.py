@@ -88,7 +88,7 @@ class AccountPool:
         reasons = "; ".join(f"{a.username}: {a.blacklisted}" for a in self.accounts)
         return AuthenticationError(
             f"Every CDSE account failed to sign in ({reasons}). Check the stored accounts "
-            "(scene-picker login cdse)."
+            "(scene-picker cdse account --number N --username USER)."
         )
 
     @contextmanager

@@ -19,7 +19,7 @@ import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, TextIO, Union
 
 from ..core.errors import ProviderError, ScenePickerError, UsageError
 from ..core.query import Query, format_datetime
@@ -55,15 +55,23 @@ def read_table(path: Union[str, Path]) -> list[dict[str, str]]:
         return [dict(row) for row in csv.DictReader(handle)]
 
 
-def write_table(rows: Iterable[Mapping[str, Any]], path: Union[str, Path]) -> None:
-    """Write result rows as CSV with :data:`RESULT_COLUMNS` (plus any extra columns, sorted)."""
+def write_table(rows: Iterable[Mapping[str, Any]], target: Union[str, Path, TextIO]) -> None:
+    """Write result rows as CSV (to a path or an open text stream) with :data:`RESULT_COLUMNS` first,
+    then any extra columns, sorted."""
     rows = list(rows)
     extra = sorted({k for row in rows for k in row} - set(RESULT_COLUMNS))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+
+    def write(handle: TextIO) -> None:
         writer = csv.DictWriter(handle, fieldnames=[*RESULT_COLUMNS, *extra])
         writer.writeheader()
         for row in rows:
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
+
+    if isinstance(target, (str, Path)):
+        with open(target, "w", newline="", encoding="utf-8") as handle:
+            write(handle)
+    else:
+        write(target)
 
 
 def _cell(row: Mapping[str, Any], key: str) -> Optional[str]:

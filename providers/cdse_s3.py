@@ -131,7 +131,7 @@ def download_prefix(
         if code in _AUTH_CODES:
             raise AuthenticationError(
                 f"The CDSE S3 store refused the S3 keys ({code}: {message}). Check or renew them in the "
-                "CDSE S3 keys manager, then store them with 'scene-picker login cdse-s3'."
+                "CDSE S3 keys manager, then store them with 'scene-picker cdse s3-keys --access-key KEY'."
             ) from None
         raise ProviderError(f"The CDSE S3 store answered {code or 'an error'}: {message}", "cdse") from None
     except EndpointConnectionError as exc:

@@ -113,5 +113,5 @@ def test_missing_s3_keys_say_how_to_store_them(tmp_path):
     products = [p for p in generate_products(years=1, tiles=S2_TILES[:1], sentinel1=False)][:1]
     with CdseEmulator(products) as emu:
         cdse = CdseProvider(emu.catalogue_url, emu.zipper_url, emu.token_url)
-        with pytest.raises(AuthenticationError, match="scene-picker login cdse-s3"):
+        with pytest.raises(AuthenticationError, match="scene-picker cdse s3-keys"):
             cdse.download_s3(cdse.get(products[0].id), tmp_path)
