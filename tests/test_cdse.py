@@ -232,23 +232,26 @@ def test_a_download_outliving_its_token_refreshes_then_logs_in_again(downloads, 
     provider = provider_for(downloads, accounts=[("ann@example.org", "pw-ann-1")])
     product = downloads.products[0]
     scene = provider.get(product.id)
-    provider.login()
-    downloads.expire_access_tokens()  # the token dies before the first byte: the refresh grant is used
 
-    def token_dies_mid_download() -> None:
+    def token_dies() -> None:  # the access token's life ends while the bytes flow
         downloads.expire_access_tokens()
-        downloads.fail_next_refreshes(1)  # ... and this time the refresh is refused: a fresh login
 
-    downloads.inject_fault("storage", status=None, cut_after=200_000, then=token_dies_mid_download)
+    def token_and_refresh_die() -> None:  # ... and later the refresh token is refused too
+        downloads.expire_access_tokens()
+        downloads.fail_next_refreshes(1)
+
+    # The connection drops twice mid-download (a resume each time), each time after the token expired.
+    downloads.inject_fault("storage", status=None, cut_after=150_000, then=token_dies)
+    downloads.inject_fault("storage", status=None, cut_after=150_000, then=token_and_refresh_die)
     result = provider.downloader(scene).download(tmp_path)
     target = tmp_path / f"{product.name}.zip"
     assert result.files == [target] and hashlib.md5(target.read_bytes()).hexdigest() == product.md5
-    assert downloads.grants("refresh_token", "ok") == 1
-    assert downloads.grants("refresh_token", "invalid_grant") == 1
-    assert downloads.grants("password", "ok") == 2
-    zipper = downloads.requests_to("zipper")
-    assert [r.status for r in zipper].count(401) == 2 and zipper[-1].status == 302
-    assert downloads.requests_to("storage")[-1].range == "bytes=200000-"  # resumed, not restarted
+    assert downloads.grants("password", "ok") == 2  # the first sign-in, then one re-login
+    assert downloads.grants("refresh_token", "ok") == 1  # the first expiry: refresh used
+    assert downloads.grants("refresh_token", "invalid_grant") == 1  # the second: refused, hence the login
+    zipper = [r.status for r in downloads.requests_to("zipper")]
+    assert zipper == [302, 401, 302, 401, 302]
+    assert [r.range for r in downloads.requests_to("storage")] == [None, "bytes=150000-", "bytes=300000-"]
 
 
 def test_the_bearer_token_never_reaches_the_storage_host(downloads, tmp_path):

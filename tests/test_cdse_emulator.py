@@ -349,3 +349,17 @@ def test_fault_injection_storms_malformed_bodies_and_cut_connections(http, emula
         received = None  # some urllib3 versions raise on the short body instead
     assert received in (None, 1000)
     assert emulator.requests_to("storage")[-1].bytes_sent == 1000
+
+
+def test_the_download_service_can_stream_the_bytes_itself(products):
+    product = next(p for p in products if p.online)
+    with CdseEmulator([product], accounts={"eve": "pw5678"}, redirect_downloads=False) as emu:
+        with requests.Session() as http:
+            token = login(http, emu, "eve", "pw5678").json()["access_token"]
+            url = f"{emu.zipper_url}/Products({product.id})/$value"
+            part = http.get(url, headers={"Authorization": f"Bearer {token}", "Range": "bytes=-100"})
+            assert part.status_code == 206 and part.content == product.payload()[-100:]
+            assert http.head(url, headers={"Authorization": f"Bearer {token}"}).headers[
+                "Content-Length"
+            ] == str(len(product.payload()))
+        assert not emu.requests_to("storage") and emu.open_sessions("eve") == 0
