@@ -416,8 +416,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD" and body:
-            self.wfile.write(body)
-            self.server.proxy._count(record, len(body))
+            self._send_counted(record, body)
+
+    def _send_counted(self, record: RequestRecord, data: bytes) -> None:
+        """Write ``data``, counting it *before* the write so a client that has the bytes always finds
+        them counted; a failed write is taken back."""
+        proxy = self.server.proxy
+        proxy._count(record, len(data))
+        try:
+            self.wfile.write(data)
+        except OSError:
+            proxy._count(record, -len(data))
+            raise
 
     def _forward(self, record: RequestRecord, headers: dict[str, str], body: bytes) -> None:
         proxy = self.server.proxy
@@ -503,7 +513,6 @@ class _Handler(BaseHTTPRequestHandler):
                 data = bytearray(chunk)
                 data[flip - offset] ^= 0xFF
                 chunk = bytes(data)
-            self.wfile.write(chunk)
-            proxy._count(record, len(chunk))
+            self._send_counted(record, chunk)
             sent += len(chunk)
             offset += len(chunk)
