@@ -537,10 +537,10 @@ class ScenePickerDock(QgsDockWidget):
         assets = self.checked_assets() if len(scenes) == 1 else None
         members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
         outdir = Path(settings.output_dir())
-        jobs = [self._downloads().enqueue(scene, outdir, assets=assets, members=members) for scene in scenes]
+        tasks = [self._downloads().enqueue(scene, outdir, assets=assets, members=members) for scene in scenes]
         self.tabs.setCurrentIndex(TAB_DOWNLOADS)
-        self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(jobs)))
-        return jobs
+        self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(tasks)))
+        return tasks
 
     def _on_job_finished(self, job) -> None:
         if job.state != "done":

@@ -26,7 +26,7 @@ from . import settings
 from .messages import log
 from .providers_info import make_provider, provider_name_of
 from .results_model import scene_key
-from .tasks import TaskKeeper
+from .tasks import FunctionTask, TaskKeeper
 
 KIND = "scene"
 QUEUED, ACTIVE, DONE, FAILED, CANCELLED = (
@@ -149,7 +149,9 @@ class DownloadManager(QObject):
         outdir: Path,
         assets: list[str] | None = None,
         members: list[str] | None = None,
-    ) -> JobView:
+    ) -> FunctionTask:
+        """Queue a scene download; the job is saved (fsync) in a background task and shows up through
+        ``jobChanged``. Returns that task (its ``done`` signal carries the job's view)."""
         sizes = [a.size for k, a in scene.assets.items() if assets is None or k in assets]
         total = sum(sizes) if sizes and None not in sizes and not members else None
         payload = {
@@ -162,18 +164,39 @@ class DownloadManager(QObject):
             "members": list(members) if members else None,
             "total": total,
         }
-        job = self.queue.add(KIND, payload, label=scene.id)
-        self.queue.start()
-        return self._view(job)
 
-    def cancel(self, job_id: str) -> None:
-        self._interrupted.discard(job_id)
-        self.queue.cancel(job_id)
+        def add(_task) -> JobView:
+            job = self.queue.add(KIND, payload, label=scene.id)
+            self.queue.start()
+            return self._view(job)
 
-    def retry(self, job_id: str) -> None:
+        return self._background(self.tr("Scene Picker: queue {}").format(scene.id), add)
+
+    def cancel(self, job_id: str) -> FunctionTask:
         self._interrupted.discard(job_id)
-        self.queue.retry(job_id)
-        self.queue.start()
+        return self._background(
+            self.tr("Scene Picker: cancel a download"), lambda _t: self.queue.cancel(job_id)
+        )
+
+    def retry(self, job_id: str) -> FunctionTask:
+        self._interrupted.discard(job_id)
+
+        def again(_task) -> None:
+            self.queue.retry(job_id)
+            self.queue.start()
+
+        return self._background(self.tr("Scene Picker: retry a download"), again)
+
+    def _background(self, description: str, function) -> FunctionTask:
+        """Queue-file writes (fsync) never run on the main thread."""
+        task = FunctionTask(description, function)
+        task.signals.done.connect(self._on_background_done)
+        self._keeper.start(task)
+        return task
+
+    def _on_background_done(self, _result, error) -> None:
+        if error is not None:
+            log(f"download queue: {error}", Qgis.MessageLevel.Warning)
 
     def remove_finished(self) -> None:
         self.queue.remove_finished()
