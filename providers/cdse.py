@@ -38,7 +38,7 @@ from ..core.errors import (
     ScenePickerError,
     UsageError,
 )
-from ..core.http import HttpClient
+from ..core.http import HttpClient, RetryPolicy
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
@@ -137,7 +137,7 @@ class CdseProvider(Provider):
         s3_endpoint: str = S3_ENDPOINT,
         s3_keys: Optional[tuple[str, str]] = None,
         http: Optional[HttpClient] = None,
-        download_retry: Any = None,
+        download_retry: Optional[RetryPolicy] = None,
     ) -> None:
         super().__init__(http)
         if not 1 <= page_size <= PAGE_MAX:
@@ -153,7 +153,8 @@ class CdseProvider(Provider):
             cdse = all(
                 host_pattern(u).split(":")[0].endswith(CDSE_HOSTS[0]) for u in (download_url, catalogue_url)
             )
-            auth_hosts = CDSE_HOSTS if cdse else (host_pattern(download_url), host_pattern(catalogue_url))
+            # Only the download service needs the token (searches are anonymous).
+            auth_hosts = CDSE_HOSTS if cdse else (host_pattern(download_url),)
         self.auth_hosts = tuple(auth_hosts)
         self.slice_length = dt.timedelta(days=slice_days) if slice_days else None
         self.page_size = page_size

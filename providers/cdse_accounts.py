@@ -19,7 +19,7 @@ from ..core.auth import BearerAuth, OidcTokenProvider
 from ..core.cancel import CancelToken
 from ..core.credentials import Credentials
 from ..core.errors import AuthenticationError, UsageError
-from ..core.http import HttpClient
+from ..core.http import HttpClient, RetryPolicy
 from ..core.ratelimit import ConcurrencyLimiter, shared_concurrency_limiter
 from ..core.redact import redact
 
@@ -40,7 +40,7 @@ class CdseAccount:
         auth_hosts: Sequence[str],
         token_http: HttpClient,
         sessions: int = SESSIONS_PER_ACCOUNT,
-        retry=None,
+        retry: Optional[RetryPolicy] = None,
     ) -> None:
         self.username = credentials.username
         self.tokens = OidcTokenProvider(
