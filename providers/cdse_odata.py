@@ -134,6 +134,8 @@ class Criteria:
     name_contains: tuple[str, ...] = ()
     tile: Optional[str] = None
     online_only: bool = False
+    #: Platform serial letters wanted ("A", "B"…); empty means every satellite of the collection.
+    serials: tuple[str, ...] = ()
 
     def filter(self, start: dt.datetime, end: dt.datetime, end_inclusive: bool) -> str:
         """The ``$filter`` text for sensing starts in ``[start, end)`` (``[start, end]`` if inclusive)."""
@@ -159,6 +161,9 @@ class Criteria:
             )
         for part in self.name_contains:
             clauses.append(f"contains(Name,{quote(part)})")
+        if self.serials:
+            parts = [_attribute("String", "platformSerialIdentifier", "eq", quote(x)) for x in self.serials]
+            clauses.append(parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")")
         if self.online_only:
             clauses.append("Online eq true")
         return " and ".join(clauses)
@@ -197,7 +202,21 @@ def criteria_for(query: Query, collection: str, online_only: bool = False) -> Cr
         name_contains=tuple(str(n) for n in names if n),
         tile=extras.get("tile"),
         online_only=bool(online_only or extras.get("online")),
+        serials=serials_for(query, collection),
     )
+
+
+def serials_for(query: Query, collection: str) -> tuple[str, ...]:
+    """Satellite letters asked for ``collection`` ("sentinel-2b" -> "B"); none when the mission is asked."""
+    letters: list[str] = []
+    for platform in query.platforms:
+        name = platform.lower()
+        if PLATFORM_COLLECTIONS.get(name) != collection:
+            continue
+        if name in ("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p"):
+            return ()
+        letters.append(name[-1].upper())
+    return tuple(dict.fromkeys(letters))
 
 
 # -- paging ------------------------------------------------------------------------------------------

@@ -156,6 +156,20 @@ def test_product_type_sensor_mode_name_and_online_filters(catalogue, products):
     assert all(s.properties["operationalMode"] == "IW" for s in provider_for(catalogue).search(query))
 
 
+def test_platform_serials_narrow_the_mission(catalogue, products):
+    query = Query.build(aoi=REGION, start="2022-04-01", end="2022-06-30", platforms="sentinel-2b,sentinel-1a")
+    got = sorted(s.id for s in provider_for(catalogue).search(query))
+    want = sorted(
+        n
+        for c in ("SENTINEL-2", "SENTINEL-1")
+        for n in truth(products, query, c)
+        if n.startswith(("S2B_", "S1A_"))
+    )
+    assert got == want and any(n.startswith("S1A_") for n in got) and any(n.startswith("S2B_") for n in got)
+    both = Query.build(aoi=REGION, start="2022-04-01", end="2022-04-30", platforms="sentinel-2,sentinel-2b")
+    assert {s.id[:3] for s in provider_for(catalogue).search(both)} == {"S2A", "S2B"}
+
+
 def test_get_by_id_and_by_name_and_max_results(catalogue, products):
     provider = provider_for(catalogue)
     product = next(p for p in products if p.collection == "SENTINEL-2")
