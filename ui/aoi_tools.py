@@ -31,16 +31,16 @@ _AOI_STROKE = QColor(230, 80, 20)
 _AOI_FILL = QColor(230, 80, 20, 40)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("AoiTools", text)
-
-
 def to_wgs84(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem) -> QgsGeometry:
     """A copy of ``geometry`` (in ``crs``) transformed to EPSG:4326; raises InvalidAOIError if it cannot."""
     if geometry is None or geometry.isEmpty():
-        raise InvalidAOIError(_tr("The area of interest is empty."))
+        raise InvalidAOIError(QCoreApplication.translate("AoiTools", "The area of interest is empty."))
     if not crs.isValid():
-        raise InvalidAOIError(_tr("The area of interest has no valid coordinate reference system."))
+        raise InvalidAOIError(
+            QCoreApplication.translate(
+                "AoiTools", "The area of interest has no valid coordinate reference system."
+            )
+        )
     out = QgsGeometry(geometry)
     if crs != WGS84:
         transform = QgsCoordinateTransform(crs, WGS84, QgsProject.instance())
@@ -48,12 +48,16 @@ def to_wgs84(geometry: QgsGeometry, crs: QgsCoordinateReferenceSystem) -> QgsGeo
             out.transform(transform)
         except Exception as exc:  # noqa: BLE001 - QgsCsException and friends, re-raised as ours
             raise InvalidAOIError(
-                _tr("The area of interest cannot be transformed to EPSG:4326: {}").format(exc)
+                QCoreApplication.translate(
+                    "AoiTools", "The area of interest cannot be transformed to EPSG:4326: {}"
+                ).format(exc)
             ) from exc
     if not out.isGeosValid():
         out = out.makeValid()
     if out.isEmpty():
-        raise InvalidAOIError(_tr("The area of interest is empty after transformation."))
+        raise InvalidAOIError(
+            QCoreApplication.translate("AoiTools", "The area of interest is empty after transformation.")
+        )
     return out
 
 
@@ -242,16 +246,22 @@ class AoiController(QObject):
 
     def from_layer_extent(self, layer: QgsMapLayer) -> QgsGeometry:
         if layer is None or not layer.isValid():
-            raise InvalidAOIError(_tr("Choose a valid layer to take its extent."))
+            raise InvalidAOIError(
+                QCoreApplication.translate("AoiTools", "Choose a valid layer to take its extent.")
+            )
         return self.set_aoi(rectangle_geometry(layer.extent()), layer.crs())
 
     def from_selected_features(self, layer: QgsVectorLayer) -> QgsGeometry:
         if not isinstance(layer, QgsVectorLayer) or layer.selectedFeatureCount() == 0:
-            raise InvalidAOIError(_tr("Select one or more features of a vector layer first."))
+            raise InvalidAOIError(
+                QCoreApplication.translate("AoiTools", "Select one or more features of a vector layer first.")
+            )
         request = QgsFeatureRequest().setNoAttributes()
         geoms = [f.geometry() for f in layer.getSelectedFeatures(request) if f.hasGeometry()]
         if not geoms:
-            raise InvalidAOIError(_tr("The selected features have no geometry."))
+            raise InvalidAOIError(
+                QCoreApplication.translate("AoiTools", "The selected features have no geometry.")
+            )
         union = QgsGeometry.unaryUnion(geoms)
         if union.type() != QgsWkbTypes.GeometryType.PolygonGeometry:
             # points and lines: use their bounding box so the AOI has an area

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.core import Qgis, QgsTask
-from qgis.PyQt.QtCore import QObject, QStandardPaths, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSignal
 
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
@@ -78,7 +78,8 @@ class JobTask(QgsTask):
     """The task-manager face of one active job: mirrors its progress; cancelling it cancels the job."""
 
     def __init__(self, manager: DownloadManager, job_id: str, label: str) -> None:
-        super().__init__(f"Scene Picker: download {label}", QgsTask.Flag.CanCancel)
+        description = QCoreApplication.translate("JobTask", "Scene Picker: download {}").format(label)
+        super().__init__(description, QgsTask.Flag.CanCancel)
         self.manager = manager
         self.job_id = job_id
 

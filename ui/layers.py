@@ -20,10 +20,6 @@ from .tasks import FunctionTask
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img", ".nc", ".hdf", ".h5", ".png", ".jpg", ".dem")
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Layers", text)
-
-
 def scene_layer_group(scene_name: str, project: QgsProject | None = None) -> QgsLayerTreeGroup:
     """The group of one scene inside the "Scene Picker" group (created when missing)."""
     parent = scene_group(project)
@@ -48,7 +44,11 @@ def add_raster(
     project = project or QgsProject.instance()
     layer = layer or QgsRasterLayer(source, name, "gdal")
     if not layer.isValid():
-        raise LayerLoadError(_tr("{} is not a raster GDAL can open.").format(redact_url(source)))
+        raise LayerLoadError(
+            QCoreApplication.translate("Layers", "{} is not a raster GDAL can open.").format(
+                redact_url(source)
+            )
+        )
     project.addMapLayer(layer, False)
     scene_layer_group(scene_name, project).addLayer(layer)
     return layer
@@ -80,9 +80,13 @@ def build_rgb_vrt(red: str, green: str, blue: str, dest: Path) -> Path:
     try:
         vrt = gdal.BuildVRT(str(dest), [red, green, blue], separate=True, resolution="highest")
     except RuntimeError as exc:
-        raise LayerLoadError(_tr("Could not build the RGB composite: {}").format(exc)) from exc
+        raise LayerLoadError(
+            QCoreApplication.translate("Layers", "Could not build the RGB composite: {}").format(exc)
+        ) from exc
     if vrt is None:
-        raise LayerLoadError(_tr("Could not build the RGB composite from the chosen bands."))
+        raise LayerLoadError(
+            QCoreApplication.translate("Layers", "Could not build the RGB composite from the chosen bands.")
+        )
     vrt.FlushCache()
     vrt = None  # closes and writes the file
     return dest
@@ -91,7 +95,11 @@ def build_rgb_vrt(red: str, green: str, blue: str, dest: Path) -> Path:
 def vsi_path(href: str, member: str | None = None) -> str:
     """The GDAL path streaming ``href`` (an http(s) URL), or ``member`` inside the zip at ``href``."""
     if not href.startswith(("http://", "https://")):
-        raise UsageError(_tr("Only http(s) URLs can be streamed: {}").format(redact_url(href)))
+        raise UsageError(
+            QCoreApplication.translate("Layers", "Only http(s) URLs can be streamed: {}").format(
+                redact_url(href)
+            )
+        )
     if member:
         return f"/vsizip//vsicurl/{href}/{member.lstrip('/')}"
     return f"/vsicurl/{href}"
@@ -114,11 +122,13 @@ def open_remote_task(
     def work(task: QgsTask) -> QgsRasterLayer:
         layer = QgsRasterLayer(path, name, "gdal")
         if not layer.isValid():
-            raise LayerLoadError(_tr("GDAL could not stream {}.").format(redact_url(path)))
+            raise LayerLoadError(
+                QCoreApplication.translate("Layers", "GDAL could not stream {}.").format(redact_url(path))
+            )
         layer.moveToThread(main_thread)
         return layer
 
-    task = FunctionTask(_tr("Scene Picker: open {}").format(name), work)
+    task = FunctionTask(QCoreApplication.translate("Layers", "Scene Picker: open {}").format(name), work)
     if on_done is not None:
         task.signals.done.connect(on_done)
     return task

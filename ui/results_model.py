@@ -30,10 +30,6 @@ def scene_key(scene: Scene) -> str:
     return f"{scene.provider}/{scene.id}"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ResultsModel", text)
-
-
 class ResultsModel(QAbstractTableModel):
     """Scenes in the order they arrived; a scene seen twice (same key) is replaced, not duplicated."""
 
@@ -43,13 +39,13 @@ class ResultsModel(QAbstractTableModel):
         self._rows: dict[str, int] = {}
         self._downloaded: set[str] = set()
         self._headers = [
-            _tr("Provider"),
-            _tr("ID"),
-            _tr("Date (UTC)"),
-            _tr("Cloud %"),
-            _tr("Platform"),
-            _tr("Collection"),
-            _tr("Availability"),
+            QCoreApplication.translate("ResultsModel", "Provider"),
+            QCoreApplication.translate("ResultsModel", "ID"),
+            QCoreApplication.translate("ResultsModel", "Date (UTC)"),
+            QCoreApplication.translate("ResultsModel", "Cloud %"),
+            QCoreApplication.translate("ResultsModel", "Platform"),
+            QCoreApplication.translate("ResultsModel", "Collection"),
+            QCoreApplication.translate("ResultsModel", "Availability"),
         ]
 
     # -- content ----------------------------------------------------------------------------------------
@@ -140,8 +136,12 @@ class ResultsModel(QAbstractTableModel):
             return scene.collection or ""
         if column == COL_ONLINE:
             if scene_key(scene) in self._downloaded:
-                return _tr("downloaded")
-            return _tr("online") if scene.online else _tr("offline")
+                return QCoreApplication.translate("ResultsModel", "downloaded")
+            return (
+                QCoreApplication.translate("ResultsModel", "online")
+                if scene.online
+                else QCoreApplication.translate("ResultsModel", "offline")
+            )
         return ""
 
     def _sort_value(self, scene: Scene, column: int) -> Any:

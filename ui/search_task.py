@@ -8,7 +8,7 @@ import time
 from typing import Callable, Sequence, Union
 
 from qgis.core import Qgis, QgsTask
-from qgis.PyQt.QtCore import QObject, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
 
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, ProviderError, ScenePickerError
@@ -68,7 +68,9 @@ class SearchTask(QgsTask):
     """``providers``: instances, or factories called in the worker (constructors may touch the network)."""
 
     def __init__(self, providers: Sequence[ProviderSpec], query: Query, max_workers: int = 4) -> None:
-        super().__init__("Scene Picker: search", QgsTask.Flag.CanCancel)
+        super().__init__(
+            QCoreApplication.translate("SearchTask", "Scene Picker: search"), QgsTask.Flag.CanCancel
+        )
         self.providers = list(providers)
         self.query = query
         self.max_workers = max_workers

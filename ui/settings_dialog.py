@@ -45,12 +45,11 @@ from .tasks import FunctionTask, TaskKeeper
 
 
 def status_text(status: str) -> str:
-    tr = lambda text: QCoreApplication.translate("SettingsDialog", text)  # noqa: E731
     return {
-        STATUS_OK: tr("credentials stored"),
-        STATUS_MISSING: tr("credentials missing"),
-        STATUS_NOT_NEEDED: tr("no account needed"),
-        STATUS_NO_KEYRING: tr("no keyring available"),
+        STATUS_OK: QCoreApplication.translate("SettingsDialog", "credentials stored"),
+        STATUS_MISSING: QCoreApplication.translate("SettingsDialog", "credentials missing"),
+        STATUS_NOT_NEEDED: QCoreApplication.translate("SettingsDialog", "no account needed"),
+        STATUS_NO_KEYRING: QCoreApplication.translate("SettingsDialog", "no keyring available"),
     }.get(status, status)
 
 
