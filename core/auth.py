@@ -165,6 +165,7 @@ class OidcTokenProvider:
     ``refresh_token`` grant when it does not, and logs in again with the password when the refresh token
     has expired or is refused. Wrong credentials raise
     :class:`~scene_picker.core.errors.AuthenticationError`. Thread-safe; ``clock`` is injectable.
+    ``http`` talks to the token endpoint: it must not carry an auth built on this provider.
     """
 
     def __init__(

@@ -276,3 +276,16 @@ def test_progress_events(nginx, sample_files, tmp_path):
     dones = [e.done for e in events]
     assert dones == sorted(dones) and dones[-1] == len(sample_files[MEDIUM])
     assert events[-1].total == len(sample_files[MEDIUM]) and events[-1].label == MEDIUM
+
+
+def test_read_timeout_mid_body_resumes(proxy, sample_files, tmp_path):
+    data = sample_files[MEDIUM]
+    # Every answer stops sending after 1 MiB and holds the connection: the read timeout ends each one.
+    proxy.configure(stall_after=MIB, stall_timeout=5)
+    waits: list[float] = []
+    http = HttpClient(timeout=(5.0, 0.3), retry=RetryPolicy(max_attempts=3, sleep=waits.append))
+    dest = tmp_path / MEDIUM
+    result = download_file(proxy.url(MEDIUM), dest, http=http, checksum=Checksum("sha256", sha256(data)))
+    assert digest(dest) == sha256(data)
+    assert [r.range for r in proxy.log] == [None, f"bytes={MIB}-", f"bytes={2 * MIB}-", f"bytes={3 * MIB}-"]
+    assert result.bytes_fetched == len(data) and waits == []  # each answer made progress: no back-off
