@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
@@ -48,6 +50,21 @@ CLOUD_PROPERTY = "eo:cloud_cover"
 CLOUD_MODES = ("auto", "cql2", "query", "client")
 METHODS = ("auto", "POST", "GET")
 _POST_REFUSED = (404, 405, 501)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One search request: method, URL, JSON body (POST) or parameters (first GET), extra headers."""
+
+    method: str
+    url: str
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def key(self) -> str:
+        """Identity for the repeated-link guard."""
+        body = json.dumps(self.body, sort_keys=True, default=str) if self.method == "POST" else ""
+        return f"{self.method} {self.url} {body}"
 
 
 def _has(conformance: list[str], *fragments: str) -> bool:
@@ -218,60 +235,87 @@ class StacProvider(Provider):
         return body
 
     def _pages(self, query: Query) -> Iterator[ResultPage]:
+        """Pages of the search; the next page is requested while this one is parsed and consumed
+        (one request ahead at most, never beyond ``max_results``)."""
         mode = self.cloud_mode() if query.has_cloud_filter else "client"
         post = self._wants_post()
-        url = self.search_url()
-        body = self._search_params(query, mode, post)
         client_cloud = query.has_cloud_filter and mode == "client"
-        method = "POST" if post else "GET"
-        headers: dict[str, str] = {}
+        request = _Request(
+            "POST" if post else "GET", self.search_url(), self._search_params(query, mode, post)
+        )
         seen: set[str] = set()
         seen_ids: set[str] = set()
-        for _page in range(MAX_PAGES):
-            if method == "POST":
-                try:
-                    answer = self._post_json(url, body, headers)
-                except HttpStatusError as exc:
-                    if _page == 0 and self.method == "auto" and exc.status in _POST_REFUSED:
-                        log.info("%s: POST %s refused (HTTP %s), using GET", self._label, url, exc.status)
-                        method, body = "GET", self._search_params(query, mode, post=False)
-                        answer = self._get_json(url, params=_get_params(body))
-                    else:
-                        raise
-            elif _page == 0:
-                answer = self._get_json(url, params=_get_params(body))
-            else:
-                answer = self._get_json(url)
-            request_url = url
-            features = self._features(answer, request_url)
-            scenes = [self.scene_from_item(f, base_url=request_url) for f in features]
-            # the server filtered on everything but (maybe) cloud cover; ids already seen on an earlier
-            # page (unstable server-side paging) are not repeated
-            scenes = [
-                s
-                for s in scenes
-                if s.id not in seen_ids
-                and query.matches(s, aoi=False, time=False, collections=False, cloud=client_cloud)
-            ]
-            seen_ids.update(s.id for s in scenes)
-            yield ResultPage(scenes, _total(answer))
-            if not features:
-                return
-            link = self._link(answer, "next")
-            if link is None:
-                return
-            method = (link.get("method") or "GET").upper()
-            url = link["href"]
-            if method == "POST":
-                link_body = link.get("body") if isinstance(link.get("body"), dict) else {}
-                body = {**body, **link_body} if link.get("merge") else (link_body or body)
-                headers = {str(k): str(v) for k, v in (link.get("headers") or {}).items()}
-            key = method + " " + url + " " + (json.dumps(body, sort_keys=True) if method == "POST" else "")
-            if key in seen:
-                log.warning("%s: the server sent the same next link twice; stopping", self._label)
-                return
-            seen.add(key)
-        log.warning("%s: stopped after %d pages (the limit)", self._label, MAX_PAGES)
+        received = 0
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scene-picker-stac-page")
+        future: Optional[Future] = None
+        try:
+            answer, request = self._first(request, query, mode)
+            for _page in range(MAX_PAGES):
+                if future is not None:
+                    answer = future.result()
+                features = self._features(answer, request.url)
+                received += len(features)
+                following = self._next_request(answer, request) if features else None
+                if following is not None and following.key() in seen:
+                    log.warning("%s: the server sent the same next link twice; stopping", self._label)
+                    following = None
+                wanted_more = query.max_results is None or received < query.max_results or client_cloud
+                future = None
+                if following is not None and wanted_more:
+                    seen.add(following.key())
+                    future = ahead.submit(self._fetch, following)
+                scenes = [self.scene_from_item(f, base_url=request.url) for f in features]
+                # the server filtered on everything but (maybe) cloud cover; ids already seen on an
+                # earlier page (unstable server-side paging) are not repeated
+                scenes = [
+                    s
+                    for s in scenes
+                    if s.id not in seen_ids
+                    and query.matches(s, aoi=False, time=False, collections=False, cloud=client_cloud)
+                ]
+                seen_ids.update(s.id for s in scenes)
+                if future is None and following is not None and len(seen_ids) < (query.max_results or 0):
+                    # fewer new scenes than items (repeats dropped): the next page is needed after all
+                    seen.add(following.key())
+                    future = ahead.submit(self._fetch, following)
+                yield ResultPage(scenes, _total(answer))
+                if future is None:
+                    return
+                request = following
+            log.warning("%s: stopped after %d pages (the limit)", self._label, MAX_PAGES)
+        finally:
+            if future is not None:
+                future.cancel()
+            ahead.shutdown(wait=False)
+
+    def _first(self, request: _Request, query: Query, mode: str) -> tuple[Any, _Request]:
+        """The first page, falling back from a refused POST to GET (when the method is "auto")."""
+        try:
+            return self._fetch(request, first=True), request
+        except HttpStatusError as exc:
+            if request.method != "POST" or self.method != "auto" or exc.status not in _POST_REFUSED:
+                raise
+        log.info("%s: POST %s refused, using GET", self._label, request.url)
+        request = _Request("GET", request.url, self._search_params(query, mode, post=False))
+        return self._fetch(request, first=True), request
+
+    def _fetch(self, request: _Request, first: bool = False) -> Any:
+        if request.method == "POST":
+            return self._post_json(request.url, request.body, request.headers)
+        # a GET next link carries its parameters in its href; the first GET sends the search's
+        return self._get_json(request.url, params=_get_params(request.body) if first else None)
+
+    def _next_request(self, answer: dict[str, Any], current: _Request) -> Optional[_Request]:
+        link = self._link(answer, "next")
+        if link is None:
+            return None
+        method = (link.get("method") or "GET").upper()
+        if method != "POST":
+            return _Request("GET", link["href"], current.body)
+        link_body = link.get("body") if isinstance(link.get("body"), dict) else {}
+        body = {**current.body, **link_body} if link.get("merge") else (link_body or current.body)
+        headers = {str(k): str(v) for k, v in (link.get("headers") or {}).items()}
+        return _Request("POST", link["href"], body, headers)
 
     def _post_json(self, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
         try:
