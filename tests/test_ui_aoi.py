@@ -153,3 +153,32 @@ def test_rectangle_drag_and_extents(mercator_canvas):
     lon, lat = utm.transform(305_000, 4_805_000)
     assert not geom.contains(QgsGeometry.fromPointXY(QgsPointXY(lon, lat)))
     aoi.remove()
+
+
+def test_edit_reopens_the_aoi_vertices(mercator_canvas):
+    canvas = mercator_canvas
+    aoi = AoiController(canvas)
+    viewport = canvas.viewport()
+    aoi.start_polygon()
+    clicks = [QPoint(100, 100), QPoint(400, 100), QPoint(400, 300)]
+    for pos in clicks:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, QPoint(1, 1))
+    assert len(aoi.aoi().asPolygon()[0]) == 4
+
+    tool = aoi.edit()
+    assert len(tool.vertices()) == 3  # the ring, back in canvas coordinates
+    for vertex, pos in zip(tool.vertices(), clicks):
+        expected = _map_point(canvas, pos)
+        assert vertex.x() == pytest.approx(expected.x(), rel=1e-9)
+        assert vertex.y() == pytest.approx(expected.y(), rel=1e-9)
+    extra = QPoint(100, 300)
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(250, 350))
+    QTest.keyClick(viewport, Qt.Key.Key_Backspace)  # undo that one
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, extra)
+    QTest.mouseClick(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, QPoint(1, 1))
+    ring = aoi.aoi().asPolygon()[0]
+    assert len(ring) == 5
+    lon, lat = _expected_lonlat(canvas, extra)
+    assert ring[3].x() == pytest.approx(lon, abs=1e-7) and ring[3].y() == pytest.approx(lat, abs=1e-7)
+    aoi.remove()

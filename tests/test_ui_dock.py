@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from qgis.core import (
+    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsLayerTreeLayer,
     QgsProject,
@@ -276,6 +277,20 @@ def test_search_fills_table_and_footprints_and_syncs_selection(dock_env, servers
     clouds = [dock.proxy.scene_at(r).cloud_cover for r in range(dock.proxy.rowCount())]
     assert clouds == sorted(clouds)
 
+    # filter by cloud cover and by date text
+    dock.cloud_filter.setValue(30)
+    shown = sorted(dock.proxy.scene_at(r).id for r in range(dock.proxy.rowCount()))
+    assert shown == sorted(
+        s.id for s in dock.model.scenes() if s.cloud_cover is not None and s.cloud_cover <= 30
+    )
+    assert 0 < len(shown) < len(expected)
+    dock.cloud_filter.setValue(100)
+    dock.proxy.set_text("2023-08")
+    assert sorted(dock.proxy.scene_at(r).id for r in range(dock.proxy.rowCount())) == sorted(
+        i["id"] for i in stac.items if i["properties"]["datetime"].startswith("2023-08")
+    )
+    dock.proxy.set_text("")
+
     # labels on demand
     dock.labels_check.setChecked(True)
     assert layer.labelsEnabled()
@@ -350,6 +365,9 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     job_id = _download(dock)
     manager = dock.downloads
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) == "active", 10)
+    # QGIS's task manager shows the running download too
+    descriptions = [t.description() for t in QgsApplication.taskManager().activeTasks()]
+    assert f"Scene Picker: download {scene.id}" in descriptions
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 60)
     timer.stop()
     done = manager.job(job_id)

@@ -158,6 +158,11 @@ class PolygonMapTool(_DrawingTool):
     def vertices(self) -> list[QgsPointXY]:
         return list(self._points)
 
+    def set_vertices(self, points: list[QgsPointXY]) -> None:
+        """Start from existing vertices (editing an AOI): add more, Backspace removes, right-click ends."""
+        self._points = list(points)
+        self._show(None)
+
     def canvasReleaseEvent(self, event: QgsMapMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._points.append(event.mapPoint())
@@ -274,6 +279,23 @@ class AoiController(QObject):
 
     def start_polygon(self) -> PolygonMapTool:
         return self._start(PolygonMapTool(self.canvas))
+
+    def edit(self) -> PolygonMapTool | None:
+        """Re-open the AOI's outer ring in the polygon tool (in the canvas CRS) to add or remove vertices."""
+        if self._aoi is None:
+            return None
+        geom = QgsGeometry(self._aoi)
+        transform = QgsCoordinateTransform(
+            WGS84, self.canvas.mapSettings().destinationCrs(), QgsProject.instance()
+        )
+        geom.transform(transform)
+        polygons = geom.asMultiPolygon() if geom.isMultipart() else [geom.asPolygon()]
+        largest = max(polygons, key=lambda p: QgsGeometry.fromPolygonXY(p).area()) if polygons else None
+        tool = self.start_polygon()
+        if largest:
+            ring = list(largest[0])
+            tool.set_vertices(ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring)
+        return tool
 
     def active_tool(self) -> _DrawingTool | None:
         return self._tool

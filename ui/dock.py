@@ -27,6 +27,7 @@ from qgis.PyQt.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QSpinBox,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -137,12 +138,22 @@ class ScenePickerDock(QgsDockWidget):
             aoi_box, "canvasExtent", self.tr("Map extent"), "/mActionZoomFullExtent.svg"
         )
         self.extent_button.clicked.connect(self._aoi_from_canvas)
+        self.edit_aoi_button = self._tool_button(
+            aoi_box, "editAoi", self.tr("Edit vertices (right-click to finish)"), "/mActionVertexTool.svg"
+        )
+        self.edit_aoi_button.clicked.connect(self.aoi.edit)
         self.clear_aoi_button = self._tool_button(
             aoi_box, "clearAoi", self.tr("Clear"), "/mActionDeleteSelected.svg"
         )
         self.clear_aoi_button.clicked.connect(self.aoi.clear)
         for column, button in enumerate(
-            (self.rect_button, self.polygon_button, self.extent_button, self.clear_aoi_button)
+            (
+                self.rect_button,
+                self.polygon_button,
+                self.extent_button,
+                self.edit_aoi_button,
+                self.clear_aoi_button,
+            )
         ):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
             grid.addWidget(button, 0, column)
@@ -151,17 +162,17 @@ class ScenePickerDock(QgsDockWidget):
         self.layer_combo.setFilters(
             QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
         )
-        grid.addWidget(self.layer_combo, 1, 0, 1, 4)
+        grid.addWidget(self.layer_combo, 1, 0, 1, 5)
         self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
         self.layer_extent_button.clicked.connect(self._aoi_from_layer)
         grid.addWidget(self.layer_extent_button, 2, 0, 1, 2)
         self.selection_button = QPushButton(self.tr("Selected features"), aoi_box)
         self.selection_button.clicked.connect(self._aoi_from_selection)
-        grid.addWidget(self.selection_button, 2, 2, 1, 2)
+        grid.addWidget(self.selection_button, 2, 2, 1, 3)
         self.aoi_label = QLabel(aoi_box)
         self.aoi_label.setObjectName("aoiLabel")
         self.aoi_label.setWordWrap(True)
-        grid.addWidget(self.aoi_label, 3, 0, 1, 4)
+        grid.addWidget(self.aoi_label, 3, 0, 1, 5)
         layout.addWidget(aoi_box)
 
         self.form = QueryForm(self.providers, body)
@@ -212,12 +223,22 @@ class ScenePickerDock(QgsDockWidget):
         self.provider_filter.currentIndexChanged.connect(
             lambda _i: self.proxy.set_provider(self.provider_filter.currentData())
         )
+        self.cloud_filter = QSpinBox(page)
+        self.cloud_filter.setObjectName("cloudFilter")
+        self.cloud_filter.setRange(0, 100)
+        self.cloud_filter.setValue(100)
+        self.cloud_filter.setPrefix(self.tr("cloud ≤ "))
+        self.cloud_filter.setSuffix(" %")
+        self.cloud_filter.valueChanged.connect(
+            lambda value: self.proxy.set_max_cloud(None if value >= 100 else float(value))
+        )
         self.online_check = QCheckBox(self.tr("Online only"), page)
         self.online_check.toggled.connect(self.proxy.set_online_only)
         self.labels_check = QCheckBox(self.tr("Labels"), page)
         self.labels_check.setObjectName("labelsCheck")
         self.labels_check.toggled.connect(self.footprints.set_labels)
         filters.addWidget(self.provider_filter, 1)
+        filters.addWidget(self.cloud_filter)
         filters.addWidget(self.online_check)
         filters.addWidget(self.labels_check)
         layout.addLayout(filters)

@@ -205,8 +205,9 @@ class ResultsFilterModel(QSortFilterProxyModel):
         ):
             return False
         if self._text:
+            date = scene.datetime.strftime("%Y-%m-%d") if scene.datetime else ""
             haystack = " ".join(
-                (scene.id, scene.provider, scene.platform or "", scene.collection or "")
+                (scene.id, scene.provider, scene.platform or "", scene.collection or "", date)
             ).lower()
             return self._text in haystack
         return True
