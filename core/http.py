@@ -41,6 +41,21 @@ from .redact import redact, redact_url
 
 log = logging.getLogger(__name__)
 
+
+class _RedactingFilter(logging.Filter):
+    """Masks secrets in records of loggers we do not control (urllib3 logs full URLs at DEBUG)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.response", "requests"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactingFilter) for f in _logger.filters):
+        _logger.addFilter(_RedactingFilter())
+
 USER_AGENT = f"scene-picker/{__version__} (+QGIS plugin; python-requests/{requests.__version__})"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})

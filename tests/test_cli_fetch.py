@@ -83,3 +83,65 @@ def test_fetch_does_not_print_secret_headers(proxy, tmp_path):
     assert result.returncode == 4
     assert "s3cr3t-t0ken" not in result.stderr + result.stdout
     assert proxy.log[0].headers["authorization"] == "Bearer s3cr3t-t0ken"
+
+
+def test_interrupt_exits_130_keeps_part_and_rerun_resumes(served_dir, proxy, tmp_path):
+    import signal
+    import time
+
+    from support.fixtures_engine import make_bytes
+
+    data = make_bytes(6 * 1024 * 1024, seed=77)
+    (served_dir / "interrupt.bin").write_bytes(data)
+    proxy.configure(stall_after=2 * 1024 * 1024, stall_timeout=30)
+    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scene_picker", "fetch", proxy.url("interrupt.bin"), "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    part = tmp_path / "interrupt.bin.part"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (part.exists() and part.stat().st_size >= 2 * 1024 * 1024):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert not (tmp_path / "interrupt.bin").exists() and part.stat().st_size == 2 * 1024 * 1024
+    proxy.configure()
+    again = run_cli("fetch", proxy.url("interrupt.bin"), "--out", str(tmp_path), "--sha256", sha256(data))
+    assert again.returncode == 0, again.stderr
+    assert proxy.log[0].range == f"bytes={2 * 1024 * 1024}-"
+    assert (tmp_path / "interrupt.bin").read_bytes() == data
+
+
+def test_progress_is_a_bar_on_a_tty(proxy, tmp_path):
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scene_picker", "fetch", proxy.url(MEDIUM), "--out", str(tmp_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=child_fd,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        os.close(child_fd)
+        output = b""
+        while True:  # bounded by the child closing its end of the terminal
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(main_fd)
+    text = output.decode("utf-8", "replace")
+    assert "\r[" in text and "100%" in text

@@ -215,3 +215,19 @@ def test_backoff_grows_and_is_bounded():
         delay = policy.backoff(attempt)
         assert base * 0.5 <= delay <= base
     assert time.monotonic() > 0
+
+
+def test_logs_never_carry_secrets(proxy, other_host_proxy, caplog):
+    import logging
+
+    proxy.configure(redirect_to=other_host_proxy.base_url, status_503=1)
+    auth = BasicAuth("alice", "pa55word-xyz", hosts=["127.0.0.1"])
+    policy, _ = recording_policy()
+    with caplog.at_level(logging.DEBUG):
+        HttpClient(auth=auth, retry=policy).request("GET", proxy.url("small.bin?access_token=t0ken-abc"))
+        with pytest.raises(HttpStatusError) as info:
+            HttpClient(auth=auth, retry=policy).request("GET", proxy.url("absent?apikey=k3y-abc"))
+    text = caplog.text + str(info.value)
+    assert "small.bin" in caplog.text and "503" in caplog.text
+    for secret in ("pa55word-xyz", "t0ken-abc", "k3y-abc", "YWxpY2U6cGE1NXdvcmQteHl6"):
+        assert secret not in text
