@@ -310,3 +310,14 @@ def test_missing_credentials_are_an_http_error_naming_the_url(faulty):
     finally:
         faulty.required_token = None
     assert caught.value.status == 401 and faulty.url in str(caught.value)
+
+
+def test_platform_filter_is_applied_to_the_items(stac, stac_api):  # noqa: F811
+    query = Query.build(platforms="Landsat-8", bbox="-180,-60,180,60")
+    got = set(ids_of(stac, query))
+    expected = {
+        i["id"]
+        for i in stac_api.items
+        if i["properties"]["platform"] == "landsat-8" and shape(i["geometry"]).intersects(query.aoi)
+    }
+    assert got == expected and expected
