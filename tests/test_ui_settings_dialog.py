@@ -110,3 +110,58 @@ def test_url_with_user_info_is_refused_as_endpoint(qgis_new_project):
     assert "hunter22" not in stored
     assert "hunter22" not in dialog.endpoint_edit.text()
     dialog.reject()
+
+
+def test_query_form_badges_follow_the_keyring(qgis_new_project):
+    from scene_picker.core.credentials import delete_credentials, store_credentials
+    from scene_picker.ui.query_form import QueryForm
+
+    delete_credentials("planet")
+    form = QueryForm(PROVIDERS)
+    assert form.badge_of("stac") == "not-needed"
+    assert form.badge_of("planet") == "missing"
+    assert "credentials missing" in form._item("planet").text()
+    store_credentials("planet", "", "pl-key-123")
+    form.refresh_badges()
+    assert form.badge_of("planet") == "ok"
+    assert "credentials ok" in form._item("planet").text()
+    delete_credentials("planet")
+
+
+def test_query_form_builds_the_query_and_remembers_it(qgis_new_project):
+    import datetime as dt
+
+    from qgis.PyQt.QtCore import QDate, QDateTime, QTime
+
+    from scene_picker.ui.query_form import QueryForm
+
+    form = QueryForm(PROVIDERS)
+    form.set_checked("cdse")
+    form.set_scope("cdse", collections="SENTINEL-2", platforms="sentinel-2a, sentinel-2b")
+    form.set_dates(
+        QDateTime(QDate(2024, 3, 1), QTime(0, 0), Qt.TimeSpec.UTC),
+        QDateTime(QDate(2024, 3, 31), QTime(23, 59), Qt.TimeSpec.UTC),
+    )
+    form.set_cloud_range(5, 60)
+    form.max_spin.setValue(42)
+    form.extras_edit.setText('processingLevel=2A; orbit=[1, 2]; name="x"')
+    query = form.build_query("POLYGON((1 43, 2 43, 2 44, 1 44, 1 43))")
+    assert query.start == dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)
+    assert query.end == dt.datetime(2024, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+    assert (query.cloud_min, query.cloud_max, query.max_results) == (5.0, 60.0, 42)
+    assert query.extras == {"processingLevel": "2A", "orbit": [1, 2], "name": "x"}
+    assert query.aoi.bounds == (1.0, 43.0, 2.0, 44.0)
+    assert form.scope("cdse") == (("SENTINEL-2",), ("sentinel-2a", "sentinel-2b"))
+    form.save_state()
+
+    again = QueryForm(PROVIDERS)
+    assert again.checked_providers() == ["cdse"]
+    assert again.scope("cdse") == (("SENTINEL-2",), ("sentinel-2a", "sentinel-2b"))
+    assert again.build_query(None).extras == query.extras
+    assert again.cloud_range() == (5.0, 60.0)
+
+    from scene_picker.core.errors import UsageError
+
+    again.extras_edit.setText("no equals sign")
+    with pytest.raises(UsageError):
+        again.build_query(None)

@@ -217,6 +217,10 @@ class ScenePickerDock(QgsDockWidget):
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.provider_filter = QComboBox(page)
         self.provider_filter.setObjectName("providerFilter")
+        self.provider_filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.provider_filter.setMinimumContentsLength(12)
         self.provider_filter.addItem(self.tr("All providers"), "")
         for info in self.providers:
             self.provider_filter.addItem(info.title, info.name)
@@ -493,12 +497,10 @@ class ScenePickerDock(QgsDockWidget):
             self.quicklook_label.setText(self.tr("No scene selected"))
             return
         for asset in scene.assets.values():
-            label = asset.title or asset.key
+            label = asset.key if (asset.title or asset.key) == asset.key else f"{asset.key} — {asset.title}"
             if asset.size:
                 label += f"  ({_size(asset.size)})"
-            item = QListWidgetItem(
-                f"{asset.key} — {label}" if label != asset.key else asset.key, self.asset_list
-            )
+            item = QListWidgetItem(label, self.asset_list)
             item.setData(Qt.ItemDataRole.UserRole, asset.key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if ROLE_DATA in asset.roles else Qt.CheckState.Unchecked)
