@@ -5,8 +5,8 @@ It serves one folder read-only with what partial zip extraction needs from a rea
 answered ``206`` with ``Content-Range``, ``416`` with ``Content-Range: bytes */size`` when no byte is
 satisfiable, ``HEAD``, a strong ``ETag`` and ``Last-Modified`` with ``If-Range``, ``If-None-Match`` and
 ``If-Modified-Since``. A request for several ranges is answered with the whole file (``200``), which
-RFC 9110 allows. Every request is recorded with the body bytes really written, so the demo and the tests
-can tell how much a client fetched.
+RFC 9110 allows. Every request is recorded (before its answer leaves) with the body bytes written, so the demo
+and the tests can tell how much a client fetched.
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ _CHUNK = 64 * 1024
 _TYPES = {".json": "application/json", ".geojson": "application/geo+json", ".zip": "application/zip"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class LoggedRequest:
-    """One answered request: what was asked and how many body bytes went out."""
+    """One answered request: what was asked, the status, and the body bytes sent so far (only the
+    thread answering it updates ``body_bytes``)."""
 
     method: str
     path: str
     range: str | None
     status: int
-    body_bytes: int
+    body_bytes: int = 0
 
 
 class RequestLog:
@@ -125,8 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)
             self.send_header("Content-Length", "0")
+            self._log(HTTPStatus.NOT_MODIFIED, range_header)
             self.end_headers()
-            self._log(HTTPStatus.NOT_MODIFIED, range_header, 0)
             return
         if range_header is not None and not self._if_range_holds(etag, last_modified):
             range_header_effective = None
@@ -138,8 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes */{size}")
             self.send_header("Content-Length", "0")
             self.send_header("Accept-Ranges", "bytes")
+            self._log(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, range_header)
             self.end_headers()
-            self._log(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, range_header, 0)
             return
         if byte_range is None:
             status, first, last = HTTPStatus.OK, 0, size - 1
@@ -154,29 +155,31 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Last-Modified", last_modified)
         if status == HTTPStatus.PARTIAL_CONTENT:
             self.send_header("Content-Range", f"bytes {first}-{last}/{size}")
+        entry = self._log(status, range_header)
         self.end_headers()
-        sent = 0
         if send_body and length:
-            sent = self._copy(target, first, length)
-        self._log(status, range_header, sent)
+            self._copy(target, first, length, entry)
 
-    def _copy(self, target: Path, first: int, length: int) -> int:
-        sent = 0
+    def _copy(self, target: Path, first: int, length: int, entry: LoggedRequest) -> None:
+        """Send the bytes, counting in ``entry`` each chunk before it is handed to the socket (so the
+        count is complete when the client has it) and taking it back if the client hung up."""
+        left = length
         with target.open("rb") as fh:
             fh.seek(first)
-            while sent < length:
-                chunk = fh.read(min(_CHUNK, length - sent))
+            while left > 0:
+                chunk = fh.read(min(_CHUNK, left))
                 if not chunk:
                     break
+                entry.body_bytes += len(chunk)
                 try:
                     self.wfile.write(chunk)
                 except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True  # the client hung up: count what really left
+                    entry.body_bytes -= len(chunk)
+                    self.close_connection = True  # the client hung up
                     break
-                sent += len(chunk)
+                left -= len(chunk)
                 if self.server.chunk_delay > 0:
                     time.sleep(self.server.chunk_delay)  # a slow link, for tests that act mid-transfer
-        return sent
 
     def _not_modified(self, etag: str, mtime: float) -> bool:
         if_none_match = self.headers.get("If-None-Match")
@@ -203,15 +206,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        self._log(status, range_header)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self._log(status, range_header, 0)
 
-    def _log(self, status: int, range_header: str | None, sent: int) -> None:
-        self.server.log.add(
-            LoggedRequest(self.command, urlsplit(self.path).path, range_header, int(status), sent)
-        )
+    def _log(self, status: int, range_header: str | None) -> LoggedRequest:
+        """Record the request before its answer leaves, so a client never sees an answer unlogged."""
+        entry = LoggedRequest(self.command, urlsplit(self.path).path, range_header, int(status))
+        self.server.log.add(entry)
+        return entry
 
 
 def _guess_type(path: Path) -> str:

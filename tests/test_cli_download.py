@@ -6,9 +6,9 @@ interruption, exit codes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -207,57 +207,71 @@ def test_failed_scene_is_reported_then_resumed_from_the_queue(catalog, results_f
     assert {j["state"] for j in json.loads(capsys.readouterr().out)["jobs"]} == {"done"}
 
 
-def test_interrupted_download_exits_130_and_resumes_where_it_stopped(catalog, results_file, tmp_path):
+BIG = 5 * 1024 * 1024  # several of the engine's 1 MiB chunks, so an interruption lands mid-file
+
+
+@pytest.fixture
+def big_scene_file(catalog, tmp_path):
+    """A result file with one scene whose single asset is a 5 MiB file on the server."""
     demo, server, _url = catalog
+    payload = hashlib.sha256(b"seed").digest() * (BIG // 32)
+    (demo.root / "data" / "big.bin").write_bytes(payload)
+    feature = {
+        "type": "Feature",
+        "id": "BIG_SCENE",
+        "geometry": None,
+        "properties": {"provider": "stac-static", "datetime": "2024-06-03T10:56:21Z"},
+        "assets": {
+            "big": {
+                "href": server.url_for("data/big.bin"),
+                "roles": ["data"],
+                "file:size": len(payload),
+                "file:checksum": "1220" + hashlib.sha256(payload).hexdigest(),
+            }
+        },
+    }
+    path = tmp_path / "big.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    yield path, payload
+    (demo.root / "data" / "big.bin").unlink()
+
+
+def test_interrupted_download_exits_130_and_resumes_where_it_stopped(catalog, big_scene_file, tmp_path):
+    _demo, server, _url = catalog
+    results, payload = big_scene_file
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
-    argv = [
-        sys.executable,
-        "-m",
-        "scene_picker",
-        "download",
-        str(results_file),
-        "--assets",
-        "archive",
-        "-j",
-        "1",
-    ]
-    server.chunk_delay = 0.05
+    command = [sys.executable, "-m", "scene_picker", "download"]
+    server.chunk_delay = 0.02  # about 3 MB/s
     try:
         process = subprocess.Popen(
-            [*argv, "--out", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*command, str(results), "--out", str(out)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in out.rglob("*.part")):
-            time.sleep(0.05)
+            time.sleep(0.02)
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
+        _stdout, stderr = process.communicate(timeout=60)
     finally:
         server.chunk_delay = 0.0
     assert process.returncode == 130, stderr
     assert "resume with: scene-picker download --resume" in stderr
-    parts = list(out.rglob("*.part"))
-    assert parts and not list(out.rglob("*.zip"))
-    kept = sum(p.stat().st_size for p in parts)
+    (part,) = out.rglob("*.part")
+    kept = part.stat().st_size
+    assert 0 < kept < len(payload) and not (out / "BIG_SCENE" / "big.bin").exists()
+    assert part.read_bytes() == payload[:kept]
     deadline = time.monotonic() + 30  # the server logs the cut request once its handler gives up
-    while time.monotonic() < deadline and not any(e.path.endswith(".zip") for e in server.log.entries()):
+    while time.monotonic() < deadline and not any(e.path.endswith("big.bin") for e in server.log.entries()):
         time.sleep(0.05)
     server.log.clear()
     result = subprocess.run(
-        [*argv[:3], "download", "--resume", "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [*command, "--resume", "--out", str(out)], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    archives = sorted(out.rglob("*.zip"))
-    wanted = [i for i in demo.items if i.cloud_cover <= 20]
-    assert len(archives) == 3
-    for path in archives:
-        assert (
-            path.read_bytes()
-            == next(i for i in wanted if i.archive_path.name == path.name).archive_path.read_bytes()
-        )
-    assert server.log.bytes_sent(".zip") == sum(i.archive_size for i in wanted) - kept
-    shutil.rmtree(out)
+    assert (out / "BIG_SCENE" / "big.bin").read_bytes() == payload
+    assert server.log.bytes_sent("big.bin") == len(payload) - kept  # only the missing bytes
+    assert "done" in result.stdout and "BIG_SCENE" in result.stdout
