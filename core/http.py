@@ -23,6 +23,7 @@ from typing import Any, Callable, Collection, Mapping, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from ..__version__ import __version__
@@ -202,7 +203,7 @@ class HttpClient:
                     raise UsageError(f"Invalid URL {redact_url(url)}: {self._clean(exc)}") from None
                 if isinstance(exc, requests.exceptions.InvalidSchema):
                     raise UsageError(f"Unsupported URL scheme in {redact_url(url)}.") from None
-                retryable = idempotent or isinstance(exc, requests.exceptions.ConnectTimeout)
+                retryable = idempotent or _never_sent(exc)
                 if not retryable or attempt >= policy.max_attempts:
                     raise RetriesExhaustedError(
                         f"{self._prefix()}{method} {redact_url(url)} failed after {attempt} "
@@ -212,6 +213,9 @@ class HttpClient:
                 log.info("%s %s: %s; retrying in %.1fs", method, redact_url(url), self._clean(exc), delay)
                 policy.wait(delay, cancel)
                 continue
+            except BaseException:
+                release()  # cancelled while waiting for the rate limit, or an unexpected failure
+                raise
             status = response.status_code
             if status == 401 and auth_used and not refreshed and self.auth is not None:
                 refreshed = True
@@ -386,6 +390,16 @@ class HttpClient:
                 f"(truncated or malformed, {len(content)} bytes).",
                 provider=self.name,
             ) from None
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request certainly did not reach the server (so even a POST may be repeated)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
 
 
 def _noop() -> None:
