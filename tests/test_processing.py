@@ -339,3 +339,38 @@ def test_the_algorithms_chain_in_a_model(provider, demo_catalog, tmp_path):
     run(model, {"url": url, "download:folder": str(tmp_path / "dl")})
     got = sorted(p.relative_to(tmp_path / "dl").parts[0] for p in (tmp_path / "dl").rglob("*_B04_20m.tif"))
     assert got == sorted(i.id for i in catalog.items if i.cloud_cover <= 5)
+
+
+def test_download_from_a_layer_without_scene_records(provider, demo_catalog, tmp_path):
+    """A layer that only has provider + scene_id (like the dock's footprints): scenes are looked up again."""
+    from qgis.core import QgsFeature, QgsField
+    from qgis.PyQt.QtCore import QVariant
+
+    catalog, _server, url = demo_catalog
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "dock footprints", "memory")
+    layer.dataProvider().addAttributes(
+        [QgsField("provider", QVariant.String), QgsField("scene_id", QVariant.String)]
+    )
+    layer.updateFields()
+    item = catalog.items[1]
+    feature = QgsFeature(layer.fields())
+    feature.setAttributes(["stac-static:127.0.0.1", item.id])
+    layer.dataProvider().addFeatures([feature])
+    results = run(
+        "scenepicker:downloadscenes",
+        {"INPUT": layer, "MEMBERS": "*MTD_MSIL2A.xml", "URL": url, "OUTPUT_FOLDER": str(tmp_path / "dl")},
+    )
+    (path,) = results["FILES"]
+    assert Path(path).name == "MTD_MSIL2A.xml" and item.id in Path(path).read_text()
+
+
+def test_a_cancelled_search_stops_early(provider, demo_catalog):
+    _catalog, _server, url = demo_catalog
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    results = run(
+        "scenepicker:searchscenes",
+        {"PROVIDER": "stac-static", "URL": url, "OUTPUT": "memory:"},
+        feedback=feedback,
+    )
+    assert results["COUNT"] == 0
