@@ -165,3 +165,49 @@ def test_query_form_builds_the_query_and_remembers_it(qgis_new_project):
     again.extras_edit.setText("no equals sign")
     with pytest.raises(UsageError):
         again.build_query(None)
+
+
+def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
+    """The "Test login" button signs in (OpenID password grant) in a QgsTask; a refused password is
+    reported in the dialog without the secret."""
+    from scene_picker.core.credentials import delete_credentials
+    from scene_picker.ui.providers_info import available_providers
+
+    from support.terrascope_emulator import NDVI, TerrascopeEmulator, make_product
+    from support.ui_wait import wait_until
+
+    user, good, bad = "vito-user", "right-Pa55-word", "wrong-Pa55-word"
+    with TerrascopeEmulator([make_product(NDVI, 0)], users={user: good}) as emulator:
+        dialog = SettingsDialog(available_providers())
+        dialog.show()
+        dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("terrascope"))
+        assert dialog.username_edit.isEnabled() and dialog.signup_label.text()
+        dialog.endpoint_edit.setText(emulator.base_url)
+        dialog.options_edit.setText(f"token_url={emulator.token_url}")
+        dialog.save_settings()
+
+        dialog.username_edit.setText(user)
+        dialog.secret_edit.setText(bad)
+        assert dialog.test_login() is not None  # stores what was typed, then checks it in the background
+        assert dialog.login_label.text() == "Testing…"
+        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
+        assert dialog.login_label.text().startswith("Login failed:")
+        assert bad not in dialog.login_label.text()
+
+        dialog.secret_edit.setText(good)
+        dialog.test_login()
+        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
+        assert dialog.login_label.text() == "Login succeeded."
+        assert emulator.grants["password"] >= 1
+        dialog.reject()
+    delete_credentials("terrascope")
+    assert not any(good in line or bad in line for line in log_lines)
+
+    # options that would carry a secret are refused, never stored
+    dialog = SettingsDialog(available_providers())
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("terrascope"))
+    dialog.options_edit.setText(f"password={good}")
+    dialog.save_settings()
+    assert good not in settings.read_setting("providers/terrascope/options", "", str)
+    assert "credential" in dialog.login_label.text()
+    dialog.reject()

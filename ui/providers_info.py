@@ -24,6 +24,8 @@ class ProviderInfo:
     platforms: tuple[str, ...] = ()
     credentials: str | None = None  # what it needs (e.g. "username/password", "api key"), None: nothing
     collections: tuple[str, ...] = field(default=())
+    credential_kind: str | None = None  # "password", "api_key" or "token"
+    signup_url: str | None = None
 
 
 def _get(entry: Any, key: str, default: Any = None) -> Any:
@@ -51,6 +53,8 @@ def provider_info(entry: Any) -> ProviderInfo:
         platforms=tuple(_get(entry, "platforms") or ()),
         credentials=_credentials_text(creds),
         collections=tuple(_get(entry, "collections") or ()),
+        credential_kind=getattr(creds, "kind", None) if creds and not isinstance(creds, str) else None,
+        signup_url=getattr(creds, "signup_url", None) if creds and not isinstance(creds, str) else None,
     )
 
 
@@ -88,12 +92,43 @@ def endpoint_setting(name: str) -> str:
     return f"providers/{name}/url"
 
 
+def options_setting(name: str) -> str:
+    return f"providers/{name}/options"
+
+
+#: Option names that would carry a secret: never accepted from settings (the keyring holds those).
+SECRET_OPTIONS = frozenset(
+    {"username", "password", "secret", "token", "key", "api_key", "apikey", "accounts"}
+)
+
+
+def parse_provider_options(text: str) -> dict[str, Any]:
+    """``key=value; key2=value2`` of non-secret provider options (endpoints, page sizes...)."""
+    from ..core.errors import UsageError
+    from ..core.redact import redact_url
+    from .query_form import parse_extras
+
+    options = parse_extras(text)
+    for key, value in options.items():
+        if key.lower() in SECRET_OPTIONS:
+            raise UsageError(f"'{key}' is a credential: store it in the account fields (keyring), not here.")
+        if isinstance(value, str) and redact_url(value) != value:
+            raise UsageError(f"The value of '{key}' holds a credential; remove it (the keyring holds those).")
+    return options
+
+
 def provider_options(name: str) -> dict[str, Any]:
-    """Non-secret options the user set for a provider (its endpoint URL), for ``get_provider``."""
+    """Non-secret options the user set for a provider (endpoint URL, extra options) for ``get_provider``."""
     from .settings import read_setting
 
+    options: dict[str, Any] = {}
+    text = str(read_setting(options_setting(name), "", str) or "")
+    if text.strip():
+        options.update(parse_provider_options(text))
     url = str(read_setting(endpoint_setting(name), "", str) or "").strip()
-    return {"url": url} if url else {}
+    if url:
+        options["url"] = url
+    return options
 
 
 def make_provider(name: str):
@@ -104,7 +139,16 @@ def make_provider(name: str):
     from . import settings
     from .network import requests_proxies
 
-    provider = get_provider(name, **provider_options(name))
+    options = provider_options(name)
+    try:
+        provider = get_provider(name, **options)
+    except TypeError as exc:  # an option this provider does not take
+        from ..core.errors import UsageError
+
+        raise UsageError(
+            f"The provider {name} does not take the options {', '.join(sorted(options))} set in the "
+            f"Scene Picker settings: {exc}"
+        ) from None
     http = provider.http
     proxies = requests_proxies()
     if proxies:
@@ -122,14 +166,17 @@ def make_provider(name: str):
 def check_login(name: str) -> None:
     """Raise a CredentialsError/NetworkError when the provider refuses the stored account.
 
-    Uses the provider's own ``check_login()`` when it has one, else the smallest search (one result).
+    Uses the provider's own ``login()`` when it has one, else the smallest search (one result).
     """
     from ..core.query import Query
 
     provider = make_provider(name)
-    checker = getattr(provider, "check_login", None)
-    if callable(checker):
-        checker()
+    login = getattr(provider, "login", None)
+    if callable(login):
+        login()
         return
     results = provider.search(Query.build(max_results=1))
-    next(iter(results), None)
+    try:
+        next(iter(results), None)
+    finally:
+        results.close()

@@ -40,6 +40,8 @@ from .providers_info import (
     check_login,
     credentials_status,
     endpoint_setting,
+    options_setting,
+    parse_provider_options,
 )
 from .tasks import FunctionTask, TaskKeeper
 
@@ -124,6 +126,15 @@ class SettingsDialog(QDialog):
         self.endpoint_edit.setPlaceholderText(self.tr("default endpoint"))
         self.endpoint_edit.editingFinished.connect(self._save_endpoint)
         form.addRow(self.tr("Catalog URL"), self.endpoint_edit)
+        self.options_edit = QLineEdit(page)
+        self.options_edit.setObjectName("providerOptions")
+        self.options_edit.setPlaceholderText(self.tr("other options: key=value; key2=value2 (no secrets)"))
+        self.options_edit.editingFinished.connect(self._save_endpoint)
+        form.addRow(self.tr("Options"), self.options_edit)
+        self.signup_label = QLabel(page)
+        self.signup_label.setObjectName("signupLabel")
+        self.signup_label.setOpenExternalLinks(True)
+        form.addRow(self.signup_label)
         return page
 
     def _downloads_tab(self) -> QWidget:
@@ -208,9 +219,18 @@ class SettingsDialog(QDialog):
             creds = None
         self.username_edit.setText(creds.username if creds else "")
         self.endpoint_edit.setText(str(settings.read_setting(endpoint_setting(info.name), "", str) or ""))
+        self.options_edit.setText(str(settings.read_setting(options_setting(info.name), "", str) or ""))
         needs = bool(info.credentials)
         for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
             widget.setEnabled(needs)
+        self.username_edit.setEnabled(needs and info.credential_kind in (None, "password"))
+        self.secret_edit.setToolTip(info.credentials or "")
+        if info.signup_url:
+            self.signup_label.setText(
+                self.tr('Get an account: <a href="{0}">{0}</a>').format(info.signup_url.replace('"', ""))
+            )
+        else:
+            self.signup_label.clear()
 
     def _refresh_status(self, info: ProviderInfo) -> None:
         self.status_label.setText(status_text(credentials_status(info)))
@@ -225,6 +245,13 @@ class SettingsDialog(QDialog):
             self.endpoint_edit.setText(redact_url(url))
             return
         settings.write_setting(endpoint_setting(info.name), url)
+        text = self.options_edit.text().strip()
+        try:
+            parse_provider_options(text)
+        except ScenePickerError as exc:
+            self.login_label.setText(str(exc))
+            return
+        settings.write_setting(options_setting(info.name), text)
 
     def save_credentials(self) -> bool:
         info = self.current_provider()
