@@ -40,6 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="expected checksum, e.g. sha512:… or a STAC multihash",
     )
     parser.add_argument("--size", type=int, metavar="BYTES", help="expected size in bytes")
+    parser.add_argument("--overwrite", action="store_true", help="download again even if verified")
+    add_http_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_http_options(parser: argparse.ArgumentParser) -> None:
+    """``--header`` and ``--retries``, shared by the commands that talk to one URL."""
     parser.add_argument(
         "--header",
         action="append",
@@ -47,9 +54,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="'Name: value'",
         help="extra request header (repeatable); credentials-like headers go to the URL's host only",
     )
-    parser.add_argument("--overwrite", action="store_true", help="download again even if verified")
     parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
-    parser.set_defaults(handler=run)
+
+
+def http_client_from_args(args: argparse.Namespace, *, with_headers: bool = True) -> HttpClient:
+    """The :class:`HttpClient` that :func:`add_http_options` describes."""
+    if args.retries < 1:
+        raise UsageError("--retries must be at least 1.")
+    headers = dict(parse_header(h) for h in args.header) if with_headers else None
+    return HttpClient(headers=headers, retry=RetryPolicy(max_attempts=args.retries))
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -85,13 +98,11 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or file_name_for(args.url)
     if "/" in name or "\\" in name or name in (".", ".."):
         raise UsageError(f"--name must be a plain file name, not {name!r}.")
-    if args.retries < 1:
-        raise UsageError("--retries must be at least 1.")
     headers = dict(parse_header(h) for h in args.header)
     checksum = parse_checksum(args)
+    http = http_client_from_args(args, with_headers=False)  # headers go with this download only
     view = ProgressView()
     cancel = CancelToken()
-    http = HttpClient(retry=RetryPolicy(max_attempts=args.retries))
     try:
         result = download_file(
             args.url,

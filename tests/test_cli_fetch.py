@@ -5,25 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 
-from conftest import PKG_PARENT
 from support.fixtures_engine import *  # noqa: F403
-from support.fixtures_engine import sha256
+from support.fixtures_engine import cli_command, cli_env, run_cli, sha256
 
 MEDIUM = "medium.bin"
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
-    return subprocess.run(
-        [sys.executable, "-m", "scene_picker", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_fetch_with_sha256_resumes_through_a_cut(proxy, sample_files, tmp_path):
@@ -94,13 +80,12 @@ def test_interrupt_exits_130_keeps_part_and_rerun_resumes(served_dir, proxy, tmp
     data = make_bytes(6 * 1024 * 1024, seed=77)
     (served_dir / "interrupt.bin").write_bytes(data)
     proxy.configure(stall_after=2 * 1024 * 1024, stall_timeout=30)
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "scene_picker", "fetch", proxy.url("interrupt.bin"), "--out", str(tmp_path)],
+        cli_command("fetch", proxy.url("interrupt.bin"), "--out", str(tmp_path)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        env=env,
+        env=cli_env(),
     )
     part = tmp_path / "interrupt.bin.part"
     deadline = time.monotonic() + 30
@@ -121,14 +106,13 @@ def test_progress_is_a_bar_on_a_tty(proxy, tmp_path):
     import pty
 
     main_fd, child_fd = pty.openpty()
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "scene_picker", "fetch", proxy.url(MEDIUM), "--out", str(tmp_path)],
+            cli_command("fetch", proxy.url(MEDIUM), "--out", str(tmp_path)),
             stdout=subprocess.DEVNULL,
             stderr=child_fd,
             stdin=subprocess.DEVNULL,
-            env=env,
+            env=cli_env(),
         )
         os.close(child_fd)
         output = b""

@@ -4,18 +4,15 @@ without fetching the first part again (bytes counted at the proxy)."""
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
 import subprocess
-import sys
 import time
 
 from scene_picker.core.http import HttpClient
 from scene_picker.core.transfer import download_file, part_path, record_path
 
-from conftest import PKG_PARENT
 from support.fixtures_engine import *  # noqa: F403
-from support.fixtures_engine import make_bytes
+from support.fixtures_engine import cli_command, cli_env, make_bytes
 
 MIB = 1 << 20
 SIZE = 48 * MIB + 321
@@ -29,13 +26,12 @@ def test_resume_after_kill(served_dir, proxy, tmp_path):
     # The proxy stops sending after STALL_AT bytes so the kill lands mid-transfer, deterministically.
     proxy.configure(stall_after=STALL_AT, stall_timeout=60)
     dest = tmp_path / "large.bin"
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "scene_picker", "fetch", proxy.url("large.bin"), "--out", str(tmp_path)],
+        cli_command("fetch", proxy.url("large.bin"), "--out", str(tmp_path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        env=env,
+        env=cli_env(),
     )
     part = part_path(dest)
     try:

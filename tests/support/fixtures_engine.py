@@ -10,12 +10,18 @@ Import them into a test module (``from support.fixtures_engine import *``) or li
   and counters at zero at the start of each test.
 - ``other_host_proxy``: a second proxy reached as ``localhost`` (another host name and port), for
   cross-host redirect tests; also reset per test.
+
+Helpers: :func:`make_bytes`, :func:`sha256`, and :func:`run_cli` / :func:`cli_command` /
+:func:`cli_env` to run ``scene-picker`` in a subprocess from this source tree.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -36,6 +42,30 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def cli_command(*args: str) -> list[str]:
+    """The argv that runs ``scene-picker ARGS`` from this source tree."""
+    return [sys.executable, "-m", "scene_picker", *args]
+
+
+def cli_env() -> dict[str, str]:
+    """The environment in which :func:`cli_command` finds the package (build/pkgroot on the path)."""
+    from conftest import PKG_PARENT
+
+    return dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``scene-picker ARGS`` in a subprocess (text output captured, no stdin)."""
+    return subprocess.run(
+        cli_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+    )
+
+
 __all__ = [
     "served_dir",
     "nginx",
@@ -46,6 +76,9 @@ __all__ = [
     "session_other_host_proxy",
     "make_bytes",
     "sha256",
+    "run_cli",
+    "cli_command",
+    "cli_env",
 ]
 
 
