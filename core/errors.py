@@ -130,6 +130,13 @@ class UnsupportedCompressionError(ArchiveError):
     """A zip member uses a compression method the standard library cannot decode."""
 
 
+# -- local files ----------------------------------------------------------------------------------------
+class OutputError(ScenePickerError):
+    """A file under the output folder cannot be written (permissions, disk full, bad path)."""
+
+    exit_code = 9
+
+
 # -- map layers (the QGIS dock) ---------------------------------------------------------------------
 class LayerLoadError(ScenePickerError):
     """A downloaded file or a streamed URL could not be opened as a map layer (GDAL refused it)."""
