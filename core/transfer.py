@@ -33,6 +33,7 @@ from .errors import (
     ChecksumMismatchError,
     IntegrityError,
     NetworkError,
+    OutputError,
     RetriesExhaustedError,
     SizeMismatchError,
 )
@@ -98,11 +99,36 @@ def download_file(
     Raises :class:`CancelledError` (the ``.part`` stays for a later resume),
     :class:`SizeMismatchError` / :class:`ChecksumMismatchError` after one refetch,
     :class:`RetriesExhaustedError` when the server keeps failing, :class:`HttpStatusError` for a
-    final HTTP error.
+    final HTTP error, :class:`OutputError` when the destination cannot be written.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
     cancel = CancelToken.ensure(cancel)
+    try:
+        return _download(
+            url, dest, http, expected_size, checksum, overwrite, progress, cancel, headers, chunk_size
+        )
+    except OSError as exc:
+        if isinstance(exc, requests.RequestException):  # requests' errors are OSErrors too
+            raise
+        raise OutputError(
+            f"Cannot write {exc.filename or dest}: {exc.strerror or exc}. "
+            "Check the output folder's permissions and free space."
+        ) from None
+
+
+def _download(
+    url: str,
+    dest: Path,
+    http: HttpClient,
+    expected_size: Optional[int],
+    checksum: Optional[Checksum],
+    overwrite: bool,
+    progress: Optional[ProgressCallback],
+    cancel: CancelToken,
+    headers: Optional[Mapping[str, str]],
+    chunk_size: int,
+) -> TransferResult:
+    dest.parent.mkdir(parents=True, exist_ok=True)
     with _lock_for(dest):
         if overwrite:
             _unlink(sidecar_path(dest), part_path(dest), record_path(dest))

@@ -292,3 +292,13 @@ def test_read_timeout_mid_body_resumes(proxy, sample_files, tmp_path):
     starts = [int(r[6:-1]) for r in ranges[1:]]
     assert starts == sorted(set(starts)) and 0 < starts[0] <= MIB  # each resume where the data ended
     assert result.bytes_fetched == len(data)
+
+
+def test_unwritable_destination_is_output_error(proxy, tmp_path):
+    from scene_picker.core.errors import OutputError
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="Cannot write"):
+        download_file(proxy.url(MEDIUM), blocker / "sub" / MEDIUM, http=fast_client()[0])
+    assert proxy.requests == 0
