@@ -41,7 +41,7 @@ from ..core.scene import ROLE_DATA, Scene
 from . import settings
 from .aoi_tools import AoiController
 from .footprints import FootprintLayer
-from .layers import add_downloaded_rasters, add_raster, build_rgb_vrt, open_remote_task
+from .layers import add_downloaded_rasters, add_raster, apply_provider_access, build_rgb_vrt, open_remote_task
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider, provider_name_of
 from .query_form import QueryForm
@@ -594,12 +594,14 @@ class ScenePickerDock(QgsDockWidget):
         member = self.members_edit.text().strip() or None
         if member and not asset.is_zip:
             member = None
+        name = provider_name_of(scene.provider)
         try:
             task = open_remote_task(
                 asset.href,
                 f"{scene.id} {asset.key}",
                 member,
                 on_done=lambda layer, error, s=scene: self._on_streamed(s, layer, error),
+                prepare=lambda: apply_provider_access(make_provider(name), asset),
             )
         except ScenePickerError as exc:
             self._warn(self.tr("Stream"), str(exc))

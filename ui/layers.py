@@ -105,13 +105,41 @@ def vsi_path(href: str, member: str | None = None) -> str:
     return f"/vsicurl/{href}"
 
 
+def apply_provider_access(provider, asset) -> None:
+    """Give GDAL the provider's credentials for ``asset``'s server (worker thread), when it needs any.
+
+    The options must outlive the call (QGIS reads the layer later), so they are only set when GDAL can
+    scope them to that one server (GDAL >= 3.7); with an older GDAL a login-protected band is refused
+    rather than sending its token to every server GDAL reads from.
+    """
+    access_for = getattr(provider, "gdal_access", None)
+    if access_for is None or not getattr(provider, "credentials", None):
+        return
+    from osgeo import gdal
+
+    from ..providers.gdal_access import GdalUnavailableError
+
+    if int(gdal.VersionInfo("VERSION_NUM")) < 3070000:
+        raise GdalUnavailableError(
+            QCoreApplication.translate(
+                "Layers",
+                "Streaming a band that needs a login requires GDAL 3.7 or newer (credentials scoped to "
+                "one server); this QGIS has GDAL {}. Download the band instead.",
+            ).format(gdal.__version__)
+        )
+    _path, access = access_for(asset)
+    access.apply()
+
+
 def open_remote_task(
     href: str,
     name: str,
     member: str | None = None,
     on_done: Callable[[QgsRasterLayer | None, BaseException | None], None] | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> FunctionTask:
     """A task that opens a remote band in the background; ``on_done(layer, error)`` on the main thread.
+    ``prepare()`` runs first in the worker (e.g. :func:`apply_provider_access`).
 
     The layer is created in the worker (the slow part: GDAL reads the remote header) and handed over
     to the main thread before it is returned.
@@ -120,6 +148,8 @@ def open_remote_task(
     main_thread = QCoreApplication.instance().thread()
 
     def work(task: QgsTask) -> QgsRasterLayer:
+        if prepare is not None:
+            prepare()
         layer = QgsRasterLayer(path, name, "gdal")
         if not layer.isValid():
             raise LayerLoadError(
