@@ -388,7 +388,10 @@ def item_to_scene(item: Any, provider: str, base_url: str) -> Scene:
     for key, data in raw_assets.items():
         if not isinstance(data, dict) or not isinstance(data.get("href"), str):
             raise malformed(f"sent item {item_id!r} with asset {key!r} without href.")
-        assets[key] = Asset.from_dict(key, {**data, "href": urljoin(item_base, data["href"])})
+        href = data["href"]
+        if not href.startswith(("https://", "http://", "s3://")):
+            href = urljoin(item_base, href)  # relative (urljoin is the costliest step per item)
+        assets[key] = Asset.from_dict(key, {**data, "href": href})
     when = parse_scene_datetime(props.get("datetime")) or parse_scene_datetime(props.get("start_datetime"))
     cloud = props.get(CLOUD_PROPERTY)
     extra = {k: v for k, v in props.items() if k not in ("datetime", CLOUD_PROPERTY)}
