@@ -118,3 +118,28 @@ def test_broken_static_catalogs(tmp_path):
     (tmp_path / "sub.json").write_text('["not", "a", "catalog"]')
     with pytest.raises(ProviderResponseError, match="not a JSON object"):
         list(StaticStacProvider(bad).search(Query.build()))
+
+
+def test_search_command_reads_a_static_catalog(catalog, capsys):
+    import json
+
+    from scene_picker.cli.main import main
+
+    path, items = catalog
+    code = main(
+        [
+            "search",
+            "--provider",
+            "stac-static",
+            "--url",
+            str(path),
+            "--bbox=-20,-30,60,40",
+            "--cloud-max",
+            "50",
+        ]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    expected = brute_force(items, Query.build(bbox="-20,-30,60,40", cloud_max=50))
+    assert {f["id"] for f in json.loads(out)["features"]} == expected and expected
+    assert f"{len(expected)} scenes (stac-static:catalog.json)" in err
