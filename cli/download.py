@@ -25,12 +25,13 @@ from typing import Any, Optional
 
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.http import HttpClient
 from ..core.progress import Progress
 from ..core.queue import DONE, DownloadQueue, Job
 from ..core.redact import redact_url
 from ..core.scene import Scene
 from ..providers.base import Downloader, Provider
-from ..providers.registry import get_provider
+from ..providers.registry import get_provider, list_providers
 from .progress_view import ProgressView, human_bytes
 
 
@@ -114,8 +115,6 @@ def build_provider(name: str, options: dict[str, Any]) -> Provider:
 
 def registry_name(label: Optional[str]) -> str:
     """The registry name of a scene's provider label: ``"stac:host:port"`` → ``"stac"``."""
-    from ..providers.registry import list_providers
-
     label = (label or "").strip().lower()
     known = {i.name for i in list_providers()}
     if label in known or ":" not in label:
@@ -131,6 +130,7 @@ class ProviderPool:
         self.default_name = default_name
         self.options = {"url": url} if url else {}
         self._instances: dict[str, Provider] = {}
+        self._plain_http: Optional[HttpClient] = None
         self._lock = threading.Lock()
 
     def get(self, name: Optional[str]) -> Provider:
@@ -148,15 +148,14 @@ class ProviderPool:
         try:
             provider = self.get(scene.provider)
         except UsageError:
-            from ..providers.registry import list_providers
-
             name = registry_name(scene.provider or self.default_name)
             info = {i.name: i for i in list_providers()}.get(name)
             if info is None or info.credentials is not None or not scene.assets:
                 raise
-            from ..core.http import HttpClient
-
-            return Downloader(scene, HttpClient(), provider=name)
+            with self._lock:
+                if self._plain_http is None:
+                    self._plain_http = HttpClient()
+            return Downloader(scene, self._plain_http, provider=name)
         return provider.downloader(scene)
 
 
@@ -246,9 +245,18 @@ class SceneJobs:
     """The ``scene`` job kind of the download queue: one scene through its provider's downloader."""
 
     def __init__(self, pool: ProviderPool, view: ProgressView) -> None:
-        self.pool = pool
+        self.pools = {pool.options.get("url"): pool}
+        self.default_provider = pool.default_name
         self.view = view
         self.errors: dict[str, ScenePickerError] = {}
+        self._lock = threading.Lock()
+
+    def pool_for(self, url: Optional[str]) -> ProviderPool:
+        """Jobs resumed from an earlier run may carry another catalog URL."""
+        with self._lock:
+            if url not in self.pools:
+                self.pools[url] = ProviderPool(self.default_provider, url)
+            return self.pools[url]
 
     @staticmethod
     def payload(scene: Scene, args, assets, members) -> dict[str, Any]:
@@ -272,10 +280,7 @@ class SceneJobs:
 
         try:
             scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
-            pool = (
-                self.pool if not payload.get("url") else ProviderPool(payload.get("provider"), payload["url"])
-            )
-            downloader = pool.downloader(scene)
+            downloader = self.pool_for(payload.get("url")).downloader(scene)
             downloader.activate(cancel=cancel, progress=report)
             result = downloader.download(
                 payload["out"],
