@@ -200,6 +200,13 @@ class StacProvider(Provider):
             return "query"
         return "client"
 
+    def _cql2_json_ok(self) -> bool:
+        """Whether a POST may carry CQL2 JSON (else CQL2 text, the one every Filter server reads)."""
+        if self.cloud_filter == "cql2":
+            return True
+        classes = self.conformance()
+        return _has(classes, "cql2-json") or not _has(classes, "cql2-text")
+
     # -- search -------------------------------------------------------------------------------
     def search(self, query: Query) -> SearchResults:
         return SearchResults(self._pages(query), query.max_results)
@@ -221,7 +228,7 @@ class StacProvider(Provider):
             end = format_datetime(query.end) if query.end else ".."
             body["datetime"] = f"{start}/{end}"
         if query.has_cloud_filter and mode == "cql2":
-            if post:
+            if post and self._cql2_json_ok():
                 body["filter-lang"] = "cql2-json"
                 body["filter"] = _cql2_json(query)
             else:

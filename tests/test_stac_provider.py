@@ -321,3 +321,46 @@ def test_platform_filter_is_applied_to_the_items(stac, stac_api):  # noqa: F811
         if i["properties"]["platform"] == "landsat-8" and shape(i["geometry"]).intersects(query.aoi)
     }
     assert got == expected and expected
+
+
+FILTER = "https://api.stacspec.org/v1.0.0-rc.2/item-search#filter"
+CQL2_TEXT = "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text"
+CQL2_JSON = "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json"
+SEARCH = "https://api.stacspec.org/v1.0.0/item-search"
+QUERY_EXT = "https://api.stacspec.org/v1.0.0/item-search#query"
+
+
+@pytest.mark.parametrize(
+    "classes, expected",
+    [
+        (
+            [SEARCH, FILTER, CQL2_TEXT, CQL2_JSON, QUERY_EXT],
+            {
+                "filter-lang": "cql2-json",
+                "filter": {"op": "<=", "args": [{"property": "eo:cloud_cover"}, 3.0]},
+            },
+        ),
+        ([SEARCH, FILTER, CQL2_TEXT], {"filter-lang": "cql2-text", "filter": '"eo:cloud_cover" <= 3.0'}),
+        ([SEARCH, QUERY_EXT], {"query": {"eo:cloud_cover": {"lte": 3.0}}}),
+        ([SEARCH], {}),
+    ],
+    ids=["cql2-json", "cql2-text-only", "query-extension", "client-side"],
+)
+def test_cloud_filter_follows_the_announced_conformance(faulty, classes, expected):
+    faulty.mode = "ok"
+    faulty.conformance = classes
+    faulty.bodies.clear()
+    try:
+        scenes = list(faulty_provider(faulty).search(Query.build(cloud_max=3)))
+    finally:
+        from support.stac_faulty import DEFAULT_CONFORMANCE
+
+        faulty.conformance = list(DEFAULT_CONFORMANCE)
+    (body,) = faulty.bodies
+    for key, value in expected.items():
+        assert body[key] == value
+    if not expected:
+        assert not {"filter", "query", "filter-lang"} & set(body)
+        assert scenes == []  # the server's only item has 5 % cloud: dropped here, client side
+    else:
+        assert [s.id for s in scenes] == ["item-1"]  # this server ignores filters: it is a fault double

@@ -12,8 +12,10 @@ It serves a landing page and ``/search`` whose answer depends on :attr:`FaultySt
 - ``foreign-next``: a valid page whose ``next`` link names another host (``localhost`` instead of
   ``127.0.0.1``, same port), answering a second page there.
 
-With :attr:`FaultyStac.required_token` set, requests to 127.0.0.1 need ``Authorization: Bearer
-<token>`` (else 401); the bearer tokens received are kept per host in :attr:`FaultyStac.tokens_seen`.
+:attr:`FaultyStac.conformance` is what the landing page announces; POST bodies are kept in
+:attr:`FaultyStac.bodies`. With :attr:`FaultyStac.required_token` set, requests to 127.0.0.1 need
+``Authorization: Bearer <token>`` (else 401); the bearer tokens received are kept per host in
+:attr:`FaultyStac.tokens_seen`.
 
 Requests are logged (``server.log``) so tests can check which method was used.
 """
@@ -36,6 +38,13 @@ ITEM = {
     "assets": {"data": {"href": "data/B01.tif", "roles": ["data"]}},
     "links": [{"rel": "self", "href": "http://example.invalid/collections/c/items/item-1"}],
 }
+
+
+DEFAULT_CONFORMANCE = (
+    "https://api.stacspec.org/v1.0.0/core",
+    "https://api.stacspec.org/v1.0.0/item-search",
+    "https://api.stacspec.org/v1.0.0/item-search#query",
+)
 
 
 class _Handler(EmulatorHandler):
@@ -69,7 +78,11 @@ class _Handler(EmulatorHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        raw = self.rfile.read(length)
+        try:
+            self.emulator.bodies.append(json.loads(raw or b"null"))
+        except ValueError:
+            self.emulator.bodies.append(raw)
         if not self._authorised():
             return
         path, _ = self.split()
@@ -87,6 +100,8 @@ class FaultyStac:
     def __init__(self) -> None:
         self.mode = "ok"
         self.required_token: str | None = None
+        self.conformance = list(DEFAULT_CONFORMANCE)
+        self.bodies: list[Any] = []
         self.tokens_seen: list[tuple[str, str | None]] = []
         self.server = EmulatorServer(_Handler, self)
 
@@ -107,11 +122,7 @@ class FaultyStac:
             "id": "faulty",
             "description": "misbehaving STAC API",
             "stac_version": "1.0.0",
-            "conformsTo": [
-                "https://api.stacspec.org/v1.0.0/core",
-                "https://api.stacspec.org/v1.0.0/item-search",
-                "https://api.stacspec.org/v1.0.0/item-search#query",
-            ],
+            "conformsTo": list(self.conformance),
             "links": [
                 {"rel": "search", "href": f"{base}/search", "method": "GET"},
                 {"rel": "search", "href": f"{base}/search", "method": "POST"},
