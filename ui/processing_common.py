@@ -37,7 +37,8 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
         self._providers: dict[tuple[str, tuple[tuple[str, Any], ...]], Provider] = {}
 
     def tr(self, text: str) -> str:
-        return QCoreApplication.translate("ScenePickerProcessing", text)
+        # The class name is the context pylupdate5 gives ``self.tr("…")`` calls in that class.
+        return QCoreApplication.translate(type(self).__name__, text)
 
     def group(self) -> str:
         return ""
