@@ -44,6 +44,8 @@ from .redact import redact, redact_url
 log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1 << 20
+#: Every this many bytes, the written range is handed to the kernel's background writeback.
+_WRITEBACK_EVERY = 8 << 20
 PART_SUFFIX = ".part"
 RECORD_SUFFIX = ".part.json"
 #: Answers that make no progress in a row before giving up (each waits a back-off first).
@@ -311,6 +313,8 @@ class _Transfer:
         meter = self.meter
         interrupted: Optional[BaseException] = None
         with open(self.part, mode, buffering=0) as handle:
+            fd = handle.fileno()
+            flushed = offset  # bytes before this offset were handed to the kernel's writeback
             while True:
                 try:
                     chunk = next(chunks)
@@ -319,18 +323,23 @@ class _Transfer:
                 except _READ_ERRORS as exc:
                     interrupted = exc
                     break
-                handle.write(chunk)
+                count = len(chunk)
+                written = handle.write(chunk)
+                while written < count:  # a raw write may be partial
+                    written += handle.write(chunk[written:])
                 if hasher is not None:
                     hasher.update(chunk)
-                count = len(chunk)
                 offset += count
                 self.fetched += count
                 meter.update(offset)
+                if offset - flushed >= _WRITEBACK_EVERY:
+                    _start_writeback(fd, flushed, offset - flushed)
+                    flushed = offset
                 if cancel.is_cancelled():
                     raise CancelledError(
                         f"The download of {self.dest.name} was cancelled (the .part is kept to resume)."
                     )
-            os.fsync(handle.fileno())
+            os.fsync(fd)
         return offset, interrupted
 
     def _restart(self) -> tuple[str, int, dict, Any]:
@@ -471,6 +480,18 @@ def _unlink(*paths: Path) -> None:
         try:
             path.unlink()
         except FileNotFoundError:
+            pass
+
+
+def _start_writeback(fd: int, offset: int, length: int) -> None:
+    """Let the kernel write this range to disk now, in the background, and drop it from the page
+    cache once written: the final fsync then has little left to do, and a large download does not
+    evict everything else from memory. A no-op where ``posix_fadvise`` does not exist."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        try:
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+        except OSError:
             pass
 
 
