@@ -152,3 +152,23 @@ def test_login_prompts_on_a_terminal_without_echoing_the_password(account):
     assert "bob" in text.split("(not shown)")[0]  # the user name is echoed as typed
     assert "hunter2-secret" not in text  # the password is not
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_login_without_a_usable_keyring_is_a_clear_error(capsys, monkeypatch, account):
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("pw\n"))
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        code = main(["login", account, "-u", "alice", "--password-stdin"])
+        listed = main(["providers", "--json"])
+    finally:
+        keyring.set_keyring(previous)
+    captured = capsys.readouterr()
+    assert code == 3
+    assert "No usable system keyring" in captured.err and "pw\n" not in captured.err
+    assert listed == 0
+    rows = {r["name"]: r for r in json.loads(captured.out)}
+    assert rows[account]["credentials_status"] == "no keyring"
