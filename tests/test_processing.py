@@ -374,3 +374,18 @@ def test_a_cancelled_search_stops_early(provider, demo_catalog):
         feedback=feedback,
     )
     assert results["COUNT"] == 0
+
+
+def test_without_a_url_the_dock_settings_configure_the_provider(provider, demo_catalog):
+    from scene_picker.ui.providers_info import endpoint_setting
+    from scene_picker.ui.settings import write_setting
+
+    _catalog, _server, url = demo_catalog
+    write_setting(endpoint_setting("stac-static"), url)
+    try:
+        results = run(
+            "scenepicker:searchscenes", {"PROVIDER": "stac-static", "CLOUD_MAX": 5, "OUTPUT": "memory:"}
+        )
+    finally:
+        write_setting(endpoint_setting("stac-static"), "")
+    assert results["COUNT"] == 2

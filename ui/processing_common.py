@@ -57,10 +57,18 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
         return CancelToken.from_callable(feedback.isCanceled)
 
     def provider_instance(self, name: str, options: dict[str, Any]) -> Provider:
-        """One provider instance per name and options for the whole run."""
+        """One provider instance per name and options for the whole run: configured like the dock's
+        (settings' endpoint and options, QGIS proxy, rate limits) when no option is given, else built
+        with the settings' options overridden by ``options`` (e.g. the algorithm's catalog URL)."""
         key = (name, tuple(sorted(options.items())))
         if key not in self._providers:
-            from ..cli.download import build_provider
+            from .providers_info import make_provider
+            from .providers_info import provider_options as configured_options
 
-            self._providers[key] = build_provider(name, options)
+            if options:
+                from ..cli.download import build_provider
+
+                self._providers[key] = build_provider(name, {**configured_options(name), **options})
+            else:
+                self._providers[key] = make_provider(name)
         return self._providers[key]
