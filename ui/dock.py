@@ -557,10 +557,18 @@ class ScenePickerDock(QgsDockWidget):
         if not scenes:
             self._warn(self.tr("Download"), self.tr("Select one or more scenes first."))
             return []
-        assets = self.checked_assets() if len(scenes) == 1 else None
+        checked = self.checked_assets()
+        if not checked:
+            self._warn(self.tr("Download"), self.tr("Check the assets to download."))
+            return []
         members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
         outdir = Path(settings.output_dir())
-        tasks = [self._downloads().enqueue(scene, outdir, assets=assets, members=members) for scene in scenes]
+        tasks = []
+        for scene in scenes:
+            # the assets checked for the current scene, for every selected scene that has them all;
+            # otherwise that scene's data assets
+            assets = checked if all(key in scene.assets for key in checked) else None
+            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members))
         self.tabs.setCurrentIndex(TAB_DOWNLOADS)
         self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(tasks)))
         return tasks
