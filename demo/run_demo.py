@@ -85,7 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     footprints = out / "footprints.geojson"
     _write_footprints(footprints, scenes, chosen.id)
     project_path = out / "demo.qgz"
-    _render(footprints, [Path(p) for p in result.files], png, project_path)
+    caption = [
+        f"Scene Picker demo: near-infrared band (B08) of tile {chosen.id.split('_')[5][1:]}, "
+        f"{chosen.datetime:%Y-%m-%d} ({chosen.platform})",
+        "red: the scene downloaded (2 of its bands, by HTTP range requests)",
+        f"yellow: other scenes with cloud cover <= {MAX_CLOUD:g}% ({START} to {END})",
+        "dashed blue: the search area",
+    ]
+    _render(footprints, [Path(p) for p in result.files], png, project_path, caption)
     archive_size = archive.size or 0
     print()
     print("Downloaded bands:")
@@ -155,7 +162,31 @@ def _write_footprints(path: Path, scenes, chosen_id: str) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, indent=1))
 
 
-def _render(footprints: Path, bands: list[Path], png: Path, project_path: Path) -> None:
+def _caption(image, lines: list[str]) -> None:
+    """Write a small legend in the lower-left corner of the rendered map."""
+    from qgis.PyQt.QtCore import QRectF
+    from qgis.PyQt.QtGui import QColor, QFont, QFontMetrics, QPainter
+
+    font = QFont("DejaVu Sans", 10)
+    metrics = QFontMetrics(font)
+    height = metrics.height() * len(lines) + 16
+    width = max(metrics.horizontalAdvance(line) for line in lines) + 24
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = QRectF(12, image.height() - height - 12, width, height)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setFont(font)
+        for index, line in enumerate(lines):
+            colour = {0: "#ffffff", 1: "#e31a1c", 2: "#ffd92f", 3: "#4fc3f7"}.get(index, "#ffffff")
+            painter.setPen(QColor(colour))
+            y = box.top() + 8 + metrics.ascent() + index * metrics.height()
+            painter.drawText(int(box.left() + 12), int(y), line)
+    finally:
+        painter.end()
+
+
+def _render(footprints: Path, bands: list[Path], png: Path, project_path: Path, caption: list[str]) -> None:
     from qgis.core import (
         QgsApplication,
         QgsCoordinateReferenceSystem,
@@ -241,6 +272,7 @@ def _render(footprints: Path, bands: list[Path], png: Path, project_path: Path) 
         job.start()
         job.waitForFinished()
         image = job.renderedImage()
+        _caption(image, caption)
         png.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(png), "PNG"):
             raise RuntimeError(f"could not write {png}")
