@@ -275,3 +275,43 @@ def test_interrupted_download_exits_130_and_resumes_where_it_stopped(catalog, bi
     assert (out / "BIG_SCENE" / "big.bin").read_bytes() == payload
     assert server.log.bytes_sent("big.bin") == len(payload) - kept  # only the missing bytes
     assert "done" in result.stdout and "BIG_SCENE" in result.stdout
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(catalog, big_scene_file, tmp_path):
+    import pty
+    import select
+
+    _demo, server, _url = catalog
+    results, _payload = big_scene_file
+    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+    command = [sys.executable, "-m", "scene_picker", "download", str(results)]
+    server.chunk_delay = 0.005  # slow enough for several progress events
+    try:
+        piped = subprocess.run(
+            [*command, "--out", str(tmp_path / "piped")], env=env, capture_output=True, text=True, timeout=120
+        )
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execve(sys.executable, [*command, "--out", str(tmp_path / "tty")], env)
+        buffer = bytearray()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed its terminal
+                break
+            if not chunk:
+                break
+            buffer.extend(chunk)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    finally:
+        server.chunk_delay = 0.0
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr and "big.bin: 100% 5.0 MiB of 5.0 MiB" in piped.stderr
+    assert os.waitstatus_to_exitcode(status) == 0
+    text = buffer.decode(errors="replace")
+    assert "\r[" in text and "100% 5.0 MiB/5.0 MiB" in text
