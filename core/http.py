@@ -179,8 +179,10 @@ class HttpClient:
 
         Statuses >= 400 not in ``accept_status`` raise :class:`HttpStatusError` (or
         :class:`AuthenticationError` for a 401 with credentials); transient failures are retried per
-        :attr:`retry` and end in :class:`RetriesExhaustedError`. ``idempotent`` (default: by method)
-        says whether a request whose sending may have reached the server can be repeated.
+        :attr:`retry` and end in :class:`RetriesExhaustedError`. A 401 or 403 to a request that
+        carried credentials makes the auth refresh once (``Auth.refresh()``) and the request repeat.
+        ``idempotent`` (default: by method) says whether a request whose sending may have reached the
+        server can be repeated.
         ``kwargs`` go to ``requests`` (``params``, ``data``, ``json``, ``stream``, ``timeout``...).
         """
         method = method.upper()
@@ -217,7 +219,8 @@ class HttpClient:
                 release()  # cancelled while waiting for the rate limit, or an unexpected failure
                 raise
             status = response.status_code
-            if status == 401 and auth_used and not refreshed and self.auth is not None:
+            if status in (401, 403) and auth_used and not refreshed and self.auth is not None:
+                # Some services answer an expired token with 403: one refresh tells them apart.
                 refreshed = True
                 if self.auth.refresh():
                     response.close()

@@ -95,16 +95,29 @@ def test_oidc_bad_password_is_authentication_error_without_secret(proxy):
     assert "bad-Passw0rd" not in str(info.value)
 
 
-def test_bearer_refreshes_once_on_401_mid_session(proxy, sample_files):
-    # Each token works for one request only: the second request gets 401, the client refreshes once.
-    proxy.configure(require_bearer=True, token_life_requests=1)
+@pytest.mark.parametrize("refusal", [401, 403])
+def test_bearer_refreshes_once_when_refused_mid_session(refusal, proxy, sample_files):
+    # Each token works for one request only: the second request is refused, the client refreshes once.
+    proxy.configure(require_bearer=True, token_life_requests=1, token_refusal_status=refusal)
     provider = OidcTokenProvider(proxy.token_url, "client", "alice", "wonderland", http=HttpClient())
     http = HttpClient(auth=BearerAuth(provider, hosts=["127.0.0.1"]))
     assert http.request("GET", proxy.url("small.bin")).content == sample_files["small.bin"]
     assert http.request("GET", proxy.url("small.bin")).content == sample_files["small.bin"]
     statuses = [r.status for r in proxy.log if r.path == "/small.bin"]
-    assert statuses == [200, 401, 200]
+    assert statuses == [200, refusal, 200]
     assert proxy.token_grants == ["password", "refresh_token"]
+
+
+def test_genuine_403_after_refresh_is_a_status_error(proxy):
+    from scene_picker.core.errors import HttpStatusError
+
+    proxy.configure(require_bearer=True, token_life_requests=0, token_refusal_status=403)
+    provider = OidcTokenProvider(proxy.token_url, "client", "alice", "wonderland", http=HttpClient())
+    http = HttpClient(auth=BearerAuth(provider, hosts=["127.0.0.1"]))
+    with pytest.raises(HttpStatusError) as info:
+        http.request("GET", proxy.url("small.bin"))
+    assert info.value.status == 403
+    assert [r.status for r in proxy.log if r.path == "/small.bin"] == [403, 403]  # one refresh only
 
 
 def test_static_token_is_not_refreshed():

@@ -28,7 +28,8 @@ Faults (keyword arguments of :meth:`configure`; everything off by default):
 - ``require_bearer=True``: file requests need ``Authorization: Bearer T`` with a token issued by the
   proxy's OpenID-style endpoint ``POST /token`` (password grant for :attr:`accounts`, refresh_token
   grant); a token stops working (401) after ``token_life_requests`` requests or ``token_life_seconds``
-  seconds — the mid-transfer expiry. ``token_expires_in`` is what the endpoint announces.
+  seconds — the mid-transfer expiry. ``token_expires_in`` is what the endpoint announces;
+  ``token_refusal_status`` (401) is the status of a refused token (some services say 403).
 - ``redirect_to=BASE``: every file request answers 302 to ``BASE + path``.
 
 Counters: :attr:`requests` (requests received, token endpoint included), :attr:`bytes_sent` (body bytes
@@ -77,6 +78,7 @@ class Faults:
     token_life_requests: Optional[int] = None
     token_life_seconds: Optional[float] = None
     token_expires_in: int = 300
+    token_refusal_status: int = 401
     redirect_to: Optional[str] = None
 
 
@@ -389,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(record, 503, b"busy\n", retry_after=None)
         if faults.require_bearer and not proxy._token_valid(headers.get("authorization")):
             return self._reply(
-                record, 401, b'{"error":"invalid_token"}', "application/json",
+                record, faults.token_refusal_status, b'{"error":"invalid_token"}', "application/json",
                 extra={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )  # fmt: skip
         if faults.redirect_to:
