@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             archive = chosen.assets["archive"]
             server.log.clear()
             view = ProgressView(sys.stdout)
+            # A fresh folder each run, so every run shows a real partial extraction.
+            shutil.rmtree(out / "downloads", ignore_errors=True)
             result = _download(provider, chosen, out / "downloads", view)
             view.close()
             archive_path = "/" + archive.href.split("/", 3)[3]
