@@ -78,6 +78,7 @@ class QueryForm(QWidget):
         self._scopes: dict[str, dict[str, str]] = {}  # provider -> {"collections": ..., "platforms": ...}
         self._current: str | None = None
         self._restoring = False
+        self._dirty = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -169,6 +170,7 @@ class QueryForm(QWidget):
         self.restore_state()
         if self.provider_list.count():
             self.provider_list.setCurrentRow(0)
+        self._dirty = False  # set-up and restoring are not user changes
 
     def tr(self, text: str) -> str:
         return QCoreApplication.translate("QueryForm", text)
@@ -176,6 +178,13 @@ class QueryForm(QWidget):
     # -- providers --------------------------------------------------------------------------------------
     def refresh_badges(self) -> None:
         """Re-read the keyring status of every provider and show it on its item."""
+        restoring, self._restoring = self._restoring, True  # a badge is not a change of the query
+        try:
+            self._refresh_badges()
+        finally:
+            self._restoring = restoring
+
+    def _refresh_badges(self) -> None:
         for row in range(self.provider_list.count()):
             item = self.provider_list.item(row)
             info = self._info(item.data(NAME_ROLE))
@@ -310,7 +319,11 @@ class QueryForm(QWidget):
         }
 
     def save_state(self) -> None:
+        """Persist the form, when the user changed something since it was restored or last saved."""
+        if not self._dirty:
+            return
         settings.write_setting(STATE_KEY, json.dumps(self.state()))
+        self._dirty = False
 
     def restore_state(self) -> None:
         raw = settings.read_setting(STATE_KEY, "", str)
@@ -343,4 +356,5 @@ class QueryForm(QWidget):
 
     def _emit_changed(self, *_args) -> None:
         if not self._restoring:
+            self._dirty = True
             self.changed.emit()

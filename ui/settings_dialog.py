@@ -244,14 +244,16 @@ class SettingsDialog(QDialog):
             self.login_label.setText(self.tr("Put credentials in the account fields, not in the URL."))
             self.endpoint_edit.setText(redact_url(url))
             return
-        settings.write_setting(endpoint_setting(info.name), url)
+        if url != (settings.read_setting(endpoint_setting(info.name), "", str) or ""):
+            settings.write_setting(endpoint_setting(info.name), url)
         text = self.options_edit.text().strip()
         try:
             parse_provider_options(text)
         except ScenePickerError as exc:
             self.login_label.setText(str(exc))
             return
-        settings.write_setting(options_setting(info.name), text)
+        if text != (settings.read_setting(options_setting(info.name), "", str) or ""):
+            settings.write_setting(options_setting(info.name), text)
 
     def save_credentials(self) -> bool:
         info = self.current_provider()
