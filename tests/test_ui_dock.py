@@ -392,6 +392,9 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     assert dock.queue_panel.progress_value(job_id) == 1000
     assert dock.footprints.is_downloaded(scene_key(scene))
 
+    dock.tabs.setCurrentIndex(2)
+    _save_screenshot(dock, tmp_path, "dock_downloads.png")
+
     # an RGB composite VRT from three downloaded bands
     dock.set_checked_assets(["B04", "B03", "B02"])
     rgb = dock.rgb_selected()
@@ -427,6 +430,11 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     manager = dock.downloads
     final = Path(settings.output_dir()) / scene.id / "B08.tif"
     assert wait_until(lambda: manager.job(job_id).done > 0, 20), "no progress reported"
+    # the panel shows the speed and the ETA of the running job
+    assert wait_until(lambda: dock.queue_panel.row_texts(job_id)[3].endswith("/s"), 20)
+    assert wait_until(lambda: ":" in dock.queue_panel.row_texts(job_id)[4], 20)
+    assert 0 < dock.queue_panel.progress_value(job_id) < 1000
+    _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
     # cancel from the queue panel
     dock.queue_panel.select_job(job_id)

@@ -413,7 +413,8 @@ class ScenePickerDock(QgsDockWidget):
         self._update_count()
 
     def _on_provider_failed(self, provider: str, error) -> None:
-        self._warn(self.tr("Search"), self.tr("{} failed: {}").format(provider, error))
+        text = str(error)
+        self._warn(self.tr("Search"), text if text.startswith(provider) else f"{provider}: {text}")
 
     def _on_provider_done(self, provider: str, count: int, total) -> None:
         text = self.tr("{}: {} scenes").format(provider, count)

@@ -61,6 +61,8 @@ class QueuePanel(QWidget):
         )
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.header().setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
+        for column in (COL_STATE, COL_SPEED, COL_ETA):
+            self.tree.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         layout.addWidget(self.tree, 1)
         row = QHBoxLayout()
@@ -126,6 +128,11 @@ class QueuePanel(QWidget):
 
     def progress_value(self, job_id: str) -> int:
         return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).value()
+
+    def row_texts(self, job_id: str) -> list[str]:
+        """The texts of a job's row (scene, state, '', speed, ETA)."""
+        item = self._items[job_id]
+        return [item.text(column) for column in range(self.tree.columnCount())]
 
     def state_of(self, job_id: str) -> str:
         return self._states.get(job_id, "")
