@@ -269,7 +269,10 @@ class DownloadManager(QObject):
         with self._cond:
             self._live[job.id] = job
             self._cond.notify_all()
-        self._workerChange.emit(job)
+        try:
+            self._workerChange.emit(job)
+        except RuntimeError:  # the panel is gone (plugin unloaded while a worker finished): the file has it
+            pass
 
     def live_state(self, job_id: str) -> str | None:
         job = self._live.get(job_id)
@@ -325,7 +328,7 @@ class DownloadManager(QObject):
         )
 
     # -- life cycle -------------------------------------------------------------------------------------
-    def shutdown(self, timeout: float = 10.0) -> None:
+    def shutdown(self, timeout: float = 5.0) -> None:
         """QGIS closes or the plugin unloads: interrupt the active jobs; the queue saves them to resume."""
         self._shutting_down = True
         with self._cond:
