@@ -397,9 +397,14 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
 
     # an RGB composite VRT from three downloaded bands
     dock.set_checked_assets(["B04", "B03", "B02"])
-    rgb = dock.rgb_selected()
-    assert rgb is not None and rgb.isValid() and rgb.bandCount() == 3
-    assert Path(rgb.source()).suffix == ".vrt"
+    assert dock.rgb_selected() is not None
+    rgb_name = f"{scene.id} RGB"
+    assert wait_until(lambda: any(n.layer().name() == rgb_name for n in group.findLayers()), 20)
+    (rgb,) = [n.layer() for n in group.findLayers() if n.layer().name() == rgb_name]
+    assert rgb.isValid() and rgb.bandCount() == 3 and Path(rgb.source()).suffix == ".vrt"
+    vrt = Path(rgb.source()).read_text()
+    assert "/vsicurl/" not in vrt  # the downloaded files, not the server
+    assert all(f"{band}.tif</SourceFilename>" in vrt for band in ("B04", "B03", "B02"))
     assert dock.downloads.local_file(scene_key(scene), "B04") == folder / "B04.tif"
 
 
@@ -417,6 +422,16 @@ def test_stream_band_without_download(dock_env, servers):
     layer = node.layer()
     assert layer.isValid() and layer.source().startswith("/vsicurl/http://127.0.0.1:")
     assert not (Path(settings.output_dir()) / scene.id).exists()
+
+    # an RGB composite of three streamed bands: a VRT over /vsicurl/ sources, built in the background
+    dock.set_checked_assets(["B04", "B03", "B02"])
+    assert dock.rgb_selected() is not None
+    assert wait_until(lambda: len(group_of().findLayers()) == 2, 30)
+    (rgb,) = [n.layer() for n in group_of().findLayers() if n.layer().name().endswith("RGB")]
+    assert rgb.isValid() and rgb.bandCount() == 3
+    vrt = Path(rgb.source()).read_text()
+    assert vrt.count("/vsicurl/http://127.0.0.1:") == 3
+    assert rgb.dataProvider().block(1, rgb.extent(), 32, 32).isValid()
 
 
 def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):

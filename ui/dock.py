@@ -36,8 +36,9 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import ScenePickerError
+from ..core.errors import LayerLoadError, ScenePickerError
 from ..core.scene import ROLE_DATA, Scene
+from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
 from .footprints import FootprintLayer
@@ -48,7 +49,7 @@ from .query_form import QueryForm
 from .quicklook import QuicklookCache
 from .results_model import COL_DATE, KEY_ROLE, ResultsFilterModel, ResultsModel, scene_key
 from .search_task import ScopedProvider, SearchTask
-from .tasks import TaskKeeper
+from .tasks import FunctionTask, TaskKeeper
 
 DOCK_OBJECT_NAME = "ScenePickerDock"
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
@@ -624,23 +625,48 @@ class ScenePickerDock(QgsDockWidget):
             return
         add_raster(layer.source(), layer.name(), scene.id, layer=layer)
 
-    def rgb_selected(self) -> QgsRasterLayer | None:
-        """RGB composite VRT from the three checked bands (downloaded files when present, else streamed)."""
+    def rgb_selected(self):
+        """RGB composite VRT of the three checked bands (downloaded files when present, else streamed),
+        built in a background task (GDAL reads the sources' headers) and added under the scene's group."""
         scene = self.current_scene()
         keys = self.checked_assets()
         if scene is None or len(keys) != 3:
             self._warn(self.tr("RGB composite"), self.tr("Check exactly three bands (red, green, blue)."))
             return None
-        sources = [self._band_source(scene, key) for key in keys]
-        dest = (
-            Path(settings.output_dir()) / scene.id.replace("/", "_") / f"{scene.id.replace('/', '_')}_rgb.vrt"
-        )
         try:
-            build_rgb_vrt(*sources, dest)
-            return add_raster(str(dest), self.tr("{} RGB").format(scene.id), scene.id)
+            sources = [self._band_source(scene, key) for key in keys]
         except ScenePickerError as exc:
             self._warn(self.tr("RGB composite"), str(exc))
             return None
+        folder = Path(settings.output_dir()) / safe_name(scene.id)
+        dest = folder / f"{safe_name(scene.id)}_rgb.vrt"
+        name = self.tr("{} RGB").format(scene.id)
+        streamed = [key for key, source in zip(keys, sources) if source.startswith("/vsi")]
+        provider_name = provider_name_of(scene.provider)
+        main_thread = QCoreApplication.instance().thread()
+
+        def work(_task) -> QgsRasterLayer:
+            if streamed:
+                provider = make_provider(provider_name)
+                for key in streamed:
+                    apply_provider_access(provider, scene.assets[key])
+            build_rgb_vrt(*sources, dest)
+            layer = QgsRasterLayer(str(dest), name, "gdal")
+            if not layer.isValid():
+                raise LayerLoadError(self.tr("The RGB composite {} cannot be opened.").format(dest))
+            layer.moveToThread(main_thread)
+            return layer
+
+        task = FunctionTask(self.tr("Scene Picker: RGB composite of {}").format(scene.id), work)
+        task.signals.done.connect(lambda layer, error, s=scene: self._on_rgb_built(s, layer, error))
+        self.tasks.start(task)
+        return task
+
+    def _on_rgb_built(self, scene: Scene, layer: QgsRasterLayer | None, error) -> None:
+        if error is not None or layer is None:
+            self._warn(self.tr("RGB composite"), str(error))
+            return
+        add_raster(layer.source(), layer.name(), scene.id, layer=layer)
 
     def _band_source(self, scene: Scene, key: str) -> str:
         if self.downloads is not None:
