@@ -152,7 +152,7 @@ class _Server(ThreadingHTTPServer):
 class FaultProxy:
     """See the module docstring."""
 
-    def __init__(self, upstream: str, *, max_connections: int = 32, host_name: str = "127.0.0.1") -> None:
+    def __init__(self, upstream: str, *, max_connections: int = 128, host_name: str = "127.0.0.1") -> None:
         parts = urlsplit(upstream)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -357,7 +357,7 @@ class FaultProxy:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    timeout = 15  # idle keep-alive connections end; every socket wait is bounded
+    timeout = 5  # idle keep-alive connections end soon; every socket wait is bounded
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
