@@ -184,6 +184,8 @@ class _Transfer:
         if problem is not None:
             raise type(problem)(f"{problem} (also after fetching it again; the server's copy may be bad)")
         _unlink(sidecar_path(self.dest))
+        with open(self.part, "rb+") as handle:  # also when completed by an earlier, killed process
+            os.fsync(handle.fileno())
         os.replace(self.part, self.dest)
         _fsync_dir(self.dest.parent)
         _unlink(self.record)
