@@ -37,6 +37,7 @@ def terrascope_dock(qgis_iface, qgis_new_project, tmp_path):
             settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
             store_credentials("terrascope", USER, PASSWORD)
             dock = ScenePickerDock(iface=qgis_iface)
+            assert dock.form.badge_of("terrascope") is None  # no keyring access until the panel shows
             dock.show()
             try:
                 yield dock, emulator

@@ -176,7 +176,9 @@ class ScenePickerDock(QgsDockWidget):
         grid.addWidget(self.aoi_label, 3, 0, 1, 5)
         layout.addWidget(aoi_box)
 
-        self.form = QueryForm(self.providers, body)
+        # the keyring is read when the panel is first shown, not at QGIS start (it may ask to unlock)
+        self.form = QueryForm(self.providers, body, read_keyring=False)
+        self._badges_read = False
         self.form.changed.connect(self.form.save_state)
         layout.addWidget(self.form)
 
@@ -687,6 +689,12 @@ class ScenePickerDock(QgsDockWidget):
         self.settings_dialog = dialog
 
     # -- life cycle -------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if not self._badges_read:
+            self._badges_read = True
+            self.form.refresh_badges()
+
     def close_panel(self) -> None:
         """Stop whatever the panel runs before it is removed: tasks, map tools, rubber bands."""
         if self._closed:

@@ -71,7 +71,10 @@ def parse_extras(text: str) -> dict[str, Any]:
 class QueryForm(QWidget):
     changed = pyqtSignal()
 
-    def __init__(self, providers: list[ProviderInfo], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, providers: list[ProviderInfo], parent: QWidget | None = None, read_keyring: bool = True
+    ) -> None:
+        """``read_keyring=False`` leaves the badges for :meth:`refresh_badges` (the keyring may prompt)."""
         super().__init__(parent)
         self.setObjectName("ScenePickerQueryForm")
         self.providers = providers
@@ -166,7 +169,8 @@ class QueryForm(QWidget):
         ):
             signal.connect(self._emit_changed)
         self._on_cloud_changed()
-        self.refresh_badges()
+        if read_keyring:
+            self.refresh_badges()
         self.restore_state()
         if self.provider_list.count():
             self.provider_list.setCurrentRow(0)
