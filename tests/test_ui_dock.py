@@ -291,6 +291,20 @@ def test_search_fills_table_and_footprints_and_syncs_selection(dock_env, servers
     )
     dock.proxy.set_text("")
 
+    # export what the table shows (sorted by cloud, filtered to <= 30 %)
+    dock.cloud_filter.setValue(30)
+    export = tmp_path_factory.mktemp("export")
+    assert dock.export_results(export / "scenes.geojson") is not None
+    assert dock.export_results(export / "scenes.csv") is not None
+    assert wait_until(lambda: (export / "scenes.geojson").exists() and (export / "scenes.csv").exists(), 20)
+    assert wait_until(lambda: not dock.tasks.running(), 20)
+    shown = [dock.proxy.scene_at(r).id for r in range(dock.proxy.rowCount())]
+    exported = json.loads((export / "scenes.geojson").read_text())
+    assert [f["id"] for f in exported["features"]] == shown
+    lines = (export / "scenes.csv").read_text().splitlines()
+    assert len(lines) == len(shown) + 1 and shown[0] in lines[1]
+    dock.cloud_filter.setValue(100)
+
     # labels on demand
     dock.labels_check.setChecked(True)
     assert layer.labelsEnabled()

@@ -304,9 +304,16 @@ class ScenePickerDock(QgsDockWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
+        bottom = QHBoxLayout()
         self.results_status = QLabel(page)
         self.results_status.setObjectName("resultsStatus")
-        layout.addWidget(self.results_status)
+        bottom.addWidget(self.results_status, 1)
+        self.export_button = QPushButton(self.tr("Export…"), page)
+        self.export_button.setObjectName("exportButton")
+        self.export_button.setToolTip(self.tr("Save the shown scenes as GeoJSON or CSV"))
+        self.export_button.clicked.connect(self._ask_export)
+        bottom.addWidget(self.export_button)
+        layout.addLayout(bottom)
         return page
 
     def _downloads_tab(self) -> QWidget:
@@ -444,6 +451,45 @@ class ScenePickerDock(QgsDockWidget):
         self.results_status.setText(
             self.tr("{} scenes ({} shown)").format(self.model.rowCount(), self.proxy.rowCount())
         )
+
+    # -- export -----------------------------------------------------------------------------------------
+    def shown_scenes(self) -> list[Scene]:
+        """The scenes the table shows, in its order (after sorting and filtering)."""
+        return [self.proxy.scene_at(row) for row in range(self.proxy.rowCount())]
+
+    def _ask_export(self) -> None:
+        from qgis.PyQt.QtWidgets import QFileDialog
+
+        path, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Export scenes"), settings.output_dir(), self.tr("GeoJSON (*.geojson);;CSV (*.csv)")
+        )
+        if path:
+            self.export_results(Path(path))
+
+    def export_results(self, path: Path) -> FunctionTask | None:
+        """Write the shown scenes to ``path`` (.csv: a table, else GeoJSON) in a background task."""
+        from ..core.export import write_csv, write_geojson
+
+        scenes = self.shown_scenes()
+        if not scenes:
+            self._warn(self.tr("Export"), self.tr("No scene to export."))
+            return None
+        path = Path(path)
+        writer = write_csv if path.suffix.lower() == ".csv" else write_geojson
+
+        def work(_task) -> int:
+            return writer(scenes, path)
+
+        task = FunctionTask(self.tr("Scene Picker: export {}").format(path.name), work)
+        task.signals.done.connect(lambda count, error: self._on_exported(path, count, error))
+        self.tasks.start(task)
+        return task
+
+    def _on_exported(self, path: Path, count, error) -> None:
+        if error is not None:
+            self._warn(self.tr("Export"), str(error))
+        else:
+            self._info(self.tr("Export"), self.tr("{} scenes written to {}.").format(count, path))
 
     # -- selection sync ---------------------------------------------------------------------------------
     def selected_keys(self) -> list[str]:
