@@ -93,9 +93,9 @@ def _text(feature: QgsFeature, name: str) -> Optional[str]:
 def provider_of(feature: QgsFeature) -> tuple[str, dict[str, Any]]:
     """The registered provider name and options a footprint feature came from (a provider label such
     as the dock's ``stac:host`` gives its registry name)."""
-    from ..cli.download import registry_name
+    from .providers_info import provider_name_of
 
-    name = registry_name(_text(feature, "provider"))
+    name = provider_name_of(_text(feature, "provider") or "")
     if not name:
         raise UsageError("A feature has no 'provider' attribute: use a layer made by 'Search scenes'.")
     options_text = _text(feature, "provider_options")
