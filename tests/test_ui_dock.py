@@ -284,6 +284,7 @@ def test_search_fills_table_and_footprints_and_syncs_selection(dock_env, servers
         s.id for s in dock.model.scenes() if s.cloud_cover is not None and s.cloud_cover <= 30
     )
     assert 0 < len(shown) < len(expected)
+    assert dock.results_status.text() == f"{len(expected)} scenes ({len(shown)} shown)"
     dock.cloud_filter.setValue(100)
     dock.proxy.set_text("2023-08")
     assert sorted(dock.proxy.scene_at(r).id for r in range(dock.proxy.rowCount())) == sorted(

@@ -93,6 +93,8 @@ class ScenePickerDock(QgsDockWidget):
         self.model = ResultsModel(self)
         self.proxy = ResultsFilterModel(self)
         self.proxy.setSourceModel(self.model)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
+            signal.connect(lambda *_args: self._update_count())
         self.quicklooks = QuicklookCache(parent=self)
         self.quicklooks.ready.connect(self._on_quicklook)
         self.quicklooks.failed.connect(self._on_quicklook_failed)
