@@ -24,6 +24,7 @@ from scene_picker.demo.generate import generate
 from scene_picker.demo.server import RangeServer
 
 from conftest import PKG_PARENT
+from support.pty_session import run_in_pty
 
 BBOX = "--bbox=1.35,43.59,1.39,43.62"
 BANDS = "*_B04_20m.tif,*_B08_20m.tif"
@@ -278,9 +279,6 @@ def test_interrupted_download_exits_130_and_resumes_where_it_stopped(catalog, bi
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(catalog, big_scene_file, tmp_path):
-    import pty
-    import select
-
     _demo, server, _url = catalog
     results, _payload = big_scene_file
     env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
@@ -290,28 +288,10 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_in_a_pipe(catalog, big_
         piped = subprocess.run(
             [*command, "--out", str(tmp_path / "piped")], env=env, capture_output=True, text=True, timeout=120
         )
-        pid, fd = pty.fork()
-        if pid == 0:
-            os.execve(sys.executable, [*command, "--out", str(tmp_path / "tty")], env)
-        buffer = bytearray()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 1.0)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed its terminal
-                break
-            if not chunk:
-                break
-            buffer.extend(chunk)
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
+        status, text = run_in_pty([*command, "--out", str(tmp_path / "tty")], env, timeout=120)
     finally:
         server.chunk_delay = 0.0
     assert piped.returncode == 0, piped.stderr
     assert "\r" not in piped.stderr and "big.bin: 100% 5.0 MiB of 5.0 MiB" in piped.stderr
-    assert os.waitstatus_to_exitcode(status) == 0
-    text = buffer.decode(errors="replace")
+    assert status == 0, text
     assert "\r[" in text and "100% 5.0 MiB/5.0 MiB" in text

@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
-import select
 import sys
-import time
 
 import pytest
 
@@ -17,6 +14,7 @@ from scene_picker.core.credentials import delete_credentials, load_credentials, 
 from scene_picker.providers.registry import list_providers
 
 from conftest import PKG_PARENT, TESTS
+from support.pty_session import run_in_pty
 
 
 def password_provider() -> str:
@@ -99,59 +97,18 @@ print("RESULT", rc, creds.username, creds.secret == "hunter2-secret", flush=True
 """
 
 
-def _read_until(fd: int, needle: bytes, buffer: bytearray, deadline: float) -> None:
-    while needle not in buffer:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"timed out waiting for {needle!r}; got {bytes(buffer)!r}")
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                raise AssertionError(f"child ended before {needle!r}; got {bytes(buffer)!r}")
-            buffer.extend(chunk)
-
-
-def _read_to_end(fd: int, buffer: bytearray, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed its terminal
-            return
-        if not chunk:
-            return
-        buffer.extend(chunk)
-    raise AssertionError(f"the child did not finish; got {bytes(buffer)!r}")
-
-
 def test_login_prompts_on_a_terminal_without_echoing_the_password(account):
     code = CHILD.format(pkg=str(PKG_PARENT), tests=str(TESTS), name=account)
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="support.memory_keyring.MemoryKeyring")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: a real terminal on stdin/stdout
-        os.execve(sys.executable, [sys.executable, "-c", code], env)
-    buffer = bytearray()
-    deadline = time.monotonic() + 60
-    try:
-        _read_until(fd, b"username: ", buffer, deadline)
-        os.write(fd, b"bob\n")
-        _read_until(fd, b"(not shown): ", buffer, deadline)
-        os.write(fd, b"hunter2-secret\n")
-        _read_to_end(fd, buffer, deadline)
-    finally:
-        _, status = os.waitpid(pid, 0)
-        os.close(fd)
-    text = buffer.decode(errors="replace")
+    status, text = run_in_pty(
+        [sys.executable, "-c", code],
+        env,
+        answers=[(b"username: ", b"bob\n"), (b"(not shown): ", b"hunter2-secret\n")],
+    )
     assert "RESULT 0 bob True" in text
     assert "bob" in text.split("(not shown)")[0]  # the user name is echoed as typed
     assert "hunter2-secret" not in text  # the password is not
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert status == 0
 
 
 def test_login_without_a_usable_keyring_is_a_clear_error(capsys, monkeypatch, account):
