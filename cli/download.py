@@ -35,7 +35,7 @@ from ..providers.registry import get_provider, list_providers
 from .progress_view import ProgressView, human_bytes
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "download",
         help="download scenes from a search result file or by id",

@@ -16,7 +16,7 @@ from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageEr
 from ..providers.registry import list_providers
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "login",
         help="store a provider's credentials in the keyring",

@@ -13,7 +13,7 @@ from ..core.errors import CredentialsError
 from ..providers.registry import list_providers
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "providers",
         help="list the catalogs and their credential needs",

@@ -22,7 +22,7 @@ from .progress_view import human_bytes
 STATES = ("queued", "active", "interrupted", "done", "failed", "cancelled")
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "queue",
         help="show the state of a persisted download queue",
