@@ -268,7 +268,7 @@ class HttpClient:
         headers = {"Accept": "application/json", **dict(kwargs.pop("headers", None) or {})}
         kwargs.pop("stream", None)
         response = self.request(method, url, headers=headers, **kwargs)
-        return self._decode_json(response)
+        return self.decode_json(response)
 
     def get_json(self, url: str, params: Optional[Mapping[str, Any]] = None, **kwargs: Any) -> Any:
         """GET ``url`` and decode its JSON answer (see :meth:`request_json`)."""
@@ -323,10 +323,12 @@ class HttpClient:
             headers.update(caller_headers or {})
             if not same_origin(current, first_url):
                 headers = {k: v for k, v in headers.items() if not _SENSITIVE_HEADER.search(k)}
-            auth_headers = self.auth.headers_for(current) if self.auth is not None else {}
-            headers.update(auth_headers)
+            # Wait for the rate limit *before* asking for credentials: a short-lived token fetched
+            # before a long wait could expire before the request leaves.
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire(cancel)
+            auth_headers = self.auth.headers_for(current) if self.auth is not None else {}
+            headers.update(auth_headers)
             response = self.session.request(
                 current_method, current, headers=headers, allow_redirects=False, **body
             )
@@ -368,7 +370,9 @@ class HttpClient:
             message += f": {detail}"
         return HttpStatusError(message + "." + hint, status=status, url=url)
 
-    def _decode_json(self, response: requests.Response) -> Any:
+    def decode_json(self, response: requests.Response) -> Any:
+        """Decode a response's JSON body, refusing HTML pages, truncated and malformed bodies with
+        :class:`ProviderResponseError` (for callers that also need the response's headers)."""
         url = redact_url(response.url or "")
         content_type = response.headers.get("Content-Type", "").lower()
         content = response.content

@@ -182,17 +182,15 @@ class CmrProvider(Provider):
 
     def _get(self, url: str, params: list[tuple[str, str]], headers: dict[str, str]) -> tuple[dict, Any]:
         """GET a JSON page and keep the answer's headers (CMR pages through them)."""
-        seen: dict[str, Any] = {}
-
-        def keep_headers(response: Any, *args: Any, **kwargs: Any) -> None:
-            seen["headers"] = response.headers
-
-        body = self.http.get_json(url, params=params, headers=headers, hooks={"response": keep_headers})
+        response = self.http.request(
+            "GET", url, params=params, headers={"Accept": "application/json", **headers}
+        )
+        body = self.http.decode_json(response)
         if not isinstance(body, dict):
             raise ProviderResponseError(
                 f"NASA CMR answered something other than an object ({url}).", self.name
             )
-        return body, seen.get("headers") or {}
+        return body, response.headers
 
     def get(self, scene_id: str) -> Scene:
         key = "concept_id" if _CONCEPT_ID.match(scene_id) else "granule_ur"

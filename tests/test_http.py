@@ -263,3 +263,44 @@ def test_cancel_while_rate_limited_releases_the_slot(proxy):
     with pytest.raises(CancelledError):
         http.request("GET", proxy.url("small.bin"), cancel=token)
     assert cap.active == 0 and proxy.requests == 1
+
+
+class _FailingTokenProvider:
+    """A token provider whose sign-in fails, as when a password stops working mid-run."""
+
+    def get_token(self) -> str:
+        raise AuthenticationError("sign-in refused")
+
+    def invalidate(self) -> None:
+        pass
+
+
+def test_failing_credentials_release_the_concurrency_slot(proxy):
+    limiter = ConcurrencyLimiter(1)
+    client = HttpClient(auth=BearerAuth(_FailingTokenProvider(), hosts=["127.0.0.1"]), concurrency=limiter)
+    with pytest.raises(AuthenticationError):
+        client.get(proxy.url("small.bin"))
+    assert limiter.active == 0
+
+
+def test_rate_limit_is_awaited_before_credentials_are_fetched(proxy, sample_files):
+    order: list[str] = []
+
+    class Recording(RateLimiter):
+        def acquire(self, cancel=None):
+            order.append("rate")
+            return super().acquire(cancel)
+
+    class Tokens:
+        def get_token(self) -> str:
+            order.append("token")
+            return "tok"
+
+        def invalidate(self) -> None:
+            pass
+
+    client = HttpClient(
+        auth=BearerAuth(Tokens(), hosts=["127.0.0.1"]), rate_limiter=Recording(windows=[(100, 1.0)])
+    )
+    client.get(proxy.url("small.bin")).close()
+    assert order[:2] == ["rate", "token"]
