@@ -15,8 +15,6 @@ from scene_picker.core.auth import (
 from scene_picker.core.errors import AuthenticationError
 from scene_picker.core.http import HttpClient
 
-from support.fixtures_engine import *  # noqa: F403
-
 
 class FakeClock:
     def __init__(self) -> None:

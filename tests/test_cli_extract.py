@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import PKG_PARENT
 from support import zipgen
-from support.fixtures_engine import *  # noqa: F403
+from support.fixtures_engine import run_cli
 
 BANDS = "bands.zip"
 
@@ -22,18 +18,6 @@ BANDS = "bands.zip"
 @pytest.fixture(scope="module")
 def archives(served_dir: Path) -> dict[str, list]:
     return zipgen.write_served_archives(served_dir)
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
-    return subprocess.run(
-        [sys.executable, "-m", "scene_picker", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_members_lists_names_and_sizes(archives, proxy):

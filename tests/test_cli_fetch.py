@@ -6,8 +6,7 @@ import hashlib
 import os
 import subprocess
 
-from support.fixtures_engine import *  # noqa: F403
-from support.fixtures_engine import cli_command, cli_env, run_cli, sha256
+from support.fixtures_engine import cli_command, cli_env, make_bytes, run_cli, sha256
 
 MEDIUM = "medium.bin"
 
@@ -74,8 +73,6 @@ def test_fetch_does_not_print_secret_headers(proxy, tmp_path):
 def test_interrupt_exits_130_keeps_part_and_rerun_resumes(served_dir, proxy, tmp_path):
     import signal
     import time
-
-    from support.fixtures_engine import make_bytes
 
     data = make_bytes(6 * 1024 * 1024, seed=77)
     (served_dir / "interrupt.bin").write_bytes(data)

@@ -21,8 +21,6 @@ from scene_picker.core.errors import (
 from scene_picker.core.http import HttpClient, RetryPolicy, parse_retry_after, same_origin
 from scene_picker.core.ratelimit import ConcurrencyLimiter, RateLimiter
 
-from support.fixtures_engine import *  # noqa: F403
-
 
 def recording_policy(max_attempts: int = 5) -> tuple[RetryPolicy, list[float]]:
     waits: list[float] = []

@@ -6,8 +6,6 @@ from __future__ import annotations
 import http.client
 from urllib.parse import urlsplit
 
-from support.fixtures_engine import *  # noqa: F403
-
 
 def raw_get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
     parts = urlsplit(url)

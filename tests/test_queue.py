@@ -15,7 +15,6 @@ from scene_picker.core.http import HttpClient, RetryPolicy
 from scene_picker.core.queue import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, DownloadQueue
 from scene_picker.core.transfer import part_path
 
-from support.fixtures_engine import *  # noqa: F403
 from support.fixtures_engine import make_bytes, sha256
 
 MIB = 1 << 20

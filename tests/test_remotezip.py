@@ -25,7 +25,6 @@ from scene_picker.core.remotezip import RemoteZip
 from scene_picker.core.zipformat import LOCAL_SIZE
 
 from support import zipgen
-from support.fixtures_engine import *  # noqa: F403
 
 THREE_BANDS = ["*_B02_10m.jp2", "*_B03_10m.jp2", "*_B04_10m.jp2"]
 SPREAD_BANDS = ["*_B02_10m.jp2", "*_B11_20m.jp2", "*_PVI.jp2"]

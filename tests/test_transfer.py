@@ -22,7 +22,6 @@ from scene_picker.core.errors import (
 from scene_picker.core.http import HttpClient, RetryPolicy
 from scene_picker.core.transfer import download_file, part_path, record_path, sidecar_path
 
-from support.fixtures_engine import *  # noqa: F403
 from support.fixtures_engine import make_bytes, sha256
 
 MEDIUM = "medium.bin"

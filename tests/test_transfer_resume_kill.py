@@ -11,7 +11,6 @@ import time
 from scene_picker.core.http import HttpClient
 from scene_picker.core.transfer import download_file, part_path, record_path
 
-from support.fixtures_engine import *  # noqa: F403
 from support.fixtures_engine import cli_command, cli_env, make_bytes
 
 MIB = 1 << 20
