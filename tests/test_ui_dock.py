@@ -216,7 +216,9 @@ def _save_screenshot(widget, folder: Path, name: str) -> Path:
     return path
 
 
-def test_search_fills_table_and_footprints_and_syncs_selection(dock_env, servers, tmp_path_factory):
+def test_search_fills_table_and_footprints_and_syncs_selection(
+    dock_env, servers, tmp_path_factory, qgis_iface
+):
     stac, _nginx, _payloads = servers
     dock = dock_env()
     _search(dock)
@@ -239,12 +241,26 @@ def test_search_fills_table_and_footprints_and_syncs_selection(dock_env, servers
     assert dock.search_status.text() == f"{len(expected)} scenes found."
 
     # table -> map: selecting a row selects its footprint and zooms to it
-    dock.table.selectRow(2)
-    scene = dock.proxy.scene_at(2)
+    row = next(
+        r
+        for r in range(dock.proxy.rowCount())
+        if dock.proxy.scene_at(r).footprint.bounds[2] - dock.proxy.scene_at(r).footprint.bounds[0] < 20
+    )
+    dock.table.selectRow(row)
+    scene = dock.proxy.scene_at(row)
     key = scene_key(scene)
     assert dock.footprints.selected_keys() == [key]
     (fid,) = layer.selectedFeatureIds()
     assert layer.getFeature(fid)["scene_id"] == scene.id
+    from pyproj import Transformer
+
+    west, south, east, north = scene.footprint.bounds
+    to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    (x0, y0), (x1, y1) = to_merc.transform(west, south), to_merc.transform(east, north)
+    extent = qgis_iface.mapCanvas().extent()
+    assert extent.xMinimum() <= x0 and x1 <= extent.xMaximum()
+    assert extent.yMinimum() <= y0 and y1 <= extent.yMaximum()
+    assert extent.width() < 4 * (x1 - x0) + 4 * (y1 - y0)  # zoomed to it, not the whole world
 
     # map -> table: selecting footprints on the map selects their rows
     others = [f for f in layer.getFeatures() if f["key"] != key][:2]
