@@ -607,3 +607,29 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: len(group.findLayers()) == 2, 30)
     streamed = [n.layer() for n in group.findLayers() if n.layer().source().startswith("/vsizip//vsicurl/")]
     assert len(streamed) == 1 and streamed[0].isValid() and streamed[0].width() == 32
+
+
+def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):
+    """A scene whose asset hrefs are signed URLs is queued by id and fetched again from its provider."""
+    import dataclasses
+
+    _stac, _nginx, payloads = servers
+    dock = dock_env()
+    _search(dock)
+    dock.table.selectRow(5)
+    scene = dock.current_scene()
+    secret = "SiGnAtUrE-0123456789"
+    signed = {
+        key: dataclasses.replace(asset, href=f"{asset.href}?X-Amz-Signature={secret}")
+        for key, asset in scene.assets.items()
+    }
+    signed_scene = dataclasses.replace(scene, assets=signed)
+    manager = dock._downloads()
+    manager.enqueue(signed_scene, Path(settings.output_dir()), assets=["B03"])
+    assert wait_until(lambda: len(dock.queue_panel.job_ids()) == 1, 20)
+    (job_id,) = dock.queue_panel.job_ids()
+    assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 30)
+    job = manager.job(job_id)
+    assert job.state == "done", job.error
+    assert Path(job.files[0]).read_bytes() == payloads[scene.id]["B03"]
+    assert secret not in default_state_file().read_text()

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qgis.core import Qgis, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSignal
@@ -20,6 +21,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSign
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
 from ..core.progress import Progress, ProgressCallback
+from ..core.redact import redact_url
 from ..core.scene import Scene
 from ..providers.base import safe_name
 from . import settings
@@ -72,6 +74,15 @@ class JobView:
         if self.state == DONE:
             return 1.0
         return min(1.0, self.done / self.total) if self.total else None
+
+
+def carries_secret(feature: dict[str, Any]) -> bool:
+    """Whether any href of a scene feature (assets, alternates, quicklook) holds a credential."""
+    hrefs = [feature.get("properties", {}).get("quicklook") or ""]
+    for asset in (feature.get("assets") or {}).values():
+        hrefs.append(asset.get("href", ""))
+        hrefs.extend(alt.get("href", "") for alt in (asset.get("alternate") or {}).values())
+    return any(href and redact_url(href) != href for href in hrefs)
 
 
 class JobTask(QgsTask):
@@ -155,11 +166,14 @@ class DownloadManager(QObject):
         ``jobChanged``. Returns that task (its ``done`` signal carries the job's view)."""
         sizes = [a.size for k, a in scene.assets.items() if assets is None or k in assets]
         total = sum(sizes) if sizes and None not in sizes and not members else None
+        feature = scene.to_feature()
         payload = {
             "provider": provider_name_of(scene.provider),
             "key": scene_key(scene),
             "scene_id": scene.id,
-            "feature": scene.to_feature(),  # no credential in it: hrefs of the catalog, not signed URLs
+            # the queue file must not keep a credential: a scene whose hrefs are signed URLs is stored
+            # by id and fetched again from its provider when the job runs
+            "feature": None if carries_secret(feature) else feature,
             "outdir": str(outdir),
             "assets": list(assets) if assets is not None else None,
             "members": list(members) if members else None,
@@ -207,7 +221,7 @@ class DownloadManager(QObject):
         for job in self.queue.jobs():
             if job.state != DONE or job.payload.get("key") != key:
                 continue
-            asset = (job.payload.get("feature", {}).get("assets") or {}).get(asset_key)
+            asset = ((job.payload.get("feature") or {}).get("assets") or {}).get(asset_key)
             if not asset:
                 continue
             name = asset["href"].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -226,7 +240,10 @@ class DownloadManager(QObject):
             cancel.raise_if_cancelled(f"The download of {payload['scene_id']}")
         try:
             provider = make_provider(name)
-            scene = Scene.from_feature(payload["feature"])
+            if payload.get("feature"):
+                scene = Scene.from_feature(payload["feature"])
+            else:
+                scene = provider.get(payload["scene_id"])
             downloader = provider.downloader(scene)
             report = self._aggregate(job.id, payload.get("total"), progress)
             downloader.activate(cancel=cancel, progress=report)
