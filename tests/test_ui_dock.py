@@ -203,6 +203,14 @@ def _search(dock: ScenePickerDock, cloud: tuple[int, int] = (0, 100)) -> None:
     assert wait_until(lambda: dock.search_task is None, 60), "the search did not finish"
 
 
+def _searched_scene(dock: ScenePickerDock, row: int, assets: list[str]):
+    """Search, select ``row`` and check ``assets``; returns the scene of that row."""
+    _search(dock)
+    dock.table.selectRow(row)
+    dock.set_checked_assets(assets)
+    return dock.current_scene()
+
+
 def _in_2023(items: list[dict]) -> list[str]:
     """Brute-force reference: the ids of the items acquired in 2023 (the form's date range)."""
     return sorted(i["id"] for i in items if i["properties"]["datetime"].startswith("2023-"))
@@ -387,10 +395,7 @@ def _tick_monitor():
 def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers, tmp_path):
     stac, _nginx, payloads = servers
     dock = dock_env()
-    _search(dock)
-    dock.table.selectRow(0)
-    scene = dock.current_scene()
-    dock.set_checked_assets(["B04", "B03", "B02", "B08"])
+    scene = _searched_scene(dock, 0, ["B04", "B03", "B02", "B08"])
 
     timer, gaps = _tick_monitor()
     job_id = _download(dock)
@@ -441,10 +446,7 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
 
 def test_stream_band_without_download(dock_env, servers):
     dock = dock_env()
-    _search(dock)
-    dock.table.selectRow(1)
-    scene = dock.current_scene()
-    dock.set_checked_assets(["B03"])
+    scene = _searched_scene(dock, 1, ["B03"])
     task = dock.stream_selected()
     assert task is not None
     group_of = lambda: QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)  # noqa: E731
@@ -468,10 +470,7 @@ def test_stream_band_without_download(dock_env, servers):
 def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     _stac, _nginx, payloads = servers
     dock = dock_env()
-    _search(dock)
-    dock.table.selectRow(3)
-    scene = dock.current_scene()
-    dock.set_checked_assets(["B08"])
+    scene = _searched_scene(dock, 3, ["B08"])
     job_id = _download(dock)
     manager = dock.downloads
     final = Path(settings.output_dir()) / scene.id / "B08.tif"
@@ -582,11 +581,8 @@ def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_se
 def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     _stac, _nginx, payloads = servers
     dock = dock_env()
-    _search(dock)
-    dock.table.selectRow(4)
-    scene = dock.current_scene()
     # download only one member of the product zip
-    dock.set_checked_assets(["archive"])
+    scene = _searched_scene(dock, 4, ["archive"])
     dock.members_edit.setText("*/IMG_DATA/*_B04.tif")
     job_id = _download(dock)
     manager = dock.downloads

@@ -129,36 +129,42 @@ class ScenePickerDock(QgsDockWidget):
 
         aoi_box = QGroupBox(self.tr("Area of interest"), body)
         grid = QGridLayout(aoi_box)
-        self.rect_button = self._tool_button(
-            aoi_box, "drawRectangle", self.tr("Rectangle"), "/mActionAddBasicRectangle.svg"
-        )
-        self.rect_button.clicked.connect(self.aoi.start_rectangle)
-        self.polygon_button = self._tool_button(
-            aoi_box, "drawPolygon", self.tr("Polygon"), "/mActionAddPolygon.svg"
-        )
-        self.polygon_button.clicked.connect(self.aoi.start_polygon)
-        self.extent_button = self._tool_button(
-            aoi_box, "canvasExtent", self.tr("Map extent"), "/mActionZoomFullExtent.svg"
-        )
-        self.extent_button.clicked.connect(self._aoi_from_canvas)
-        self.edit_aoi_button = self._tool_button(
-            aoi_box, "editAoi", self.tr("Edit vertices (right-click to finish)"), "/mActionVertexTool.svg"
-        )
-        self.edit_aoi_button.clicked.connect(self.aoi.edit)
-        self.clear_aoi_button = self._tool_button(
-            aoi_box, "clearAoi", self.tr("Clear"), "/mActionDeleteSelected.svg"
-        )
-        self.clear_aoi_button.clicked.connect(self.aoi.clear)
-        for column, button in enumerate(
+        buttons = (
             (
-                self.rect_button,
-                self.polygon_button,
-                self.extent_button,
-                self.edit_aoi_button,
-                self.clear_aoi_button,
-            )
-        ):
+                "rect_button",
+                "drawRectangle",
+                self.tr("Rectangle"),
+                "/mActionAddBasicRectangle.svg",
+                self.aoi.start_rectangle,
+            ),
+            (
+                "polygon_button",
+                "drawPolygon",
+                self.tr("Polygon"),
+                "/mActionAddPolygon.svg",
+                self.aoi.start_polygon,
+            ),
+            (
+                "extent_button",
+                "canvasExtent",
+                self.tr("Map extent"),
+                "/mActionZoomFullExtent.svg",
+                self._aoi_from_canvas,
+            ),
+            (
+                "edit_aoi_button",
+                "editAoi",
+                self.tr("Edit vertices (right-click to finish)"),
+                "/mActionVertexTool.svg",
+                self.aoi.edit,
+            ),
+            ("clear_aoi_button", "clearAoi", self.tr("Clear"), "/mActionDeleteSelected.svg", self.aoi.clear),
+        )
+        for column, (attribute, name, text, icon, slot) in enumerate(buttons):
+            button = self._tool_button(aoi_box, name, text, icon)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.clicked.connect(slot)
+            setattr(self, attribute, button)
             grid.addWidget(button, 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
@@ -336,7 +342,6 @@ class ScenePickerDock(QgsDockWidget):
         button.setText(text)
         button.setToolTip(text)
         button.setIcon(QgsApplication.getThemeIcon(icon))
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         return button
 
     # -- messages ---------------------------------------------------------------------------------------
