@@ -97,11 +97,15 @@ class QueryForm(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
         self.provider_list.currentItemChanged.connect(self._on_current_provider)
-        self.provider_list.itemChanged.connect(lambda _item: self._emit_changed())
+        self.provider_list.itemChanged.connect(self._on_item_changed)
         layout.addWidget(self.provider_list)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.scope_label = QLabel(self)
+        self.scope_label.setObjectName("scopeLabel")
+        self.scope_label.setWordWrap(True)
+        form.addRow(self.scope_label)
         self.collections_edit = QLineEdit(self)
         self.collections_edit.setObjectName("collectionsEdit")
         self.collections_edit.setPlaceholderText(self.tr("all collections (comma separated ids)"))
@@ -173,7 +177,10 @@ class QueryForm(QWidget):
             self.refresh_badges()
         self.restore_state()
         if self.provider_list.count():
-            self.provider_list.setCurrentRow(0)
+            checked = self.checked_providers()
+            self.provider_list.setCurrentItem(
+                self._item(checked[0]) if checked else self.provider_list.item(0)
+            )
         self._dirty = False  # set-up and restoring are not user changes
 
     def tr(self, text: str) -> str:
@@ -248,8 +255,16 @@ class QueryForm(QWidget):
 
         return split(entry.get("collections", "")), split(entry.get("platforms", ""))
 
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        # checking a provider shows its collections and platforms below
+        if item.checkState() == Qt.CheckState.Checked and self.provider_list.currentItem() is not item:
+            self.provider_list.setCurrentItem(item)
+        self._emit_changed()
+
     def _on_current_provider(self, current: QListWidgetItem | None, _previous=None) -> None:
         self._current = current.data(NAME_ROLE) if current is not None else None
+        title = self._info(self._current).title if self._current else ""
+        self.scope_label.setText(self.tr("Collections and platforms searched at {}:").format(title))
         entry = self._scopes.get(self._current or "", {})
         self.collections_edit.setText(entry.get("collections", ""))
         self.platforms_edit.setText(entry.get("platforms", ""))
