@@ -163,6 +163,10 @@ class Downloader:
     paths) extracts only those members from the selected zip assets instead of fetching whole archives.
     """
 
+    #: How zip members are read (see :class:`~scene_picker.core.remotezip.RangeReader`); a provider
+    #: whose server cuts bounded ranges short may force ``"open-ended"``.
+    range_mode = "auto"
+
     def __init__(self, scene: Scene, http: HttpClient, provider: Optional[str] = None) -> None:
         self.scene = scene
         self.http = http
@@ -235,7 +239,7 @@ class Downloader:
             if members:
                 if not asset.is_zip:
                     continue
-                self._extract_members(asset, members, target, result, cancel, progress)
+                self._extract_members(asset, members, target, overwrite, result, cancel, progress)
             else:
                 self._fetch_asset(asset, target / names[asset.key], overwrite, result, cancel, progress)
         if members and not result.files:
@@ -322,16 +326,21 @@ class Downloader:
         asset: Asset,
         members: Sequence[str],
         target: Path,
+        overwrite: bool,
         result: DownloadResult,
         cancel: Optional[CancelToken],
         progress: Optional[ProgressCallback],
     ) -> None:
         from ..core.remotezip import RemoteZip
 
-        archive = RemoteZip(asset.href, http=self.http)
-        written = archive.extract(list(members), target, keep_folders=True, progress=progress, cancel=cancel)
+        archive = RemoteZip(asset.href, http=self.http, range_mode=self.range_mode)
+        written = archive.extract(
+            list(members), target, keep_folders=True, progress=progress, cancel=cancel, overwrite=overwrite
+        )
         result.files.extend(Path(p) for p in written)
-        result.bytes_fetched += sum(Path(p).stat().st_size for p in written)
+        result.skipped += archive.stats.skipped
+        # What crossed the network (directory + member ranges), not the size of what was written.
+        result.bytes_fetched += archive.reader.bytes_received
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+=@,-]+")

@@ -85,6 +85,13 @@ def test_assets_and_members_are_downloaded_and_verified(files, tmp_path):
     assert members.files[0].read_bytes() == b"S2A_X.SAFE/GRANULE/B04.jp2\n" * 3000
     ranged = files.requests_matching(lambda r: r.path == "/a/product.zip")
     assert ranged and all(r.range for r in ranged)  # never the whole archive
+    member_size = len(members.files[0].read_bytes())
+    # bytes_fetched counts what crossed the network (compressed member + directory), not what was written
+    assert 0 < members.bytes_fetched < member_size and members.skipped == 0
+    again_members = downloader.download(tmp_path, assets=["product"], members=["*/B04.jp2"])
+    assert again_members.skipped == 1  # the verified copy (size + CRC) is kept
+    forced = downloader.download(tmp_path, assets=["product"], members=["*/B04.jp2"], overwrite=True)
+    assert forced.skipped == 0 and forced.files == members.files
     with pytest.raises(UsageError, match="no member of product.zip matches"):
         downloader.download(tmp_path, assets=["product"], members=["*/B99.jp2"])
     with pytest.raises(UsageError, match="not zip archives"):
