@@ -629,3 +629,25 @@ def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):
     assert job.state == "done", job.error
     assert Path(job.files[0]).read_bytes() == payloads[scene.id]["B03"]
     assert secret not in default_state_file().read_text()
+
+
+def test_cancel_search_while_the_server_stalls(dock_env, servers):
+    """Cancel ends the search task at once even though the catalog has not answered (a stalled reply)."""
+    from support.fault_proxy import FaultProxy
+
+    stac, _nginx, _payloads = servers
+    dock = dock_env()
+    with FaultProxy(stac.url) as proxy:
+        proxy.configure(stall_after=0, stall_timeout=30.0)  # headers, then nothing
+        settings.write_setting("providers/stac/url", proxy.url(""))
+        dock.form.set_checked("stac", True)
+        task = dock.start_search()
+        assert task is not None and not dock.search_button.isEnabled()
+        assert wait_until(lambda: proxy.requests >= 1, 10), "the search never reached the server"
+        dock.cancel_search_button.click()
+        assert wait_until(lambda: dock.search_task is None, 10), "cancel did not end the search"
+        assert proxy.requests == 1  # ended while its first request was still held by the server
+        assert dock.search_button.isEnabled() and not dock.cancel_search_button.isEnabled()
+        assert dock.search_status.text().startswith("Search stopped")
+        assert dock.model.rowCount() == 0
+        proxy.release_stall()
