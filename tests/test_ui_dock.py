@@ -485,6 +485,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     dock.queue_panel.select_job(job_id)
     assert dock.queue_panel.cancel_button.isEnabled()
     dock.queue_panel.cancel_button.click()
+    assert dock.queue_panel.state_of(job_id) in ("cancelling", "cancelled")
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) == "cancelled", 20), manager.job(job_id)
     assert not final.exists(), "a cancelled download left a final file"
     assert dock.queue_panel.state_of(job_id) == "cancelled"

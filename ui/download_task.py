@@ -39,6 +39,7 @@ QUEUED, ACTIVE, DONE, FAILED, CANCELLED = (
     core_queue.CANCELLED,
 )
 INTERRUPTED = "interrupted"  # shown for a job that was running when QGIS closed, until it resumes
+CANCELLING = "cancelling"  # shown between Cancel and the moment the engine stops
 _WAIT_STEP = 0.1
 
 
@@ -140,6 +141,7 @@ class DownloadManager(QObject):
             on_change=self._from_worker,
         )
         self._interrupted = {j.id for j in self.queue.jobs() if j.state == QUEUED and j.done > 0}
+        self._cancelling: set[str] = set()
         for job in self.queue.jobs():
             self._live[job.id] = job
         if resume:
@@ -189,6 +191,11 @@ class DownloadManager(QObject):
 
     def cancel(self, job_id: str) -> FunctionTask:
         self._interrupted.discard(job_id)
+        live = self._live.get(job_id)
+        if live is not None and live.state == ACTIVE:
+            # the engine stops at its next chunk (or when a stalled read times out): say so meanwhile
+            self._cancelling.add(job_id)
+            self.jobChanged.emit(self._view(live))
         return self._background(
             self.tr("Scene Picker: cancel a download"), lambda _t: self.queue.cancel(job_id)
         )
@@ -328,6 +335,10 @@ class DownloadManager(QObject):
         result = job.result or {}
         speed, eta = self._speed.get(job.id, (0.0, None)) if job.state == ACTIVE else (0.0, None)
         state = INTERRUPTED if job.id in self._interrupted and job.state == QUEUED else job.state
+        if job.state == ACTIVE and job.id in self._cancelling:
+            state = CANCELLING
+        elif job.state != ACTIVE:
+            self._cancelling.discard(job.id)
         return JobView(
             id=job.id,
             state=state,

@@ -104,7 +104,7 @@ class QueuePanel(QWidget):
         item.setToolTip(COL_STATE, job.error or "")
         bar: QProgressBar = self.tree.itemWidget(item, COL_PROGRESS)
         fraction = job.fraction
-        if fraction is None and job.state == "active":
+        if fraction is None and job.state in ("active", "cancelling"):
             bar.setRange(0, 0)  # busy indicator: size unknown
         else:
             bar.setRange(0, 1000)
@@ -121,6 +121,7 @@ class QueuePanel(QWidget):
             "failed": self.tr("failed"),
             "cancelled": self.tr("cancelled"),
             "interrupted": self.tr("interrupted"),
+            "cancelling": self.tr("cancelling…"),
         }.get(state, state)
 
     def job_ids(self) -> list[str]:
