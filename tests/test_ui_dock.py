@@ -582,9 +582,19 @@ def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_se
 def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     _stac, _nginx, payloads = servers
     dock = dock_env()
-    # download only one member of the product zip
+    # download only one member of the product zip, chosen from its listing (read through HTTP ranges)
     scene = _searched_scene(dock, 4, ["archive"])
-    dock.members_edit.setText("*/IMG_DATA/*_B04.tif")
+    assert dock.list_members() is not None
+    assert wait_until(lambda: getattr(dock, "members_dialog", None) is not None, 20)
+    dialog = dock.members_dialog
+    assert sorted(dialog.names()) == sorted(
+        f"{scene.id}.SAFE/{name}"
+        for name in ("IMG_DATA/" + scene.id + "_B04.tif", "IMG_DATA/" + scene.id + "_B03.tif", "MTD.xml")
+    )
+    dialog.set_checked([f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"])
+    dialog.accept()
+    assert dock.members_edit.text() == f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"
+    dock.members_edit.setText("*/IMG_DATA/*_B04.tif")  # a pattern works as well
     job_id = _download(dock)
     manager = dock.downloads
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 30)

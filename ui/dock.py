@@ -46,6 +46,7 @@ from .layers import add_downloaded_rasters, add_raster, apply_provider_access, b
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider, provider_name_of
 from .query_form import QueryForm
+from .queue_panel import QueuePanel, format_size
 from .quicklook import QuicklookCache
 from .results_model import COL_DATE, KEY_ROLE, ResultsFilterModel, ResultsModel, scene_key
 from .search_task import ScopedProvider, SearchTask
@@ -292,7 +293,14 @@ class ScenePickerDock(QgsDockWidget):
         self.members_edit = QLineEdit(detail)
         self.members_edit.setObjectName("membersEdit")
         self.members_edit.setPlaceholderText(self.tr("zip members, e.g. */IMG_DATA/*B04.jp2 (optional)"))
-        right.addWidget(self.members_edit)
+        members_row = QHBoxLayout()
+        members_row.addWidget(self.members_edit, 1)
+        self.members_button = QPushButton(self.tr("Members…"), detail)
+        self.members_button.setObjectName("membersButton")
+        self.members_button.setToolTip(self.tr("List the files inside the checked zip asset"))
+        self.members_button.clicked.connect(self.list_members)
+        members_row.addWidget(self.members_button)
+        right.addLayout(members_row)
         actions = QHBoxLayout()
         self.download_button = QPushButton(self.tr("Download"), detail)
         self.download_button.setObjectName("downloadButton")
@@ -325,8 +333,6 @@ class ScenePickerDock(QgsDockWidget):
         return page
 
     def _downloads_tab(self) -> QWidget:
-        from .queue_panel import QueuePanel
-
         self.queue_panel = QueuePanel(self)
         self.queue_panel.retryRequested.connect(lambda job_id: self._downloads().retry(job_id))
         self.queue_panel.cancelRequested.connect(lambda job_id: self._downloads().cancel(job_id))
@@ -556,7 +562,7 @@ class ScenePickerDock(QgsDockWidget):
         for asset in scene.assets.values():
             label = asset.key if (asset.title or asset.key) == asset.key else f"{asset.key} — {asset.title}"
             if asset.size:
-                label += f"  ({_size(asset.size)})"
+                label += f"  ({format_size(asset.size)})"
             item = QListWidgetItem(label, self.asset_list)
             item.setData(Qt.ItemDataRole.UserRole, asset.key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -647,6 +653,44 @@ class ScenePickerDock(QgsDockWidget):
         job = self._downloads().job(job_id)
         if job is not None and job.files:
             add_downloaded_rasters([Path(p) for p in job.files], job.scene_id)
+
+    # -- zip members ------------------------------------------------------------------------------------
+    def list_members(self) -> FunctionTask | None:
+        """Read the listing of the checked zip asset in the background, then let the user pick members."""
+        scene = self.current_scene()
+        zips = (
+            [scene.assets[key] for key in self.checked_assets() if scene.assets[key].is_zip] if scene else []
+        )
+        if not zips:
+            self._warn(self.tr("Zip members"), self.tr("Check a zip asset of the scene first."))
+            return None
+        asset = zips[0]
+        name = provider_name_of(scene.provider)
+
+        def work(task) -> list:
+            from ..core.cancel import CancelToken
+            from ..core.remotezip import RemoteZip
+
+            cancel = CancelToken.from_callable(task.isCanceled)
+            return RemoteZip(asset.href, make_provider(name).http, cancel=cancel).members()
+
+        task = FunctionTask(self.tr("Scene Picker: list {}").format(asset.key), work)
+        task.signals.done.connect(lambda members, error, a=asset: self._on_members(a, members, error))
+        self.tasks.start(task)
+        return task
+
+    def _on_members(self, asset, members, error) -> None:
+        if error is not None:
+            self._warn(self.tr("Zip members"), str(error))
+            return
+        from .members_dialog import MembersDialog
+
+        dialog = MembersDialog(asset.title or asset.key, members, self)
+        current = [m.strip() for m in self.members_edit.text().split(",") if m.strip()]
+        dialog.set_checked(current)
+        dialog.accepted.connect(lambda: self.members_edit.setText(", ".join(dialog.checked())))
+        self.members_dialog = dialog
+        dialog.open()
 
     # -- streaming and RGB ------------------------------------------------------------------------------
     def stream_selected(self):
@@ -761,12 +805,3 @@ class ScenePickerDock(QgsDockWidget):
             self.downloads.shutdown()
         self.aoi.remove()
         self.footprints.detach()
-
-
-def _size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"

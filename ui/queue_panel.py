@@ -22,6 +22,16 @@ COL_SCENE, COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA = range(5)
 JOB_ROLE = Qt.ItemDataRole.UserRole + 20
 
 
+def format_size(size: int) -> str:
+    """1.3 KB, 5.0 MB... (binary multiples)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
 def format_speed(speed: float) -> str:
     if speed <= 0:
         return ""
