@@ -662,3 +662,15 @@ def test_cancel_search_while_the_server_stalls(dock_env, servers):
         assert dock.search_status.text().startswith("Search stopped")
         assert dock.model.rowCount() == 0
         proxy.release_stall()
+
+
+def test_changed_download_settings_apply_to_the_running_queue(dock_env, servers):
+    dock = dock_env()
+    manager = dock._downloads()
+    settings.write_setting(settings.WORKERS, 5)
+    settings.write_setting(settings.PER_PROVIDER, 1)
+    dock._apply_settings()
+    assert manager.queue.workers == 5 and manager.per_provider == 1
+    assert manager._slot("stac").acquire(blocking=False)
+    assert not manager._slot("stac").acquire(blocking=False)  # one at a time for that provider now
+    manager._slot("stac").release()

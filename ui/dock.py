@@ -782,8 +782,13 @@ class ScenePickerDock(QgsDockWidget):
 
         dialog = SettingsDialog(self.providers, self)
         dialog.finished.connect(lambda _r: self.form.refresh_badges())
+        dialog.accepted.connect(self._apply_settings)
         dialog.open()
         self.settings_dialog = dialog
+
+    def _apply_settings(self) -> None:
+        if self.downloads is not None:
+            self.downloads.apply_settings()
 
     # -- life cycle -------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API

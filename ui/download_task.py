@@ -220,6 +220,18 @@ class DownloadManager(QObject):
         if error is not None:
             log(f"download queue: {error}", Qgis.MessageLevel.Warning)
 
+    def apply_settings(self) -> None:
+        """Take the parallel-download settings as changed in the dialog (more workers start at once)."""
+        workers = settings.named_setting(settings.WORKERS)
+        per_provider = settings.named_setting(settings.PER_PROVIDER)
+        if per_provider != self.per_provider:
+            with self._slots_lock:
+                self.per_provider = per_provider
+                self._slots.clear()  # new caps for the jobs that start from now on
+        if workers != self.queue.workers:
+            self.queue.workers = workers
+            self.queue.start()
+
     def remove_finished(self) -> None:
         self.queue.remove_finished()
 
