@@ -7,7 +7,6 @@ importing anything else first. To add a provider, append its module name to :dat
 
 from __future__ import annotations
 
-import importlib
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional, Union
@@ -67,7 +66,10 @@ def _load_builtin() -> None:
     if _loaded:
         return
     for module in PROVIDER_MODULES:
-        importlib.import_module(f"{__package__}.{module}")
+        # Through builtins.__import__ (not importlib.import_module): QGIS hooks it to track a plugin's
+        # modules, and unloads exactly those; an untracked module would outlive a plugin reload.
+        # (``from . import module``: records both this package and the module.)
+        __import__("", globals(), None, [module], 1)
     _loaded = True
 
 

@@ -41,10 +41,16 @@ def shell_iface(qgis_iface, qgis_canvas, monkeypatch):
     yield iface
     if PLUGIN in qgis.utils.active_plugins:
         qgis.utils.unloadPlugin(PLUGIN)
+    for name in _plugin_modules():
+        del sys.modules[name]
     sys.modules.update(saved)
     iface.window.close()
     iface.window.deleteLater()
     _flush_deletes()
+
+
+def _plugin_modules() -> list[str]:
+    return [n for n in sys.modules if n == PLUGIN or n.startswith(PLUGIN + ".")]
 
 
 def _our_actions(iface: MainWindowIface) -> list[QAction]:
@@ -93,3 +99,17 @@ def test_plugin_loads_toggles_dock_and_unloads_cleanly(shell_iface):
     assert _our_docks(shell_iface) == []
     assert shell_iface.web_toolbar.actions() == []
     assert shell_iface.web_menu() is None, "the Web menu entry was left behind"
+    # QGIS removes the modules it saw the plugin import; one it did not see would survive a plugin
+    # reload and keep stale state (e.g. the provider registry).
+    assert _plugin_modules() == []
+
+
+def test_reloaded_plugin_sees_every_provider(shell_iface):
+    for _ in range(2):
+        assert qgis.utils.loadPlugin(PLUGIN) and qgis.utils.startPlugin(PLUGIN)
+        registry = sys.modules[PLUGIN + ".providers.registry"]
+        names = {info.name for info in registry.list_providers()}
+        assert {"stac", "cdse", "theia", "terrascope", "cmr", "usgs", "planet"} <= names
+        assert qgis.utils.unloadPlugin(PLUGIN)
+        _flush_deletes()
+        assert _plugin_modules() == []
