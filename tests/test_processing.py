@@ -349,7 +349,7 @@ def test_download_from_a_layer_without_scene_records(provider, demo_catalog, tmp
     catalog, _server, url = demo_catalog
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "dock footprints", "memory")
     layer.dataProvider().addAttributes(
-        [QgsField("provider", QVariant.String), QgsField("scene_id", QVariant.String)]
+        [QgsField("provider", QVariant.Type.String), QgsField("scene_id", QVariant.Type.String)]
     )
     layer.updateFields()
     item = catalog.items[1]

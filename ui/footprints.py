@@ -32,14 +32,14 @@ from .results_model import scene_key
 
 GROUP_NAME = "Scene Picker"
 FIELDS = (
-    ("key", QVariant.String),
-    ("provider", QVariant.String),
-    ("scene_id", QVariant.String),
-    ("datetime", QVariant.String),
-    ("cloud", QVariant.Double),
-    ("platform", QVariant.String),
-    ("online", QVariant.Bool),
-    ("downloaded", QVariant.Bool),
+    ("key", QVariant.Type.String),
+    ("provider", QVariant.Type.String),
+    ("scene_id", QVariant.Type.String),
+    ("datetime", QVariant.Type.String),
+    ("cloud", QVariant.Type.Double),
+    ("platform", QVariant.Type.String),
+    ("online", QVariant.Type.Bool),
+    ("downloaded", QVariant.Type.Bool),
 )
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 

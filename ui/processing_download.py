@@ -79,7 +79,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
         self.addParameter(
             QgsProcessingParameterFeatureSource(
-                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.TypeVectorAnyGeometry]
+                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.SourceType.TypeVectorAnyGeometry]
             )
         )
         self.addParameter(
@@ -116,7 +116,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT,
                 self.tr("Downloaded files table"),
-                QgsProcessing.TypeVector,
+                QgsProcessing.SourceType.TypeVector,
                 optional=True,
                 createByDefault=False,
             )
@@ -139,14 +139,14 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         table_fields = QgsFields()
         for name, kind in (
-            ("scene_id", QVariant.String),
-            ("provider", QVariant.String),
-            ("path", QVariant.String),
-            ("size", QVariant.LongLong),
+            ("scene_id", QVariant.Type.String),
+            ("provider", QVariant.Type.String),
+            ("path", QVariant.Type.String),
+            ("size", QVariant.Type.LongLong),
         ):
             table_fields.append(QgsField(name, kind))
         table, table_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, table_fields, QgsWkbTypes.NoGeometry
+            parameters, self.OUTPUT, context, table_fields, QgsWkbTypes.Type.NoGeometry
         )
 
         features = list(source.getFeatures())
@@ -193,7 +193,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
                     row.setAttributes(
                         [result.scene_id, feature["provider"], str(path), Path(path).stat().st_size]
                     )
-                    table.addFeature(row, QgsFeatureSink.FastInsert)
+                    table.addFeature(row, QgsFeatureSink.Flag.FastInsert)
             feedback.pushInfo(
                 self.tr("{}: {} files, {} bytes fetched, {} already there.").format(
                     scene_label, len(result.files), result.bytes_fetched, result.skipped

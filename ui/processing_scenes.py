@@ -20,17 +20,17 @@ from ..core.errors import ProviderResponseError, UsageError
 from ..core.scene import Scene
 
 SCENE_FIELDS = (
-    ("scene_id", QVariant.String),
-    ("provider", QVariant.String),
-    ("platform", QVariant.String),
-    ("collection", QVariant.String),
-    ("datetime", QVariant.DateTime),
-    ("cloud_cover", QVariant.Double),
-    ("online", QVariant.Bool),
-    ("quicklook", QVariant.String),
-    ("assets", QVariant.String),
-    ("provider_options", QVariant.String),
-    ("scene_json", QVariant.String),
+    ("scene_id", QVariant.Type.String),
+    ("provider", QVariant.Type.String),
+    ("platform", QVariant.Type.String),
+    ("collection", QVariant.Type.String),
+    ("datetime", QVariant.Type.DateTime),
+    ("cloud_cover", QVariant.Type.Double),
+    ("online", QVariant.Type.Bool),
+    ("quicklook", QVariant.Type.String),
+    ("assets", QVariant.Type.String),
+    ("provider_options", QVariant.Type.String),
+    ("scene_json", QVariant.Type.String),
 )
 
 

@@ -76,7 +76,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             QgsProcessingParameterFeatureSource(
                 self.AOI_LAYER,
                 self.tr("Area of interest (layer)"),
-                [QgsProcessing.TypeVectorAnyGeometry],
+                [QgsProcessing.SourceType.TypeVectorAnyGeometry],
                 optional=True,
             )
         )
@@ -95,7 +95,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
         for key, label in ((self.START, self.tr("Start date")), (self.END, self.tr("End date (included)"))):
             self.addParameter(
                 QgsProcessingParameterDateTime(
-                    key, label, type=QgsProcessingParameterDateTime.Date, optional=True
+                    key, label, type=QgsProcessingParameterDateTime.Type.Date, optional=True
                 )
             )
         for key, label, default in (
@@ -106,7 +106,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
                 QgsProcessingParameterNumber(
                     key,
                     label,
-                    type=QgsProcessingParameterNumber.Double,
+                    type=QgsProcessingParameterNumber.Type.Double,
                     defaultValue=default,
                     minValue=0.0,
                     maxValue=100.0,
@@ -129,7 +129,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
-                self.OUTPUT, self.tr("Scene footprints"), QgsProcessing.TypeVectorPolygon
+                self.OUTPUT, self.tr("Scene footprints"), QgsProcessing.SourceType.TypeVectorPolygon
             )
         )
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, self.tr("Number of scenes found")))
@@ -185,7 +185,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             self.OUTPUT,
             context,
             fields,
-            QgsWkbTypes.MultiPolygon,
+            QgsWkbTypes.Type.MultiPolygon,
             QgsCoordinateReferenceSystem(WGS84),
         )
         if sink is None:
@@ -204,7 +204,9 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
                 for scene in results:
                     if cancel.is_cancelled():
                         break
-                    sink.addFeature(scene_to_feature(scene, fields, name, options), QgsFeatureSink.FastInsert)
+                    sink.addFeature(
+                        scene_to_feature(scene, fields, name, options), QgsFeatureSink.Flag.FastInsert
+                    )
                     count += 1
                     if expected:
                         feedback.setProgress(100.0 * count / expected)
