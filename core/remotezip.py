@@ -571,12 +571,13 @@ class RemoteZip:
                 runs.append(_Run(start, end, [member]))
         return runs
 
-    def _run_chunks(self, run: _Run) -> Iterator[bytes]:
-        """The run's bytes: from the network up to the cached tail, then from the tail."""
-        network_end = min(run.end, self._tail_offset)
+    def _run_chunks(self, run: _Run, use_tail: bool = True) -> Iterator[bytes]:
+        """The run's bytes: from the network up to the cached tail, then from the tail (all from
+        the network when not ``use_tail``: a refetch must not re-read bytes that came damaged)."""
+        network_end = min(run.end, self._tail_offset) if use_tail else run.end
         if run.start < network_end:
             yield from self.reader.iter_range(run.start, network_end)
-        if run.end > self._tail_offset:
+        if use_tail and run.end > self._tail_offset:
             yield self._tail[
                 max(run.start, self._tail_offset) - self._tail_offset : run.end - self._tail_offset
             ]
@@ -597,7 +598,7 @@ class RemoteZip:
             done = {m.header_offset for m in run.members}
             remaining = [m for m in remaining if m.header_offset not in done]
             self.stats.runs += 1
-            chunks = self._run_chunks(run)
+            chunks = self._run_chunks(run, use_tail=not one_by_one)  # one by one: a refetch
             try:
                 stream = _ByteStream(chunks, run.start)
                 for member in run.members:

@@ -396,3 +396,19 @@ def test_stalled_answers_time_out_and_continue(archives, proxy, tmp_path):
         archive.extract(["*_B08_10m.jp2"], tmp_path)
     check_output(tmp_path, originals(archives["bands.zip"], ["*_B08_10m.jp2"]))
     assert archive.reader.short_answers >= 2
+
+
+def test_a_member_damaged_in_the_directory_read_is_fetched_again_from_the_server(
+    archives, proxy, http, tmp_path
+):
+    # The member lies in the first suffix answer, which the proxy damages once: the refetch must go
+    # to the server, not re-read the same damaged bytes kept in memory with the directory.
+    pattern = "*MSK_CLDPRB_20m.jp2"
+    offset = _offset_inside(RemoteZip(proxy.url("bands.zip"), http, tail_size=600_000), pattern)
+    proxy.configure(flip_offset=offset, flip_times=1)
+    archive = RemoteZip(proxy.url("bands.zip"), http, tail_size=600_000)
+    archive.extract([pattern], tmp_path)
+    check_output(tmp_path, originals(archives["bands.zip"], [pattern]))
+    assert archive.stats.refetched == 1
+    assert proxy.requests == 2  # the suffix (damaged), then the member alone
+    assert not proxy.log[1].range.startswith("bytes=-")
