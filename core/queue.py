@@ -27,7 +27,7 @@ from .checksums import Checksum
 from .errors import CancelledError, ScenePickerError, UsageError
 from .http import HttpClient
 from .progress import Progress, ProgressCallback
-from .redact import redact
+from .redact import redact, redact_url, url_carries_secret
 from .transfer import download_file
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,17 @@ class DownloadQueue:
         checksum: Optional[Checksum] = None,
         label: Optional[str] = None,
     ) -> Job:
-        """Queue one download of ``url`` to ``dest``."""
+        """Queue one download of ``url`` to ``dest``.
+
+        A URL that carries a credential (user info, a signature or token in its query) is refused:
+        the queue file would keep it. Queue such a scene by id with a provider's job kind instead.
+        """
+        if url_carries_secret(url):
+            raise UsageError(
+                f"Not queued: {redact_url(url)} carries a credential, which the queue file would keep. "
+                "Queue the scene from its provider (it signs the link again when the job runs), or "
+                "download it at once with: scene-picker fetch URL --out DIR."
+            )
         payload: dict[str, Any] = {"url": url, "dest": str(dest), "expected_size": expected_size}
         if checksum is not None:
             payload["checksum"] = [checksum.algorithm, checksum.hexdigest]

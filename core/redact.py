@@ -34,6 +34,18 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def url_carries_secret(url: str) -> bool:
+    """True when ``url`` holds a credential: user info, or a secret-looking query parameter (a
+    pre-signed URL's signature, an access token)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if "@" in parts.netloc:
+        return True
+    return any(_SECRET_KEYS.search(key) for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Mask bearer/basic credentials, ``token=…``-style pairs, URL user info and given ``secrets``."""
     out = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", str(text))

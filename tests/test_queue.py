@@ -150,3 +150,23 @@ def test_custom_handler_and_bad_input(tmp_path):
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(UsageError, match="unreadable"):
         DownloadQueue(tmp_path / "broken.json")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/b.tif?X-Amz-Signature=deadbeef0123&X-Amz-Credential=AKIAEXAMPLE",
+        "http://alice:s3cret-pw@127.0.0.1:9/b.tif",
+        "http://127.0.0.1:9/b.tif?access_token=s3cret-token",
+    ],
+)
+def test_a_url_carrying_a_credential_is_not_persisted(tmp_path, url):
+    state = tmp_path / "q.json"
+    queue = DownloadQueue(state, workers=1)
+    queue.add_url("http://127.0.0.1:9/plain.tif?band=B04", tmp_path / "plain.tif")
+    with pytest.raises(UsageError, match="carries a credential.*Queue the scene from its provider") as info:
+        queue.add_url(url, tmp_path / "b.tif")
+    for secret in ("deadbeef0123", "AKIAEXAMPLE", "s3cret"):
+        assert secret not in str(info.value)
+        assert secret not in state.read_text()
+    assert [job.payload["url"] for job in queue.jobs()] == ["http://127.0.0.1:9/plain.tif?band=B04"]
