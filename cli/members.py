@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..core.http import HttpClient, RetryPolicy
 from ..core.remotezip import RANGE_MODES, RemoteZip
-from .fetch import parse_header
+from .fetch import add_http_options, http_client_from_args
 from .progress_view import human_bytes
 
 
@@ -35,21 +34,12 @@ def add_remote_zip_options(parser: argparse.ArgumentParser) -> None:
         help="how to ask for byte ranges: auto (bounded, open-ended only if bounded ones bring nothing), "
         "bounded, open-ended (default: auto)",
     )
-    parser.add_argument(
-        "--header",
-        action="append",
-        default=[],
-        metavar="'Name: value'",
-        help="extra request header (repeatable); credentials-like headers go to the URL's host only",
-    )
-    parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
+    add_http_options(parser)
 
 
 def open_remote_zip(args: argparse.Namespace) -> RemoteZip:
     """The :class:`RemoteZip` the common options describe (its client closes with ``.http.close()``)."""
-    headers = dict(parse_header(h) for h in args.header)
-    http = HttpClient(headers=headers, retry=RetryPolicy(max_attempts=max(1, args.retries)))
-    return RemoteZip(args.url, http, args.range_mode)
+    return RemoteZip(args.url, http_client_from_args(args), args.range_mode)
 
 
 def run(args: argparse.Namespace) -> int:
