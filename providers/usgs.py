@@ -365,19 +365,30 @@ class UsgsDownloader(Downloader):
         if ready:
             self.url = ready[0]["url"]
             return
-        ids = {d.get("downloadId") for d in request.get("preparingDownloads") or []}
+        ids = {str(d.get("downloadId")) for d in request.get("preparingDownloads") or []}
+        # A product already requested under another label (an earlier, interrupted run) is not
+        # queued again: M2M lists it in duplicateProducts and it is retrieved under that label.
+        duplicates = _duplicates(request.get("duplicateProducts"))
+        ids |= set(duplicates)
+        labels: list[Optional[str]] = [label]
+        labels += dict.fromkeys(lbl or None for lbl in duplicates.values() if lbl != label)  # None: all
         state = {"status": "requested"}
 
+        def mine(item: Any) -> bool:
+            return isinstance(item, dict) and (
+                str(item.get("downloadId")) in ids or item.get("entityId") == self.entity_id
+            )
+
         def check() -> Optional[dict]:
-            data = self.usgs.call("download-retrieve", {"label": label}) or {}
-            for item in data.get("available") or []:
-                if (item.get("downloadId") in ids or item.get("entityId") == self.entity_id) and item.get(
-                    "url"
-                ):
-                    return item
-            for item in data.get("requested") or []:
-                if item.get("downloadId") in ids or item.get("entityId") == self.entity_id:
-                    state["status"] = f"'{item.get('statusText') or item.get('statusCode') or 'requested'}'"
+            for name in labels:
+                data = self.usgs.call("download-retrieve", {"label": name} if name else {}) or {}
+                for item in data.get("available") or []:
+                    if mine(item) and item.get("url"):
+                        return item
+                for item in data.get("requested") or []:
+                    if mine(item):
+                        text = item.get("statusText") or item.get("statusCode") or "requested"
+                        state["status"] = f"'{text}'"
             return None
 
         try:
@@ -436,6 +447,18 @@ class UsgsDownloader(Downloader):
         except ScenePickerError as exc:
             log.info("USGS M2M: could not remove download label %s: %s", self.label, exc)
         self.label = None
+
+
+def _duplicates(value: Any) -> dict[str, str]:
+    """``duplicateProducts`` of a download-request as ``{downloadId: label}`` (a map, or a list of
+    records with ``downloadId``/``label``)."""
+    if isinstance(value, dict):
+        return {str(k): str(v or "") for k, v in value.items()}
+    out: dict[str, str] = {}
+    for item in value or ():
+        if isinstance(item, dict) and item.get("downloadId") is not None:
+            out[str(item["downloadId"])] = str(item.get("label") or "")
+    return out
 
 
 register(UsgsProvider)

@@ -155,3 +155,25 @@ def test_a_scene_saved_as_geojson_still_downloads(provider, m2m, tmp_path):
     result = provider.downloader(restored).download(tmp_path)
     source = next(s for s in m2m.scenes if s.display_id == found.id)
     assert result.files[0].read_bytes() == source.bundle
+
+
+def test_a_product_requested_by_an_interrupted_run_is_retrieved_under_its_label(provider, m2m, tmp_path):
+    scene = next(iter(provider.search(Query.build(collections=("landsat_ot_c2_l2",), max_results=1))))
+    entity = scene.properties["entity_id"]
+    product = provider.call("download-options", {"datasetName": "landsat_ot_c2_l2", "entityIds": [entity]})[0]
+    provider.call(  # an earlier run asked for it, then died before removing its label
+        "download-request",
+        {"downloads": [{"entityId": entity, "productId": product["id"]}], "label": "killed-run"},
+        idempotent=False,
+    )
+    m2m.calls.clear()
+    try:
+        result = provider.downloader(scene).download(tmp_path)
+    finally:
+        provider.call("download-order-remove", {"label": "killed-run"})
+    source = next(s for s in m2m.scenes if s.display_id == scene.id)
+    assert result.files[0].read_bytes() == source.bundle
+    requests = [c for c in m2m.calls if c["endpoint"] == "download-request"]
+    assert len(requests) == 1  # the emulator answered with duplicateProducts, not a second queue entry
+    retrieved = {(c["body"] or {}).get("label") for c in m2m.calls if c["endpoint"] == "download-retrieve"}
+    assert "killed-run" in retrieved

@@ -13,7 +13,9 @@ errors come back with HTTP 200 and an ``errorCode``, as the real service does):
 - ``scene-metadata`` ``{"datasetName", "entityId", "idType"}`` → one record (by entity or display id);
 - ``download-options`` → the product bundle of each entity;
 - ``download-request`` ``{"downloads": [{"entityId", "productId"}], "label"}`` →
-  ``availableDownloads`` / ``preparingDownloads`` / ``failed``;
+  ``availableDownloads`` / ``preparingDownloads`` / ``failed``; a product the same user already
+  requested under another label is not queued again but listed in ``duplicateProducts``
+  (``{downloadId: label}``) and must be retrieved under that label;
 - ``download-retrieve`` ``{"label"}``: each call is one poll; a product becomes ``available`` (with a
   URL) after ``polls_needed`` polls; entities in ``never_available`` stay ``requested`` forever;
 - ``download-order-remove`` ``{"label"}`` forgets a label's downloads.
@@ -322,6 +324,8 @@ class M2MEmulator:
     def _download_request(self, body: dict, api_key: str) -> dict:
         label = str(body.get("label") or "")
         available, preparing, failed = [], [], []
+        duplicates: dict[str, str] = {}
+        user = self.api_keys[api_key]
         for item in body.get("downloads") or []:
             entity, product = item.get("entityId"), item.get("productId")
             scene = next((s for s in self.scenes if s.entity_id == entity and s.product_id == product), None)
@@ -329,12 +333,24 @@ class M2MEmulator:
                 failed.append({"entityId": entity, "productId": product, "errorMessage": "Invalid product"})
                 continue
             with self._lock:
+                earlier = next(
+                    (
+                        (i, r)
+                        for i, r in self.downloads.items()
+                        if r["user"] == user and r["scene"] is scene and r["label"] != label
+                    ),
+                    None,
+                )
+            if earlier is not None:  # already requested under another label: not queued again
+                duplicates[str(earlier[0])] = earlier[1]["label"]
+                continue
+            with self._lock:
                 self._next_id += 1
                 download_id = self._next_id
                 self.downloads[download_id] = {
                     "scene": scene,
                     "label": label,
-                    "user": self.api_keys[api_key],
+                    "user": user,
                     "polls_left": self.polls_needed,
                     "url": None,
                 }
@@ -348,7 +364,7 @@ class M2MEmulator:
             "availableDownloads": available,
             "preparingDownloads": preparing,
             "failed": failed,
-            "duplicateProducts": [],
+            "duplicateProducts": duplicates,
             "newRecords": {str(e["downloadId"]): label for e in available + preparing},
             "numInvalidScenes": len(failed),
         }
