@@ -10,7 +10,8 @@
   activated (``POST`` to its ``activate`` link), then its status is polled with back-off
   (:mod:`.polling`) until ``active``; the wait is bounded and ends in
   :class:`~scene_picker.core.errors.ActivationError` with the last status seen.
-- Download: the ``location`` of each active asset, verified against its ``md5_digest``.
+- Download: the ``location`` of each active asset, verified against its ``md5_digest``; a location
+  refused as expired (401/403/404/410) leads to one fresh activation and one more try.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://api.planet.com/data/v1"
 MAX_PAGE_SIZE = 250
+#: Statuses of a signed download link that has expired (the asset is then activated again, once).
+_EXPIRED_LINK = frozenset({401, 403, 404, 410})
 _KEPT_PROPERTIES = (
     "item_type",
     "satellite_id",
@@ -286,20 +289,34 @@ class PlanetDownloader(Downloader):
         target.mkdir(parents=True, exist_ok=True)
         result = DownloadResult(self.scene.id)
         for asset_type in types:
-            doc = self.active[asset_type]
-            digest = doc.get("md5_digest")
             suffix = (
                 ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"
             )
-            done = download_file(
-                doc["location"],
-                target / f"{self.scene.id}_{asset_type}{suffix}",
-                http=self.http,
-                checksum=Checksum("md5", digest) if digest else None,
-                overwrite=overwrite,
-                progress=progress,
-                cancel=cancel,
-            )
+            for attempt in (1, 2):  # bounded: one fresh activation when the signed link has expired
+                doc = self.active[asset_type]
+                digest = doc.get("md5_digest")
+                try:
+                    done = download_file(
+                        doc["location"],
+                        target / f"{self.scene.id}_{asset_type}{suffix}",
+                        http=self.http,
+                        checksum=Checksum("md5", digest) if digest else None,
+                        overwrite=overwrite,
+                        progress=progress,
+                        cancel=cancel,
+                    )
+                    break
+                except HttpStatusError as exc:
+                    if attempt == 2 or exc.status not in _EXPIRED_LINK:
+                        raise
+                    log.info(
+                        "Planet's link to '%s' of %s was refused (HTTP %s, expired?); activating again",
+                        asset_type,
+                        self.scene.id,
+                        exc.status,
+                    )
+                    del self.active[asset_type]
+                    self.activate(cancel, assets=[asset_type])
             result.files.append(Path(done.path))
             result.bytes_fetched += int(done.bytes_fetched)
             result.skipped += 1 if done.skipped else 0

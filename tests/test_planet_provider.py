@@ -115,3 +115,16 @@ def test_unknown_asset_and_bad_key(provider, planet, tmp_path):
     with pytest.raises(AuthenticationError) as auth:
         list(bad.search(Query.build()))
     assert "PLAK-wrong-key" not in str(auth.value)
+
+
+def test_an_expired_download_link_is_activated_again_once(provider, planet, tmp_path):
+    item = planet.items[8]
+    downloader = provider.downloader(provider.get(item.id))
+    downloader.activate()  # activated now, downloaded later: the signed link lapsed meanwhile
+    planet.expire(item.id, "ortho_analytic_4b")
+    planet.calls.clear()
+    result = downloader.download(tmp_path)
+    assert result.files[0].read_bytes() == item.assets["ortho_analytic_4b"]
+    downloads = [c for c in planet.calls if c["path"] == "/data/v1/download"]
+    activations = [c for c in planet.calls if c["path"].endswith("/activate")]
+    assert len(downloads) == 2 and len(activations) == 1  # refused link, fresh activation, download

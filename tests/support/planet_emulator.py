@@ -13,7 +13,8 @@ Written from Planet's public Data API documentation:
   (inactive → activating → active), ``_links.activate``, and ``location``/``md5_digest`` once active;
 - ``GET|POST /data/v1/assets/<id>/activate``: 202 when accepted, 204 when already active; an asset
   becomes active after ``polls_needed`` status reads; assets in ``never_activate`` stay activating;
-- ``GET /data/v1/download?token=…``: the bytes of an active asset (no API key needed, Range honoured).
+- ``GET /data/v1/download?token=…``: the bytes of an active asset (no API key needed, Range honoured);
+  ``expire()`` lets an activation lapse (the link then answers 404, the asset is inactive again).
 
 ``throttle_activations`` answers that many activation calls with 429 and ``Retry-After: 0``.
 Calls are recorded in ``calls`` with whether an API key was presented (never the key itself).
@@ -221,6 +222,13 @@ class PlanetEmulator:
                     st["download_token"] = secrets.token_urlsafe(16)
                     self.tokens["dl:" + st["download_token"]] = (item.id, asset_type)
         return self.asset_doc(item, asset_type)
+
+    def expire(self, item_id: str, asset_type: str) -> None:
+        """Let an active asset's activation lapse: its download link stops working, status inactive."""
+        st = self.asset_state(self.item(item_id), asset_type)
+        with self._lock:
+            self.tokens.pop("dl:" + st.pop("download_token", ""), None)
+            st["status"], st["polls_left"] = "inactive", self.polls_needed
 
     def asset_doc(self, item: PlanetItem, asset_type: str) -> dict:
         st = self.asset_state(item, asset_type)
