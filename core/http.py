@@ -209,7 +209,7 @@ class HttpClient:
                 if not retryable or attempt >= policy.max_attempts:
                     raise RetriesExhaustedError(
                         f"{self._prefix()}{method} {redact_url(url)} failed after {attempt} "
-                        f"tr{'y' if attempt == 1 else 'ies'}: {self._clean(exc)}"
+                        f"tr{'y' if attempt == 1 else 'ies'}: {self._clean(failure_text(exc))}"
                     ) from None
                 delay = policy.backoff(attempt)
                 log.info("%s %s: %s; retrying in %.1fs", method, redact_url(url), self._clean(exc), delay)
@@ -290,7 +290,7 @@ class HttpClient:
     def _secrets(self) -> tuple[str, ...]:
         return tuple(self.auth.secrets) if self.auth is not None else ()
 
-    def _clean(self, exc: BaseException) -> str:
+    def _clean(self, exc: BaseException | str) -> str:
         return redact(str(exc), self._secrets())[:300]
 
     def _acquire_slot(self, cancel: Optional[CancelToken]) -> Callable[[], None]:
@@ -397,6 +397,29 @@ class HttpClient:
                 f"(truncated or malformed, {len(content)} bytes).",
                 provider=self.name,
             ) from None
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def failure_text(exc: requests.RequestException) -> str:
+    """What a failed request ran into, in words a user can act on (not urllib3's nested reprs)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "the connection timed out (is the server up and reachable from here?)"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "the server stopped answering (read timeout); try again later"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS/SSL error: {exc}"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        match = _ERRNO_TEXT.search(str(exc))
+        if match:
+            return (
+                f"cannot connect: {match.group(1).strip()} "
+                "(check the URL, the network connection and any proxy setting)"
+            )
+        if "RemoteDisconnected" in str(exc) or "aborted" in str(exc):
+            return "the server closed the connection without answering; try again later"
+    return str(exc)
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -84,9 +84,13 @@ def test_connection_refused_exhausts_tries():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
     policy, waits = recording_policy(max_attempts=3)
-    with pytest.raises(RetriesExhaustedError, match="after 3 tries"):
+    with pytest.raises(RetriesExhaustedError, match="after 3 tries") as info:
         HttpClient(retry=policy).request("GET", f"http://127.0.0.1:{port}/x?token=s3cr3t")
     assert len(waits) == 2
+    message = str(info.value)
+    assert "cannot connect: Connection refused (check the URL" in message
+    assert "object at 0x" not in message and "HTTPConnectionPool" not in message
+    assert "s3cr3t" not in message
 
 
 def test_error_message_never_carries_secret(proxy):
