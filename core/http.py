@@ -2,9 +2,10 @@
 
 :class:`HttpClient` adds to ``requests``: bounded retries with exponential back-off and jitter on
 connection errors, timeouts, 5xx and 429 (honouring ``Retry-After`` in seconds or as an HTTP date),
-authentication sent only to the auth's allowed hosts, redirects followed here so that credentials and
-sensitive caller headers never reach another origin, one token refresh on 401, shared rate limiters and
-concurrency caps, and errors from :mod:`scene_picker.core.errors` with secrets removed.
+authentication sent only to the auth's allowed hosts (and never after a redirect from https to plain
+http), redirects followed here so that credentials and sensitive caller headers never reach another
+origin, one token refresh on 401, shared rate limiters and concurrency caps, and errors from
+:mod:`scene_picker.core.errors` with secrets removed.
 
 A streamed response (``stream=True``) holds its concurrency slot until it is closed: use it in a
 ``with`` block.
@@ -327,7 +328,9 @@ class HttpClient:
             # before a long wait could expire before the request leaves.
             if self.rate_limiter is not None:
                 self.rate_limiter.acquire(cancel)
-            auth_headers = self.auth.headers_for(current) if self.auth is not None else {}
+            auth_headers = {}
+            if self.auth is not None and not _downgraded(first_url, current):
+                auth_headers = self.auth.headers_for(current)
             headers.update(auth_headers)
             response = self.session.request(
                 current_method, current, headers=headers, allow_redirects=False, **body
@@ -430,6 +433,11 @@ def _never_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False
+
+
+def _downgraded(first_url: str, current: str) -> bool:
+    """True when a redirect led from https to plain http: credentials would travel in clear text."""
+    return urlsplit(first_url).scheme == "https" and urlsplit(current).scheme != "https"
 
 
 def _noop() -> None:

@@ -306,3 +306,97 @@ def test_rate_limit_is_awaited_before_credentials_are_fetched(proxy, sample_file
     )
     client.get(proxy.url("small.bin")).close()
     assert order[:2] == ["rate", "token"]
+
+
+# -- https → http: credentials never go down to plain text ------------------------------------------
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 made here (cryptography comes with moto, a test requirement)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+@pytest.fixture
+def https_redirect_to(tmp_path):
+    """Start an https server on loopback that answers every GET with 302 to ``target + path``;
+    yields a function (target) -> (base URL, CA file, headers received)."""
+    import http.server
+    import ssl
+
+    cert_file, key_file = _self_signed(tmp_path)
+    received: list[dict] = []
+    servers = []
+
+    def start(target: str):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                received.append({k.lower(): v for k, v in self.headers.items()})
+                self.send_response(302)
+                self.send_header("Location", target + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"https://127.0.0.1:{server.server_address[1]}", str(cert_file), received
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        BasicAuth("alice", "pa55word", hosts=["127.0.0.1"]),
+        ApiKeyAuth("X-Api-Key", "k3y", hosts=["127.0.0.1"]),
+    ],
+    ids=["basic", "api-key"],
+)
+def test_credentials_are_not_sent_after_a_redirect_from_https_to_http(
+    https_redirect_to, proxy, sample_files, auth
+):
+    base, ca_file, received = https_redirect_to(proxy.base_url)
+    with HttpClient(auth=auth) as http:
+        response = http.request("GET", base + "/small.bin", verify=ca_file)
+    assert response.content == sample_files["small.bin"]
+    assert ("authorization" in received[0]) or ("x-api-key" in received[0])  # sent over TLS
+    assert "authorization" not in proxy.log[0].headers
+    assert "x-api-key" not in proxy.log[0].headers  # not in clear text after the downgrade
