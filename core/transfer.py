@@ -134,7 +134,7 @@ def _download(
     with _lock_for(dest):
         if overwrite:
             _unlink(sidecar_path(dest), part_path(dest), record_path(dest))
-        elif _already_verified(dest, expected_size, checksum):
+        elif is_verified(dest, expected_size, checksum):
             size = dest.stat().st_size
             meter = ProgressMeter(dest.name, size, progress, done=size)
             meter.finish()
@@ -189,7 +189,7 @@ class _Transfer:
         os.replace(self.part, self.dest)
         _fsync_dir(self.dest.parent)
         _unlink(self.record)
-        _write_sidecar(self.dest, self.url, self.checksum, self.validators)
+        record_verified(self.dest, self.url, self.checksum, self.validators)
         self.meter.finish()
         return TransferResult(self.dest, self.dest.stat().st_size, self.fetched, False)
 
@@ -426,7 +426,9 @@ def _content_length(response: requests.Response) -> Optional[int]:
     return None
 
 
-def _already_verified(dest: Path, expected_size: Optional[int], checksum: Optional[Checksum]) -> bool:
+def is_verified(dest: Path, expected_size: Optional[int], checksum: Optional[Checksum]) -> bool:
+    """Whether ``dest`` is complete: its sidecar record matches its size and mtime (and the expected
+    checksum), or the file matches ``checksum`` when read (then a record is written)."""
     if not dest.is_file():
         return False
     stat = dest.stat()
@@ -442,11 +444,14 @@ def _already_verified(dest: Path, expected_size: Optional[int], checksum: Option
     if checksum is None or not checksum.matches_file(dest):
         return False
     # A complete file we did not record (or recorded with another algorithm): verified now.
-    _write_sidecar(dest, (record or {}).get("url", ""), checksum, {})
+    record_verified(dest, (record or {}).get("url", ""), checksum, {})
     return True
 
 
-def _write_sidecar(dest: Path, url: str, checksum: Optional[Checksum], validators: Mapping[str, Any]) -> None:
+def record_verified(
+    dest: Path, url: str, checksum: Optional[Checksum], validators: Optional[Mapping[str, Any]] = None
+) -> None:
+    """Write the sidecar record saying ``dest`` (from ``url``) is complete and verified."""
     stat = dest.stat()
     _write_json(
         sidecar_path(dest),
@@ -458,7 +463,7 @@ def _write_sidecar(dest: Path, url: str, checksum: Optional[Checksum], validator
             "checksum": {"algorithm": checksum.algorithm, "hexdigest": checksum.hexdigest}
             if checksum
             else None,
-            **{k: v for k, v in validators.items() if v},
+            **{k: v for k, v in (validators or {}).items() if v},
         },
     )
 

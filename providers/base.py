@@ -296,28 +296,31 @@ class Downloader:
     ) -> None:
         from ..core.checksums import verify_file
         from ..core.errors import SizeMismatchError
+        from ..core.transfer import is_verified, record_verified
 
         if not source.is_file():
             raise ProviderError(
                 f"Asset {asset.key} of {self.scene.id}: {source} does not exist.", self.provider
             )
-        if dest.exists() and not overwrite:
+        # Skipped only when recorded complete and verified (or matching the catalog's checksum),
+        # never because a file of that name exists.
+        if not overwrite and is_verified(dest, asset.size, asset.checksum):
             result.files.append(dest)
             result.skipped += 1
             return
         part = dest.with_name(dest.name + ".part")
-        shutil.copyfile(source, part)
-        size = part.stat().st_size
-        if asset.size is not None and size != asset.size:
-            part.unlink()
-            raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
-        if asset.checksum is not None:
-            try:
+        try:
+            shutil.copyfile(source, part)
+            size = part.stat().st_size
+            if asset.size is not None and size != asset.size:
+                raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
+            if asset.checksum is not None:
                 verify_file(part, asset.checksum)
-            except ScenePickerError:
-                part.unlink()
-                raise
-        part.replace(dest)
+            part.replace(dest)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        record_verified(dest, source.resolve().as_uri(), asset.checksum)
         result.files.append(dest)
         result.bytes_fetched += size
 
@@ -389,6 +392,8 @@ class Provider(ABC):
     platforms: tuple[str, ...] = ()
     #: What it needs to log in, or None.
     credentials: Optional[CredentialSpec] = None
+    #: How the default HTTP client names the service in its messages (None: no name).
+    http_name: Optional[str] = None
 
     def __init__(self, http: Optional[HttpClient] = None) -> None:
         self._http = http
@@ -399,7 +404,7 @@ class Provider(ABC):
         if self._http is None:
             from ..core.http import HttpClient
 
-            self._http = HttpClient()
+            self._http = HttpClient(name=self.http_name)
         return self._http
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import threading
 
 import pytest
@@ -160,6 +161,15 @@ def test_default_downloader_copies_and_verifies_local_assets(tmp_path):
     assert result.bytes_fetched == 10 and result.skipped == 0
     again = Downloader(scene, http=None).download(out)
     assert again.skipped == 2 and again.bytes_fetched == 0
+    # a copy changed since (or a file of that name that was never verified) is copied again
+    (out / "scene-1" / "a.tif").write_bytes(b"HELLO")
+    (out / "scene-1" / "b.tif").unlink()
+    (out / "scene-1" / "b.tif").write_bytes(b"short")
+    os.utime(out / "scene-1" / "b.tif", ns=(1, 1))  # same size, not the recorded mtime
+    third = Downloader(scene, http=None).download(out)
+    assert third.skipped == 0 and third.bytes_fetched == 10
+    assert (out / "scene-1" / "a.tif").read_bytes() == b"hello"
+    assert (out / "scene-1" / "b.tif").read_bytes() == b"world"
     broken = make_scene(1, assets={"a": Asset("a", str(src / "a.tif"), roles=("data",), checksum=bad)})
     failure = Downloader(broken, http=None).try_download(tmp_path / "out2")
     assert isinstance(failure, DownloadFailure) and isinstance(failure.error, ChecksumMismatchError)
