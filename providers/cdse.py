@@ -26,7 +26,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
-from urllib.parse import urlsplit
 
 from ..core.cancel import CancelToken
 from ..core.credentials import Credentials, load_credentials, require_credentials
@@ -63,6 +62,7 @@ from .cdse_odata import (
     sliced_pages,
     to_scene,
 )
+from .query_params import host_pattern
 from .registry import register
 
 log = logging.getLogger(__name__)
@@ -78,14 +78,6 @@ S3_CREDENTIALS = "cdse-s3"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _MAX_EXTRA_ACCOUNTS = 20
 _ARCHIVE_DEPTH = 4
-
-
-def host_pattern(url: str) -> str:
-    """``host`` or ``host:port`` of ``url``, as :class:`~scene_picker.core.auth.Auth` expects."""
-    parts = urlsplit(url)
-    if not parts.hostname:
-        raise UsageError(f"Not an absolute URL: {url!r}.")
-    return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
 
 
 def keyring_accounts() -> list[Credentials]:
@@ -116,6 +108,7 @@ class CdseProvider(Provider):
         "CDSE account: e-mail and password (accounts with two-factor TOTP are not supported)",
         signup_url="https://dataspace.copernicus.eu",
     )
+    http_name = "CDSE"
 
     def __init__(
         self,
@@ -175,12 +168,6 @@ class CdseProvider(Provider):
         self._lock = threading.Lock()
         #: How the last search was cut (requests, slices, splits).
         self.last_stats = SliceStats()
-
-    @property
-    def http(self) -> HttpClient:
-        if self._http is None:
-            self._http = HttpClient(name="CDSE")
-        return self._http
 
     # -- accounts ---------------------------------------------------------------------------------
     @property

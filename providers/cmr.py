@@ -64,6 +64,7 @@ class CmrProvider(Provider):
         "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
         signup_url="https://urs.earthdata.nasa.gov/users/new",
     )
+    http_name = "NASA CMR"
 
     def __init__(
         self,
@@ -91,14 +92,6 @@ class CmrProvider(Provider):
         self._download_clients: dict[tuple[str, ...], Any] = {}
         self._given_download_http = download_http
         self._lock = threading.Lock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name="NASA CMR")
-        return self._http
 
     # -- search -------------------------------------------------------------------------------------
     def collections_for(self, query: Query) -> list[str]:

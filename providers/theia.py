@@ -161,6 +161,7 @@ class TheiaProvider(Provider):
         "Theia account: user name (e-mail) and password",
         signup_url="https://sso.theia-land.fr/theia/register/register.xhtml",
     )
+    http_name = "Theia"
 
     def __init__(
         self,
@@ -181,14 +182,6 @@ class TheiaProvider(Provider):
         self._tokens: Optional[TheiaTokenProvider] = None
         self._download_http: Any = None
         self._lock = threading.Lock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name="Theia")
-        return self._http
 
     # -- authentication ---------------------------------------------------------------------------
     @property

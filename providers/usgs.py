@@ -64,6 +64,7 @@ class UsgsProvider(Provider):
         "USGS ERS user name; as the password, an M2M application token (ERS profile → Application Tokens)",
         signup_url="https://ers.cr.usgs.gov/profile/access",
     )
+    http_name = "USGS M2M"
 
     def __init__(
         self,
@@ -83,14 +84,6 @@ class UsgsProvider(Provider):
         self._explicit = Credentials(username, token) if username and token else None
         self._api_key: Optional[str] = None
         self._lock = threading.Lock()
-
-    @property
-    def http(self) -> Any:
-        if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name="USGS M2M")
-        return self._http
 
     # -- session ------------------------------------------------------------------------------------
     def login(self) -> str:
