@@ -26,7 +26,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, QTimer
+from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QImage
 from shapely.geometry import shape
 
@@ -34,7 +34,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
-from scene_picker.ui.results_model import scene_key
+from scene_picker.ui.results_model import COL_CLOUD, COL_DATE, COL_ID, scene_key
 
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
@@ -51,6 +51,7 @@ ITEMS = 12
 SLOW_RATE = "1m"  # ~5 s for the big band
 BIG_SIDE = 2300  # 2300 x 2300 uint8 = 5.3 MB: five chunks
 SCREENS = Path("/tmp/scene_picker_screens")
+DOCK_WIDTH = 360  # a right-hand dock beside the Layers panel on a laptop screen
 
 
 def _png(colour: str) -> bytes:
@@ -171,7 +172,7 @@ def dock_env(servers, qgis_iface, qgis_new_project, tmp_path, own_settings):
 
     def make() -> ScenePickerDock:
         dock = ScenePickerDock(iface=qgis_iface)
-        dock.resize(460, 760)
+        dock.resize(DOCK_WIDTH, 760)
         dock.show()
         docks.append(dock)
         return dock
@@ -334,16 +335,33 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     dock.labels_check.setChecked(True)
     assert layer.labelsEnabled()
 
-    # test 6: screenshots of the dock after the search
+    # test 6: screenshots of the dock after the search, at a normal dock width: every tab fits in it
+    # (its widgets get at least their minimum size, so no button or label is cut off)
+    assert dock.minimumSizeHint().width() <= DOCK_WIDTH
+    dock.resize(DOCK_WIDTH, 760)
     folder = tmp_path_factory.mktemp("screenshots")
-    dock.table.resizeColumnsToContents()
     dock.table.selectRow(0)
     wait_until(lambda: False, 0.3)
+    assert dock.width() == DOCK_WIDTH
+    for tab in range(dock.tabs.count()):
+        page = dock.tabs.widget(tab)
+        assert page.minimumSizeHint().width() <= dock.tabs.currentWidget().width(), dock.tabs.tabText(tab)
+    header = dock.table.horizontalHeader()
+    assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(3)] == [
+        "ID",
+        "Cloud %",
+        "Date (UTC)",
+    ]
+    # the id and the cloud cover are in view without scrolling sideways, the date begins there
+    viewport = dock.table.viewport().width()
+    for column in (COL_ID, COL_CLOUD):
+        assert header.sectionViewportPosition(column) + header.sectionSize(column) <= viewport, column
+    assert header.sectionViewportPosition(COL_DATE) < viewport - 60
     shot = _save_screenshot(dock, folder, "dock_results.png")
     dock.tabs.setCurrentIndex(0)
     _save_screenshot(dock, folder, "dock_search_form.png")
     image = QImage(str(shot))
-    assert image.width() == dock.width() and image.height() == dock.height()
+    assert image.width() == DOCK_WIDTH and image.height() == dock.height()
 
 
 def test_cloud_range_and_state_persist(dock_env, servers):
@@ -426,6 +444,7 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     # the queue panel shows it complete, the row and the footprint are marked downloaded
     assert dock.queue_panel.state_of(job_id) == "done"
     assert dock.queue_panel.progress_value(job_id) == 1000
+    assert dock.queue_panel.bar_text(job_id) == "done"
     assert dock.footprints.is_downloaded(scene_key(scene))
 
     dock.tabs.setCurrentIndex(2)
@@ -479,6 +498,10 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     assert wait_until(lambda: dock.queue_panel.row_texts(job_id)[3].endswith("/s"), 20)
     assert wait_until(lambda: ":" in dock.queue_panel.row_texts(job_id)[4], 20)
     assert 0 < dock.queue_panel.progress_value(job_id) < 1000
+    # in a narrow dock the moving progress bar carries it all: percentage, speed, ETA
+    bar = dock.queue_panel.bar_text(job_id)
+    texts = dock.queue_panel.row_texts(job_id)
+    assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
     # cancel from the queue panel

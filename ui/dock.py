@@ -48,7 +48,16 @@ from .providers_info import ProviderInfo, available_providers, make_provider, pr
 from .query_form import QueryForm
 from .queue_panel import QueuePanel, format_size
 from .quicklook import QuicklookCache
-from .results_model import COL_DATE, KEY_ROLE, ResultsFilterModel, ResultsModel, scene_key
+from .results_model import (
+    COL_CLOUD,
+    COL_DATE,
+    COL_ID,
+    COL_PROVIDER,
+    KEY_ROLE,
+    ResultsFilterModel,
+    ResultsModel,
+    scene_key,
+)
 from .search_task import ScopedProvider, SearchTask
 from .tasks import FunctionTask, TaskKeeper
 
@@ -232,7 +241,7 @@ class ScenePickerDock(QgsDockWidget):
         self.provider_filter.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.provider_filter.setMinimumContentsLength(12)
+        self.provider_filter.setMinimumContentsLength(8)
         self.provider_filter.addItem(self.tr("All providers"), "")
         for info in self.providers:
             self.provider_filter.addItem(info.title, info.name)
@@ -253,11 +262,15 @@ class ScenePickerDock(QgsDockWidget):
         self.labels_check = QCheckBox(self.tr("Labels"), page)
         self.labels_check.setObjectName("labelsCheck")
         self.labels_check.toggled.connect(self.footprints.set_labels)
+        # two rows of filters so the dock stays usable at a normal dock width
         filters.addWidget(self.provider_filter, 1)
         filters.addWidget(self.cloud_filter)
-        filters.addWidget(self.online_check)
-        filters.addWidget(self.labels_check)
         layout.addLayout(filters)
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.online_check)
+        toggles.addWidget(self.labels_check)
+        toggles.addStretch(1)
+        layout.addLayout(toggles)
 
         splitter = QSplitter(Qt.Orientation.Vertical, page)
         self.table = QTableView(splitter)
@@ -271,18 +284,30 @@ class ScenePickerDock(QgsDockWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # what an analyst scans first (id, cloud, date) leads; the provider, often a long name, comes last
+        header = self.table.horizontalHeader()
+        header.moveSection(header.visualIndex(COL_PROVIDER), self.proxy.columnCount() - 1)
+        header.moveSection(header.visualIndex(COL_CLOUD), header.visualIndex(COL_ID) + 1)
+        header.resizeSection(COL_ID, 140)  # widened by hand for long ids; the tooltip shows all of it
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
+        for column in (COL_DATE, COL_CLOUD):  # short values, always readable beside the id
+            self.table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.ResizeToContents
+            )
         self.table.setAlternatingRowColors(True)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
 
         detail = QWidget(splitter)
-        detail_layout = QHBoxLayout(detail)
-        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_column = QVBoxLayout(detail)
+        detail_column.setContentsMargins(0, 0, 0, 0)
+        detail_layout = QHBoxLayout()  # quicklook | assets; the member and action rows span both below
+        detail_column.addLayout(detail_layout, 1)
         self.quicklook_label = QLabel(self.tr("No scene selected"), detail)
         self.quicklook_label.setObjectName("quicklookLabel")
         self.quicklook_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.quicklook_label.setMinimumSize(140, 140)
-        self.quicklook_label.setMaximumWidth(220)
+        self.quicklook_label.setMinimumSize(110, 110)
+        self.quicklook_label.setMaximumWidth(140)  # the asset names keep the room
         self.quicklook_label.setFrameShape(QLabel.Shape.StyledPanel)
         detail_layout.addWidget(self.quicklook_label)
         right = QVBoxLayout()
@@ -300,7 +325,6 @@ class ScenePickerDock(QgsDockWidget):
         self.members_button.setToolTip(self.tr("List the files inside the checked zip asset"))
         self.members_button.clicked.connect(self.list_members)
         members_row.addWidget(self.members_button)
-        right.addLayout(members_row)
         actions = QHBoxLayout()
         self.download_button = QPushButton(self.tr("Download"), detail)
         self.download_button.setObjectName("downloadButton")
@@ -315,8 +339,9 @@ class ScenePickerDock(QgsDockWidget):
         self.rgb_button.clicked.connect(self.rgb_selected)
         for button in (self.download_button, self.stream_button, self.rgb_button):
             actions.addWidget(button)
-        right.addLayout(actions)
         detail_layout.addLayout(right, 1)
+        detail_column.addLayout(members_row)
+        detail_column.addLayout(actions)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
@@ -538,7 +563,7 @@ class ScenePickerDock(QgsDockWidget):
             if keys:
                 row = self.proxy.proxy_row_of(keys[0])
                 if row is not None:
-                    index = self.proxy.index(row, 0)
+                    index = self.proxy.index(row, COL_ID)  # the id column leads the view
                     model.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
                     self.table.scrollTo(index)
         finally:
