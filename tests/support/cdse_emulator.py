@@ -52,6 +52,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .cdse_groundtruth import Product, generate_products, product_json
 from .cdse_odata_filter import ODataFilterError, compile_filter
+from .http_emulator import parse_range
 
 REALM_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 CLIENT_ID = "cdse-public"
@@ -732,7 +733,7 @@ class CdseEmulator:
         status = 200
         range_header = h.headers.get("Range")
         if range_header:
-            parsed = _parse_range(range_header, size)
+            parsed = parse_range(range_header, size)
             if parsed == "unsatisfiable":
                 self._close_session(session_key)
                 h.send_raw(416, b"", "application/octet-stream", {"Content-Range": f"bytes */{size}"})
@@ -791,23 +792,3 @@ _ONE_AUTH = (
 def _s3_error(code: str, message: str) -> bytes:
     head = '<?xml version="1.0" encoding="UTF-8"?>'
     return f"{head}<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
-
-
-def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
-    """``(start, end)`` for one satisfiable range, ``"unsatisfiable"``, or ``None`` to send it all."""
-    match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header)
-    if not match or (not match.group(1) and not match.group(2)):
-        return None  # several ranges or junk: a server may ignore Range and send everything
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        suffix = int(last)
-        if suffix == 0:
-            return "unsatisfiable"
-        return max(0, size - suffix), size - 1
-    start = int(first)
-    if start >= size:
-        return "unsatisfiable"
-    end = min(int(last), size - 1) if last else size - 1
-    if end < start:
-        return None
-    return start, end

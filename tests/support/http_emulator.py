@@ -19,6 +19,28 @@ from urllib.parse import parse_qs, urlsplit
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
+def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """``(start, end)`` (inclusive) for one satisfiable ``bytes=`` range of a ``size``-byte body,
+    ``"unsatisfiable"`` (416), or ``None`` when the header is to be ignored and everything sent
+    (several ranges, junk, ``last < first``: RFC 9110 14.1.1 / 14.2)."""
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    first, last = match.group(1), match.group(2)
+    if first == "":
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, end
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request as the emulator saw it (never the secrets: only whether auth was present)."""
@@ -154,23 +176,16 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         total = len(data)
         header = self.headers.get("Range")
         common = {"Accept-Ranges": "bytes"}
-        if not header:
-            self.send_body(200, data, content_type, common)
-            return
-        match = _RANGE.match(header.strip())
-        if not match or (not match.group(1) and not match.group(2)):
-            self.send_body(200, data, content_type, common)  # unparsable ranges are ignored (RFC 9110)
-            return
-        first, last = match.group(1), match.group(2)
-        bounded = bool(first and last)
-        if first:
-            start = int(first)
-            end = min(int(last), total - 1) if last else total - 1
-        else:
-            start, end = max(total - int(last), 0), total - 1
-        if start >= total or end < start:
+        parsed = parse_range(header, total) if header else None
+        if parsed == "unsatisfiable":
             self.send_body(416, b"", "text/plain", {**common, "Content-Range": f"bytes */{total}"})
             return
+        if parsed is None:  # no range, or one to ignore (RFC 9110): the whole body
+            self.send_body(200, data, content_type, common)
+            return
+        start, end = parsed
+        first, last = _RANGE.match(str(header).strip()).groups()  # parse_range accepted it
+        bounded = bool(first and last)
         chunk = data[start : end + 1]
         self.send_response(206)
         self.send_header("Content-Type", content_type)
