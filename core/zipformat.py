@@ -175,6 +175,9 @@ class ZipLimits:
     ratio_min_size: int = 1 << 20
     max_total_size: int = 256 << 30
     max_members: int = 1_000_000
+    #: The central directory is read into memory: a declared size above this is refused before
+    #: any of it is fetched (a Sentinel-2 archive's is under 100 kB; 64 MiB holds ~500 000 members).
+    max_directory_size: int = 64 << 20
 
 
 # -- end of central directory -----------------------------------------------------------------------
@@ -294,6 +297,11 @@ def read_directory(
     if eocd.entries > limits.max_members:
         raise UnsafeArchiveError(
             f"archive declares {eocd.entries} members, more than the limit of {limits.max_members}"
+        )
+    if eocd.cd_size > limits.max_directory_size:
+        raise UnsafeArchiveError(
+            f"archive declares a central directory of {eocd.cd_size} bytes, more than the limit of "
+            f"{limits.max_directory_size} (ZipLimits.max_directory_size): archive refused"
         )
     directory = read_any(eocd.cd_offset, cd_end)
     return eocd, parse_central_directory(directory, eocd.entries, limits)

@@ -307,3 +307,22 @@ def test_damaged_directories_raise_only_archive_errors(bands):
         except ArchiveError:
             outcomes["refused"] += 1
     assert outcomes["refused"] > 50 and sum(outcomes.values()) == 400
+
+
+def test_a_directory_larger_than_the_limit_is_refused_before_it_is_read(bands):
+    data, _ = bands
+    eocd, _, _ = directory_of(data)
+    reads = []
+
+    def read(start: int, end: int) -> bytes:
+        reads.append((start, end))
+        return data[start:end]
+
+    limits = zipformat.ZipLimits(max_directory_size=eocd.cd_size - 1)
+    with pytest.raises(UnsafeArchiveError, match=f"central directory of {eocd.cd_size} bytes.*refused"):
+        zipformat.read_directory(read, len(data), data[-64:], limits)
+    assert reads == []  # the directory (outside the 64-byte tail) was never fetched
+    zipformat.read_directory(
+        read, len(data), data[-64:], zipformat.ZipLimits(max_directory_size=eocd.cd_size)
+    )
+    assert len(reads) == 1 and reads[0][0] == eocd.cd_offset  # (the rest comes from the tail)
