@@ -104,21 +104,6 @@ class GdalHttpAccess:
         self.clear()
 
 
-def open_raster(href: str, access: Optional[GdalHttpAccess] = None) -> Any:
-    """``gdal.Open`` of ``href`` through ``/vsicurl/`` with ``access`` applied (the caller clears it)."""
-    gdal = _gdal()
-    if access is not None:
-        access.apply()
-    path = vsicurl_path(href)
-    try:
-        dataset = gdal.Open(path)
-    except RuntimeError:  # when the host application turned GDAL exceptions on
-        dataset = None
-    if dataset is None:
-        raise ScenePickerError(f"GDAL could not open {path}: {gdal.GetLastErrorMsg() or 'unknown error'}.")
-    return dataset
-
-
 def _gdal() -> Any:
     try:
         from osgeo import gdal
