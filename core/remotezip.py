@@ -200,7 +200,7 @@ class RangeReader:
                 stalls = 0
                 continue
             if stalls >= self.max_stalls:
-                hint = " Try the open-ended range mode." if mode == BOUNDED else ""
+                hint = " Try the open-ended range mode (--range-mode open-ended)." if mode == BOUNDED else ""
                 raise NetworkError(
                     f"{self._shown}: the server closed {stalls} range answers in a row without sending "
                     f"any byte (at offset {pos}).{hint}"
