@@ -381,7 +381,8 @@ def download_url(catalogue_url: str) -> str:
 
 
 class TheiaDownloader(Downloader):
-    """Renews the token before a transfer and once on 401/403; zip members in open-ended range mode."""
+    """Renews the token before a long transfer (the HTTP client renews it once on 401/403); a refusal
+    with a fresh token is a clear error; zip members in open-ended range mode."""
 
     #: Renew the token first when less than this is left of its life (long transfers).
     min_token_life = 1800.0
@@ -401,7 +402,7 @@ class TheiaDownloader(Downloader):
         cancel: Any = None,
         progress: Any = None,
     ) -> DownloadResult:
-        """As :meth:`Downloader.download`, with a fresh token and one renewal when Theia refuses it."""
+        """As :meth:`Downloader.download`, with a token fresh enough for a long transfer."""
         tokens = self.theia.tokens
         tokens.ensure_fresh(min(self.min_token_life, tokens.max_age / 2))
         options = {
@@ -412,17 +413,17 @@ class TheiaDownloader(Downloader):
             "progress": progress,
         }
         try:
-            try:
-                return super().download(outdir, **options)
-            except HttpStatusError as exc:
-                if exc.status not in (401, 403):
-                    raise
-                log.info(
-                    "Theia refused the token for %s (HTTP %s); renewing it once", self.scene.id, exc.status
-                )
-                tokens.invalidate()
-                tokens.get_token()
-                return super().download(outdir, **options)
+            # A token Theia no longer accepts is renewed once by the HTTP client (BearerAuth.refresh).
+            return super().download(outdir, **options)
+        except HttpStatusError as exc:
+            if exc.status not in (401, 403):
+                raise
+            raise ProviderError(
+                f"Theia refused the download of {self.scene.id} (HTTP {exc.status}) even with a fresh "
+                f"token: the account '{tokens.ident}' may not have the rights to collection "
+                f"{self.scene.collection or '?'} (some need their licence accepted on the Theia site).",
+                self.theia.name,
+            ) from None
         except ChecksumMismatchError as exc:
             if members:
                 raise  # a member's CRC32: the engine's message says which one

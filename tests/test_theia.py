@@ -17,6 +17,7 @@ from scene_picker.core.errors import (
     AuthenticationError,
     ChecksumMismatchError,
     MissingCredentialsError,
+    ProviderError,
     UsageError,
 )
 from scene_picker.core.query import Query
@@ -287,3 +288,22 @@ def test_damaged_member_fails_its_crc32_check(theia, tmp_path):
         provider(theia).downloader(scene).download(tmp_path, members=[damaged.filename])
     assert "MD5" not in str(info.value)
     assert not (tmp_path / scene.id / damaged.filename).exists()
+
+
+def test_a_product_the_account_may_not_fetch_is_one_clear_error_after_one_renewal(theia, tmp_path):
+    product, scene = scene_of(theia, 7)
+    p = provider(theia)
+    p.login()
+    before = theia.tokens_issued
+    theia.forbidden.add(product.id)
+    try:
+        with pytest.raises(ProviderError) as info:
+            p.downloader(scene).download(tmp_path)
+    finally:
+        theia.forbidden.clear()
+    message = str(info.value)
+    assert scene.id in message and "rights" in message and USER in message and PASSWORD not in message
+    assert theia.tokens_issued == before + 1  # one renewal, not a login loop
+    refused = theia.server.requests_matching(lambda r: r.status == 403 and product.id in r.path)
+    assert len(refused) == 2
+    assert not list(tmp_path.rglob("*.zip"))

@@ -195,6 +195,8 @@ class TheiaEmulator:
         self.tokens_issued = 0
         self.login_failures = 0
         self._corrupt: dict[str, int | None] = {}
+        #: Products the account may not download (403 with any valid token: no rights, licence).
+        self.forbidden: set[str] = set()
         self.lock = threading.Lock()
         self.server = EmulatorServer(_TheiaHandler, self)
 
@@ -374,7 +376,7 @@ class _TheiaHandler(EmulatorHandler):
         if query.get("issuerId", [""])[-1] != "theia":
             self.send_text(403, "<html><body>Forbidden: issuerId is required</body></html>", "text/html")
             return
-        if not self.emulator.token_valid(self.bearer_token()):
+        if not self.emulator.token_valid(self.bearer_token()) or parts[1] in self.emulator.forbidden:
             self.send_json(403, {"ErrorCode": 403, "ErrorMessage": "Forbidden"})
             return
         product = self.emulator.by_id[parts[1]]
