@@ -174,6 +174,7 @@ class HttpClient:
         accept_status: Collection[int] = (),
         cancel: Optional[CancelToken] = None,
         idempotent: Optional[bool] = None,
+        origin: Optional[str] = None,
         **kwargs: Any,
     ) -> requests.Response:
         """Send a request and return the final (non-redirect) response.
@@ -183,7 +184,9 @@ class HttpClient:
         :attr:`retry` and end in :class:`RetriesExhaustedError`. A 401 or 403 to a request that
         carried credentials makes the auth refresh once (``Auth.refresh()``) and the request repeat.
         ``idempotent`` (default: by method) says whether a request whose sending may have reached the
-        server can be repeated.
+        server can be repeated. ``origin`` (default: ``url``) is the URL whose origin the caller's
+        sensitive headers belong to: a client that goes straight to where an earlier request was
+        redirected passes the original URL, so those headers stay behind.
         ``kwargs`` go to ``requests`` (``params``, ``data``, ``json``, ``stream``, ``timeout``...).
         """
         method = method.upper()
@@ -199,7 +202,7 @@ class HttpClient:
                 cancel.raise_if_cancelled()
             release = self._acquire_slot(cancel)
             try:
-                response, auth_used = self._send(method, url, headers, kwargs, cancel)
+                response, auth_used = self._send(method, url, headers, kwargs, cancel, origin or url)
             except requests.RequestException as exc:
                 release()
                 if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
@@ -314,10 +317,10 @@ class HttpClient:
         caller_headers: Optional[Mapping[str, str]],
         kwargs: dict[str, Any],
         cancel: Optional[CancelToken],
+        first_url: str,
     ) -> tuple[requests.Response, bool]:
         """One try: send and follow redirects ourselves; returns the response and whether credentials
-        were sent with its request."""
-        first_url = url
+        were sent with its request. Sensitive caller headers go only to ``first_url``'s origin."""
         current, current_method, body = url, method, dict(kwargs)
         for _hop in range(self.max_redirects + 1):
             headers = dict(self.headers)
@@ -350,7 +353,7 @@ class HttpClient:
             if "params" in body:
                 body.pop("params")  # already part of the redirect target
         raise NetworkError(
-            f"{self._prefix()}{redact_url(first_url)} redirected more than {self.max_redirects} times."
+            f"{self._prefix()}{redact_url(url)} redirected more than {self.max_redirects} times."
         )
 
     def _status_error(self, method: str, response: requests.Response, auth_used: bool) -> Exception:

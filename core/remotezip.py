@@ -223,6 +223,7 @@ class RangeReader:
                 stream=True,
                 accept_status=(416,),
                 cancel=self.cancel,
+                origin=self.url,  # sensitive headers stay with the URL's host, not the redirect target
             )
         except HttpStatusError as exc:
             if target != self.url and exc.status in (401, 403, 404, 410):

@@ -412,3 +412,19 @@ def test_a_member_damaged_in_the_directory_read_is_fetched_again_from_the_server
     assert archive.stats.refetched == 1
     assert proxy.requests == 2  # the suffix (damaged), then the member alone
     assert not proxy.log[1].range.startswith("bytes=-")
+
+
+def test_a_secret_header_never_reaches_the_redirect_target_on_later_ranges(
+    archives, proxy, other_host_proxy, tmp_path
+):
+    # `scene-picker extract --header 'X-Api-Key: …'`: the header belongs to the URL's host. Later
+    # ranges go straight to where the first one was redirected; they must not carry it there.
+    proxy.configure(redirect_to=other_host_proxy.base_url)
+    with HttpClient(headers={"X-Api-Key": "s3cret-key", "Accept": "*/*"}) as http:
+        archive = RemoteZip(proxy.url("bands.zip"), http)
+        archive.extract(["*_B08_10m.jp2"], tmp_path)
+    check_output(tmp_path, originals(archives["bands.zip"], ["*_B08_10m.jp2"]))
+    assert proxy.log[0].headers.get("x-api-key") == "s3cret-key"
+    assert other_host_proxy.requests == 2
+    assert all("x-api-key" not in r.headers for r in other_host_proxy.log)
+    assert all(r.headers.get("accept") == "*/*" for r in other_host_proxy.log)
