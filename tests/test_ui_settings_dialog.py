@@ -121,6 +121,8 @@ def test_query_form_badges_follow_the_keyring(qgis_new_project):
     assert form.badge_of("stac") == "not-needed"
     assert form.badge_of("planet") == "missing"
     assert "credentials missing" in form._item("planet").text()
+    # a narrow dock may cut the item text: the tooltip names the provider and its badge in full
+    assert form._item("planet").toolTip().splitlines()[1].startswith("credentials missing: ")
     store_credentials("planet", "", "pl-key-123")
     form.refresh_badges()
     assert form.badge_of("planet") == "ok"

@@ -90,7 +90,9 @@ class QueryForm(QWidget):
         self.provider_list.setObjectName("providerList")
         self.provider_list.setMaximumHeight(120)
         self.provider_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.provider_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # a narrow dock cuts the end of "Title  [badge]": the name stays readable, the icon and the
+        # tooltip carry the badge
+        self.provider_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         for info in providers:
             item = QListWidgetItem(info.title, self.provider_list)
             item.setData(NAME_ROLE, info.name)
@@ -210,7 +212,8 @@ class QueryForm(QWidget):
             if icon is not None:
                 item.setIcon(icon)
             item.setData(Qt.ItemDataRole.UserRole + 11, status)
-            item.setToolTip(info.credentials or self.tr("no account needed"))
+            need = info.credentials or self.tr("no account needed")
+            item.setToolTip(f"{info.title}\n{badge}: {need}" if badge else f"{info.title}\n{need}")
 
     def badge_of(self, name: str) -> str | None:
         item = self._item(name)
