@@ -16,6 +16,7 @@ from shapely.geometry import Point, box
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import (
     AuthenticationError,
+    ChecksumMismatchError,
     ProviderError,
     ProviderResponseError,
     RetriesExhaustedError,
@@ -278,6 +279,19 @@ def test_the_bearer_token_never_reaches_the_storage_host(downloads, tmp_path):
     assert len(storage) >= 3 and all(r.authorization is None for r in storage)
     assert zipper and all((r.authorization or "").startswith("Bearer ") for r in zipper)
     assert all(r.status in (200, 206) for r in storage)
+
+
+def test_an_archive_not_matching_the_catalogue_md5_is_refused(downloads, tmp_path):
+    provider = provider_for(downloads, accounts=[("ann@example.org", "pw-ann-1")])
+    product = downloads.products[5]
+    scene = provider.get(product.id)
+    assert scene.assets["product"].checksum.hexdigest == product.md5  # from the Checksum list
+    damaged = bytearray(product.payload())
+    damaged[len(damaged) // 2] ^= 0xFF  # same size, one byte flipped on the server side
+    product._payload = bytes(damaged)
+    with pytest.raises(ChecksumMismatchError):
+        provider.downloader(scene).download(tmp_path)
+    assert not (tmp_path / f"{product.name}.zip").exists()
 
 
 # -- 4: partial extraction -------------------------------------------------------------------------------
