@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import ActivationError, AuthenticationError
+from scene_picker.core.errors import ActivationError, AuthenticationError, ChecksumMismatchError
 from scene_picker.core.query import Query
 from scene_picker.providers.planet import PlanetProvider
 from scene_picker.providers.polling import PollPolicy
@@ -128,3 +128,14 @@ def test_an_expired_download_link_is_activated_again_once(provider, planet, tmp_
     downloads = [c for c in planet.calls if c["path"] == "/data/v1/download"]
     activations = [c for c in planet.calls if c["path"].endswith("/activate")]
     assert len(downloads) == 2 and len(activations) == 1  # refused link, fresh activation, download
+
+
+def test_an_asset_not_matching_its_md5_digest_is_refused(provider, planet, tmp_path):
+    item = planet.items[9]
+    planet.corrupt.add((item.id, "ortho_analytic_4b"))
+    try:
+        with pytest.raises(ChecksumMismatchError):
+            provider.downloader(provider.get(item.id)).download(tmp_path)
+    finally:
+        planet.corrupt.clear()
+    assert not (tmp_path / item.id / f"{item.id}_ortho_analytic_4b.tif").exists()

@@ -113,6 +113,8 @@ class PlanetEmulator:
         self.items = items if items is not None else make_items()
         self.polls_needed = polls_needed
         self.never_activate = set(never_activate or ())
+        #: (item id, asset type) pairs whose download is served with one byte flipped (MD5 mismatch).
+        self.corrupt: set[tuple[str, str]] = set()
         self.throttle_activations = 0
         self.calls: list[dict] = []
         self.state: dict[tuple[str, str], dict] = {}
@@ -295,7 +297,10 @@ class _PlanetHandler(EmulatorHandler):
                 key = emu.tokens.get("dl:" + (query.get("token") or [""])[0])
                 if key is None:
                     raise PlanetError(404, "Download token unknown or expired")
-                self.serve_bytes(emu.item(key[0]).assets[key[1]], "image/tiff")
+                data = emu.item(key[0]).assets[key[1]]
+                if key in emu.corrupt:
+                    data = data[:-1] + bytes([data[-1] ^ 0xFF])
+                self.serve_bytes(data, "image/tiff")
                 return
             if not self._authorised():
                 send_json(
