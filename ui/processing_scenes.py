@@ -3,7 +3,8 @@
 A footprint feature carries the scene's main attributes for people (id, provider, date, cloud cover…)
 and, for the machine, the whole scene record (``scene_json``, GeoJSON as :meth:`Scene.to_feature`
 writes it) plus the provider options it came from (``provider_options``: the catalog URL; never a
-secret), so "Download scenes" needs no second search. Layers without ``scene_json`` (e.g. the dock's
+secret), so "Download scenes" needs no second search (a scene whose hrefs are signed URLs keeps no
+record: it is fetched again). Layers without ``scene_json`` (e.g. the dock's
 footprint layer) still work: the scene is fetched again by ``provider`` + ``scene_id``.
 """
 
@@ -17,7 +18,9 @@ from qgis.core import QgsFeature, QgsField, QgsFields, QgsGeometry
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..core.errors import ProviderResponseError, UsageError
+from ..core.redact import url_carries_secret
 from ..core.scene import Scene
+from .download_task import carries_secret
 
 SCENE_FIELDS = (
     ("scene_id", QVariant.Type.String),
@@ -62,6 +65,10 @@ def scene_to_feature(
         )
     record = scene.to_feature()
     record.pop("geometry", None)  # the feature's own geometry holds it
+    # a layer may be saved anywhere (a GeoPackage, the project): a scene whose hrefs are signed URLs
+    # keeps no record, "Download scenes" fetches it again by provider + id
+    scene_json = None if carries_secret(record) else json.dumps(record, sort_keys=True)
+    quicklook = None if scene.quicklook and url_carries_secret(scene.quicklook) else scene.quicklook
     feature.setAttributes(
         [
             scene.id,
@@ -71,10 +78,10 @@ def scene_to_feature(
             when,
             scene.cloud_cover,
             bool(scene.online),
-            scene.quicklook,
+            quicklook,
             ",".join(scene.assets),
             json.dumps(provider_options, sort_keys=True),
-            json.dumps(record, sort_keys=True),
+            scene_json,
         ]
     )
     return feature
