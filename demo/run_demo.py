@@ -268,6 +268,8 @@ def _render(footprints: Path, bands: list[Path], png: Path, project_path: Path, 
         extent = to_map.transformBoundingBox(vector.extent())
         extent = QgsRectangle(extent)
         extent.scale(1.08)
+        # room under the footprints for the legend (about a sixth of the image): it covers nothing
+        extent.setYMinimum(extent.yMinimum() - extent.height() * 0.2)
         settings.setExtent(extent)
         settings.setOutputSize(QSize(1000, 800))
         settings.setBackgroundColor(QColor("#2b2b2b"))

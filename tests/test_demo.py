@@ -82,3 +82,7 @@ def test_demo_map_shows_footprints_and_a_band(demo_run):
     assert red > 100, "the downloaded scene's red outline is missing"
     assert yellow > 100, "the other footprints' yellow outlines are missing"
     assert len(greys) > 100, "the band is not drawn (too few grey levels)"
+    # the legend has a strip of its own under the map: nothing is drawn beside it there
+    for y in range(image.height() - 90, image.height(), 3):
+        for x in range(660, image.width(), 3):
+            assert QColor(image.pixel(x, y)).name() == "#2b2b2b", (x, y)
