@@ -423,9 +423,12 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     descriptions = [t.description() for t in QgsApplication.taskManager().activeTasks()]
     assert f"Scene Picker: download {scene.id}" in descriptions
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 60)
-    timer.stop()
     done = manager.job(job_id)
     assert done.state == "done", done
+    # the bands are opened in the background too: keep measuring until they are in the scene's group
+    scene_group = lambda: QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)  # noqa: E731
+    assert wait_until(lambda: scene_group() is not None and len(scene_group().findLayers()) == 4, 20)
+    timer.stop()
     assert len(gaps) > 50, "the measuring timer barely ran"
     worst = max(gaps[1:])
     print(f"main-thread ticks: {len(gaps)}, worst gap {worst * 1000:.1f} ms")
@@ -436,8 +439,7 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
         assert (folder / f"{band}.tif").read_bytes() == payloads[scene.id][band]
     assert not list(folder.glob("*.part"))
     # the bands are layers under the scene's group, and valid rasters
-    group = QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)
-    assert group is not None
+    group = scene_group()
     layers = [n.layer() for n in group.findLayers()]
     assert sorted(layer.name() for layer in layers) == ["B02", "B03", "B04", "B08"]
     assert all(isinstance(layer, QgsRasterLayer) and layer.isValid() for layer in layers)
@@ -461,6 +463,17 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     assert "/vsicurl/" not in vrt  # the downloaded files, not the server
     assert all(f"{band}.tif</SourceFilename>" in vrt for band in ("B04", "B03", "B02"))
     assert dock.downloads.local_file(scene_key(scene), "B04") == folder / "B04.tif"
+
+    # "Add layers" on the finished job opens its bands again (in the background) after they were removed
+    bands = [n.layer().id() for n in group.findLayers() if n.layer().name() in ("B02", "B03", "B04", "B08")]
+    QgsProject.instance().removeMapLayers(bands)
+    assert len(scene_group().findLayers()) == 1  # the RGB composite stays
+    dock.queue_panel.select_job(job_id)
+    assert dock.queue_panel.load_button.isEnabled()
+    dock.queue_panel.load_button.click()
+    assert wait_until(lambda: len(scene_group().findLayers()) == 5, 20)
+    names = sorted(n.layer().name() for n in scene_group().findLayers())
+    assert names == ["B02", "B03", "B04", "B08", rgb_name]
 
 
 def test_stream_band_without_download(dock_env, servers):
@@ -627,7 +640,9 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert path.name == f"{scene.id}_B04.tif" and path.read_bytes() == payloads[scene.id]["B04"]
     folder = Path(settings.output_dir()) / scene.id
     assert not list(folder.rglob("*B03*")) and not list(folder.rglob("MTD.xml"))
-    group = QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)
+    group_of = lambda: QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)  # noqa: E731
+    assert wait_until(lambda: group_of() is not None and group_of().findLayers(), 20)  # opened in a task
+    group = group_of()
     (node,) = group.findLayers()
     assert node.layer().isValid() and node.layer().name() == f"{scene.id}_B04"
 

@@ -15,6 +15,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
+from scene_picker.ui.layers import is_raster_candidate
 
 from support.terrascope_emulator import NDVI, TerrascopeEmulator, make_product
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
@@ -80,8 +81,13 @@ def test_search_download_and_stream_with_a_login(terrascope_dock, qgis_iface):
     assert job.state == "done", job.error
     expected = [f.content for f in product.files if f.kind == "data"]
     assert [Path(p).read_bytes() for p in job.files] == expected
-    group = QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)
-    assert group is not None and all(n.layer().isValid() for n in group.findLayers())
+    group_of = lambda: QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)  # noqa: E731
+    rasters = [p for p in job.files if is_raster_candidate(Path(p))]
+    assert rasters
+    # the bands are opened in a background task, then added under the scene's group
+    assert wait_until(lambda: group_of() is not None and len(group_of().findLayers()) == len(rasters), 20)
+    group = group_of()
+    assert all(n.layer().isValid() for n in group.findLayers())
 
     # streaming a login-protected band: only when GDAL can scope the token to that one server
     from osgeo import gdal

@@ -42,7 +42,7 @@ from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
 from .footprints import FootprintLayer
-from .layers import add_downloaded_rasters, add_raster, apply_provider_access, build_rgb_vrt, open_remote_task
+from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider, provider_name_of
 from .query_form import QueryForm
@@ -668,16 +668,34 @@ class ScenePickerDock(QgsDockWidget):
             return
         self.model.mark_downloaded(job.key)
         self.footprints.mark_downloaded(job.key)
-        layers = add_downloaded_rasters([Path(p) for p in job.files], job.scene_id)
-        self._info(
-            self.tr("Download"),
-            self.tr("{} downloaded, {} layer(s) added.").format(job.scene_id, len(layers)),
-        )
+        self._load_job_files(job, announce=True)
 
     def _load_job(self, job_id: str) -> None:
         job = self._downloads().job(job_id)
         if job is not None and job.files:
-            add_downloaded_rasters([Path(p) for p in job.files], job.scene_id)
+            self._load_job_files(job, announce=False)
+
+    def _load_job_files(self, job, announce: bool) -> FunctionTask:
+        """Open the job's rasters in the background (GDAL reads their headers), then add them under the
+        scene's group on the main thread."""
+
+        def added(layers, error, scene_id=job.scene_id) -> None:
+            if self._closed:  # the panel went away meanwhile (plugin unloaded)
+                return
+            if error is not None:
+                self._warn(self.tr("Download"), str(error))
+                return
+            for layer in layers or []:
+                add_raster(layer.source(), layer.name(), scene_id, layer=layer)
+            if announce:
+                self._info(
+                    self.tr("Download"),
+                    self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers or [])),
+                )
+
+        task = open_rasters_task([Path(p) for p in job.files], job.scene_id, on_done=added)
+        self.tasks.start(task)
+        return task
 
     # -- zip members ------------------------------------------------------------------------------------
     def list_members(self) -> FunctionTask | None:

@@ -54,22 +54,6 @@ def add_raster(
     return layer
 
 
-def add_downloaded_rasters(
-    files: Sequence[Path], scene_name: str, project: QgsProject | None = None
-) -> list[QgsRasterLayer]:
-    """Add every raster among ``files`` under the scene's group; non-rasters are skipped."""
-    layers = []
-    for path in files:
-        path = Path(path)
-        if not is_raster_candidate(path) or not path.is_file():
-            continue
-        try:
-            layers.append(add_raster(str(path), path.stem, scene_name, project))
-        except LayerLoadError:
-            continue
-    return layers
-
-
 def build_rgb_vrt(red: str, green: str, blue: str, dest: Path) -> Path:
     """A three-band VRT (R, G, B from three single-band sources: paths or GDAL URLs) written to ``dest``."""
     from osgeo import gdal
@@ -129,6 +113,36 @@ def apply_provider_access(provider, asset) -> None:
         )
     _path, access = access_for(asset)
     access.apply()
+
+
+def open_rasters_task(
+    files: Sequence[Path],
+    name: str,
+    on_done: Callable[[list[QgsRasterLayer] | None, BaseException | None], None] | None = None,
+) -> FunctionTask:
+    """A task that opens the rasters among ``files`` in the background (GDAL reads each header: a JP2
+    band can take a while); ``on_done(layers, error)`` on the main thread, which adds them with
+    :func:`add_raster`. Files GDAL cannot open are left out."""
+    paths = [Path(p) for p in files]
+    main_thread = QCoreApplication.instance().thread()
+
+    def work(task: QgsTask) -> list[QgsRasterLayer]:
+        layers = []
+        for path in paths:
+            if task.isCanceled():
+                break
+            if not is_raster_candidate(path) or not path.is_file():
+                continue
+            layer = QgsRasterLayer(str(path), path.stem, "gdal")
+            if layer.isValid():
+                layer.moveToThread(main_thread)
+                layers.append(layer)
+        return layers
+
+    task = FunctionTask(QCoreApplication.translate("Layers", "Scene Picker: open {}").format(name), work)
+    if on_done is not None:
+        task.signals.done.connect(on_done)
+    return task
 
 
 def open_remote_task(
