@@ -52,6 +52,7 @@ from .errors import (
 from .http import HttpClient
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact_url
+from .transfer import output_error
 from .zipformat import (
     LOCAL_SIZE,
     EndOfCentralDirectory,
@@ -469,6 +470,24 @@ class RemoteZip:
         )
         meter.update(0, force=True)
         self._committed = []
+        try:
+            self._fetch_and_commit(todo, targets, meter, cancel, root)
+        except OSError as exc:  # a local write failed (disk full, a file where a folder must be...)
+            if isinstance(exc, requests.RequestException):
+                raise
+            raise output_error(exc, root) from None
+        meter.finish()
+        return [targets[m.header_offset] for m in wanted]
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _fetch_and_commit(
+        self,
+        todo: Sequence[ZipMember],
+        targets: dict[int, Path],
+        meter: ProgressMeter,
+        cancel: Optional[CancelToken],
+        root: Path,
+    ) -> None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="remotezip-commit") as committer:
             self._committer = committer
             try:
@@ -485,10 +504,7 @@ class RemoteZip:
                     path.unlink(missing_ok=True)
                     _remove_empty_folders(path.parent, root)
                 raise
-        meter.finish()
-        return [targets[m.header_offset] for m in wanted]
 
-    # -- internals ----------------------------------------------------------------------------------
     def _load(self) -> None:
         if self._members is not None:
             return

@@ -112,10 +112,15 @@ def download_file(
     except OSError as exc:
         if isinstance(exc, requests.RequestException):  # requests' errors are OSErrors too
             raise
-        raise OutputError(
-            f"Cannot write {exc.filename or dest}: {exc.strerror or exc}. "
-            "Check the output folder's permissions and free space."
-        ) from None
+        raise output_error(exc, dest) from None
+
+
+def output_error(exc: OSError, path: Path) -> OutputError:
+    """The :class:`OutputError` for a failed local write (``path`` when the error names no file)."""
+    return OutputError(
+        f"Cannot write {exc.filename or path}: {exc.strerror or exc}. "
+        "Check the output folder's permissions and free space."
+    )
 
 
 def _download(

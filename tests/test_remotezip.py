@@ -428,3 +428,14 @@ def test_a_secret_header_never_reaches_the_redirect_target_on_later_ranges(
     assert other_host_proxy.requests == 2
     assert all("x-api-key" not in r.headers for r in other_host_proxy.log)
     assert all(r.headers.get("accept") == "*/*" for r in other_host_proxy.log)
+
+
+def test_an_unwritable_output_folder_is_an_output_error(archives, proxy, http, tmp_path):
+    from scene_picker.core.errors import OutputError
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="Cannot write .*not-a-folder.*free space"):
+        RemoteZip(proxy.url("bands.zip"), http).extract(THREE_BANDS, blocker)
+    assert proxy.requests <= 2  # the directory, and the first run (closed at the first failed write)
+    assert blocker.read_text() == "a file where a folder should be"
