@@ -592,6 +592,13 @@ def test_provider_failure_goes_to_message_bar(dock_env, servers, qgis_iface):
     assert dock.search_button.isEnabled()
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
 
+    # no catalog URL set: the message says where the dock takes it from
+    settings.write_setting("providers/stac/url", "")
+    bar.clear_messages()
+    _search(dock)
+    warnings = bar.get_messages(Qgis.MessageLevel.Warning)
+    assert any("Settings… ▸ Accounts ▸ Catalog URL" in text for text in warnings), warnings
+
 
 def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_settings):
     from scene_picker.ui.providers_info import available_providers

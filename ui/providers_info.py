@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from qgis.PyQt.QtCore import QCoreApplication
+
 from ..core.credentials import load_credentials
 from ..core.errors import CredentialsError
 
@@ -134,6 +136,7 @@ def provider_options(name: str) -> dict[str, Any]:
 def make_provider(name: str):
     """A provider instance configured from the settings (credentials come from the keyring): QGIS's
     proxy, and the user's rate limits when the provider brings none of its own."""
+    from ..core.errors import UsageError
     from ..core.ratelimit import RateLimiter
     from ..providers.registry import get_provider
     from . import settings
@@ -142,9 +145,16 @@ def make_provider(name: str):
     options = provider_options(name)
     try:
         provider = get_provider(name, **options)
+    except UsageError as exc:
+        if "url" in options or "url" not in str(exc).lower():
+            raise
+        # the provider's own text names the command line's --url: say where the dock takes it from
+        raise UsageError(
+            QCoreApplication.translate(
+                "ProviderSetup", "{} Set it in Scene Picker ▸ Settings… ▸ Accounts ▸ Catalog URL."
+            ).format(exc)
+        ) from None
     except TypeError as exc:  # an option this provider does not take
-        from ..core.errors import UsageError
-
         raise UsageError(
             f"The provider {name} does not take the options {', '.join(sorted(options))} set in the "
             f"Scene Picker settings: {exc}"
