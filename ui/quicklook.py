@@ -12,12 +12,13 @@ from qgis.core import QgsTask
 from qgis.PyQt.QtCore import QObject, QStandardPaths, pyqtSignal
 from qgis.PyQt.QtGui import QImage
 
-from ..core.errors import ProviderResponseError
+from ..core.errors import CancelledError, ProviderResponseError
 from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Scene
 from ..providers.base import local_path
 from .tasks import FunctionTask, TaskKeeper
 
 MAX_BYTES = 8 * 1024 * 1024  # a preview larger than this is not a preview
+CHUNK = 64 * 1024
 
 
 def quicklook_href(scene: Scene) -> str | None:
@@ -34,6 +35,25 @@ def quicklook_href(scene: Scene) -> str | None:
 def default_cache_dir() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericCacheLocation)
     return Path(base) / "scene_picker" / "quicklooks"
+
+
+def _bounded_get(http, href: str, task: QgsTask) -> bytes:
+    """The body of ``href``, read in chunks and given up past :data:`MAX_BYTES` (a "quicklook" that is
+    really a full product must not be pulled into memory) or when the task is cancelled."""
+    response = http.request("GET", href, timeout=(10.0, 30.0), stream=True)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(CHUNK):
+            if task.isCanceled():
+                raise CancelledError("The quicklook fetch was cancelled.")
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise ProviderResponseError("The quicklook is too large to preview.")
+            chunks.append(chunk)
+    finally:
+        response.close()
+    return b"".join(chunks)
 
 
 class QuicklookCache(QObject):
@@ -76,12 +96,11 @@ class QuicklookCache(QObject):
                 return target.read_bytes()
             local = local_path(href)
             if local is not None:
+                if local.stat().st_size > MAX_BYTES:
+                    raise ProviderResponseError("The quicklook is too large to preview.")
                 data = local.read_bytes()
             else:
-                response = http_factory().request("GET", href, timeout=(10.0, 30.0))
-                data = response.content
-            if len(data) > MAX_BYTES:
-                raise ProviderResponseError("The quicklook is too large to preview.")
+                data = _bounded_get(http_factory(), href, task)
             target.parent.mkdir(parents=True, exist_ok=True)
             part = target.with_suffix(".part")
             part.write_bytes(data)
