@@ -72,7 +72,7 @@ def forward_proxy():
     thread.join(5)
 
 
-def _set_qgis_proxy(port: int | None) -> None:
+def _set_qgis_proxy(port: int | None, excluded: list[str] | None = None) -> None:
     """What QGIS's Options ▸ Network page does: the proxy keys in QgsSettings, then the manager re-reads
     them (a worker thread's manager reads the same keys when it is created)."""
     from qgis.core import QgsSettings
@@ -88,6 +88,7 @@ def _set_qgis_proxy(port: int | None) -> None:
             "proxyPort": str(port),
             "proxyUser": USER,
             "proxyPassword": PASSWORD,
+            "proxyExcludedUrls": excluded or [],
         }.items():
             qsettings.setValue(f"proxy/{key}", value)
     qsettings.sync()
@@ -146,3 +147,24 @@ def test_without_a_qgis_proxy_the_catalog_is_reached_directly(tmp_path, forward_
         clear_plugin_settings()
     assert forward_proxy.seen == []
     assert proxy_description() == ""
+
+
+def test_a_url_on_the_qgis_exclusion_list_is_reached_directly(tmp_path, forward_proxy):
+    catalog = generate(tmp_path / "catalog")
+    port = forward_proxy.server_address[1]
+    with private_qgis_settings(tmp_path / "qgis-settings"), RangeServer(catalog.root) as server:
+        clear_plugin_settings()
+        url = server.url_for(catalog.catalog_relpath)
+        settings.write_setting(endpoint_setting("stac-static"), url)
+        prefix = url.rsplit("/", 1)[0] + "/"  # http://127.0.0.1:PORT/
+        _set_qgis_proxy(port, excluded=["https://intranet.example/", prefix])
+        try:
+            scenes = _search_in_a_worker_thread(2)
+            proxies = make_provider("stac-static").http.session.proxies
+        finally:
+            _set_qgis_proxy(None)
+            clear_plugin_settings()
+    assert len(scenes) == 2
+    assert forward_proxy.seen == []  # the catalog was reached directly
+    assert proxies["http://127.0.0.1"] == "" and proxies["https://intranet.example"] == ""
+    assert proxies["http"] == proxies["https"] != ""  # every other host still goes through QGIS's proxy

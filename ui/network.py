@@ -5,7 +5,7 @@ The proxy password is only ever put into the returned mapping, never logged or s
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from qgis.core import QgsNetworkAccessManager
 from qgis.PyQt.QtNetwork import QNetworkProxy
@@ -43,6 +43,26 @@ def requests_proxies() -> dict[str, str]:
     return {"http": url, "https": url}
 
 
-def excluded_hosts() -> list[str]:
-    """Hosts QGIS reaches without its proxy (its "no proxy" list)."""
-    return list(QgsNetworkAccessManager.instance().excludeList())
+def bypass_prefixes() -> list[str]:
+    """URL prefixes QGIS reaches without its proxy: its "no proxy" and "exclude" lists."""
+    manager = QgsNetworkAccessManager.instance()
+    prefixes = list(manager.excludeList())
+    if hasattr(manager, "noProxyList"):
+        prefixes += list(manager.noProxyList())
+    return [p.strip() for p in prefixes if p and p.strip()]
+
+
+def session_proxies() -> dict[str, str]:
+    """The mapping for a ``requests`` session: QGIS's proxy for every URL, except the hosts of QGIS's
+    exclusion lists, mapped to "" (direct). ``requests`` chooses by scheme and host, so an excluded
+    prefix frees its whole host (QGIS matches the full prefix)."""
+    proxies = requests_proxies()
+    if not proxies:
+        return {}
+    for prefix in bypass_prefixes():
+        parts = urlsplit(prefix if "://" in prefix else f"http://{prefix}")
+        if parts.hostname:
+            schemes = (parts.scheme,) if "://" in prefix else ("http", "https")
+            for scheme in schemes:
+                proxies[f"{scheme}://{parts.hostname}"] = ""
+    return proxies

@@ -140,7 +140,7 @@ def make_provider(name: str):
     from ..core.ratelimit import RateLimiter
     from ..providers.registry import get_provider
     from . import settings
-    from .network import requests_proxies
+    from .network import session_proxies
 
     options = provider_options(name)
     try:
@@ -160,7 +160,7 @@ def make_provider(name: str):
             f"Scene Picker settings: {exc}"
         ) from None
     http = provider.http
-    proxies = requests_proxies()
+    proxies = session_proxies()
     if proxies:
         http.session.proxies.update(proxies)
     if getattr(http, "rate_limiter", None) is None:
