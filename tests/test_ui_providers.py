@@ -40,6 +40,7 @@ def terrascope_dock(qgis_iface, qgis_new_project, tmp_path):
             dock = ScenePickerDock(iface=qgis_iface)
             assert dock.form.badge_of("terrascope") is None  # no keyring access until the panel shows
             dock.show()
+            assert dock.form.badge_of("terrascope") is None  # not read on the main thread by show()
             try:
                 yield dock, emulator
             finally:
@@ -53,7 +54,8 @@ def terrascope_dock(qgis_iface, qgis_new_project, tmp_path):
 
 def test_search_download_and_stream_with_a_login(terrascope_dock, qgis_iface):
     dock, emulator = terrascope_dock
-    assert dock.form.badge_of("terrascope") == "ok"
+    # the keyring is read in a background task when the panel shows (it may be slow or prompt)
+    assert wait_until(lambda: dock.form.badge_of("terrascope") == "ok", 10)
     dock.form.set_checked("terrascope")
     dock.form.set_scope("terrascope", collections=NDVI)
     dock.form.set_dates(

@@ -824,7 +824,7 @@ class ScenePickerDock(QgsDockWidget):
         from .settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.providers, self)
-        dialog.finished.connect(lambda _r: self.form.refresh_badges())
+        dialog.finished.connect(lambda _r: self.form.refresh_badges_in_background(self.tasks))
         dialog.accepted.connect(self._apply_settings)
         dialog.open()
         self.settings_dialog = dialog
@@ -838,7 +838,7 @@ class ScenePickerDock(QgsDockWidget):
         super().showEvent(event)
         if not self._badges_read:
             self._badges_read = True
-            self.form.refresh_badges()
+            self.form.refresh_badges_in_background(self.tasks)  # the keyring may be slow or prompt
 
     def close_panel(self) -> None:
         """Stop whatever the panel runs before it is removed: tasks, map tools, rubber bands."""

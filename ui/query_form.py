@@ -27,6 +27,7 @@ from ..core.errors import UsageError
 from ..core.query import Query
 from . import settings
 from .providers_info import STATUS_MISSING, STATUS_NO_KEYRING, STATUS_OK, ProviderInfo, credentials_status
+from .tasks import FunctionTask, TaskKeeper
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 10
 STATE_KEY = "form/state"
@@ -191,17 +192,41 @@ class QueryForm(QWidget):
     # -- providers --------------------------------------------------------------------------------------
     def refresh_badges(self) -> None:
         """Re-read the keyring status of every provider and show it on its item."""
+        self.show_badges(self.read_badges())
+
+    def read_badges(self) -> dict[str, str]:
+        """The keyring status of every provider (any thread: the keyring may be slow or prompt)."""
+        return {info.name: credentials_status(info) for info in self.providers}
+
+    def refresh_badges_in_background(self, keeper: TaskKeeper) -> FunctionTask:
+        """Read the keyring in a task, then show the badges (main thread)."""
+        task = FunctionTask(self.tr("Scene Picker: read the keyring"), lambda _task: self.read_badges())
+        task.signals.done.connect(self._on_badges_read)
+        keeper.start(task)
+        return task
+
+    def _on_badges_read(self, statuses: dict[str, str] | None, _error) -> None:
+        if not statuses:
+            return
+        try:
+            self.show_badges(statuses)
+        except RuntimeError:  # the form was deleted meanwhile (the panel closed)
+            pass
+
+    def show_badges(self, statuses: dict[str, str]) -> None:
         restoring, self._restoring = self._restoring, True  # a badge is not a change of the query
         try:
-            self._refresh_badges()
+            self._show_badges(statuses)
         finally:
             self._restoring = restoring
 
-    def _refresh_badges(self) -> None:
+    def _show_badges(self, statuses: dict[str, str]) -> None:
         for row in range(self.provider_list.count()):
             item = self.provider_list.item(row)
             info = self._info(item.data(NAME_ROLE))
-            status = credentials_status(info)
+            status = statuses.get(info.name)
+            if status is None:
+                continue
             badge = {
                 STATUS_OK: self.tr("credentials ok"),
                 STATUS_MISSING: self.tr("credentials missing"),
