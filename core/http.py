@@ -17,6 +17,7 @@ import email.utils
 import logging
 import random
 import re
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -441,6 +442,26 @@ def _never_sent(exc: requests.RequestException) -> bool:
 def _downgraded(first_url: str, current: str) -> bool:
     """True when a redirect led from https to plain http: credentials would travel in clear text."""
     return urlsplit(first_url).scheme == "https" and urlsplit(current).scheme != "https"
+
+
+def interrupt_response(response: requests.Response) -> None:
+    """Make a read blocked on ``response``'s body return at once (from another thread, on cancel).
+
+    The socket is shut down rather than closed: the blocked ``recv`` then ends (EOF or an error)
+    without the file descriptor being freed under it; closing the response stays with its owner.
+    """
+    raw = getattr(response, "raw", None)
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is None:  # not pooled by urllib3: reach it through http.client's buffered reader
+        buffered = getattr(getattr(raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(buffered, "raw", None), "_sock", None)
+    if not isinstance(sock, socket.socket):
+        return
+    try:
+        # the plain socket's shutdown, also for TLS: it leaves the SSL object to the reading thread
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:  # already closed or not connected: nothing left to interrupt
+        pass
 
 
 def _noop() -> None:

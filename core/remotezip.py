@@ -49,7 +49,7 @@ from .errors import (
     UnsafeArchiveError,
     UsageError,
 )
-from .http import HttpClient
+from .http import HttpClient, interrupt_response
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact_url
 from .transfer import output_error
@@ -277,11 +277,21 @@ class RangeReader:
 
     def _body(self, response: requests.Response, limit: int) -> Iterator[bytes]:
         """At most ``limit`` body bytes; ends quietly (short) when the connection ends early."""
+        cancel = self.cancel
+        if cancel is None:
+            yield from self._body_chunks(response, limit)
+            return
+        # A cancel shuts the connection down, so a read blocked on a stalled server returns at once.
+        with cancel.interrupting(lambda: interrupt_response(response)):
+            yield from self._body_chunks(response, limit)
+        cancel.raise_if_cancelled("Reading the zip archive")  # also when the interrupt ended the body
+
+    def _body_chunks(self, response: requests.Response, limit: int) -> Iterator[bytes]:
         raw = response.raw
         left = limit
         while left > 0:
             if self.cancel is not None:
-                self.cancel.raise_if_cancelled()
+                self.cancel.raise_if_cancelled("Reading the zip archive")
             try:
                 chunk = raw.read(min(_CHUNK, left), decode_content=False)
             except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:

@@ -37,7 +37,7 @@ from .errors import (
     RetriesExhaustedError,
     SizeMismatchError,
 )
-from .http import HttpClient
+from .http import HttpClient, interrupt_response
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact, redact_url
 
@@ -319,7 +319,11 @@ class _Transfer:
         cancel = self.cancel
         meter = self.meter
         interrupted: Optional[BaseException] = None
-        with open(self.part, mode, buffering=0) as handle:
+        # A cancel shuts the connection down, so a read blocked on a stalled server returns at once.
+        with (
+            open(self.part, mode, buffering=0) as handle,
+            cancel.interrupting(lambda: interrupt_response(response)),
+        ):
             fd = handle.fileno()
             flushed = offset  # bytes before this offset were handed to the kernel's writeback
             while True:
@@ -343,9 +347,11 @@ class _Transfer:
                     _start_writeback(fd, flushed, offset - flushed)
                     flushed = offset
                 if cancel.is_cancelled():
-                    raise CancelledError(
-                        f"The download of {self.dest.name} was cancelled (the .part is kept to resume)."
-                    )
+                    break
+            if cancel.is_cancelled():  # also when the interrupt ended the read (short body or error)
+                raise CancelledError(
+                    f"The download of {self.dest.name} was cancelled (the .part is kept to resume)."
+                )
             os.fsync(fd)
         return offset, interrupted
 
