@@ -102,3 +102,26 @@ def test_qgis_code_uses_scoped_enums_and_qt6_safe_calls(path):
                     "PySide2",
                     "PySide6",
                 ), f"{name}:{node.lineno}: imports {module} (use qgis.PyQt)"
+
+
+def test_field_types_come_from_one_module():
+    """QgsField types differ between QGIS 3.22 (QVariant.Type) and 3.38+/Qt6 (QMetaType.Type): only
+    ui/field_types.py names them, and its types build valid fields on this QGIS."""
+    from qgis.core import QgsField
+
+    from scene_picker.ui import field_types
+
+    for path in QGIS_FILES:
+        if path.name == "field_types.py":
+            continue
+        assert "QVariant.Type" not in path.read_text(encoding="utf-8"), path.name
+    from qgis.PyQt.QtCore import QMetaType
+
+    for kind, expected in (
+        (field_types.STRING, "QString"),
+        (field_types.DOUBLE, "double"),
+        (field_types.BOOL, "bool"),
+        (field_types.DATETIME, "QDateTime"),
+        (field_types.LONGLONG, "qlonglong"),
+    ):
+        assert QMetaType.typeName(int(QgsField("f", kind).type())) == expected

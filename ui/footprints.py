@@ -23,23 +23,24 @@ from qgis.core import (
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QObject, QVariant, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
 from qgis.PyQt.QtGui import QColor
 
 from ..core.scene import Scene
+from . import field_types
 from .aoi_tools import WGS84
 from .results_model import scene_key
 
 GROUP_NAME = "Scene Picker"
 FIELDS = (
-    ("key", QVariant.Type.String),
-    ("provider", QVariant.Type.String),
-    ("scene_id", QVariant.Type.String),
-    ("datetime", QVariant.Type.String),
-    ("cloud", QVariant.Type.Double),
-    ("platform", QVariant.Type.String),
-    ("online", QVariant.Type.Bool),
-    ("downloaded", QVariant.Type.Bool),
+    ("key", field_types.STRING),
+    ("provider", field_types.STRING),
+    ("scene_id", field_types.STRING),
+    ("datetime", field_types.STRING),
+    ("cloud", field_types.DOUBLE),
+    ("platform", field_types.STRING),
+    ("online", field_types.BOOL),
+    ("downloaded", field_types.BOOL),
 )
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 

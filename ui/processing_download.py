@@ -31,10 +31,10 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
+from . import field_types
 from .layers import is_raster_candidate
 from .processing_common import ScenePickerAlgorithm, provider_options
 from .processing_scenes import provider_of, scene_from_feature, scene_id_of
@@ -139,10 +139,10 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         folder.mkdir(parents=True, exist_ok=True)
         table_fields = QgsFields()
         for name, kind in (
-            ("scene_id", QVariant.Type.String),
-            ("provider", QVariant.Type.String),
-            ("path", QVariant.Type.String),
-            ("size", QVariant.Type.LongLong),
+            ("scene_id", field_types.STRING),
+            ("provider", field_types.STRING),
+            ("path", field_types.STRING),
+            ("size", field_types.LONGLONG),
         ):
             table_fields.append(QgsField(name, kind))
         table, table_id = self.parameterAsSink(

@@ -20,20 +20,21 @@ from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 from ..core.errors import ProviderResponseError, UsageError
 from ..core.redact import url_carries_secret
 from ..core.scene import Scene
+from . import field_types
 from .download_task import carries_secret
 
 SCENE_FIELDS = (
-    ("scene_id", QVariant.Type.String),
-    ("provider", QVariant.Type.String),
-    ("platform", QVariant.Type.String),
-    ("collection", QVariant.Type.String),
-    ("datetime", QVariant.Type.DateTime),
-    ("cloud_cover", QVariant.Type.Double),
-    ("online", QVariant.Type.Bool),
-    ("quicklook", QVariant.Type.String),
-    ("assets", QVariant.Type.String),
-    ("provider_options", QVariant.Type.String),
-    ("scene_json", QVariant.Type.String),
+    ("scene_id", field_types.STRING),
+    ("provider", field_types.STRING),
+    ("platform", field_types.STRING),
+    ("collection", field_types.STRING),
+    ("datetime", field_types.DATETIME),
+    ("cloud_cover", field_types.DOUBLE),
+    ("online", field_types.BOOL),
+    ("quicklook", field_types.STRING),
+    ("assets", field_types.STRING),
+    ("provider_options", field_types.STRING),
+    ("scene_json", field_types.STRING),
 )
 
 

@@ -1,0 +1,26 @@
+"""Attribute field types for QgsField that work on every supported QGIS.
+
+QGIS 3.38 moved QgsField to ``QMetaType.Type`` (the only kind a Qt6 build has: PyQt6 has no
+``QVariant.Type``); QGIS 3.22-3.36 takes ``QVariant.Type`` only. The plugin names field types here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+from qgis.core import Qgis
+from qgis.PyQt.QtCore import QMetaType
+
+if Qgis.versionInt() >= 33800:
+    STRING = QMetaType.Type.QString
+    DOUBLE = QMetaType.Type.Double
+    BOOL = QMetaType.Type.Bool
+    DATETIME = QMetaType.Type.QDateTime
+    LONGLONG = QMetaType.Type.LongLong
+else:
+    from qgis.PyQt.QtCore import QVariant
+
+    STRING = QVariant.Type.String
+    DOUBLE = QVariant.Type.Double
+    BOOL = QVariant.Type.Bool
+    DATETIME = QVariant.Type.DateTime
+    LONGLONG = QVariant.Type.LongLong
