@@ -158,6 +158,13 @@ class ApiKeyAuth(Auth):
         return {self.header: self._key}
 
 
+def login_command(provider: Optional[str]) -> str:
+    """The command that stores new credentials for ``provider`` (its registry key, e.g. ``planet``)."""
+    if provider:
+        return f"scene-picker login {provider}"
+    return "scene-picker login followed by the provider's name"
+
+
 class OidcTokenProvider:
     """OpenID Connect tokens by password grant (Keycloak at CDSE and Terrascope).
 
@@ -166,6 +173,7 @@ class OidcTokenProvider:
     has expired or is refused. Wrong credentials raise
     :class:`~scene_picker.core.errors.AuthenticationError`. Thread-safe; ``clock`` is injectable.
     ``http`` talks to the token endpoint: it must not carry an auth built on this provider.
+    ``provider`` (the registry key, by default ``http.provider``) names the account in messages.
     """
 
     def __init__(
@@ -180,11 +188,13 @@ class OidcTokenProvider:
         client_secret: Optional[str] = None,
         margin: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        provider: Optional[str] = None,
     ) -> None:
         if http is None:
             from .http import HttpClient
 
-            http = HttpClient()
+            http = HttpClient(provider=provider)
+        self.provider = provider or getattr(http, "provider", None)
         self.token_url = token_url
         self.client_id = client_id
         self.username = username
@@ -235,7 +245,7 @@ class OidcTokenProvider:
             raise AuthenticationError(
                 f"The sign-in at {self.token_url} refused the credentials of '{self.username}': "
                 f"{self._describe(body, status)}. Check the user name and password "
-                "(scene-picker login PROVIDER stores new ones)."
+                f"({login_command(self.provider)} stores new ones)."
             )
         return self._store(body)
 

@@ -29,7 +29,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from ..__version__ import __version__
-from .auth import Auth
+from .auth import Auth, login_command
 from .cancel import CancelToken
 from .errors import (
     AuthenticationError,
@@ -134,8 +134,9 @@ def same_origin(url_a: str, url_b: str) -> bool:
 class HttpClient:
     """Retrying, rate-limited, auth-aware HTTP; thread-safe (one pooled ``requests.Session``).
 
-    ``name`` (e.g. the provider's) prefixes error messages. ``rate_limiter`` and ``concurrency`` may be
-    shared between clients (see :mod:`scene_picker.core.ratelimit`).
+    ``name`` (e.g. the provider's) prefixes error messages; ``provider`` (its registry key) is named in
+    the "scene-picker login …" hint when the credentials are refused. ``rate_limiter`` and
+    ``concurrency`` may be shared between clients (see :mod:`scene_picker.core.ratelimit`).
     """
 
     def __init__(
@@ -148,6 +149,7 @@ class HttpClient:
         concurrency: Optional[ConcurrencyLimiter] = None,
         *,
         name: Optional[str] = None,
+        provider: Optional[str] = None,
         max_redirects: int = 10,
         pool_size: int = 16,
     ) -> None:
@@ -158,6 +160,8 @@ class HttpClient:
         self.headers = dict(headers or {})
         self.concurrency = concurrency
         self.name = name
+        #: The provider's registry key (``planet``), named in "scene-picker login …" hints.
+        self.provider = provider
         self.max_redirects = max_redirects
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
@@ -365,7 +369,7 @@ class HttpClient:
         if status == 401 and auth_used:
             return AuthenticationError(
                 f"{self._prefix()}{url} refused the credentials (HTTP 401){': ' + detail if detail else ''}."
-                " Check the stored account (scene-picker login PROVIDER)."
+                f" Check the stored account ({login_command(self.provider)})."
             )
         hint = {
             401: " This resource needs credentials.",

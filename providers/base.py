@@ -404,7 +404,7 @@ class Provider(ABC):
         if self._http is None:
             from ..core.http import HttpClient
 
-            self._http = HttpClient(name=self.http_name)
+            self._http = HttpClient(name=self.http_name, provider=self.name or None)
         return self._http
 
     @property

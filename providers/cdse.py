@@ -184,8 +184,10 @@ class CdseProvider(Provider):
                         self.http,
                         self.sessions_per_account,
                         retry=self.download_retry,
+                        # keyring_accounts() lists cdse, cdse-2, cdse-3… in that order
+                        login_key="cdse" if self._explicit or index == 0 else f"cdse-{index + 1}",
                     )
-                    for c in creds
+                    for index, c in enumerate(creds)
                 ]
                 self._pool = AccountPool(accounts, self.sessions_per_account)
             return self._pool

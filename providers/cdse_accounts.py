@@ -41,10 +41,18 @@ class CdseAccount:
         token_http: HttpClient,
         sessions: int = SESSIONS_PER_ACCOUNT,
         retry: Optional[RetryPolicy] = None,
+        login_key: str = "cdse",
     ) -> None:
         self.username = credentials.username
+        #: The keyring entry it came from (``cdse``, ``cdse-2``…), named in "scene-picker login" hints.
+        self.login_key = login_key
         self.tokens = OidcTokenProvider(
-            token_url, CLIENT_ID, credentials.username, credentials.secret, http=token_http
+            token_url,
+            CLIENT_ID,
+            credentials.username,
+            credentials.secret,
+            http=token_http,
+            provider=login_key,
         )
         self.limiter: ConcurrencyLimiter = shared_concurrency_limiter(
             f"cdse:{credentials.username}", sessions
@@ -53,6 +61,7 @@ class CdseAccount:
             auth=BearerAuth(self.tokens, tuple(auth_hosts)),
             concurrency=self.limiter,
             name="CDSE",
+            provider=login_key,
             timeout=(10.0, 120.0),
             retry=retry,
         )

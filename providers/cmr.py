@@ -283,7 +283,9 @@ class CmrProvider(Provider):
                             f"Granule {scene.id} has no data host to send a token to.", self.name
                         )
                     auth = BearerAuth(StaticTokenProvider(creds.secret), hosts)
-                client = HttpClient(auth=auth, name="NASA Earthdata", timeout=(10.0, 120.0))
+                client = HttpClient(
+                    auth=auth, name="NASA Earthdata", provider=self.name, timeout=(10.0, 120.0)
+                )
                 self._download_clients[key] = client
             return client
 

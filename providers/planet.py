@@ -91,7 +91,7 @@ class PlanetProvider(Provider):
         if self._http is None:
             from ..core.http import HttpClient
 
-            self._http = HttpClient(name="Planet", timeout=(10.0, 120.0))
+            self._http = HttpClient(name="Planet", provider=self.name, timeout=(10.0, 120.0))
         return self._http
 
     @property
@@ -103,7 +103,7 @@ class PlanetProvider(Provider):
 
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
-                self._api = HttpClient(auth=auth, name="Planet")
+                self._api = HttpClient(auth=auth, name="Planet", provider=self.name)
             return self._api
 
     # -- search -------------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ class TerrascopeProvider(Provider):
         if self._http is None:
             from ..core.http import HttpClient
 
-            self._http = HttpClient(rate_limiter=self.rate_limiter, name=self.title)
+            self._http = HttpClient(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
         return self._http
 
     # -- authentication ---------------------------------------------------------------------------
@@ -154,7 +154,7 @@ class TerrascopeProvider(Provider):
                 else:
                     from ..core.http import HttpClient
 
-                    sign_in = HttpClient(name=f"{self.title} sign-in")
+                    sign_in = HttpClient(name=f"{self.title} sign-in", provider=self.name)
                     sign_in.session.proxies.update(self.http.session.proxies)
                     tokens = OidcTokenProvider(
                         self.token_url, self.client_id, creds.username, creds.secret, http=sign_in
@@ -170,7 +170,11 @@ class TerrascopeProvider(Provider):
                 from ..core.http import HttpClient
 
                 self._download_http = HttpClient(
-                    auth=auth, rate_limiter=self.rate_limiter, name=self.title, timeout=(10.0, 120.0)
+                    auth=auth,
+                    rate_limiter=self.rate_limiter,
+                    name=self.title,
+                    provider=self.name,
+                    timeout=(10.0, 120.0),
                 )
                 self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http

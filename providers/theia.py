@@ -207,7 +207,10 @@ class TheiaProvider(Provider):
                 from ..core.http import HttpClient
 
                 self._download_http = HttpClient(
-                    auth=BearerAuth(tokens, host_pattern(self.url)), name="Theia", timeout=(10.0, 120.0)
+                    auth=BearerAuth(tokens, host_pattern(self.url)),
+                    name="Theia",
+                    provider=self.name,
+                    timeout=(10.0, 120.0),
                 )
                 self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http

@@ -91,6 +91,15 @@ def test_oidc_bad_password_is_authentication_error_without_secret(proxy):
         provider.get_token()
     assert "alice" in str(info.value) and "Invalid user credentials" in str(info.value)
     assert "bad-Passw0rd" not in str(info.value)
+    assert "PROVIDER" not in str(info.value)
+    named = OidcTokenProvider(
+        proxy.token_url, "client", "alice", "bad-Passw0rd", http=HttpClient(provider="terrascope")
+    )
+    with pytest.raises(AuthenticationError, match="scene-picker login terrascope stores new ones"):
+        named.get_token()
+    explicit = OidcTokenProvider(proxy.token_url, "c", "alice", "bad-Passw0rd", provider="cdse-2")
+    with pytest.raises(AuthenticationError, match="scene-picker login cdse-2 stores new ones"):
+        explicit.get_token()
 
 
 @pytest.mark.parametrize("refusal", [401, 403])

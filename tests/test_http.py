@@ -161,6 +161,18 @@ def test_static_bearer_refused_gives_authentication_error(proxy):
     assert proxy.requests == 1
 
 
+def test_refused_credentials_name_the_provider_to_log_in_again(proxy):
+    proxy.configure(require_bearer=True)
+    auth = BearerAuth(StaticTokenProvider("not-issued"), hosts=["127.0.0.1"])
+    with pytest.raises(AuthenticationError) as named:
+        HttpClient(auth=auth, name="Planet", provider="planet").request("GET", proxy.url("small.bin"))
+    assert "(scene-picker login planet)" in str(named.value)
+    with pytest.raises(AuthenticationError) as unnamed:  # no provider key: no placeholder either
+        HttpClient(auth=auth).request("GET", proxy.url("small.bin"))
+    assert "PROVIDER" not in str(unnamed.value)
+    assert "scene-picker login followed by the provider's name" in str(unnamed.value)
+
+
 def test_401_without_credentials_is_status_error(proxy):
     proxy.configure(require_bearer=True)
     with pytest.raises(HttpStatusError) as info:

@@ -115,6 +115,7 @@ def test_unknown_asset_and_bad_key(provider, planet, tmp_path):
     with pytest.raises(AuthenticationError) as auth:
         list(bad.search(Query.build()))
     assert "PLAK-wrong-key" not in str(auth.value)
+    assert "scene-picker login planet" in str(auth.value) and "PROVIDER" not in str(auth.value)
 
 
 def test_an_expired_download_link_is_activated_again_once(provider, planet, tmp_path):

@@ -131,6 +131,7 @@ def test_wrong_password_names_the_provider_without_secret(terrascope, caplog):
         provider(terrascope, password=secret).login()
     message = str(info.value)
     assert "Terrascope" in message and USER in message
+    assert "scene-picker login terrascope" in message and "PROVIDER" not in message
     assert secret not in message and secret not in caplog.text
 
 
@@ -250,6 +251,7 @@ def test_basic_auth_download_and_wrong_basic_password(terrascope, tmp_path, capl
     with pytest.raises(AuthenticationError) as info:
         provider(terrascope, auth="basic", password=secret).downloader(scene).download(tmp_path / "bad")
     assert "Terrascope" in str(info.value) and secret not in str(info.value) and secret not in caplog.text
+    assert "scene-picker login terrascope" in str(info.value)  # the HTTP client's 401 hint names it
 
 
 def test_vsicurl_paths_never_carry_credentials():
