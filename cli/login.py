@@ -2,7 +2,9 @@
 
 The secret is typed at a prompt that does not echo it (``getpass``) or, for scripts, read from the
 first line of standard input with ``--password-stdin``; it is never taken from the command line (where
-``ps`` and shell histories would see it) and never printed.
+``ps`` and shell histories would see it) and never printed. ``--token`` stores an access token
+instead of a user name and password (with an empty user name) for providers that accept one (NASA
+Earthdata).
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--password-stdin",
         action="store_true",
-        help="read the password / API key from the first line of standard input",
+        help="read the password / API key / token from the first line of standard input",
+    )
+    parser.add_argument(
+        "--token",
+        action="store_true",
+        help="store an access token instead of a user name and password (providers that accept one, "
+        "e.g. cmr for an Earthdata token); typed without echo, or given with --password-stdin",
     )
     parser.add_argument("--delete", action="store_true", help="forget the stored account instead")
     parser.set_defaults(handler=run)
@@ -55,13 +63,21 @@ def run(args: argparse.Namespace) -> int:
     if spec.signup_url:
         print(f"Get an account at {spec.signup_url}", file=sys.stderr)
     username = args.username or ""
-    if spec.kind == "password" and not username:
+    if args.token:
+        if not (spec.kind == "token" or spec.accepts_token):
+            raise UsageError(
+                f"Provider {info.name} takes no token: it needs a {spec.kind.replace('_', ' ')}."
+            )
+        if username:
+            raise UsageError("A token is stored without a user name: leave out --username.")
+    elif spec.kind == "password" and not username:
         if args.password_stdin:
             raise UsageError("--password-stdin needs --username.")
         username = input(f"{info.name} username: ").strip()
         if not username:
-            raise UsageError("A user name is needed.")
-    label = "password" if spec.kind == "password" else spec.kind.replace("_", " ")
+            hint = f" (or store an access token: scene-picker login {info.name} --token)"
+            raise UsageError("A user name is needed" + (hint if spec.accepts_token else "") + ".")
+    label = "token" if args.token else "password" if spec.kind == "password" else spec.kind.replace("_", " ")
     if args.password_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
     else:

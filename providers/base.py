@@ -43,6 +43,9 @@ class CredentialSpec:
     description: str
     #: Where the user gets an account or key.
     signup_url: Optional[str] = None
+    #: A "password" provider that also takes an access token instead (stored with an empty user name;
+    #: ``scene-picker login NAME --token``).
+    accepts_token: bool = False
 
 
 # -- search results ---------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ class CmrProvider(Provider):
         "password",
         "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
         signup_url="https://urs.earthdata.nasa.gov/users/new",
+        accepts_token=True,
     )
     http_name = "NASA CMR"
 
