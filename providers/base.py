@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import re
@@ -231,9 +232,14 @@ class Downloader:
         progress: Optional[ProgressCallback] = None,
     ) -> DownloadResult:
         """Fetch the selected assets (or members of zip assets) and return what was written."""
+        from ..core.transfer import output_error
+
         selected = self.select_assets(assets)
         target = self.scene_dir(outdir)
-        target.mkdir(parents=True, exist_ok=True)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, no permission, disk full
+            raise output_error(exc, target) from None
         result = DownloadResult(self.scene.id)
         names = _file_names(selected)
         for asset in selected:
@@ -299,7 +305,7 @@ class Downloader:
     ) -> None:
         from ..core.checksums import verify_file
         from ..core.errors import SizeMismatchError
-        from ..core.transfer import is_verified, record_verified
+        from ..core.transfer import is_verified, output_error, record_verified
 
         if not source.is_file():
             raise ProviderError(
@@ -313,17 +319,26 @@ class Downloader:
             return
         part = dest.with_name(dest.name + ".part")
         try:
-            shutil.copyfile(source, part)
-            size = part.stat().st_size
-            if asset.size is not None and size != asset.size:
-                raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
-            if asset.checksum is not None:
-                verify_file(part, asset.checksum)
-            part.replace(dest)
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        record_verified(dest, source.resolve().as_uri(), asset.checksum)
+            try:
+                shutil.copyfile(source, part)
+                size = part.stat().st_size
+                if asset.size is not None and size != asset.size:
+                    raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
+                if asset.checksum is not None:
+                    verify_file(part, asset.checksum)
+                part.replace(dest)
+            except BaseException:
+                with contextlib.suppress(OSError):  # the first error is the one to report
+                    part.unlink(missing_ok=True)
+                raise
+            record_verified(dest, source.resolve().as_uri(), asset.checksum)
+        except OSError as exc:  # disk full, no permission, a folder in the way: like a download
+            if exc.filename is not None and Path(exc.filename) == source:
+                raise ProviderError(
+                    f"Asset {asset.key} of {self.scene.id}: cannot read {source}: {exc.strerror or exc}.",
+                    self.provider,
+                ) from None
+            raise output_error(exc, dest) from None
         result.files.append(dest)
         result.bytes_fetched += size
 
