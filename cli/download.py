@@ -113,18 +113,9 @@ def build_provider(name: str, options: dict[str, Any]) -> Provider:
         raise UsageError(f"Provider {name} takes no {', '.join('--' + k for k in options)} option.") from None
 
 
-def registry_name(label: Optional[str]) -> str:
-    """The registry name of a scene's provider label: ``"stac:host:port"`` → ``"stac"``."""
-    label = (label or "").strip().lower()
-    known = {i.name for i in list_providers()}
-    if label in known or ":" not in label:
-        return label
-    head = label.split(":", 1)[0]
-    return head if head in known else label
-
-
 class ProviderPool:
-    """One provider instance per name, built with the command's options."""
+    """One provider instance per registry name and options: a scene's recorded :attr:`Scene.source`
+    (e.g. the STAC API it came from) overridden by the command's options (``--url``)."""
 
     def __init__(self, default_name: Optional[str], url: Optional[str]) -> None:
         self.default_name = default_name
@@ -133,22 +124,24 @@ class ProviderPool:
         self._plain_http: Optional[HttpClient] = None
         self._lock = threading.Lock()
 
-    def get(self, name: Optional[str]) -> Provider:
-        name = registry_name(name or self.default_name)
+    def get(self, name: Optional[str], source: Optional[dict[str, str]] = None) -> Provider:
+        name = (name or self.default_name or "").strip()
         if not name:
             raise UsageError("The scenes do not say their provider: give --provider.")
+        options = {**(source or {}), **self.options}
+        key = json.dumps([name, options], sort_keys=True)
         with self._lock:
-            if name not in self._instances:
-                self._instances[name] = build_provider(name, self.options)
-            return self._instances[name]
+            if key not in self._instances:
+                self._instances[key] = build_provider(name, options)
+            return self._instances[key]
 
     def downloader(self, scene: Scene) -> Downloader:
         """The scene's provider's downloader. A provider that cannot be built without its catalog URL
         (STAC) and needs no account still downloads the scene's absolute asset URLs."""
         try:
-            provider = self.get(scene.provider)
+            provider = self.get(scene.provider, scene.source)
         except UsageError:
-            name = registry_name(scene.provider or self.default_name)
+            name = scene.provider or self.default_name or ""
             info = {i.name: i for i in list_providers()}.get(name)
             if info is None or info.credentials is not None or not scene.assets:
                 raise

@@ -2,8 +2,10 @@
 
 The GeoJSON is what :meth:`Scene.to_feature` gives, one feature per scene. The CSV has one row per
 scene: id, provider, collection, platform, datetime (UTC, RFC 3339), cloud cover, online, quicklook,
-the footprint's bbox, and the asset hrefs (``key=href`` joined by ``;`` in one column, plus one
-column per asset key when ``asset_columns`` is true). Both write to a path or an open text stream.
+the footprint's bbox, the asset hrefs (``key=href`` joined by ``;`` in one column, plus one
+column per asset key when ``asset_columns`` is true), and ``source``: the catalog options the scene
+came from (:attr:`Scene.source` as compact JSON, e.g. ``{"url": ...}``; empty when none). Both
+write to a path or an open text stream.
 Text that comes from a catalog and would start a spreadsheet formula (``=``, ``+``, ``-``, ``@``, a tab
 or carriage return) is written with a leading ``'`` so that opening the CSV runs nothing.
 """
@@ -30,6 +32,7 @@ CSV_COLUMNS = (
     "quicklook",
     "bbox",
     "assets",
+    "source",
 )
 
 Target = Union[str, Path, IO[str]]
@@ -71,7 +74,7 @@ def write_csv(scenes: Iterable[Scene], target: Target, asset_columns: bool = Fal
 
 
 #: Columns whose text comes from the catalog as is (the others are numbers and dates we format).
-_CATALOG_TEXT = frozenset({"id", "provider", "collection", "platform", "quicklook", "assets"})
+_CATALOG_TEXT = frozenset({"id", "provider", "collection", "platform", "quicklook", "assets", "source"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -96,6 +99,7 @@ def _row(scene: Scene) -> dict:
         "quicklook": scene.quicklook or "",
         "bbox": ",".join(f"{v:.6f}" for v in bbox) if bbox else "",
         "assets": ";".join(f"{k}={href}" for k, href in hrefs.items()),
+        "source": json.dumps(scene.source, sort_keys=True, separators=(",", ":")) if scene.source else "",
         "_assets": hrefs,
     }
 

@@ -1,9 +1,11 @@
 """The provider-neutral scene record (:class:`Scene`) and its downloadable files (:class:`Asset`).
 
-A Scene carries what every catalog can tell: provider, id, platform, collection, acquisition time,
-footprint (shapely, EPSG:4326), cloud cover, quicklook href, assets, the raw record, whether it is
-online, and extra ``properties`` (provider specifics, side-car metadata values). ``to_feature`` and
-``Scene.from_feature`` convert to and from a STAC-like GeoJSON Feature (used by exports and the queue).
+A Scene carries what every catalog can tell: provider (its registry name, e.g. "stac"), id, platform,
+collection, acquisition time, footprint (shapely, EPSG:4326), cloud cover, quicklook href, assets, the
+raw record, whether it is online, extra ``properties`` (provider specifics, side-car metadata values),
+and ``source``: the non-secret options that rebuild the provider it came from (e.g. a STAC API's
+``{"url": ...}``). ``to_feature`` and ``Scene.from_feature`` convert to and from a STAC-like GeoJSON
+Feature (used by exports and the queue); ``source`` travels as the :data:`SOURCE_PROPERTY` property.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from .errors import ProviderResponseError, UsageError
 from .geometry import to_geojson
 from .query import format_datetime
+from .redact import url_carries_secret
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checksums import Checksum
@@ -28,6 +31,9 @@ ROLE_DATA = "data"
 ROLE_THUMBNAIL = "thumbnail"
 ROLE_OVERVIEW = "overview"
 ROLE_METADATA = "metadata"
+
+#: The GeoJSON property holding :attr:`Scene.source` (namespaced: a catalog's own ``source`` stays apart).
+SOURCE_PROPERTY = "scene_picker:source"
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,11 @@ def _checksum_of(data: dict[str, Any]) -> Optional[Checksum]:
 
 @dataclass
 class Scene:
-    """One catalog entry (an acquisition/product) from any provider."""
+    """One catalog entry (an acquisition/product) from any provider.
+
+    ``provider`` is the registry name (``get_provider(scene.provider, **scene.source)`` rebuilds the
+    provider); ``source`` holds only non-secret options (see :func:`catalog_source`).
+    """
 
     provider: str
     id: str
@@ -132,6 +142,7 @@ class Scene:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     online: bool = True
     properties: dict[str, Any] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
 
     def assets_with_role(self, role: str) -> list[Asset]:
         return [a for a in self.assets.values() if role in a.roles]
@@ -151,6 +162,8 @@ class Scene:
                 "online": self.online,
             }
         )
+        if self.source:
+            props[SOURCE_PROPERTY] = dict(self.source)
         feature: dict[str, Any] = {
             "type": "Feature",
             "id": self.id,
@@ -170,7 +183,16 @@ class Scene:
         if not isinstance(feature, dict) or feature.get("type") != "Feature" or "id" not in feature:
             raise ProviderResponseError("Not a GeoJSON Feature with an id.")
         props = dict(feature.get("properties") or {})
-        known = ("provider", "datetime", "platform", "collection", "eo:cloud_cover", "quicklook", "online")
+        known = (
+            "provider",
+            "datetime",
+            "platform",
+            "collection",
+            "eo:cloud_cover",
+            "quicklook",
+            "online",
+            SOURCE_PROPERTY,
+        )
         extra = {k: v for k, v in props.items() if k not in known}
         geometry = feature.get("geometry")
         cloud = props.get("eo:cloud_cover")
@@ -187,7 +209,26 @@ class Scene:
             raw=feature,
             online=bool(props.get("online", True)),
             properties=extra,
+            source=_source_of(props.get(SOURCE_PROPERTY)),
         )
+
+
+def catalog_source(url: Optional[str]) -> dict[str, str]:
+    """The :attr:`Scene.source` of a catalog at ``url``: ``{"url": url}``, or nothing when the URL
+    carries a credential (user info, a token in the query), which a result file must never keep."""
+    if not url or url_carries_secret(url):
+        return {}
+    return {"url": url}
+
+
+def _source_of(value: Any) -> dict[str, str]:
+    """A recorded source (string options only; a credential-carrying URL is dropped)."""
+    if not isinstance(value, dict):
+        return {}
+    out = {str(k): v for k, v in value.items() if isinstance(v, str)}
+    if "url" in out and not catalog_source(out["url"]):
+        del out["url"]
+    return out
 
 
 def parse_scene_datetime(value: Any) -> Optional[dt.datetime]:

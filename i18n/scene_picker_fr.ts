@@ -85,8 +85,8 @@
     </message>
     <message>
         <location filename="../ui/processing_download.py" line="99" />
-        <source>Catalog URL (for layers that do not record it)</source>
-        <translation>URL du catalogue (pour les couches qui ne l'enregistrent pas)</translation>
+        <source>Catalog URL (instead of the one the layer records)</source>
+        <translation>URL du catalogue (à la place de celle que la couche enregistre)</translation>
     </message>
     <message>
         <location filename="../ui/processing_download.py" line="104" />

@@ -32,7 +32,7 @@ from ..core.errors import HttpStatusError, ProviderError, ProviderResponseError,
 from ..core.geometry import is_rectangle, to_geojson
 from ..core.query import Query, format_datetime
 from ..core.redact import redact_url
-from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, parse_scene_datetime
+from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, catalog_source, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults
 from .registry import register
 
@@ -117,6 +117,11 @@ class StacProvider(Provider):
     @property
     def label(self) -> str:
         return self._label
+
+    @property
+    def source(self) -> dict[str, str]:
+        """What rebuilds this provider, recorded in its scenes: the API's URL (never a credential)."""
+        return catalog_source(self.url)
 
     # -- landing page and conformance ---------------------------------------------------------
     def _get_json(self, url: str, params: Optional[dict[str, Any]] = None) -> Any:
@@ -347,7 +352,9 @@ class StacProvider(Provider):
     # -- items --------------------------------------------------------------------------------
     def scene_from_item(self, item: Any, base_url: Optional[str] = None) -> Scene:
         """A :class:`Scene` from one STAC Item (a ProviderResponseError names what is missing)."""
-        return item_to_scene(item, self._label, base_url or self.url + "/")
+        return item_to_scene(
+            item, self.name, base_url or self.url + "/", label=self._label, source=self.source
+        )
 
     def get(self, scene_id: str) -> Scene:
         url = self.search_url()
@@ -366,14 +373,23 @@ class StacProvider(Provider):
         raise ProviderError(f"{self._label}: no item {scene_id!r} at {redact_url(self.url)}.", self._label)
 
 
-def item_to_scene(item: Any, provider: str, base_url: str) -> Scene:
-    """A :class:`Scene` from one STAC Item found at ``base_url`` (relative hrefs resolve against the
-    item's ``self`` link, else ``base_url``); a malformed item raises a ProviderResponseError naming
-    ``provider`` and ``base_url``."""
+def item_to_scene(
+    item: Any,
+    provider: str,
+    base_url: str,
+    *,
+    label: Optional[str] = None,
+    source: Optional[dict[str, str]] = None,
+) -> Scene:
+    """A :class:`Scene` of the provider registered as ``provider`` from one STAC Item found at
+    ``base_url`` (relative hrefs resolve against the item's ``self`` link, else ``base_url``), recording
+    ``source`` (the options that rebuild the provider); a malformed item raises a ProviderResponseError
+    naming ``label`` (default: ``provider``) and ``base_url``."""
     where = redact_url(base_url)
+    label = label or provider
 
     def malformed(what: str) -> ProviderResponseError:
-        return ProviderResponseError(f"{provider}: {where} {what}", provider=provider)
+        return ProviderResponseError(f"{label}: {where} {what}", provider=label)
 
     if not isinstance(item, dict) or not isinstance(item.get("id"), str):
         raise malformed("sent an item without an 'id'.")
@@ -417,6 +433,7 @@ def item_to_scene(item: Any, provider: str, base_url: str) -> Scene:
         raw=item,
         online=True,
         properties=extra,
+        source=dict(source or {}),
     )
 
 

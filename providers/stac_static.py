@@ -22,7 +22,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from ..core.errors import ProviderError, ProviderResponseError, UsageError
 from ..core.query import Query
 from ..core.redact import redact_url
-from ..core.scene import Scene
+from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
 from .registry import register
 from .stac import item_to_scene
@@ -83,6 +83,11 @@ class StaticStacProvider(Provider):
     @property
     def label(self) -> str:
         return self._label
+
+    @property
+    def source(self) -> dict[str, str]:
+        """What rebuilds this provider, recorded in its scenes: the catalog's location."""
+        return catalog_source(self.root)
 
     # -- reading documents
     def read(self, url: str) -> Any:
@@ -185,7 +190,7 @@ class StaticStacProvider(Provider):
     ) -> ResultPage:
         scenes = []
         for doc, url in docs:
-            scene = item_to_scene(doc, self._label, url)
+            scene = item_to_scene(doc, self.name, url, label=self._label, source=self.source)
             if scene.collection is None:
                 scene.collection = collection
             if query is None or query.matches(scene):

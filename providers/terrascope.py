@@ -202,6 +202,7 @@ class TerrascopeProvider(Provider):
         yield ResultPage([], inner.total)
         for scene in inner:
             scene.provider = self.name  # downloads then go through this provider's credentials
+            scene.source = {}  # the inner STAC API's URL would not rebuild this provider
             yield ResultPage([scene])
 
     def search_params(self, collection: str, query: Query) -> dict[str, Any]:
@@ -330,6 +331,7 @@ class TerrascopeProvider(Provider):
         if self.api == "stac":
             scene = self.stac.get(scene_id)
             scene.provider = self.name
+            scene.source = {}
             return scene
         collection = scene_id.rsplit(":", 1)[0] if scene_id.count(":") >= 4 else DEFAULT_COLLECTION
         params: dict[str, Any] = {"collection": collection, "uid": scene_id, "count": 1}

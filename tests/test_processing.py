@@ -120,7 +120,10 @@ def test_search_against_the_real_stac_api_gives_a_footprint_layer(provider, stac
     assert 0 <= feature["cloud_cover"] <= 40
     assert feature["datetime"].isValid()
     assert json.loads(feature["provider_options"]) == {"url": stac_api.url}
-    assert json.loads(feature["scene_json"])["id"] == feature["scene_id"]
+    record = json.loads(feature["scene_json"])
+    assert record["id"] == feature["scene_id"]
+    assert record["properties"]["provider"] == "stac"
+    assert record["properties"]["scene_picker:source"] == {"url": stac_api.url}
     assert feature.geometry().intersects(layer.extent()) and not feature.geometry().isEmpty()
 
 
@@ -342,19 +345,25 @@ def test_the_algorithms_chain_in_a_model(provider, demo_catalog, tmp_path):
 
 
 def test_download_from_a_layer_without_scene_records(provider, demo_catalog, tmp_path):
-    """A layer that only has provider + scene_id (like the dock's footprints): scenes are looked up again."""
+    """A layer that only has provider + scene_id (like the dock's footprints): scenes are looked up again,
+    in the catalog of the URL parameter, which overrides the one the layer records."""
     from qgis.core import QgsFeature, QgsField
     from qgis.PyQt.QtCore import QVariant
 
     catalog, _server, url = demo_catalog
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "dock footprints", "memory")
     layer.dataProvider().addAttributes(
-        [QgsField("provider", QVariant.Type.String), QgsField("scene_id", QVariant.Type.String)]
+        [
+            QgsField("provider", QVariant.Type.String),
+            QgsField("scene_id", QVariant.Type.String),
+            QgsField("provider_options", QVariant.Type.String),
+        ]
     )
     layer.updateFields()
     item = catalog.items[1]
     feature = QgsFeature(layer.fields())
-    feature.setAttributes(["stac-static:127.0.0.1", item.id])
+    moved = json.dumps({"url": "http://127.0.0.1:9/moved/catalog.json"})  # nothing listens on port 9
+    feature.setAttributes(["stac-static", item.id, moved])
     layer.dataProvider().addFeatures([feature])
     results = run(
         "scenepicker:downloadscenes",

@@ -21,7 +21,7 @@ from scene_picker.core.errors import (
     UsageError,
 )
 from scene_picker.core.query import Query
-from scene_picker.core.scene import Asset, Scene
+from scene_picker.core.scene import SOURCE_PROPERTY, Asset, Scene, catalog_source
 from scene_picker.providers import registry
 from scene_picker.providers.aggregate import ProviderDone, ProviderFailed, SceneFound, aggregate_search
 from scene_picker.providers.base import (
@@ -89,6 +89,32 @@ def test_scene_feature_round_trip():
         Asset.from_dict("a", {"title": "no href"})
     with pytest.raises(ProviderResponseError):
         Scene.from_feature({"type": "FeatureCollection"})
+
+
+def test_scene_source_round_trips_and_never_keeps_a_credential():
+    """``Scene.source`` (the options that rebuild the provider) travels in the feature and the CSV;
+    a URL carrying user info or a token is never recorded, nor read back from a file."""
+    import csv
+    import io
+    import json
+
+    from scene_picker.core.export import to_csv_text
+
+    scene = make_scene(1, provider="stac", source=catalog_source("http://127.0.0.1:8081/api"))
+    feature = scene.to_feature()
+    assert feature["properties"]["provider"] == "stac"
+    assert feature["properties"][SOURCE_PROPERTY] == {"url": "http://127.0.0.1:8081/api"}
+    back = Scene.from_feature(json.loads(json.dumps(feature)))
+    assert back.source == {"url": "http://127.0.0.1:8081/api"} and SOURCE_PROPERTY not in back.properties
+    (row,) = csv.DictReader(io.StringIO(to_csv_text([scene])))
+    assert row["provider"] == "stac" and json.loads(row["source"]) == {"url": "http://127.0.0.1:8081/api"}
+    assert "source" not in make_scene(2).to_feature()["properties"] and make_scene(2).source == {}
+    assert catalog_source("https://user:pw@h/stac") == {} and catalog_source("https://h/s?token=abc") == {}
+    tampered = {
+        **feature,
+        "properties": {**feature["properties"], SOURCE_PROPERTY: {"url": "https://u:p@h/"}},
+    }
+    assert Scene.from_feature(tampered).source == {}
 
 
 def _pages(n_pages: int, per_page: int, log: list[int], total: int | None = None):

@@ -34,7 +34,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
-from scene_picker.ui.results_model import COL_CLOUD, COL_DATE, COL_ID, scene_key
+from scene_picker.ui.results_model import COL_CLOUD, COL_DATE, COL_ID, COL_PROVIDER, scene_key
 
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
@@ -245,7 +245,14 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     assert group is not None and any(
         isinstance(n, QgsLayerTreeLayer) and n.layerId() == layer.id() for n in group.children()
     )
-    assert [c.value() for c in layer.renderer().categories()] == [dock.model.scenes()[0].provider]
+    assert [c.value() for c in layer.renderer().categories()] == ["stac"]
+    # scenes carry the registry name and the API they came from; the table shows the provider's title
+    assert {(sc.provider, sc.source.get("url")) for sc in dock.model.scenes()} == {("stac", stac.url)}
+    titles = {dock.proxy.index(r, COL_PROVIDER).data() for r in range(dock.proxy.rowCount())}
+    assert titles == {"STAC API (any catalog by URL)"}
+    dock.provider_filter.setCurrentIndex(dock.provider_filter.findData("stac"))
+    assert dock.proxy.rowCount() == len(expected)  # the provider filter matches the scenes' name
+    dock.provider_filter.setCurrentIndex(0)
     assert dock.tabs.currentIndex() == TAB_RESULTS
     assert dock.search_status.text() == f"{len(expected)} scenes found."
 

@@ -44,7 +44,7 @@ from .aoi_tools import AoiController
 from .footprints import FootprintLayer
 from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
 from .messages import log, notify
-from .providers_info import ProviderInfo, available_providers, make_provider, provider_name_of
+from .providers_info import ProviderInfo, available_providers, make_provider
 from .query_form import QueryForm
 from .queue_panel import QueuePanel, format_size
 from .quicklook import QuicklookCache
@@ -594,7 +594,7 @@ class ScenePickerDock(QgsDockWidget):
             item.setCheckState(Qt.CheckState.Checked if ROLE_DATA in asset.roles else Qt.CheckState.Unchecked)
         self.quicklook_label.setPixmap(QPixmap())
         self.quicklook_label.setText(self.tr("Loading quicklook…"))
-        name = provider_name_of(scene.provider)
+        name = scene.provider
         if not self.quicklooks.request(self._quicklook_key, scene, lambda: make_provider(name).http):
             self.quicklook_label.setText(self.tr("No quicklook"))
 
@@ -708,7 +708,7 @@ class ScenePickerDock(QgsDockWidget):
             self._warn(self.tr("Zip members"), self.tr("Check a zip asset of the scene first."))
             return None
         asset = zips[0]
-        name = provider_name_of(scene.provider)
+        name = scene.provider
 
         def work(task) -> list:
             from ..core.cancel import CancelToken
@@ -746,7 +746,7 @@ class ScenePickerDock(QgsDockWidget):
         member = self.members_edit.text().strip() or None
         if member and not asset.is_zip:
             member = None
-        name = provider_name_of(scene.provider)
+        name = scene.provider
         try:
             task = open_remote_task(
                 asset.href,
@@ -784,7 +784,7 @@ class ScenePickerDock(QgsDockWidget):
         dest = folder / f"{safe_name(scene.id)}_rgb.vrt"
         name = self.tr("{} RGB").format(scene.id)
         streamed = [key for key, source in zip(keys, sources) if source.startswith("/vsi")]
-        provider_name = provider_name_of(scene.provider)
+        provider_name = scene.provider
         main_thread = QCoreApplication.instance().thread()
 
         def work(_task) -> QgsRasterLayer:

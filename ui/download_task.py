@@ -26,7 +26,7 @@ from ..core.scene import Scene
 from ..providers.base import safe_name
 from . import settings
 from .messages import log
-from .providers_info import make_provider, provider_name_of
+from .providers_info import make_provider
 from .results_model import scene_key
 from .tasks import FunctionTask, TaskKeeper
 
@@ -170,7 +170,7 @@ class DownloadManager(QObject):
         total = sum(sizes) if sizes and None not in sizes and not members else None
         feature = scene.to_feature()
         payload = {
-            "provider": provider_name_of(scene.provider),
+            "provider": scene.provider,
             "key": scene_key(scene),
             "scene_id": scene.id,
             # the queue file must not keep a credential: a scene whose hrefs are signed URLs is stored

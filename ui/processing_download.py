@@ -98,7 +98,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterString(
-                self.URL, self.tr("Catalog URL (for layers that do not record it)"), optional=True
+                self.URL, self.tr("Catalog URL (instead of the one the layer records)"), optional=True
             )
         )
         self.addParameter(
@@ -132,7 +132,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
         assets = split_patterns(self.parameterAsString(parameters, self.ASSETS, context)) or None
         members = split_patterns(self.parameterAsString(parameters, self.MEMBERS, context)) or None
-        fallback_options = provider_options(self.parameterAsString(parameters, self.URL, context))
+        url_options = provider_options(self.parameterAsString(parameters, self.URL, context))
         overwrite = self.parameterAsBool(parameters, self.OVERWRITE, context)
         load_layers = self.parameterAsBool(parameters, self.LOAD_LAYERS, context)
         folder = Path(self.parameterAsString(parameters, self.OUTPUT_FOLDER, context))
@@ -170,7 +170,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
                     feature,
                     index,
                     len(features),
-                    fallback_options,
+                    url_options,
                     folder,
                     assets,
                     members,
@@ -229,11 +229,12 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             return f"feature {feature.id()}"
 
     def _download_one(
-        self, feature, index, count, fallback_options, folder, assets, members, overwrite, cancel, feedback
+        self, feature, index, count, url_options, folder, assets, members, overwrite, cancel, feedback
     ):
         name, options = provider_of(feature)
-        provider = self.provider_instance(name, options or fallback_options)
         scene = scene_from_feature(feature)
+        recorded = {**options, **(scene.source if scene is not None else {})}
+        provider = self.provider_instance(name, {**recorded, **url_options})
         if scene is None:
             scene = provider.get(scene_id_of(feature))
 

@@ -2,9 +2,9 @@
 
 A footprint feature carries the scene's main attributes for people (id, provider, date, cloud cover…)
 and, for the machine, the whole scene record (``scene_json``, GeoJSON as :meth:`Scene.to_feature`
-writes it) plus the provider options it came from (``provider_options``: the catalog URL; never a
-secret), so "Download scenes" needs no second search (a scene whose hrefs are signed URLs keeps no
-record: it is fetched again). Layers without ``scene_json`` (e.g. the dock's
+writes it, with :attr:`Scene.source`) plus the provider options it came from (``provider_options``:
+the catalog URL; never a secret), so "Download scenes" needs no second search (a scene whose hrefs
+are signed URLs keeps no record: it is fetched again). Layers without ``scene_json`` (e.g. the dock's
 footprint layer) still work: the scene is fetched again by ``provider`` + ``scene_id``.
 """
 
@@ -45,11 +45,9 @@ def scene_fields() -> QgsFields:
     return fields
 
 
-def scene_to_feature(
-    scene: Scene, fields: QgsFields, provider_name: str, provider_options: dict[str, Any]
-) -> QgsFeature:
-    """A MultiPolygon feature (EPSG:4326) for ``scene`` found by the registered provider ``provider_name``
-    (the scene's own ``provider`` may be a longer label, e.g. ``stac:host``); the geometry stays empty
+def scene_to_feature(scene: Scene, fields: QgsFields, provider_options: dict[str, Any]) -> QgsFeature:
+    """A MultiPolygon feature (EPSG:4326) for ``scene`` found by a provider built with
+    ``provider_options`` (the scene's recorded :attr:`Scene.source` wins); the geometry stays empty
     without a footprint."""
     feature = QgsFeature(fields)
     if scene.footprint is not None:
@@ -73,7 +71,7 @@ def scene_to_feature(
     feature.setAttributes(
         [
             scene.id,
-            provider_name,
+            scene.provider,
             scene.platform,
             scene.collection,
             when,
@@ -81,7 +79,7 @@ def scene_to_feature(
             bool(scene.online),
             quicklook,
             ",".join(scene.assets),
-            json.dumps(provider_options, sort_keys=True),
+            json.dumps({**provider_options, **scene.source}, sort_keys=True),
             scene_json,
         ]
     )
@@ -99,11 +97,8 @@ def _text(feature: QgsFeature, name: str) -> Optional[str]:
 
 
 def provider_of(feature: QgsFeature) -> tuple[str, dict[str, Any]]:
-    """The registered provider name and options a footprint feature came from (a provider label such
-    as the dock's ``stac:host`` gives its registry name)."""
-    from .providers_info import provider_name_of
-
-    name = provider_name_of(_text(feature, "provider") or "")
+    """The registered provider name and options a footprint feature came from."""
+    name = _text(feature, "provider") or ""
     if not name:
         raise UsageError("A feature has no 'provider' attribute: use a layer made by 'Search scenes'.")
     options_text = _text(feature, "provider_options")

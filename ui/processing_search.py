@@ -204,9 +204,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
                 for scene in results:
                     if cancel.is_cancelled():
                         break
-                    sink.addFeature(
-                        scene_to_feature(scene, fields, name, options), QgsFeatureSink.Flag.FastInsert
-                    )
+                    sink.addFeature(scene_to_feature(scene, fields, options), QgsFeatureSink.Flag.FastInsert)
                     count += 1
                     if expected:
                         feedback.setProgress(100.0 * count / expected)

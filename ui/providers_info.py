@@ -77,17 +77,12 @@ def credentials_status(info: ProviderInfo) -> str:
         return STATUS_NO_KEYRING
 
 
-_LABELS: dict[str, str] = {}
-
-
-def remember_label(label: str, name: str) -> None:
-    """Note that scenes labelled ``label`` (e.g. "stac:host:port") come from the provider ``name``."""
-    _LABELS[label] = name
-
-
-def provider_name_of(label: str) -> str:
-    """The registry name of the provider a scene came from (scenes carry the provider's label)."""
-    return _LABELS.get(label) or label.split(":", 1)[0]
+def provider_title(name: str) -> str:
+    """The registry's title of the provider ``name`` (a scene's ``provider``); the name when unknown."""
+    for info in available_providers():
+        if info.name == name:
+            return info.title
+    return name
 
 
 def endpoint_setting(name: str) -> str:

@@ -2,6 +2,7 @@
 :class:`ResultsFilterModel` (sorting on typed values; filtering by text, provider, cloud, online).
 
 A scene's identity across the table, the footprint layer and the download queue is :func:`scene_key`.
+The provider column shows the registry's title of the scene's provider (its ``provider`` is the name).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class ResultsModel(QAbstractTableModel):
         self._scenes: list[Scene] = []
         self._rows: dict[str, int] = {}
         self._downloaded: set[str] = set()
+        self._titles: dict[str, str] = {}
         self._headers = [
             QCoreApplication.translate("ResultsModel", "Provider"),
             QCoreApplication.translate("ResultsModel", "ID"),
@@ -123,7 +125,7 @@ class ResultsModel(QAbstractTableModel):
 
     def _display(self, scene: Scene, column: int) -> str:
         if column == COL_PROVIDER:
-            return scene.provider
+            return self._provider_title(scene.provider)
         if column == COL_ID:
             return scene.id
         if column == COL_DATE:
@@ -143,6 +145,15 @@ class ResultsModel(QAbstractTableModel):
                 else QCoreApplication.translate("ResultsModel", "offline")
             )
         return ""
+
+    def _provider_title(self, name: str) -> str:
+        """The registry's title of provider ``name`` (looked up once per name)."""
+        title = self._titles.get(name)
+        if title is None:
+            from .providers_info import provider_title
+
+            title = self._titles[name] = provider_title(name)
+        return title
 
     def _sort_value(self, scene: Scene, column: int) -> Any:
         if column == COL_DATE:

@@ -17,7 +17,6 @@ from ..core.redact import redact
 from ..providers.aggregate import ProviderDone, ProviderFailed, SceneFound, aggregate_search
 from ..providers.base import Provider, SearchResults
 from .messages import log
-from .providers_info import remember_label
 
 _BATCH_SECONDS = 0.1  # a batch of scenes reaches the main thread at most every 100 ms
 _BATCH_SIZE = 50
@@ -33,7 +32,6 @@ class ScopedProvider(Provider):
         self.title = inner.title
         self.scoped_collections = tuple(collections)
         self.scoped_platforms = tuple(platforms)
-        remember_label(inner.label, inner.name)
 
     @property
     def label(self) -> str:
