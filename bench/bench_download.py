@@ -108,6 +108,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="uncounted rounds first, for both peers (caches, CPU clocks)"
+    )
     parser.add_argument("--dir", default=None, help="where the served file and the downloads go")
     args = parser.parse_args()
     if shutil.which("curl") is None:
@@ -126,11 +129,16 @@ def main() -> int:
     try:
         with NginxServer(served) as server:
             url = server.url("big.bin")
-            for index in range(args.rounds):
+            for index in range(-args.warmup, args.rounds):
                 curl_dest, our_dest = work / "curl.bin", work / "ours.bin"
                 drop(curl_dest)
                 drop(our_dest)
                 wall, cpu = run_curl(url, curl_dest)
+                if index < 0:  # warm-up: both peers run once, nothing is counted
+                    curl_synced_warm = fsync_time(curl_dest)
+                    run_ours(url, our_dest)
+                    print(f"warm-up round done (curl fsync {curl_synced_warm:.2f} s)")
+                    continue
                 curl_times.append(wall)
                 curl_synced.append(wall + fsync_time(curl_dest))
                 curl_cpu.append(cpu)
