@@ -162,7 +162,7 @@
 <context>
     <name>FootprintLayer</name>
     <message>
-        <location filename="../ui/footprints.py" line="91" />
+        <location filename="../ui/footprints.py" line="92" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
@@ -183,27 +183,27 @@
         <translation>{} n'est pas un raster que GDAL peut ouvrir.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="83" />
+        <location filename="../ui/layers.py" line="67" />
         <source>Could not build the RGB composite: {}</source>
         <translation>Impossible de construire la composition RVB : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="87" />
+        <location filename="../ui/layers.py" line="71" />
         <source>Could not build the RGB composite from the chosen bands.</source>
         <translation>Impossible de construire la composition RVB à partir des bandes choisies.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="98" />
+        <location filename="../ui/layers.py" line="82" />
         <source>Only http(s) URLs can be streamed: {}</source>
         <translation>Seules les URL http(s) peuvent être ouvertes à distance : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="155" />
+        <location filename="../ui/layers.py" line="169" />
         <source>GDAL could not stream {}.</source>
         <translation>GDAL n'a pas pu ouvrir {} à distance.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="161" />
+        <location filename="../ui/layers.py" line="175" />
         <source>Scene Picker: open {}</source>
         <translation>Scene Picker : ouverture de {}</translation>
     </message>
@@ -227,187 +227,200 @@
     </message>
 </context>
 <context>
+    <name>ProviderSetup</name>
+    <message>
+        <location filename="../ui/providers_info.py" line="147" />
+        <source>{} Set it in Scene Picker ▸ Settings… ▸ Accounts ▸ Catalog URL.</source>
+        <translation>{} Définissez-la dans Scene Picker ▸ Paramètres… ▸ Comptes ▸ URL du catalogue.</translation>
+    </message>
+</context>
+<context>
     <name>QueryForm</name>
     <message>
-        <location filename="../ui/query_form.py" line="88" />
+        <location filename="../ui/query_form.py" line="89" />
         <source>Providers</source>
         <translation>Fournisseurs</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="111" />
+        <location filename="../ui/query_form.py" line="114" />
         <source>all collections (comma separated ids)</source>
         <translation>toutes les collections (identifiants séparés par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="113" />
+        <location filename="../ui/query_form.py" line="116" />
         <source>Collections</source>
         <translation>Collections</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="118" />
+        <location filename="../ui/query_form.py" line="121" />
         <source>Platforms</source>
         <translation>Plateformes</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="131" />
+        <location filename="../ui/query_form.py" line="134" />
         <source>From (UTC)</source>
         <translation>Du (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="132" />
+        <location filename="../ui/query_form.py" line="135" />
         <source>To (UTC)</source>
         <translation>Au (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="145" />
+        <location filename="../ui/query_form.py" line="148" />
         <source>Cloud cover</source>
         <translation>Couverture nuageuse</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="151" />
+        <location filename="../ui/query_form.py" line="154" />
         <source>Max results</source>
         <translation>Résultats max.</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="154" />
+        <location filename="../ui/query_form.py" line="157" />
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="159" />
+        <location filename="../ui/query_form.py" line="162" />
         <source>Product type</source>
         <translation>Type de produit</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="162" />
+        <location filename="../ui/query_form.py" line="165" />
         <source>key=value; key2=value2 (provider specific)</source>
         <translation>clé=valeur; clé2=valeur2 (propre au fournisseur)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="163" />
+        <location filename="../ui/query_form.py" line="166" />
         <source>Extras</source>
         <translation>Paramètres supplémentaires</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="204" />
+        <location filename="../ui/query_form.py" line="231" />
         <source>credentials ok</source>
         <translation>identifiants OK</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="205" />
+        <location filename="../ui/query_form.py" line="232" />
         <source>credentials missing</source>
         <translation>identifiants manquants</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="206" />
+        <location filename="../ui/query_form.py" line="233" />
         <source>no keyring</source>
         <translation>pas de trousseau</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="213" />
+        <location filename="../ui/query_form.py" line="240" />
         <source>no account needed</source>
         <translation>aucun compte nécessaire</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="267" />
+        <location filename="../ui/query_form.py" line="295" />
         <source>Collections and platforms searched at {}:</source>
         <translation>Collections et plateformes recherchées chez {} :</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="273" />
+        <location filename="../ui/query_form.py" line="301" />
         <source>any platform</source>
         <translation>toute plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="277" />
+        <location filename="../ui/query_form.py" line="305" />
         <source>Collections searched at {}</source>
         <translation>Collections recherchées chez {}</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="313" />
+        <location filename="../ui/query_form.py" line="341" />
         <source>The start date is after the end date.</source>
         <translation>La date de début est postérieure à la date de fin.</translation>
+    </message>
+    <message>
+        <location filename="../ui/query_form.py" line="203" />
+        <source>Scene Picker: read the keyring</source>
+        <translation>Scene Picker : lecture du trousseau de clés</translation>
     </message>
 </context>
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../ui/queue_panel.py" line="69" />
+        <location filename="../ui/queue_panel.py" line="70" />
         <source>Scene</source>
         <translation>Scène</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="69" />
+        <location filename="../ui/queue_panel.py" line="70" />
         <source>State</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="69" />
+        <location filename="../ui/queue_panel.py" line="70" />
         <source>Progress</source>
         <translation>Progression</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="69" />
+        <location filename="../ui/queue_panel.py" line="70" />
         <source>Speed</source>
         <translation>Vitesse</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="69" />
+        <location filename="../ui/queue_panel.py" line="70" />
         <source>ETA</source>
         <translation>Temps restant</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="79" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="82" />
+        <location filename="../ui/queue_panel.py" line="91" />
         <source>Retry</source>
         <translation>Réessayer</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="85" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>Open folder</source>
         <translation>Ouvrir le dossier</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="97" />
         <source>Add layers</source>
         <translation>Ajouter les couches</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="128" />
+        <location filename="../ui/queue_panel.py" line="153" />
         <source>queued</source>
         <translation>en attente</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="129" />
+        <location filename="../ui/queue_panel.py" line="154" />
         <source>downloading</source>
         <translation>téléchargement en cours</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="130" />
+        <location filename="../ui/queue_panel.py" line="155" />
         <source>done</source>
         <translation>terminé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="131" />
+        <location filename="../ui/queue_panel.py" line="156" />
         <source>failed</source>
         <translation>échec</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="132" />
+        <location filename="../ui/queue_panel.py" line="157" />
         <source>cancelled</source>
         <translation>annulé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="133" />
+        <location filename="../ui/queue_panel.py" line="158" />
         <source>interrupted</source>
         <translation>interrompu</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="134" />
+        <location filename="../ui/queue_panel.py" line="159" />
         <source>cancelling…</source>
         <translation>annulation…</translation>
     </message>
@@ -415,17 +428,17 @@
 <context>
     <name>QuicklookCache</name>
     <message>
-        <location filename="../ui/quicklook.py" line="91" />
+        <location filename="../ui/quicklook.py" line="110" />
         <source>Scene Picker: quicklook</source>
         <translation>Scene Picker : aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/quicklook.py" line="99" />
+        <location filename="../ui/quicklook.py" line="118" />
         <source>empty quicklook</source>
         <translation>aperçu vide</translation>
     </message>
     <message>
-        <location filename="../ui/quicklook.py" line="103" />
+        <location filename="../ui/quicklook.py" line="122" />
         <source>The quicklook is not an image.</source>
         <translation>L'aperçu n'est pas une image.</translation>
     </message>
@@ -433,52 +446,52 @@
 <context>
     <name>ResultsModel</name>
     <message>
-        <location filename="../ui/results_model.py" line="42" />
+        <location filename="../ui/results_model.py" line="44" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="43" />
+        <location filename="../ui/results_model.py" line="45" />
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="44" />
+        <location filename="../ui/results_model.py" line="46" />
         <source>Date (UTC)</source>
         <translation>Date (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="45" />
+        <location filename="../ui/results_model.py" line="47" />
         <source>Cloud %</source>
         <translation>Nuages %</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="46" />
+        <location filename="../ui/results_model.py" line="48" />
         <source>Platform</source>
         <translation>Plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="47" />
+        <location filename="../ui/results_model.py" line="49" />
         <source>Collection</source>
         <translation>Collection</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="48" />
+        <location filename="../ui/results_model.py" line="50" />
         <source>Availability</source>
         <translation>Disponibilité</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="139" />
+        <location filename="../ui/results_model.py" line="141" />
         <source>downloaded</source>
         <translation>téléchargée</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="140" />
+        <location filename="../ui/results_model.py" line="142" />
         <source>online</source>
         <translation>en ligne</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="140" />
+        <location filename="../ui/results_model.py" line="142" />
         <source>offline</source>
         <translation>hors ligne</translation>
     </message>
@@ -486,312 +499,312 @@
 <context>
     <name>ScenePickerDock</name>
     <message>
-        <location filename="../ui/dock.py" line="68" />
+        <location filename="../ui/dock.py" line="77" />
         <source>Scene Picker</source>
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="370" />
+        <location filename="../ui/dock.py" line="395" />
         <source>Area of interest</source>
         <translation>Zone d'intérêt</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="458" />
+        <location filename="../ui/dock.py" line="483" />
         <source>Search</source>
         <translation>Rechercher</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="108" />
+        <location filename="../ui/dock.py" line="117" />
         <source>Results</source>
         <translation>Résultats</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="109" />
+        <location filename="../ui/dock.py" line="118" />
         <source>Downloads</source>
         <translation>Téléchargements</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="133" />
+        <location filename="../ui/dock.py" line="142" />
         <source>Rectangle</source>
         <translation>Rectangle</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="133" />
+        <location filename="../ui/dock.py" line="142" />
         <source>Polygon</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="133" />
+        <location filename="../ui/dock.py" line="142" />
         <source>Map extent</source>
         <translation>Emprise du canevas</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="133" />
+        <location filename="../ui/dock.py" line="142" />
         <source>Edit vertices (right-click to finish)</source>
         <translation>Modifier les sommets (clic droit pour terminer)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="133" />
+        <location filename="../ui/dock.py" line="142" />
         <source>Clear</source>
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="176" />
+        <location filename="../ui/dock.py" line="185" />
         <source>Layer extent</source>
         <translation>Emprise de la couche</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="179" />
+        <location filename="../ui/dock.py" line="188" />
         <source>Selected features</source>
         <translation>Entités sélectionnées</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="199" />
+        <location filename="../ui/dock.py" line="208" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="203" />
+        <location filename="../ui/dock.py" line="212" />
         <source>Settings…</source>
         <translation>Paramètres…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="227" />
+        <location filename="../ui/dock.py" line="236" />
         <source>Filter id, platform, collection…</source>
         <translation>Filtrer par identifiant, plateforme, collection…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="236" />
+        <location filename="../ui/dock.py" line="245" />
         <source>All providers</source>
         <translation>Tous les fournisseurs</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="246" />
+        <location filename="../ui/dock.py" line="255" />
         <source>cloud ≤ </source>
         <translation>nuages ≤ </translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="251" />
+        <location filename="../ui/dock.py" line="260" />
         <source>Online only</source>
         <translation>En ligne uniquement</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="253" />
+        <location filename="../ui/dock.py" line="262" />
         <source>Labels</source>
         <translation>Étiquettes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="560" />
+        <location filename="../ui/dock.py" line="585" />
         <source>No scene selected</source>
         <translation>Aucune scène sélectionnée</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="289" />
+        <location filename="../ui/dock.py" line="314" />
         <source>Assets to download</source>
         <translation>Ressources à télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="295" />
+        <location filename="../ui/dock.py" line="320" />
         <source>zip members, e.g. */IMG_DATA/*B04.jp2 (optional)</source>
         <translation>fichiers du zip, p. ex. */IMG_DATA/*B04.jp2 (facultatif)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="298" />
+        <location filename="../ui/dock.py" line="323" />
         <source>Members…</source>
         <translation>Contenu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="300" />
+        <location filename="../ui/dock.py" line="325" />
         <source>List the files inside the checked zip asset</source>
         <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="647" />
+        <location filename="../ui/dock.py" line="691" />
         <source>Download</source>
         <translation>Télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="723" />
+        <location filename="../ui/dock.py" line="766" />
         <source>Stream</source>
         <translation>Ouvrir à distance</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="310" />
+        <location filename="../ui/dock.py" line="334" />
         <source>Open the checked band without downloading it (/vsicurl/)</source>
         <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="312" />
+        <location filename="../ui/dock.py" line="336" />
         <source>RGB</source>
         <translation>RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="314" />
+        <location filename="../ui/dock.py" line="338" />
         <source>Build an RGB composite (VRT) from three checked bands, in order</source>
         <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="327" />
+        <location filename="../ui/dock.py" line="352" />
         <source>Export…</source>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="329" />
+        <location filename="../ui/dock.py" line="354" />
         <source>Save the shown scenes as GeoJSON or CSV</source>
         <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="385" />
+        <location filename="../ui/dock.py" line="410" />
         <source>No area: the search covers the whole world.</source>
         <translation>Aucune zone : la recherche couvre le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="388" />
+        <location filename="../ui/dock.py" line="413" />
         <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
         <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="400" />
+        <location filename="../ui/dock.py" line="425" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="425" />
+        <location filename="../ui/dock.py" line="450" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="443" />
+        <location filename="../ui/dock.py" line="468" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="445" />
+        <location filename="../ui/dock.py" line="470" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="454" />
+        <location filename="../ui/dock.py" line="479" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="456" />
+        <location filename="../ui/dock.py" line="481" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="464" />
+        <location filename="../ui/dock.py" line="489" />
         <source>{} scenes ({} shown)</source>
         <translation>{} scènes ({} affichées)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="476" />
+        <location filename="../ui/dock.py" line="501" />
         <source>Export scenes</source>
         <translation>Exporter les scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="476" />
+        <location filename="../ui/dock.py" line="501" />
         <source>GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="505" />
+        <location filename="../ui/dock.py" line="530" />
         <source>Export</source>
         <translation>Exporter</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="488" />
+        <location filename="../ui/dock.py" line="513" />
         <source>No scene to export.</source>
         <translation>Aucune scène à exporter.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="496" />
+        <location filename="../ui/dock.py" line="521" />
         <source>Scene Picker: export {}</source>
         <translation>Scene Picker : export de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="505" />
+        <location filename="../ui/dock.py" line="530" />
         <source>{} scenes written to {}.</source>
         <translation>{} scènes écrites dans {}.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="571" />
+        <location filename="../ui/dock.py" line="596" />
         <source>Loading quicklook…</source>
         <translation>Chargement de l'aperçu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="589" />
+        <location filename="../ui/dock.py" line="614" />
         <source>No quicklook</source>
         <translation>Pas d'aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="590" />
+        <location filename="../ui/dock.py" line="615" />
         <source>Quicklook of {}: {}</source>
         <translation>Aperçu de {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="621" />
+        <location filename="../ui/dock.py" line="646" />
         <source>Select one or more scenes first.</source>
         <translation>Sélectionnez d'abord une ou plusieurs scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="625" />
+        <location filename="../ui/dock.py" line="650" />
         <source>Check the assets to download.</source>
         <translation>Cochez les ressources à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="636" />
+        <location filename="../ui/dock.py" line="661" />
         <source>{} download(s) queued.</source>
         <translation>{} téléchargement(s) mis en file d'attente.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="647" />
+        <location filename="../ui/dock.py" line="691" />
         <source>{} downloaded, {} layer(s) added.</source>
         <translation>Scène {} téléchargée, {} couche(s) ajoutée(s).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="684" />
+        <location filename="../ui/dock.py" line="727" />
         <source>Zip members</source>
         <translation>Contenu du zip</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="665" />
+        <location filename="../ui/dock.py" line="708" />
         <source>Check a zip asset of the scene first.</source>
         <translation>Cochez d'abord une ressource zip de la scène.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="677" />
+        <location filename="../ui/dock.py" line="720" />
         <source>Scene Picker: list {}</source>
         <translation>Scene Picker : contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="700" />
+        <location filename="../ui/dock.py" line="743" />
         <source>Select a scene and check a band.</source>
         <translation>Sélectionnez une scène et cochez une bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="766" />
+        <location filename="../ui/dock.py" line="809" />
         <source>RGB composite</source>
         <translation>Composition RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="733" />
+        <location filename="../ui/dock.py" line="776" />
         <source>Check exactly three bands (red, green, blue).</source>
         <translation>Cochez exactement trois bandes (rouge, vert, bleu).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="742" />
+        <location filename="../ui/dock.py" line="785" />
         <source>{} RGB</source>
         <translation>{} RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="755" />
+        <location filename="../ui/dock.py" line="798" />
         <source>The RGB composite {} cannot be opened.</source>
         <translation>La composition RVB {} ne peut pas être ouverte.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="759" />
+        <location filename="../ui/dock.py" line="802" />
         <source>Scene Picker: RGB composite of {}</source>
         <translation>Scene Picker : composition RVB de {}</translation>
     </message>
@@ -915,22 +928,22 @@
         <translation>{} scènes correspondent sur le serveur.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="216" />
+        <location filename="../ui/processing_search.py" line="214" />
         <source>{}: {}</source>
         <translation>{} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="218" />
+        <location filename="../ui/processing_search.py" line="216" />
         <source>Search cancelled after {} scenes.</source>
         <translation>Recherche annulée après {} scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="220" />
+        <location filename="../ui/processing_search.py" line="218" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="228" />
+        <location filename="../ui/processing_search.py" line="226" />
         <source>Invalid date for {}.</source>
         <translation>Date non valide pour {}.</translation>
     </message>
@@ -938,7 +951,7 @@
 <context>
     <name>SearchTask</name>
     <message>
-        <location filename="../ui/search_task.py" line="71" />
+        <location filename="../ui/search_task.py" line="69" />
         <source>Scene Picker: search</source>
         <translation>Scene Picker : recherche</translation>
     </message>
