@@ -25,7 +25,7 @@ from qgis.core import (
 from scene_picker.core.query import Query
 from scene_picker.demo.generate import generate
 from scene_picker.demo.server import RangeServer
-from scene_picker.ui.processing_provider import PROVIDER_ID, ScenePickerProcessingProvider
+from scene_picker.ui.processing_provider import PROVIDER_ID
 
 from support.stac_items import brute_force
 from support.stac_server import stac_api  # noqa: F401 - session fixture (a real STAC API)
@@ -33,18 +33,6 @@ from support.stac_server import stac_api  # noqa: F401 - session fixture (a real
 pytestmark = pytest.mark.qgis
 
 BANDS = "*_B04_20m.tif,*_B08_20m.tif"
-
-
-@pytest.fixture(scope="module")
-def provider(qgis_processing):
-    registry = QgsApplication.processingRegistry()
-    added = None
-    if registry.providerById(PROVIDER_ID) is None:
-        added = ScenePickerProcessingProvider()
-        assert registry.addProvider(added)
-    yield registry.providerById(PROVIDER_ID)
-    if added is not None:
-        registry.removeProvider(added)
 
 
 @pytest.fixture(scope="module")

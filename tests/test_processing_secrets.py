@@ -21,25 +21,10 @@ from qgis.core import (
 
 from scene_picker.demo.generate import generate
 from scene_picker.demo.server import RangeServer
-from scene_picker.ui.processing_provider import PROVIDER_ID, ScenePickerProcessingProvider
 
 pytestmark = [pytest.mark.qgis]
 
 SIGNATURE = "X-Amz-Signature=5ec12e7d00d1e5&X-Amz-Credential=AKIDEXAMPLE"
-
-
-@pytest.fixture(scope="module")
-def provider(qgis_processing):
-    from qgis.core import QgsApplication
-
-    registry = QgsApplication.processingRegistry()
-    added = None
-    if registry.providerById(PROVIDER_ID) is None:
-        added = ScenePickerProcessingProvider()
-        assert registry.addProvider(added)
-    yield registry.providerById(PROVIDER_ID)
-    if added is not None:
-        registry.removeProvider(added)
 
 
 @pytest.fixture(scope="module")
