@@ -1,0 +1,247 @@
+"""The dock's Search tab (area of interest, query form, search buttons and status line) and the search
+itself: a :class:`SearchTask` streaming scenes into the results model and the footprint layer.
+
+A mixin of :class:`scene_picker.ui.dock.ScenePickerDock` (it uses the dock's model, footprints and tabs).
+"""
+
+from __future__ import annotations
+
+from qgis.core import QgsMapLayerProxyModel
+from qgis.gui import QgsMapLayerComboBox
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.errors import ScenePickerError
+from .messages import log
+from .providers_info import make_provider
+from .query_form import QueryForm
+from .search_task import ScopedProvider, SearchTask
+
+TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
+
+
+class SearchTabMixin:
+    """Builds the Search tab and runs searches (mixed into the dock)."""
+
+    def _search_tab(self) -> QWidget:
+        page = QWidget(self)
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(page)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget(scroll)
+        layout = QVBoxLayout(body)
+
+        aoi_box = QGroupBox(self.tr("Area of interest"), body)
+        grid = QGridLayout(aoi_box)
+        buttons = (
+            (
+                "rect_button",
+                "drawRectangle",
+                self.tr("Rectangle"),
+                "/mActionAddBasicRectangle.svg",
+                self.aoi.start_rectangle,
+            ),
+            (
+                "polygon_button",
+                "drawPolygon",
+                self.tr("Polygon"),
+                "/mActionAddPolygon.svg",
+                self.aoi.start_polygon,
+            ),
+            (
+                "extent_button",
+                "canvasExtent",
+                self.tr("Map extent"),
+                "/mActionZoomFullExtent.svg",
+                self._aoi_from_canvas,
+            ),
+            (
+                "edit_aoi_button",
+                "editAoi",
+                self.tr("Edit vertices (right-click to finish)"),
+                "/mActionVertexTool.svg",
+                self.aoi.edit,
+            ),
+            ("clear_aoi_button", "clearAoi", self.tr("Clear"), "/mActionDeleteSelected.svg", self.aoi.clear),
+        )
+        for column, (attribute, name, text, icon, slot) in enumerate(buttons):
+            button = self._tool_button(aoi_box, name, text, icon)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.clicked.connect(slot)
+            setattr(self, attribute, button)
+            grid.addWidget(button, 0, column)
+        self.layer_combo = QgsMapLayerComboBox(aoi_box)
+        self.layer_combo.setObjectName("aoiLayer")
+        self.layer_combo.setFilters(
+            QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
+        )
+        grid.addWidget(self.layer_combo, 1, 0, 1, 5)
+        self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
+        self.layer_extent_button.clicked.connect(self._aoi_from_layer)
+        grid.addWidget(self.layer_extent_button, 2, 0, 1, 2)
+        self.selection_button = QPushButton(self.tr("Selected features"), aoi_box)
+        self.selection_button.clicked.connect(self._aoi_from_selection)
+        grid.addWidget(self.selection_button, 2, 2, 1, 3)
+        self.aoi_label = QLabel(aoi_box)
+        self.aoi_label.setObjectName("aoiLabel")
+        self.aoi_label.setWordWrap(True)
+        grid.addWidget(self.aoi_label, 3, 0, 1, 5)
+        layout.addWidget(aoi_box)
+
+        # the keyring is read when the panel is first shown, not at QGIS start (it may ask to unlock)
+        self.form = QueryForm(self.providers, body, read_keyring=False)
+        self._badges_read = False
+        self.form.changed.connect(self.form.save_state)
+        layout.addWidget(self.form)
+
+        buttons = QHBoxLayout()
+        self.search_button = QPushButton(self.tr("Search"), body)
+        self.search_button.setObjectName("searchButton")
+        self.search_button.setDefault(True)
+        self.search_button.clicked.connect(self.start_search)
+        self.cancel_search_button = QPushButton(self.tr("Cancel"), body)
+        self.cancel_search_button.setObjectName("cancelSearchButton")
+        self.cancel_search_button.setEnabled(False)
+        self.cancel_search_button.clicked.connect(self.cancel_search)
+        self.settings_button = QPushButton(self.tr("Settings…"), body)
+        self.settings_button.setObjectName("settingsButton")
+        self.settings_button.clicked.connect(self.open_settings)
+        buttons.addWidget(self.search_button)
+        buttons.addWidget(self.cancel_search_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.settings_button)
+        layout.addLayout(buttons)
+        self.search_status = QLabel(body)
+        self.search_status.setObjectName("searchStatus")
+        self.search_status.setWordWrap(True)
+        layout.addWidget(self.search_status)
+        layout.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        return page
+
+    @staticmethod
+    def _tool_button(parent: QWidget, name: str, text: str, icon: str) -> QToolButton:
+        from qgis.core import QgsApplication
+
+        button = QToolButton(parent)
+        button.setObjectName(name)
+        button.setText(text)
+        button.setToolTip(text)
+        button.setIcon(QgsApplication.getThemeIcon(icon))
+        return button
+
+    # -- AOI --------------------------------------------------------------------------------------------
+    def _aoi_from_canvas(self) -> None:
+        self._guard(self.tr("Area of interest"), self.aoi.from_canvas_extent)
+
+    def _aoi_from_layer(self) -> None:
+        self._guard(
+            self.tr("Area of interest"), lambda: self.aoi.from_layer_extent(self.layer_combo.currentLayer())
+        )
+
+    def _aoi_from_selection(self) -> None:
+        self._guard(
+            self.tr("Area of interest"),
+            lambda: self.aoi.from_selected_features(self.layer_combo.currentLayer()),
+        )
+
+    def _guard(self, title: str, action) -> object:
+        try:
+            return action()
+        except ScenePickerError as exc:
+            self._warn(title, str(exc))
+            return None
+
+    def _on_aoi_changed(self) -> None:
+        geom = self.aoi.aoi()
+        if geom is None:
+            self.aoi_label.setText(self.tr("No area: the search covers the whole world."))
+            return
+        box = geom.boundingBox()
+        self.aoi_label.setText(
+            self.tr("W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)").format(
+                box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()
+            )
+        )
+
+    # -- search -----------------------------------------------------------------------------------------
+    def start_search(self) -> SearchTask | None:
+        if self.search_task is not None:
+            return None
+        names = self.form.checked_providers()
+        if not names:
+            self._warn(self.tr("Search"), self.tr("Check at least one provider."))
+            return None
+        try:
+            query = self.form.build_query(self.aoi.aoi_wkt())
+        except ScenePickerError as exc:
+            self._warn(self.tr("Search"), str(exc))
+            return None
+        self.form.save_state()
+        self.model.clear()
+        self.footprints.clear()
+        self._show_scene(None)
+        factories = []
+        for name in names:
+            collections, platforms = self.form.scope(name)
+            factories.append(
+                lambda n=name, c=collections, p=platforms: ScopedProvider(make_provider(n), c, p)
+            )
+        task = SearchTask(factories, query, max_workers=min(4, len(factories)))
+        task.signals.scenesFound.connect(self._on_scenes)
+        task.signals.providerFailed.connect(self._on_provider_failed)
+        task.signals.providerDone.connect(self._on_provider_done)
+        task.signals.searchFinished.connect(self._on_search_finished)
+        self.search_task = task
+        self.search_button.setEnabled(False)
+        self.cancel_search_button.setEnabled(True)
+        self.search_status.setText(self.tr("Searching {}…").format(", ".join(names)))
+        self.tasks.start(task)
+        return task
+
+    def cancel_search(self) -> None:
+        if self.search_task is not None:
+            self.search_task.cancel()
+
+    def _on_scenes(self, scenes: list) -> None:
+        new = self.model.add_scenes(scenes)
+        self.footprints.add_scenes(new)
+        self._update_count()
+
+    def _on_provider_failed(self, provider: str, error) -> None:
+        text = str(error)
+        self._warn(self.tr("Search"), text if text.startswith(provider) else f"{provider}: {text}")
+
+    def _on_provider_done(self, provider: str, count: int, total) -> None:
+        text = self.tr("{}: {} scenes").format(provider, count)
+        if total is not None:
+            text += self.tr(" of {} matching").format(total)
+        log(text)
+
+    def _on_search_finished(self, ok: bool, error) -> None:
+        self.search_task = None
+        self.search_button.setEnabled(True)
+        self.cancel_search_button.setEnabled(False)
+        count = self.model.rowCount()
+        if ok:
+            self.search_status.setText(self.tr("{} scenes found.").format(count))
+        else:
+            self.search_status.setText(self.tr("Search stopped: {} ({} scenes).").format(error, count))
+            if error is not None and "cancel" not in type(error).__name__.lower():
+                self._warn(self.tr("Search"), str(error))
+        self._update_count()
+        if count:
+            self.tabs.setCurrentIndex(TAB_RESULTS)
