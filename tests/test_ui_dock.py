@@ -583,28 +583,69 @@ def test_aoi_drawn_in_mercator_limits_the_search(dock_env, servers):
     assert sorted(s.id for s in dock.model.scenes()) == expected
 
 
-def test_provider_failure_goes_to_message_bar(dock_env, servers, qgis_iface):
+def test_failed_searches_say_why_and_keep_the_previous_results(dock_env, servers, qgis_iface):
+    """Bug 3: a 404, an HTML page, a refused connection and a missing URL each leave a status line that
+    says the search failed and why, naming the provider (never "?:" nor the command line's --url), and
+    the results of the last successful search stay."""
     from qgis.core import Qgis
     from qgis.PyQt.QtWidgets import QApplication, QDialog
 
-    _stac, nginx, _payloads = servers
+    stac, nginx, _payloads = servers
+    (nginx.root / "portal").mkdir(exist_ok=True)
+    (nginx.root / "portal" / "index.html").write_text("<!doctype html><html><body>Not a catalog</body></html>")
     dock = dock_env()
-    settings.write_setting("providers/stac/url", nginx.url("no-stac-here"))  # nginx answers 404
-    bar = qgis_iface.messageBar()
-    bar.clear_messages()
     _search(dock)
-    warnings = bar.get_messages(Qgis.MessageLevel.Warning)
-    assert any("404" in text for text in warnings), warnings
-    assert dock.model.rowCount() == 0
-    assert dock.search_button.isEnabled()
+    found = dock.model.rowCount()
+    assert found == len(_in_2023(stac.items)) and dock.search_status.text() == f"{found} scenes found."
+    bar = qgis_iface.messageBar()
+    closed = _closed_port()
+    cases = {
+        "404": (nginx.url("no-stac-here"), "404"),
+        "html": (nginx.url("portal"), "HTML"),
+        "refused": (f"http://127.0.0.1:{closed}/stac", "Connection refused"),
+        "missing": ("", "enter it in the search form"),
+    }
+    for case, (url, reason) in cases.items():
+        settings.write_setting("providers/stac/url", url)
+        bar.clear_messages()
+        _search(dock)
+        status = dock.search_status.text()
+        assert status.startswith("Search failed: "), (case, status)
+        assert reason in status, (case, status)
+        assert "STAC API" in status or "stac:" in status, (case, status)
+        assert f"The previous {found} results are kept." in status, (case, status)
+        assert "?:" not in status and "--url" not in status, (case, status)
+        warnings = bar.get_messages(Qgis.MessageLevel.Warning)
+        assert any(reason in text for text in warnings), (case, warnings)
+        assert not any("--url" in text or "?:" in text for text in warnings), (case, warnings)
+        assert dock.model.rowCount() == found and len(dock.footprints.keys()) == found, case
+        assert dock.search_button.isEnabled()
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
 
-    # no catalog URL set: the message says where the dock takes it from
-    settings.write_setting("providers/stac/url", "")
-    bar.clear_messages()
+    # two providers, one failing: the status line gives the count and the failure of that one
+    settings.write_setting("providers/stac/url", stac.url)
+    dock.form.set_checked("stac-static", True)
+    settings.write_setting("providers/stac-static/url", "")
     _search(dock)
-    warnings = bar.get_messages(Qgis.MessageLevel.Warning)
-    assert any("Settings… ▸ Accounts ▸ Catalog URL" in text for text in warnings), warnings
+    status = dock.search_status.text()
+    assert status.startswith(f"{found} scenes found; failed: Static STAC catalog"), status
+    assert "enter it in the search form" in status and "--url" not in status, status
+    dock.form.set_checked("stac-static", False)
+
+    # a successful search with nothing to find empties the table
+    settings.write_setting("providers/stac/url", stac.url)
+    dock.form.set_scope("stac", collections="no-such-collection")
+    task = dock.start_search()
+    assert task is not None and wait_until(lambda: dock.search_task is None, 60)
+    assert dock.model.rowCount() == 0 and dock.search_status.text() == "0 scenes found."
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_settings):
@@ -619,13 +660,13 @@ def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_se
     task = dialog.test_login()
     assert task is not None and dialog.login_label.text() == "Testing…"
     assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-    assert dialog.login_label.text() == "Login succeeded."
+    assert dialog.login_label.text() == "Connection succeeded."  # a catalog without an account
 
     dialog.endpoint_edit.setText(nginx.url("no-stac-here"))
     dialog.save_settings()
     dialog.test_login()
     assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-    assert dialog.login_label.text().startswith("Login failed:") and "404" in dialog.login_label.text()
+    assert dialog.login_label.text().startswith("Connection failed:") and "404" in dialog.login_label.text()
     dialog.reject()
 
 
@@ -726,3 +767,44 @@ def test_changed_download_settings_apply_to_the_running_queue(dock_env, servers)
     assert manager._slot("stac").acquire(blocking=False)
     assert not manager._slot("stac").acquire(blocking=False)  # one at a time for that provider now
     manager._slot("stac").release()
+
+
+def test_search_without_area_at_a_heavy_catalog_asks_once(dock_env, servers):
+    """CDSE, CMR, Planet, USGS: a search without an area asks "search the whole world?" first; the
+    "don't ask again" box ends the questions; a light catalog (STAC API) is never asked about."""
+    from qgis.PyQt.QtWidgets import QApplication, QMessageBox
+
+    settings.write_setting("providers/cdse/url", f"http://127.0.0.1:{_closed_port()}/odata")
+    dock = dock_env()
+    assert dock.aoi.aoi() is None
+    dock.form.set_checked("stac", False)
+    dock.form.set_checked("cdse", True)
+    questions: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton, dont_ask: bool) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: answer(button, dont_ask))
+            return
+        questions.append(box.text())
+        box.checkBox().setChecked(dont_ask)
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.No, False))
+    assert dock.start_search() is None  # "No": nothing searched
+    assert len(questions) == 1 and "Copernicus" in questions[0] and "whole world" in questions[0]
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes, True))
+    task = dock.start_search()
+    assert task is not None and len(questions) == 2
+    assert wait_until(lambda: dock.search_task is None, 60)
+    assert dock.search_status.text().startswith("Search failed: "), dock.search_status.text()
+
+    task = dock.start_search()  # asked not to ask again
+    assert task is not None and len(questions) == 2
+    assert wait_until(lambda: dock.search_task is None, 60)
+
+    settings.write_setting("search/ask_whole_world", True)
+    dock.form.set_checked("cdse", False)
+    _search(dock)  # the STAC API alone: no question
+    assert len(questions) == 2 and dock.model.rowCount() > 0

@@ -12,6 +12,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
 
 from scene_picker.core.credentials import load_credentials, service_name
+from scene_picker.core.errors import UsageError
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
@@ -213,3 +214,60 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
     assert good not in settings.read_setting("providers/terrascope/options", "", str)
     assert "credential" in dialog.login_label.text()
     dialog.reject()
+
+
+def test_opens_on_the_given_provider_and_shows_the_real_output_folder():
+    dialog = SettingsDialog(PROVIDERS, provider="planet")
+    assert dialog.current_provider().name == "planet"
+    assert dialog.secret_edit.isEnabled() and dialog.test_button.text() == "Test login"
+    default = settings.output_dir()
+    assert default and dialog.output_widget.filePath() == default
+    dialog.accept()  # the shown default is not pinned as a choice
+    assert settings.read_setting(settings.OUTPUT_DIR, "", str) == ""
+    dialog = SettingsDialog(PROVIDERS, provider="stac")
+    assert dialog.current_provider().name == "stac" and dialog.test_button.text() == "Test connection"
+    dialog.reject()
+
+
+def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
+    """The form's catalog URL is the provider's URL setting, recently used URLs fill its drop-down, and
+    the bearer token goes to the credential store and into the provider's requests, never to QgsSettings."""
+    from scene_picker.ui.providers_info import make_provider, provider_options
+    from scene_picker.ui.query_form import QueryForm
+
+    form = QueryForm(PROVIDERS, read_keyring=False)
+    form.set_checked("stac", True)
+    form.provider_list.setCurrentItem(form._item("cdse"))
+    assert form.catalog.url_combo.isHidden() and form.catalog.token_box.isHidden()
+    form.provider_list.setCurrentItem(form._item("stac"))
+    assert not form.catalog.url_combo.isHidden() and not form.catalog.token_box.isHidden()
+    for url in ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"):
+        form.catalog.set_url(url)
+        form.remember_urls()
+    assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"
+    form.provider_list.setCurrentItem(form._item("cdse"))
+    form.provider_list.setCurrentItem(form._item("stac"))
+    combo = form.catalog.url_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["http://127.0.0.1:9/b", "http://127.0.0.1:9/a"]
+    assert combo.currentText() == "http://127.0.0.1:9/b"
+
+    QTest.keyClicks(form.catalog.token_edit, SECRET)
+    assert form.catalog.save_token()
+    assert form.catalog.token_edit.text() == ""
+    assert load_credentials("stac").secret == SECRET
+    provider = make_provider("stac")
+    assert provider.http.auth.headers_for("http://127.0.0.1:9/b/search") == {"Authorization": f"Bearer {SECRET}"}
+    assert provider.http.auth.headers_for("http://elsewhere.example/search") == {}
+    provider.http.close()
+    qsettings = QgsSettings()
+    qsettings.sync()
+    with open(qsettings.fileName(), encoding="utf-8") as handle:
+        assert SECRET not in handle.read()
+    form.catalog.forget_token()
+    assert load_credentials("stac") is None
+
+    with pytest.raises(UsageError, match="token field"):  # a credential in the URL is refused
+        form.catalog.set_url("http://user:pw@127.0.0.1:9/c")
+    with pytest.raises(UsageError):
+        form.remember_urls()
+    assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"

@@ -25,6 +25,7 @@ from .footprints import FootprintLayer
 from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider
+from .query_form import NAME_ROLE
 from .queue_panel import QueuePanel
 from .quicklook import QuicklookCache
 from .results_model import ResultsFilterModel, ResultsModel, scene_key
@@ -305,8 +306,9 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.providers, self)
-        dialog.finished.connect(lambda _r: self.form.refresh_badges_in_background(self.tasks))
+        current = self.form.provider_list.currentItem()
+        dialog = SettingsDialog(self.providers, self, provider=current.data(NAME_ROLE) if current else None)
+        dialog.finished.connect(lambda _r: self.form.reload_settings(self.tasks))
         dialog.accepted.connect(self._apply_settings)
         dialog.open()
         self.settings_dialog = dialog

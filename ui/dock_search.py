@@ -10,10 +10,12 @@ from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -22,12 +24,16 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.errors import ScenePickerError
+from . import settings
 from .messages import log
 from .providers_info import make_provider
 from .query_form import QueryForm
 from .search_task import ScopedProvider, SearchTask
 
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
+#: Catalogs where a search without an area is heavy (slow, huge answers): the dock asks first.
+WHOLE_WORLD_HEAVY = frozenset({"cdse", "cmr", "planet", "usgs"})
+ASK_WHOLE_WORLD = "search/ask_whole_world"
 
 
 class SearchTabMixin:
@@ -179,6 +185,7 @@ class SearchTabMixin:
 
     # -- search -----------------------------------------------------------------------------------------
     def start_search(self) -> SearchTask | None:
+        """Search the checked providers; the previous results stay until this search delivers."""
         if self.search_task is not None:
             return None
         names = self.form.checked_providers()
@@ -187,45 +194,84 @@ class SearchTabMixin:
             return None
         try:
             query = self.form.build_query(self.aoi.aoi_wkt())
+            self.form.remember_urls()
         except ScenePickerError as exc:
             self._warn(self.tr("Search"), str(exc))
             return None
+        if query.aoi is None and not self._confirm_whole_world(names):
+            return None
         self.form.save_state()
-        self.model.clear()
-        self.footprints.clear()
-        self._show_scene(None)
+        titles = [self.form.title_of(name) for name in names]
         factories = []
         for name in names:
             collections, platforms = self.form.scope(name)
             factories.append(
                 lambda n=name, c=collections, p=platforms: ScopedProvider(make_provider(n), c, p)
             )
-        task = SearchTask(factories, query, max_workers=min(4, len(factories)))
+        task = SearchTask(factories, query, max_workers=min(4, len(factories)), labels=titles)
         task.signals.scenesFound.connect(self._on_scenes)
         task.signals.providerFailed.connect(self._on_provider_failed)
         task.signals.providerDone.connect(self._on_provider_done)
         task.signals.searchFinished.connect(self._on_search_finished)
         self.search_task = task
+        self._search_failures: list[str] = []
+        self._search_succeeded = 0
+        self._replace_results = True  # the first scenes of this search replace the previous results
         self.search_button.setEnabled(False)
         self.cancel_search_button.setEnabled(True)
-        self.search_status.setText(self.tr("Searching {}…").format(", ".join(names)))
+        self.search_status.setText(self.tr("Searching {}…").format(", ".join(titles)))
         self.tasks.start(task)
         return task
+
+    def _confirm_whole_world(self, names: list[str]) -> bool:
+        """Ask once before a search without an area at a catalog where that is heavy."""
+        heavy = [self.form.title_of(name) for name in names if name in WHOLE_WORLD_HEAVY]
+        if not heavy or not settings.read_setting(ASK_WHOLE_WORLD, True, bool):
+            return True
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Search the whole world?"),
+            self.tr(
+                "No area of interest is set: {} will be searched over the whole world, which is slow "
+                "and returns scenes from everywhere. Search the whole world?"
+            ).format(", ".join(heavy)),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("wholeWorldQuestion")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        dont_ask = QCheckBox(self.tr("Don't ask again"), box)
+        box.setCheckBox(dont_ask)
+        answer = box.exec()
+        if dont_ask.isChecked():
+            settings.write_setting(ASK_WHOLE_WORLD, False)
+        return answer == QMessageBox.StandardButton.Yes
 
     def cancel_search(self) -> None:
         if self.search_task is not None:
             self.search_task.cancel()
 
+    def _take_over_results(self) -> None:
+        if self._replace_results:
+            self._replace_results = False
+            self.model.clear()
+            self.footprints.clear()
+            self._show_scene(None)
+
     def _on_scenes(self, scenes: list) -> None:
+        self._take_over_results()
         new = self.model.add_scenes(scenes)
         self.footprints.add_scenes(new)
         self._update_count()
 
     def _on_provider_failed(self, provider: str, error) -> None:
         text = str(error)
-        self._warn(self.tr("Search"), text if text.startswith(provider) else f"{provider}: {text}")
+        message = text if text.startswith(provider) else f"{provider}: {text}"
+        self._search_failures.append(message)
+        self._warn(self.tr("Search"), message)
 
     def _on_provider_done(self, provider: str, count: int, total) -> None:
+        self._search_succeeded += 1
         text = self.tr("{}: {} scenes").format(provider, count)
         if total is not None:
             text += self.tr(" of {} matching").format(total)
@@ -235,13 +281,27 @@ class SearchTabMixin:
         self.search_task = None
         self.search_button.setEnabled(True)
         self.cancel_search_button.setEnabled(False)
-        count = self.model.rowCount()
-        if ok:
-            self.search_status.setText(self.tr("{} scenes found.").format(count))
-        else:
-            self.search_status.setText(self.tr("Search stopped: {} ({} scenes).").format(error, count))
-            if error is not None and "cancel" not in type(error).__name__.lower():
-                self._warn(self.tr("Search"), str(error))
+        if ok and self._search_succeeded:
+            self._take_over_results()  # a search that found nothing empties the table too
+        self.search_status.setText(self._status_text(ok, error))
+        if not ok and error is not None and "cancel" not in type(error).__name__.lower():
+            self._warn(self.tr("Search"), str(error))
         self._update_count()
-        if count:
+        if self.model.rowCount() and not self._replace_results:
             self.tabs.setCurrentIndex(TAB_RESULTS)
+
+    def _status_text(self, ok: bool, error) -> str:
+        """The status line after a search: how many scenes, and why each failed provider failed."""
+        count = self.model.rowCount()
+        failures = " ".join(f"{text.rstrip('.')}." for text in self._search_failures)
+        if self._replace_results and (failures or not ok):
+            kept = self.tr(" The previous {} results are kept.").format(count) if count else ""
+            reason = failures or str(error or "")
+            if not ok and "cancel" in type(error).__name__.lower():
+                return self.tr("Search cancelled.") + kept
+            return self.tr("Search failed: {}").format(reason) + kept
+        if not ok:
+            return self.tr("Search stopped: {} ({} scenes).").format(error, count)
+        if failures:
+            return self.tr("{} scenes found; failed: {}").format(count, failures)
+        return self.tr("{} scenes found.").format(count)

@@ -58,7 +58,10 @@ def status_text(status: str) -> str:
 class SettingsDialog(QDialog):
     """Non-modal friendly dialog; everything slow (test login) runs in a QgsTask."""
 
-    def __init__(self, providers: list[ProviderInfo], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, providers: list[ProviderInfo], parent: QWidget | None = None, provider: str | None = None
+    ) -> None:
+        """``provider``: the provider whose account page opens first (the one selected in the dock)."""
         super().__init__(parent)
         self.setObjectName("ScenePickerSettingsDialog")
         self.setWindowTitle(self.tr("Scene Picker settings"))
@@ -79,6 +82,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(buttons)
         self._load()
+        if provider is not None and self.provider_combo.findData(provider) >= 0:
+            self.provider_combo.setCurrentIndex(self.provider_combo.findData(provider))
         self._on_provider_changed()
 
     def tr(self, text: str) -> str:
@@ -178,14 +183,16 @@ class SettingsDialog(QDialog):
 
     # -- settings (no secret among them) -------------------------------------------------------------
     def _load(self) -> None:
-        self.output_widget.setFilePath(settings.named_setting(settings.OUTPUT_DIR))
+        self.output_widget.setFilePath(settings.output_dir())  # the real default when none was chosen
         self.workers_spin.setValue(settings.named_setting(settings.WORKERS))
         self.per_provider_spin.setValue(settings.named_setting(settings.PER_PROVIDER))
         self.rate_10s_spin.setValue(settings.named_setting(settings.RATE_10S))
         self.rate_minute_spin.setValue(settings.named_setting(settings.RATE_MINUTE))
 
     def save_settings(self) -> None:
-        settings.write_setting(settings.OUTPUT_DIR, self.output_widget.filePath())
+        folder = self.output_widget.filePath()
+        if folder != settings.output_dir():  # the shown default stays a default (it follows the home)
+            settings.write_setting(settings.OUTPUT_DIR, folder)
         settings.write_setting(settings.WORKERS, self.workers_spin.value())
         settings.write_setting(settings.PER_PROVIDER, self.per_provider_spin.value())
         settings.write_setting(settings.RATE_10S, self.rate_10s_spin.value())
@@ -224,6 +231,7 @@ class SettingsDialog(QDialog):
         for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
             widget.setEnabled(needs)
         self.username_edit.setEnabled(needs and info.credential_kind in (None, "password"))
+        self.test_button.setText(self.tr("Test login") if needs else self.tr("Test connection"))
         self.secret_edit.setToolTip(info.credentials or "")
         if info.signup_url:
             self.signup_label.setText(
@@ -305,10 +313,19 @@ class SettingsDialog(QDialog):
 
     def _on_login_checked(self, _result, error) -> None:
         self.test_button.setEnabled(True)
+        info = self.current_provider()
+        account = bool(info is not None and info.credentials)  # catalogs without an account: a connection
         if error is None:
-            self.login_label.setText(self.tr("Login succeeded."))
+            self.login_label.setText(
+                self.tr("Login succeeded.") if account else self.tr("Connection succeeded.")
+            )
         elif isinstance(error, ScenePickerError):
-            self.login_label.setText(self.tr("Login failed: {}").format(error))
+            failed = self.tr("Login failed: {}") if account else self.tr("Connection failed: {}")
+            self.login_label.setText(failed.format(error))
         else:
-            self.login_label.setText(self.tr("Login failed (see the message log)."))
+            self.login_label.setText(
+                self.tr("Login failed (see the message log).")
+                if account
+                else self.tr("Connection failed (see the message log).")
+            )
         log(self.login_label.text(), Qgis.MessageLevel.Info if error is None else Qgis.MessageLevel.Warning)
