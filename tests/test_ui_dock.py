@@ -592,7 +592,7 @@ def test_failed_searches_say_why_and_keep_the_previous_results(dock_env, servers
 
     stac, nginx, _payloads = servers
     (nginx.root / "portal").mkdir(exist_ok=True)
-    (nginx.root / "portal" / "index.html").write_text("<!doctype html><html><body>Not a catalog</body></html>")
+    (nginx.root / "portal" / "index.html").write_text("<!doctype html><html><body>A portal</body></html>")
     dock = dock_env()
     _search(dock)
     found = dock.model.rowCount()

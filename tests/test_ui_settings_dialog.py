@@ -248,7 +248,10 @@ def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
     form.provider_list.setCurrentItem(form._item("cdse"))
     form.provider_list.setCurrentItem(form._item("stac"))
     combo = form.catalog.url_combo
-    assert [combo.itemText(i) for i in range(combo.count())] == ["http://127.0.0.1:9/b", "http://127.0.0.1:9/a"]
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "http://127.0.0.1:9/b",
+        "http://127.0.0.1:9/a",
+    ]
     assert combo.currentText() == "http://127.0.0.1:9/b"
 
     QTest.keyClicks(form.catalog.token_edit, SECRET)
@@ -256,7 +259,8 @@ def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
     assert form.catalog.token_edit.text() == ""
     assert load_credentials("stac").secret == SECRET
     provider = make_provider("stac")
-    assert provider.http.auth.headers_for("http://127.0.0.1:9/b/search") == {"Authorization": f"Bearer {SECRET}"}
+    bearer = {"Authorization": f"Bearer {SECRET}"}
+    assert provider.http.auth.headers_for("http://127.0.0.1:9/b/search") == bearer
     assert provider.http.auth.headers_for("http://elsewhere.example/search") == {}
     provider.http.close()
     qsettings = QgsSettings()
