@@ -34,7 +34,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
-from scene_picker.ui.results_model import COL_CLOUD, COL_DATE, COL_ID, COL_PROVIDER, scene_key
+from scene_picker.ui.results_model import COL_CLOUD, COL_ID, COL_LABEL, COL_PROVIDER, scene_key
 
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
@@ -305,7 +305,7 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     dock.proxy.set_text(expected[3])
     assert dock.proxy.rowCount() == 1 and dock.proxy.scene_at(0).id == expected[3]
     dock.proxy.set_text("")
-    dock.table.sortByColumn(3, 0)  # cloud, ascending
+    dock.table.sortByColumn(COL_CLOUD, Qt.SortOrder.AscendingOrder)
     clouds = [dock.proxy.scene_at(r).cloud_cover for r in range(dock.proxy.rowCount())]
     assert clouds == sorted(clouds)
 
@@ -354,16 +354,24 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
         page = dock.tabs.widget(tab)
         assert page.minimumSizeHint().width() <= dock.tabs.currentWidget().width(), dock.tabs.tabText(tab)
     header = dock.table.horizontalHeader()
-    assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(3)] == [
-        "ID",
+    assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(4)] == [
+        "Scene",
         "Cloud %",
-        "Date (UTC)",
+        "Tile",
+        "Size",
     ]
-    # the id and the cloud cover are in view without scrolling sideways, the date begins there
+    # the short label and the cloud cover are in view without scrolling sideways and not elided
     viewport = dock.table.viewport().width()
-    for column in (COL_ID, COL_CLOUD):
+    metrics = dock.table.fontMetrics()
+    for column in (COL_LABEL, COL_CLOUD):
         assert header.sectionViewportPosition(column) + header.sectionSize(column) <= viewport, column
-    assert header.sectionViewportPosition(COL_DATE) < viewport - 60
+    for row in range(dock.proxy.rowCount()):
+        label = dock.proxy.index(row, COL_LABEL).data()
+        scene = dock.proxy.scene_at(row)
+        assert label.startswith(scene.datetime.strftime("%Y-%m-%d ")) and label.endswith(" S2A"), label
+        assert metrics.horizontalAdvance(label) < header.sectionSize(COL_LABEL), label
+        assert dock.proxy.index(row, COL_LABEL).data(Qt.ItemDataRole.ToolTipRole) == scene.id
+        assert dock.proxy.index(row, COL_ID).data() == scene.id
     shot = _save_screenshot(dock, folder, "dock_results.png")
     dock.tabs.setCurrentIndex(0)
     _save_screenshot(dock, folder, "dock_search_form.png")
@@ -752,7 +760,7 @@ def test_cancel_search_while_the_server_stalls(dock_env, servers):
         assert wait_until(lambda: dock.search_task is None, 10), "cancel did not end the search"
         assert proxy.requests == 1  # ended while its first request was still held by the server
         assert dock.search_button.isEnabled() and not dock.cancel_search_button.isEnabled()
-        assert dock.search_status.text().startswith("Search stopped")
+        assert dock.search_status.text() == "Search cancelled."
         assert dock.model.rowCount() == 0
         proxy.release_stall()
 

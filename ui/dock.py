@@ -11,7 +11,7 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsRasterLayer
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import QCoreApplication, Qt
+from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
 from qgis.PyQt.QtWidgets import QTabWidget, QWidget
 
 from ..core.errors import LayerLoadError, ScenePickerError
@@ -73,8 +73,11 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         self.model = ResultsModel(self)
         self.proxy = ResultsFilterModel(self)
         self.proxy.setSourceModel(self.model)
+        self._count_timer = QTimer(self)  # one count update per event-loop turn, not one per inserted run
+        self._count_timer.setSingleShot(True)
+        self._count_timer.timeout.connect(self._update_count)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset):
-            signal.connect(lambda *_args: self._update_count())
+            signal.connect(lambda *_args: self._count_timer.start(0))
         self.quicklooks = QuicklookCache(parent=self)
         self.quicklooks.ready.connect(self._on_quicklook)
         self.quicklooks.failed.connect(self._on_quicklook_failed)

@@ -34,8 +34,48 @@ from . import settings
 from .messages import log
 from .providers_info import make_provider
 from .queue_panel import format_size
-from .results_model import COL_CLOUD, COL_DATE, COL_ID, COL_PROVIDER, KEY_ROLE, scene_key
+from .results_model import (
+    COL_CLOUD,
+    COL_DATE,
+    COL_LABEL,
+    COL_SIZE,
+    COL_TILE,
+    KEY_ROLE,
+    ResultsFilterModel,
+    scene_key,
+)
 from .tasks import FunctionTask
+
+
+def configure_results_table(table: QTableView, proxy: ResultsFilterModel) -> None:
+    """The results table as the dock shows it: sorted newest first, whole rows selected, and fixed
+    column widths measured once from sample texts (never "resize to contents", which measures every
+    row at every insertion and grows with the number of rows)."""
+    table.setObjectName("resultsTable")
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(COL_DATE, Qt.SortOrder.DescendingOrder)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(22)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    metrics = table.fontMetrics()
+    samples = {
+        COL_LABEL: "2024-06-03 T31TDJ S2A",
+        COL_CLOUD: proxy.headerData(COL_CLOUD, Qt.Orientation.Horizontal) or "Cloud %",
+        COL_TILE: "T31TDJ",
+        COL_SIZE: "999.9 MB",
+        COL_DATE: "2024-06-03 10:56",
+    }
+    for column, sample in samples.items():
+        header.resizeSection(column, metrics.horizontalAdvance(str(sample)) + 18)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
+    table.setAlternatingRowColors(True)
 
 
 class ResultsTabMixin:
@@ -85,31 +125,18 @@ class ResultsTabMixin:
         toggles.addWidget(self.online_check)
         toggles.addWidget(self.labels_check)
         toggles.addStretch(1)
+        for changed in (
+            self.filter_edit.textChanged,
+            self.provider_filter.currentIndexChanged,
+            self.cloud_filter.valueChanged,
+            self.online_check.toggled,
+        ):  # after the filter itself (slots run in connection order)
+            changed.connect(lambda *_args: self._update_count())
         layout.addLayout(toggles)
 
         splitter = QSplitter(Qt.Orientation.Vertical, page)
         self.table = QTableView(splitter)
-        self.table.setObjectName("resultsTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COL_DATE, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(22)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        # what an analyst scans first (id, cloud, date) leads; the provider, often a long name, comes last
-        header = self.table.horizontalHeader()
-        header.moveSection(header.visualIndex(COL_PROVIDER), self.proxy.columnCount() - 1)
-        header.moveSection(header.visualIndex(COL_CLOUD), header.visualIndex(COL_ID) + 1)
-        header.resizeSection(COL_ID, 140)  # widened by hand for long ids; the tooltip shows all of it
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
-        for column in (COL_DATE, COL_CLOUD):  # short values, always readable beside the id
-            self.table.horizontalHeader().setSectionResizeMode(
-                column, QHeaderView.ResizeMode.ResizeToContents
-            )
-        self.table.setAlternatingRowColors(True)
+        configure_results_table(self.table, self.proxy)
         self.table.selectionModel().selectionChanged.connect(self._on_table_selection)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row)
 
@@ -250,7 +277,7 @@ class ResultsTabMixin:
             if keys:
                 row = self.proxy.proxy_row_of(keys[0])
                 if row is not None:
-                    index = self.proxy.index(row, COL_ID)  # the id column leads the view
+                    index = self.proxy.index(row, COL_LABEL)  # the label column leads the view
                     model.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
                     self.table.scrollTo(index)
         finally:
