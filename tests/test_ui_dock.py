@@ -529,6 +529,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     # in a narrow dock the moving progress bar carries it all: percentage, speed, ETA
     bar = dock.queue_panel.bar_text(job_id)
     texts = dock.queue_panel.row_texts(job_id)
+    assert texts[0] == f"{dock.proxy.index(3, 0).data()} · B08"  # the scene's label, what is fetched
     assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
@@ -690,6 +691,9 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
         f"{scene.id}.SAFE/{name}"
         for name in ("IMG_DATA/" + scene.id + "_B04.tif", "IMG_DATA/" + scene.id + "_B03.tif", "MTD.xml")
     )
+    texts = sorted(dialog.list.item(row).text() for row in range(dialog.list.count()))
+    assert texts[0].startswith(f"MTD.xml — {scene.id}.SAFE  (")  # the file name first, then its folder
+    assert texts[1].startswith(f"{scene.id}_B03.tif — {scene.id}.SAFE/IMG_DATA  (")
     dialog.set_checked([f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"])
     dialog.accept()
     assert dock.members_edit.text() == f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"
@@ -697,6 +701,9 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     job_id = _download(dock)
     manager = dock.downloads
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 30)
+    # the Downloads list names the scene by its label and says what is fetched
+    label = dock.proxy.index(4, 0).data()
+    assert dock.queue_panel.row_texts(job_id)[0] == f"{label} · 1 member(s)"
     done = manager.job(job_id)
     assert done.state == "done", done
     (path,) = [Path(p) for p in done.files]

@@ -52,6 +52,21 @@ def format_eta(eta: float | None) -> str:
     return f"{eta // 60}:{eta % 60:02d}"
 
 
+def job_title(scene, assets: list[str] | None, members: list[str] | None) -> str:
+    """The Downloads list's text of a job: the scene's short label and what is fetched."""
+    from ..core.scene_label import fetch_summary, scene_label
+
+    kind, names = fetch_summary(scene, assets, members)
+    tr = QCoreApplication.translate
+    if kind == "members":
+        what = tr("QueuePanel", "{} member(s)").format(len(names))
+    elif kind == "archive":
+        what = tr("QueuePanel", "whole archive")
+    else:
+        what = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    return f"{scene_label(scene)} · {what}" if what else scene_label(scene)
+
+
 class QueuePanel(QWidget):
     cancelRequested = pyqtSignal(str)
     retryRequested = pyqtSignal(str)
@@ -112,7 +127,7 @@ class QueuePanel(QWidget):
         if item is None:
             item = QTreeWidgetItem(self.tree)
             item.setData(COL_SCENE, JOB_ROLE, job.id)
-            item.setText(COL_SCENE, job.scene_id)
+            item.setText(COL_SCENE, job.title or job.scene_id)
             item.setToolTip(COL_SCENE, f"{job.provider}: {job.scene_id}")
             bar = QProgressBar(self.tree)
             bar.setRange(0, 1000)
