@@ -44,6 +44,9 @@ class ScenePickerPlugin:
 
     def initGui(self) -> None:  # noqa: N802 - QGIS API
         self._check_packages()
+        from .ui.auth_store import apply_store_setting
+
+        apply_store_setting()  # the system keyring, or QGIS's authentication database (Settings)
         self.initProcessing()
         main_window = self.iface.mainWindow()
         if not self._lacks_shapely():

@@ -275,3 +275,61 @@ def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
     with pytest.raises(UsageError):
         form.remember_urls()
     assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"
+
+
+def test_accounts_in_the_qgis_authentication_database(tmp_path, qgis_new_project, log_lines):
+    """No system keyring (the fail backend, as on Linux without a Secret Service): the user keeps the
+    accounts in QGIS's authentication database instead; they never reach QgsSettings or the log, and
+    the keyring stays the default."""
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from scene_picker.core.credentials import active_store, use_store
+    from scene_picker.ui.auth_store import CONFIG_PREFIX, apply_store_setting
+
+    manager = QgsApplication.authManager()
+    assert manager.setMasterPassword("master-of-test", True)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        assert apply_store_setting() == "keyring" and active_store() is None  # the default
+        dialog = SettingsDialog(PROVIDERS, provider="cdse")
+        dialog.show()
+        assert dialog.status_label.text() == "no keyring available"
+        dialog.store_combo.setCurrentIndex(dialog.store_combo.findData("qgis"))
+        assert dialog.status_label.text() == "credentials missing"
+        QTest.keyClicks(dialog.username_edit, "alice@example.org")
+        QTest.keyClicks(dialog.secret_edit, SECRET)
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert dialog.login_label.text() == "Stored in the QGIS authentication database."
+        assert dialog.status_label.text() == "credentials stored"
+        creds = load_credentials("cdse")  # what the providers read, from any thread
+        assert creds is not None and creds.username == "alice@example.org" and creds.secret == SECRET
+        names = [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        assert names.count(CONFIG_PREFIX + "cdse") == 1
+        QTest.keyClicks(dialog.secret_edit, SECRET + "-2")  # replacing keeps one config per provider
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        names = [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        assert names.count(CONFIG_PREFIX + "cdse") == 1 and load_credentials("cdse").secret == SECRET + "-2"
+        dialog.accept()
+
+        qsettings = QgsSettings()
+        qsettings.sync()
+        with open(qsettings.fileName(), encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        assert "store=qgis" in text and SECRET not in text
+        assert not any(SECRET in line for line in log_lines)
+
+        dialog = SettingsDialog(PROVIDERS, provider="cdse")  # the choice is kept
+        dialog.show()
+        assert (
+            dialog.store_combo.currentData() == "qgis" and dialog.username_edit.text() == "alice@example.org"
+        )
+        QTest.mouseClick(dialog.forget_button, Qt.MouseButton.LeftButton)
+        assert load_credentials("cdse") is None
+        assert CONFIG_PREFIX + "cdse" not in [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        dialog.store_combo.setCurrentIndex(dialog.store_combo.findData("keyring"))
+        assert active_store() is None
+        dialog.reject()
+    finally:
+        keyring.set_keyring(previous)
+        use_store(None)

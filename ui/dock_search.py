@@ -25,6 +25,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.errors import ScenePickerError
 from . import settings
+from .auth_store import STORE_QGIS, chosen_store, unlock_qgis_store
 from .messages import log
 from .providers_info import make_provider
 from .query_form import QueryForm
@@ -200,6 +201,8 @@ class SearchTabMixin:
             return None
         if query.aoi is None and not self._confirm_whole_world(names):
             return None
+        if chosen_store() == STORE_QGIS:
+            unlock_qgis_store()  # here, on the main thread: QGIS may ask for its master password
         self.form.save_state()
         titles = [self.form.title_of(name) for name in names]
         factories = []

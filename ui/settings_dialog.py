@@ -1,8 +1,9 @@
-"""The settings dialog: provider accounts (keyring only, with a background "test login"), provider
-endpoints, download folder, concurrency, rate limits, and the proxy QGIS is configured with.
+"""The settings dialog: provider accounts (in the system keyring, or in QGIS's authentication database
+when the user picks it; a background "test login"), provider endpoints, download folder, concurrency,
+rate limits, and the proxy QGIS is configured with.
 
-Secrets go to :mod:`scene_picker.core.credentials` (the keyring) and nowhere else: never QgsSettings,
-the project, or the log.
+Secrets go to :mod:`scene_picker.core.credentials` (the chosen store) and nowhere else: never
+QgsSettings, the project, or the log.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..core.credentials import delete_credentials, load_credentials, store_crede
 from ..core.errors import CredentialsError, ScenePickerError
 from ..core.redact import redact_url
 from . import settings
+from .auth_store import STORE_KEYRING, STORE_QGIS, choose_store, chosen_store, unlock_qgis_store
 from .messages import log
 from .network import proxy_description
 from .providers_info import (
@@ -99,6 +101,19 @@ class SettingsDialog(QDialog):
             self.provider_combo.addItem(info.title, info.name)
         self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
         form.addRow(self.tr("Provider"), self.provider_combo)
+        self.store_combo = QComboBox(page)
+        self.store_combo.setObjectName("credentialStore")
+        self.store_combo.addItem(self.tr("System keyring"), STORE_KEYRING)
+        self.store_combo.addItem(self.tr("QGIS authentication database"), STORE_QGIS)
+        self.store_combo.setToolTip(
+            self.tr(
+                "Where accounts are kept. The QGIS authentication database (protected by its master "
+                "password) serves systems without a keyring, e.g. Linux without a Secret Service."
+            )
+        )
+        self.store_combo.setCurrentIndex(self.store_combo.findData(chosen_store()))
+        self.store_combo.currentIndexChanged.connect(self._on_store_changed)
+        form.addRow(self.tr("Keep accounts in"), self.store_combo)
         self.status_label = QLabel(page)
         self.status_label.setObjectName("credentialsStatus")
         form.addRow(self.tr("Status"), self.status_label)
@@ -110,7 +125,7 @@ class SettingsDialog(QDialog):
         self.secret_edit.setPlaceholderText(self.tr("password, token or API key"))
         form.addRow(self.tr("Secret"), self.secret_edit)
         row = QHBoxLayout()
-        self.save_button = QPushButton(self.tr("Save to keyring"), page)
+        self.save_button = QPushButton(self.tr("Save"), page)
         self.save_button.setObjectName("saveCredentials")
         self.save_button.clicked.connect(self.save_credentials)
         self.forget_button = QPushButton(self.tr("Forget"), page)
@@ -240,6 +255,14 @@ class SettingsDialog(QDialog):
         else:
             self.signup_label.clear()
 
+    def _on_store_changed(self, _index: int) -> None:
+        """Use the chosen store from now on (accounts already stored elsewhere stay there)."""
+        store = self.store_combo.currentData()
+        choose_store(store)
+        if store == STORE_QGIS and not unlock_qgis_store():
+            self.login_label.setText(self.tr("The QGIS authentication database stays locked."))
+        self._on_provider_changed()
+
     def _refresh_status(self, info: ProviderInfo) -> None:
         self.status_label.setText(status_text(credentials_status(info)))
 
@@ -276,7 +299,11 @@ class SettingsDialog(QDialog):
             log(str(exc), Qgis.MessageLevel.Warning)
             return False
         self.secret_edit.clear()
-        self.login_label.setText(self.tr("Stored in the system keyring."))
+        self.login_label.setText(
+            self.tr("Stored in the QGIS authentication database.")
+            if chosen_store() == STORE_QGIS
+            else self.tr("Stored in the system keyring.")
+        )
         self._refresh_status(info)
         return True
 
