@@ -105,6 +105,7 @@ class CatalogUrlRow(QObject):
         self.url_combo.clear()
         self.url_combo.addItems(recent_urls(name))
         self.url_combo.setEditText(current)
+        self.url_combo.lineEdit().setCursorPosition(0)  # a narrow dock shows the scheme and the host
         self.url_combo.blockSignals(False)
         self._edited = False
         self.token_edit.clear()
