@@ -785,41 +785,33 @@ def test_changed_download_settings_apply_to_the_running_queue(dock_env, servers)
 
 
 def test_search_without_area_at_a_heavy_catalog_asks_once(dock_env, servers):
-    """CDSE, CMR, Planet, USGS: a search without an area asks "search the whole world?" first; the
-    "don't ask again" box ends the questions; a light catalog (STAC API) is never asked about."""
-    from qgis.PyQt.QtWidgets import QApplication, QMessageBox
-
+    """CDSE, CMR, Planet, USGS: a search without an area asks "search the whole world?" first (in the
+    panel); "don't ask again" ends the questions; a light catalog (STAC API) is never asked about."""
     settings.write_setting("providers/cdse/url", f"http://127.0.0.1:{_closed_port()}/odata")
     dock = dock_env()
     assert dock.aoi.aoi() is None
     dock.form.set_checked("stac", False)
     dock.form.set_checked("cdse", True)
-    questions: list[str] = []
+    box = dock.whole_world_box
 
-    def answer(button: QMessageBox.StandardButton, dont_ask: bool) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, lambda: answer(button, dont_ask))
-            return
-        questions.append(box.text())
-        box.checkBox().setChecked(dont_ask)
-        box.button(button).click()
+    assert dock.start_search() is None and dock.search_task is None  # asked, nothing searched yet
+    assert box.isVisible() and "Copernicus" in dock.whole_world_label.text()
+    assert "whole world" in dock.whole_world_label.text()
+    dock.whole_world_no.click()
+    assert not box.isVisible() and dock.search_task is None
 
-    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.No, False))
-    assert dock.start_search() is None  # "No": nothing searched
-    assert len(questions) == 1 and "Copernicus" in questions[0] and "whole world" in questions[0]
-
-    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Yes, True))
-    task = dock.start_search()
-    assert task is not None and len(questions) == 2
+    assert dock.start_search() is None and box.isVisible()  # asked again
+    dock.whole_world_dont_ask.setChecked(True)
+    dock.whole_world_yes.click()
+    assert not box.isVisible() and dock.search_task is not None
     assert wait_until(lambda: dock.search_task is None, 60)
     assert dock.search_status.text().startswith("Search failed: "), dock.search_status.text()
 
     task = dock.start_search()  # asked not to ask again
-    assert task is not None and len(questions) == 2
+    assert task is not None and not box.isVisible()
     assert wait_until(lambda: dock.search_task is None, 60)
 
     settings.write_setting("search/ask_whole_world", True)
     dock.form.set_checked("cdse", False)
     _search(dock)  # the STAC API alone: no question
-    assert len(questions) == 2 and dock.model.rowCount() > 0
+    assert not box.isVisible() and dock.model.rowCount() > 0

@@ -15,7 +15,6 @@ from qgis.PyQt.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QToolButton,
@@ -130,6 +129,7 @@ class SearchTabMixin:
         buttons.addStretch(1)
         buttons.addWidget(self.settings_button)
         layout.addLayout(buttons)
+        layout.addWidget(self._whole_world_box(body))
         self.search_status = QLabel(body)
         self.search_status.setObjectName("searchStatus")
         self.search_status.setWordWrap(True)
@@ -185,8 +185,42 @@ class SearchTabMixin:
         )
 
     # -- search -----------------------------------------------------------------------------------------
-    def start_search(self) -> SearchTask | None:
-        """Search the checked providers; the previous results stay until this search delivers."""
+    def _whole_world_box(self, parent: QWidget) -> QWidget:
+        """The question asked (in the panel, not in a modal box) before a heavy search without an area."""
+        box = QGroupBox(self.tr("Search the whole world?"), parent)
+        box.setObjectName("wholeWorldBox")
+        column = QVBoxLayout(box)
+        self.whole_world_label = QLabel(box)
+        self.whole_world_label.setWordWrap(True)
+        column.addWidget(self.whole_world_label)
+        self.whole_world_dont_ask = QCheckBox(self.tr("Don't ask again"), box)
+        column.addWidget(self.whole_world_dont_ask)
+        row = QHBoxLayout()
+        self.whole_world_yes = QPushButton(self.tr("Search the whole world"), box)
+        self.whole_world_yes.setObjectName("wholeWorldYes")
+        self.whole_world_yes.clicked.connect(self._on_whole_world_confirmed)
+        self.whole_world_no = QPushButton(self.tr("Cancel"), box)
+        self.whole_world_no.setObjectName("wholeWorldNo")
+        self.whole_world_no.clicked.connect(box.hide)
+        row.addWidget(self.whole_world_yes)
+        row.addWidget(self.whole_world_no)
+        column.addLayout(row)
+        box.hide()
+        self.whole_world_box = box
+        return box
+
+    def _on_whole_world_confirmed(self) -> None:
+        self.whole_world_box.hide()
+        if self.whole_world_dont_ask.isChecked():
+            settings.write_setting(ASK_WHOLE_WORLD, False)
+        self.start_search(whole_world=True)
+
+    def start_search(self, whole_world: bool = False) -> SearchTask | None:
+        """Search the checked providers; the previous results stay until this search delivers.
+
+        Without an area, at a catalog where that is heavy, the panel asks first (``whole_world``: asked).
+        """
+        self.whole_world_box.hide()
         if self.search_task is not None:
             return None
         names = self.form.checked_providers()
@@ -199,7 +233,7 @@ class SearchTabMixin:
         except ScenePickerError as exc:
             self._warn(self.tr("Search"), str(exc))
             return None
-        if query.aoi is None and not self._confirm_whole_world(names):
+        if query.aoi is None and not whole_world and self._ask_whole_world(names):
             return None
         if chosen_store() == STORE_QGIS:
             unlock_qgis_store()  # here, on the main thread: QGIS may ask for its master password
@@ -226,29 +260,21 @@ class SearchTabMixin:
         self.tasks.start(task)
         return task
 
-    def _confirm_whole_world(self, names: list[str]) -> bool:
-        """Ask once before a search without an area at a catalog where that is heavy."""
+    def _ask_whole_world(self, names: list[str]) -> bool:
+        """Show the question when a heavy catalog would be searched without an area; True: asked."""
         heavy = [self.form.title_of(name) for name in names if name in WHOLE_WORLD_HEAVY]
         if not heavy or not settings.read_setting(ASK_WHOLE_WORLD, True, bool):
-            return True
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            self.tr("Search the whole world?"),
+            return False
+        self.whole_world_label.setText(
             self.tr(
-                "No area of interest is set: {} will be searched over the whole world, which is slow "
-                "and returns scenes from everywhere. Search the whole world?"
-            ).format(", ".join(heavy)),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
+                "No area of interest is set: {} will be searched over the whole world, which is slow and "
+                "returns scenes from everywhere."
+            ).format(", ".join(heavy))
         )
-        box.setObjectName("wholeWorldQuestion")
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        dont_ask = QCheckBox(self.tr("Don't ask again"), box)
-        box.setCheckBox(dont_ask)
-        answer = box.exec()
-        if dont_ask.isChecked():
-            settings.write_setting(ASK_WHOLE_WORLD, False)
-        return answer == QMessageBox.StandardButton.Yes
+        self.whole_world_dont_ask.setChecked(False)
+        self.whole_world_box.show()
+        self.search_status.setText(self.tr("Draw an area, or confirm the search of the whole world above."))
+        return True
 
     def cancel_search(self) -> None:
         if self.search_task is not None:
