@@ -703,7 +703,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 30)
     # the Downloads list names the scene by its label and says what is fetched
     label = dock.proxy.index(4, 0).data()
-    assert dock.queue_panel.row_texts(job_id)[0] == f"{label} · 1 member(s)"
+    assert dock.queue_panel.row_texts(job_id)[0] == f"{label} · 1 member"
     done = manager.job(job_id)
     assert done.state == "done", done
     (path,) = [Path(p) for p in done.files]

@@ -59,7 +59,11 @@ def job_title(scene, assets: list[str] | None, members: list[str] | None) -> str
     kind, names = fetch_summary(scene, assets, members)
     tr = QCoreApplication.translate
     if kind == "members":
-        what = tr("QueuePanel", "{} member(s)").format(len(names))
+        what = (
+            tr("QueuePanel", "{} members").format(len(names))
+            if len(names) > 1
+            else tr("QueuePanel", "1 member")
+        )
     elif kind == "archive":
         what = tr("QueuePanel", "whole archive")
     else:
@@ -88,7 +92,7 @@ class QueuePanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         # two visible columns so the scene id keeps its room in a narrow dock: the progress bar itself
         # reads "39% · 2 MB/s · 0:02"; the state, speed and ETA columns hold the same data
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # a label reads from its start (the date)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
@@ -128,7 +132,7 @@ class QueuePanel(QWidget):
             item = QTreeWidgetItem(self.tree)
             item.setData(COL_SCENE, JOB_ROLE, job.id)
             item.setText(COL_SCENE, job.title or job.scene_id)
-            item.setToolTip(COL_SCENE, f"{job.provider}: {job.scene_id}")
+            item.setToolTip(COL_SCENE, f"{job.title}\n{job.provider}: {job.scene_id}".strip())
             bar = QProgressBar(self.tree)
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
