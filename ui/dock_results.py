@@ -37,6 +37,7 @@ from .queue_panel import format_size
 from .results_model import (
     COL_CLOUD,
     COL_DATE,
+    COL_ID,
     COL_LABEL,
     COL_SIZE,
     COL_TILE,
@@ -63,7 +64,7 @@ def configure_results_table(table: QTableView, proxy: ResultsFilterModel) -> Non
     table.verticalHeader().setDefaultSectionSize(22)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setStretchLastSection(True)
+    header.setStretchLastSection(False)  # a stretched last column is measured again at every insertion
     metrics = table.fontMetrics()
     samples = {
         COL_LABEL: "2024-06-03 T31TDJ S2A",
@@ -71,11 +72,13 @@ def configure_results_table(table: QTableView, proxy: ResultsFilterModel) -> Non
         COL_TILE: "T31TDJ",
         COL_SIZE: "999.9 MB",
         COL_DATE: "2024-06-03 10:56",
+        COL_ID: "S2A_MSIL2A_20240603T105621_N0510_R051_T31TDJ_20240603T170000",
     }
     for column, sample in samples.items():
         header.resizeSection(column, metrics.horizontalAdvance(str(sample)) + 18)
-    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
-    table.setAlternatingRowColors(True)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)  # labels read from their start; ids are in full
+    table.setAlternatingRowColors(True)  # rows told apart by colour: no grid, which costs much per repaint
+    table.setShowGrid(False)
 
 
 class ResultsTabMixin:
