@@ -815,3 +815,9 @@ def test_search_without_area_at_a_heavy_catalog_asks_once(dock_env, servers):
     dock.form.set_checked("cdse", False)
     _search(dock)  # the STAC API alone: no question
     assert not box.isVisible() and dock.model.rowCount() > 0
+
+    # Settings opens on the provider selected in the dock
+    dock.form.provider_list.setCurrentItem(dock.form._item("cdse"))
+    dock.open_settings()
+    assert dock.settings_dialog.current_provider().name == "cdse"
+    dock.settings_dialog.reject()
