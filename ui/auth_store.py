@@ -21,24 +21,25 @@ STORE_QGIS = "qgis"
 CONFIG_PREFIX = "Scene Picker: "
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("QgisAuthStore", text)
-
-
 class QgisAuthStore:
     """A :class:`scene_picker.core.credentials.CredentialStore` on QGIS's authentication database."""
 
     def _manager(self):
         manager = QgsApplication.authManager()
         if manager is None or manager.isDisabled():
-            raise KeyringUnavailableError(_tr("The QGIS authentication database is not available."))
-        if not manager.masterPasswordIsSet():
             raise KeyringUnavailableError(
-                _tr(
-                    "The QGIS authentication database is locked: unlock it with its master password "
-                    "(Scene Picker ▸ Settings… ▸ Accounts, or Settings ▸ Options ▸ Authentication)."
+                QCoreApplication.translate(
+                    "QgisAuthStore", "The QGIS authentication database is not available."
                 )
             )
+        if not manager.masterPasswordIsSet():
+            locked = QCoreApplication.translate(
+                "QgisAuthStore", "The QGIS authentication database is locked."
+            )
+            unlock = QCoreApplication.translate(
+                "QgisAuthStore", "Unlock it with its master password (Settings ▸ Options ▸ Authentication)."
+            )
+            raise KeyringUnavailableError(f"{locked} {unlock}")
         return manager
 
     def _config_id(self, manager, provider: str) -> str | None:
@@ -77,7 +78,9 @@ class QgisAuthStore:
             result = manager.storeAuthenticationConfig(config)
         if not (result[0] if isinstance(result, tuple) else result):
             raise KeyringUnavailableError(
-                _tr("The QGIS authentication database refused to store the account of {}.").format(provider)
+                QCoreApplication.translate(
+                    "QgisAuthStore", "The QGIS authentication database refused to store the account of {}."
+                ).format(provider)
             )
 
     def delete(self, provider: str) -> None:

@@ -17,6 +17,7 @@ import sys
 from qgis.PyQt.QtCore import QCoreApplication
 
 PACKAGES = ("shapely", "pyproj", "keyring")
+MACOS_PYTHON = "/Applications/QGIS.app/Contents/MacOS/bin/python3"
 DEBIAN_PACKAGES = {"shapely": "python3-shapely", "pyproj": "python3-pyproj", "keyring": "python3-keyring"}
 
 
@@ -48,36 +49,43 @@ def install_hint(missing: list[str], platform: str | None = None) -> str:
     """How to install ``missing`` on ``platform`` (default: this one), in one line."""
     platform = platform or this_platform()
     names = " ".join(missing)
-    tr = QCoreApplication.translate
     if platform == "debian":
-        return tr("Dependencies", "in a terminal: sudo apt install {}").format(
+        return QCoreApplication.translate("Dependencies", "in a terminal: sudo apt install {}").format(
             " ".join(DEBIAN_PACKAGES[name] for name in missing)
         )
     if platform == "windows":
-        return tr("Dependencies", "in the OSGeo4W Shell: python -m pip install {}").format(names)
-    if platform == "macos":
-        return tr(
-            "Dependencies",
-            "in a terminal: /Applications/QGIS.app/Contents/MacOS/bin/python3 -m pip install {}",
+        return QCoreApplication.translate(
+            "Dependencies", "in the OSGeo4W Shell: python -m pip install {}"
         ).format(names)
-    return tr("Dependencies", "with the Python of QGIS: python3 -m pip install --user {}").format(names)
+    if platform == "macos":
+        return QCoreApplication.translate("Dependencies", "in a terminal: {} -m pip install {}").format(
+            MACOS_PYTHON, names
+        )
+    return QCoreApplication.translate(
+        "Dependencies", "with the Python of QGIS: python3 -m pip install --user {}"
+    ).format(names)
 
 
 def missing_message(missing: list[str], platform: str | None = None) -> str:
     """One message: what is missing, how to install it, and what stays off until then."""
-    tr = QCoreApplication.translate
     effects = {
-        "shapely": tr("Dependencies", "searching and downloading are off"),
-        "pyproj": tr("Dependencies", "areas of interest in another CRS than EPSG:4326 are refused"),
-        "keyring": tr(
+        "shapely": QCoreApplication.translate("Dependencies", "searching and downloading are off"),
+        "pyproj": QCoreApplication.translate(
+            "Dependencies", "areas of interest in another CRS than EPSG:4326 are refused"
+        ),
+        "keyring": QCoreApplication.translate(
             "Dependencies", "accounts can only be kept in the QGIS authentication database (Settings)"
         ),
     }
-    return tr(
-        "Dependencies",
-        "Missing Python package(s): {names}. Install them {how}, then restart QGIS. Until then {effects}.",
-    ).format(
-        names=", ".join(missing),
-        how=install_hint(missing, platform),
-        effects="; ".join(effects[name] for name in missing),
+    parts = (
+        QCoreApplication.translate("Dependencies", "Missing Python package(s): {}.").format(
+            ", ".join(missing)
+        ),
+        QCoreApplication.translate("Dependencies", "Install them {}, then restart QGIS.").format(
+            install_hint(missing, platform)
+        ),
+        QCoreApplication.translate("Dependencies", "Until then {}.").format(
+            "; ".join(effects[name] for name in missing)
+        ),
     )
+    return " ".join(parts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import Qgis
-from qgis.PyQt.QtCore import QItemSelection, QItemSelectionModel, Qt
+from qgis.PyQt.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, Qt
 from qgis.PyQt.QtGui import QImage, QPixmap
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
@@ -91,7 +91,9 @@ class ResultsTabMixin:
         self.filter_edit = QLineEdit(page)
         layout.addWidget(self.filter_edit)
         self.filter_edit.setObjectName("filterEdit")
-        self.filter_edit.setPlaceholderText(self.tr("Filter id, platform, collection…"))
+        self.filter_edit.setPlaceholderText(
+            QCoreApplication.translate("ScenePickerDock", "Filter id, platform, collection…")
+        )
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.textChanged.connect(self.proxy.set_text)
         self.provider_filter = QComboBox(page)
@@ -100,7 +102,7 @@ class ResultsTabMixin:
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.provider_filter.setMinimumContentsLength(8)
-        self.provider_filter.addItem(self.tr("All providers"), "")
+        self.provider_filter.addItem(QCoreApplication.translate("ScenePickerDock", "All providers"), "")
         for info in self.providers:
             self.provider_filter.addItem(info.title, info.name)
         self.provider_filter.currentIndexChanged.connect(
@@ -110,14 +112,14 @@ class ResultsTabMixin:
         self.cloud_filter.setObjectName("cloudFilter")
         self.cloud_filter.setRange(0, 100)
         self.cloud_filter.setValue(100)
-        self.cloud_filter.setPrefix(self.tr("cloud ≤ "))
+        self.cloud_filter.setPrefix(QCoreApplication.translate("ScenePickerDock", "cloud ≤ "))
         self.cloud_filter.setSuffix(" %")
         self.cloud_filter.valueChanged.connect(
             lambda value: self.proxy.set_max_cloud(None if value >= 100 else float(value))
         )
-        self.online_check = QCheckBox(self.tr("Online only"), page)
+        self.online_check = QCheckBox(QCoreApplication.translate("ScenePickerDock", "Online only"), page)
         self.online_check.toggled.connect(self.proxy.set_online_only)
-        self.labels_check = QCheckBox(self.tr("Labels"), page)
+        self.labels_check = QCheckBox(QCoreApplication.translate("ScenePickerDock", "Labels"), page)
         self.labels_check.setObjectName("labelsCheck")
         self.labels_check.toggled.connect(self.footprints.set_labels)
         # two rows of filters so the dock stays usable at a normal dock width
@@ -148,7 +150,9 @@ class ResultsTabMixin:
         detail_column.setContentsMargins(0, 0, 0, 0)
         detail_layout = QHBoxLayout()  # quicklook | assets; the member and action rows span both below
         detail_column.addLayout(detail_layout, 1)
-        self.quicklook_label = QLabel(self.tr("No scene selected"), detail)
+        self.quicklook_label = QLabel(
+            QCoreApplication.translate("ScenePickerDock", "No scene selected"), detail
+        )
         self.quicklook_label.setObjectName("quicklookLabel")
         self.quicklook_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.quicklook_label.setMinimumSize(110, 110)
@@ -156,31 +160,43 @@ class ResultsTabMixin:
         self.quicklook_label.setFrameShape(QLabel.Shape.StyledPanel)
         detail_layout.addWidget(self.quicklook_label)
         right = QVBoxLayout()
-        right.addWidget(QLabel(self.tr("Assets to download"), detail))
+        right.addWidget(QLabel(QCoreApplication.translate("ScenePickerDock", "Assets to download"), detail))
         self.asset_list = QListWidget(detail)
         self.asset_list.setObjectName("assetList")
         right.addWidget(self.asset_list, 1)
         self.members_edit = QLineEdit(detail)
         self.members_edit.setObjectName("membersEdit")
-        self.members_edit.setPlaceholderText(self.tr("zip members, e.g. */IMG_DATA/*B04.jp2 (optional)"))
+        self.members_edit.setPlaceholderText(
+            QCoreApplication.translate("ScenePickerDock", "zip members, e.g. */IMG_DATA/*B04.jp2 (optional)")
+        )
         members_row = QHBoxLayout()
         members_row.addWidget(self.members_edit, 1)
-        self.members_button = QPushButton(self.tr("Members…"), detail)
+        self.members_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Members…"), detail)
         self.members_button.setObjectName("membersButton")
-        self.members_button.setToolTip(self.tr("List the files inside the checked zip asset"))
+        self.members_button.setToolTip(
+            QCoreApplication.translate("ScenePickerDock", "List the files inside the checked zip asset")
+        )
         self.members_button.clicked.connect(self.list_members)
         members_row.addWidget(self.members_button)
         actions = QHBoxLayout()
-        self.download_button = QPushButton(self.tr("Download"), detail)
+        self.download_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Download"), detail)
         self.download_button.setObjectName("downloadButton")
         self.download_button.clicked.connect(self.download_selected)
-        self.stream_button = QPushButton(self.tr("Stream"), detail)
+        self.stream_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Stream"), detail)
         self.stream_button.setObjectName("streamButton")
-        self.stream_button.setToolTip(self.tr("Open the checked band without downloading it (/vsicurl/)"))
+        self.stream_button.setToolTip(
+            QCoreApplication.translate(
+                "ScenePickerDock", "Open the checked band without downloading it (/vsicurl/)"
+            )
+        )
         self.stream_button.clicked.connect(self.stream_selected)
-        self.rgb_button = QPushButton(self.tr("RGB"), detail)
+        self.rgb_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "RGB"), detail)
         self.rgb_button.setObjectName("rgbButton")
-        self.rgb_button.setToolTip(self.tr("Build an RGB composite (VRT) from three checked bands, in order"))
+        self.rgb_button.setToolTip(
+            QCoreApplication.translate(
+                "ScenePickerDock", "Build an RGB composite (VRT) from three checked bands, in order"
+            )
+        )
         self.rgb_button.clicked.connect(self.rgb_selected)
         for button in (self.download_button, self.stream_button, self.rgb_button):
             actions.addWidget(button)
@@ -194,9 +210,11 @@ class ResultsTabMixin:
         self.results_status = QLabel(page)
         self.results_status.setObjectName("resultsStatus")
         bottom.addWidget(self.results_status, 1)
-        self.export_button = QPushButton(self.tr("Export…"), page)
+        self.export_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Export…"), page)
         self.export_button.setObjectName("exportButton")
-        self.export_button.setToolTip(self.tr("Save the shown scenes as GeoJSON or CSV"))
+        self.export_button.setToolTip(
+            QCoreApplication.translate("ScenePickerDock", "Save the shown scenes as GeoJSON or CSV")
+        )
         self.export_button.clicked.connect(self._ask_export)
         bottom.addWidget(self.export_button)
         layout.addLayout(bottom)
@@ -204,7 +222,9 @@ class ResultsTabMixin:
 
     def _update_count(self) -> None:
         self.results_status.setText(
-            self.tr("{} scenes ({} shown)").format(self.model.rowCount(), self.proxy.rowCount())
+            QCoreApplication.translate("ScenePickerDock", "{} scenes ({} shown)").format(
+                self.model.rowCount(), self.proxy.rowCount()
+            )
         )
 
     # -- export -----------------------------------------------------------------------------------------
@@ -216,7 +236,10 @@ class ResultsTabMixin:
         from qgis.PyQt.QtWidgets import QFileDialog
 
         path, _filter = QFileDialog.getSaveFileName(
-            self, self.tr("Export scenes"), settings.output_dir(), self.tr("GeoJSON (*.geojson);;CSV (*.csv)")
+            self,
+            QCoreApplication.translate("ScenePickerDock", "Export scenes"),
+            settings.output_dir(),
+            QCoreApplication.translate("ScenePickerDock", "GeoJSON (*.geojson);;CSV (*.csv)"),
         )
         if path:
             self.export_results(Path(path))
@@ -227,7 +250,10 @@ class ResultsTabMixin:
 
         scenes = self.shown_scenes()
         if not scenes:
-            self._warn(self.tr("Export"), self.tr("No scene to export."))
+            self._warn(
+                QCoreApplication.translate("ScenePickerDock", "Export"),
+                QCoreApplication.translate("ScenePickerDock", "No scene to export."),
+            )
             return None
         path = Path(path)
         writer = write_csv if path.suffix.lower() == ".csv" else write_geojson
@@ -235,16 +261,21 @@ class ResultsTabMixin:
         def work(_task) -> int:
             return writer(scenes, path)
 
-        task = FunctionTask(self.tr("Scene Picker: export {}").format(path.name), work)
+        task = FunctionTask(
+            QCoreApplication.translate("ScenePickerDock", "Scene Picker: export {}").format(path.name), work
+        )
         task.signals.done.connect(lambda count, error: self._on_exported(path, count, error))
         self.tasks.start(task)
         return task
 
     def _on_exported(self, path: Path, count, error) -> None:
         if error is not None:
-            self._warn(self.tr("Export"), str(error))
+            self._warn(QCoreApplication.translate("ScenePickerDock", "Export"), str(error))
         else:
-            self._info(self.tr("Export"), self.tr("{} scenes written to {}.").format(count, path))
+            self._info(
+                QCoreApplication.translate("ScenePickerDock", "Export"),
+                QCoreApplication.translate("ScenePickerDock", "{} scenes written to {}.").format(count, path),
+            )
 
     # -- selection sync ---------------------------------------------------------------------------------
     def selected_keys(self) -> list[str]:
@@ -299,7 +330,7 @@ class ResultsTabMixin:
         self._quicklook_key = scene_key(scene) if scene is not None else None
         if scene is None:
             self.quicklook_label.setPixmap(QPixmap())
-            self.quicklook_label.setText(self.tr("No scene selected"))
+            self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "No scene selected"))
             return
         for asset in scene.assets.values():
             label = asset.key if (asset.title or asset.key) == asset.key else f"{asset.key} — {asset.title}"
@@ -310,10 +341,10 @@ class ResultsTabMixin:
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if ROLE_DATA in asset.roles else Qt.CheckState.Unchecked)
         self.quicklook_label.setPixmap(QPixmap())
-        self.quicklook_label.setText(self.tr("Loading quicklook…"))
+        self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "Loading quicklook…"))
         name = scene.provider
         if not self.quicklooks.request(self._quicklook_key, scene, lambda: make_provider(name).http):
-            self.quicklook_label.setText(self.tr("No quicklook"))
+            self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "No quicklook"))
 
     def _on_quicklook(self, key: str, image: QImage) -> None:
         if key != getattr(self, "_quicklook_key", None):
@@ -328,8 +359,11 @@ class ResultsTabMixin:
 
     def _on_quicklook_failed(self, key: str, message: str) -> None:
         if key == getattr(self, "_quicklook_key", None):
-            self.quicklook_label.setText(self.tr("No quicklook"))
-        log(self.tr("Quicklook of {}: {}").format(key, message), Qgis.MessageLevel.Info)
+            self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "No quicklook"))
+        log(
+            QCoreApplication.translate("ScenePickerDock", "Quicklook of {}: {}").format(key, message),
+            Qgis.MessageLevel.Info,
+        )
 
     def checked_assets(self) -> list[str]:
         out = []

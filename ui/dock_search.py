@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsMapLayerComboBox
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -49,38 +49,44 @@ class SearchTabMixin:
         body = QWidget(scroll)
         layout = QVBoxLayout(body)
 
-        aoi_box = QGroupBox(self.tr("Area of interest"), body)
+        aoi_box = QGroupBox(QCoreApplication.translate("ScenePickerDock", "Area of interest"), body)
         grid = QGridLayout(aoi_box)
         buttons = (
             (
                 "rect_button",
                 "drawRectangle",
-                self.tr("Rectangle"),
+                QCoreApplication.translate("ScenePickerDock", "Rectangle"),
                 "/mActionAddBasicRectangle.svg",
                 self.aoi.start_rectangle,
             ),
             (
                 "polygon_button",
                 "drawPolygon",
-                self.tr("Polygon"),
+                QCoreApplication.translate("ScenePickerDock", "Polygon"),
                 "/mActionAddPolygon.svg",
                 self.aoi.start_polygon,
             ),
             (
                 "extent_button",
                 "canvasExtent",
-                self.tr("Map extent"),
+                QCoreApplication.translate("ScenePickerDock", "Map extent"),
                 "/mActionZoomFullExtent.svg",
                 self._aoi_from_canvas,
             ),
             (
                 "edit_aoi_button",
                 "editAoi",
-                self.tr("Edit vertices (right-click to finish)"),
+                QCoreApplication.translate("ScenePickerDock", "Edit vertices (right-click to finish)"),
                 "/mActionVertexTool.svg",
                 self.aoi.edit,
             ),
-            ("clear_aoi_button", "clearAoi", self.tr("Clear"), "/mActionDeleteSelected.svg", self.aoi.clear),
+            (
+                "clear_aoi_button",
+                "clearAoi",
+                QCoreApplication.translate("ScenePickerDock", "Clear"),
+                "/mActionDeleteSelected.svg",
+                self.aoi.clear,
+            ),
         )
         for column, (attribute, name, text, icon, slot) in enumerate(buttons):
             button = self._tool_button(aoi_box, name, text, icon)
@@ -94,10 +100,14 @@ class SearchTabMixin:
             QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
         )
         grid.addWidget(self.layer_combo, 1, 0, 1, 5)
-        self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
+        self.layer_extent_button = QPushButton(
+            QCoreApplication.translate("ScenePickerDock", "Layer extent"), aoi_box
+        )
         self.layer_extent_button.clicked.connect(self._aoi_from_layer)
         grid.addWidget(self.layer_extent_button, 2, 0, 1, 2)
-        self.selection_button = QPushButton(self.tr("Selected features"), aoi_box)
+        self.selection_button = QPushButton(
+            QCoreApplication.translate("ScenePickerDock", "Selected features"), aoi_box
+        )
         self.selection_button.clicked.connect(self._aoi_from_selection)
         grid.addWidget(self.selection_button, 2, 2, 1, 3)
         self.aoi_label = QLabel(aoi_box)
@@ -113,15 +123,15 @@ class SearchTabMixin:
         layout.addWidget(self.form)
 
         buttons = QHBoxLayout()
-        self.search_button = QPushButton(self.tr("Search"), body)
+        self.search_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Search"), body)
         self.search_button.setObjectName("searchButton")
         self.search_button.setDefault(True)
         self.search_button.clicked.connect(self.start_search)
-        self.cancel_search_button = QPushButton(self.tr("Cancel"), body)
+        self.cancel_search_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Cancel"), body)
         self.cancel_search_button.setObjectName("cancelSearchButton")
         self.cancel_search_button.setEnabled(False)
         self.cancel_search_button.clicked.connect(self.cancel_search)
-        self.settings_button = QPushButton(self.tr("Settings…"), body)
+        self.settings_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Settings…"), body)
         self.settings_button.setObjectName("settingsButton")
         self.settings_button.clicked.connect(self.open_settings)
         buttons.addWidget(self.search_button)
@@ -152,16 +162,19 @@ class SearchTabMixin:
 
     # -- AOI --------------------------------------------------------------------------------------------
     def _aoi_from_canvas(self) -> None:
-        self._guard(self.tr("Area of interest"), self.aoi.from_canvas_extent)
+        self._guard(
+            QCoreApplication.translate("ScenePickerDock", "Area of interest"), self.aoi.from_canvas_extent
+        )
 
     def _aoi_from_layer(self) -> None:
         self._guard(
-            self.tr("Area of interest"), lambda: self.aoi.from_layer_extent(self.layer_combo.currentLayer())
+            QCoreApplication.translate("ScenePickerDock", "Area of interest"),
+            lambda: self.aoi.from_layer_extent(self.layer_combo.currentLayer()),
         )
 
     def _aoi_from_selection(self) -> None:
         self._guard(
-            self.tr("Area of interest"),
+            QCoreApplication.translate("ScenePickerDock", "Area of interest"),
             lambda: self.aoi.from_selected_features(self.layer_combo.currentLayer()),
         )
 
@@ -175,31 +188,37 @@ class SearchTabMixin:
     def _on_aoi_changed(self) -> None:
         geom = self.aoi.aoi()
         if geom is None:
-            self.aoi_label.setText(self.tr("No area: the search covers the whole world."))
+            self.aoi_label.setText(
+                QCoreApplication.translate("ScenePickerDock", "No area: the search covers the whole world.")
+            )
             return
         box = geom.boundingBox()
         self.aoi_label.setText(
-            self.tr("W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)").format(
-                box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()
-            )
+            QCoreApplication.translate(
+                "ScenePickerDock", "W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)"
+            ).format(box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())
         )
 
     # -- search -----------------------------------------------------------------------------------------
     def _whole_world_box(self, parent: QWidget) -> QWidget:
         """The question asked (in the panel, not in a modal box) before a heavy search without an area."""
-        box = QGroupBox(self.tr("Search the whole world?"), parent)
+        box = QGroupBox(QCoreApplication.translate("ScenePickerDock", "Search the whole world?"), parent)
         box.setObjectName("wholeWorldBox")
         column = QVBoxLayout(box)
         self.whole_world_label = QLabel(box)
         self.whole_world_label.setWordWrap(True)
         column.addWidget(self.whole_world_label)
-        self.whole_world_dont_ask = QCheckBox(self.tr("Don't ask again"), box)
+        self.whole_world_dont_ask = QCheckBox(
+            QCoreApplication.translate("ScenePickerDock", "Don't ask again"), box
+        )
         column.addWidget(self.whole_world_dont_ask)
         row = QHBoxLayout()
-        self.whole_world_yes = QPushButton(self.tr("Search the whole world"), box)
+        self.whole_world_yes = QPushButton(
+            QCoreApplication.translate("ScenePickerDock", "Search the whole world"), box
+        )
         self.whole_world_yes.setObjectName("wholeWorldYes")
         self.whole_world_yes.clicked.connect(self._on_whole_world_confirmed)
-        self.whole_world_no = QPushButton(self.tr("Cancel"), box)
+        self.whole_world_no = QPushButton(QCoreApplication.translate("ScenePickerDock", "Cancel"), box)
         self.whole_world_no.setObjectName("wholeWorldNo")
         self.whole_world_no.clicked.connect(box.hide)
         row.addWidget(self.whole_world_yes)
@@ -225,13 +244,16 @@ class SearchTabMixin:
             return None
         names = self.form.checked_providers()
         if not names:
-            self._warn(self.tr("Search"), self.tr("Check at least one provider."))
+            self._warn(
+                QCoreApplication.translate("ScenePickerDock", "Search"),
+                QCoreApplication.translate("ScenePickerDock", "Check at least one provider."),
+            )
             return None
         try:
             query = self.form.build_query(self.aoi.aoi_wkt())
             self.form.remember_urls()
         except ScenePickerError as exc:
-            self._warn(self.tr("Search"), str(exc))
+            self._warn(QCoreApplication.translate("ScenePickerDock", "Search"), str(exc))
             return None
         if query.aoi is None and not whole_world and self._ask_whole_world(names):
             return None
@@ -256,7 +278,9 @@ class SearchTabMixin:
         self._replace_results = True  # the first scenes of this search replace the previous results
         self.search_button.setEnabled(False)
         self.cancel_search_button.setEnabled(True)
-        self.search_status.setText(self.tr("Searching {}…").format(", ".join(titles)))
+        self.search_status.setText(
+            QCoreApplication.translate("ScenePickerDock", "Searching {}…").format(", ".join(titles))
+        )
         self.tasks.start(task)
         return task
 
@@ -265,15 +289,20 @@ class SearchTabMixin:
         heavy = [self.form.title_of(name) for name in names if name in WHOLE_WORLD_HEAVY]
         if not heavy or not settings.read_setting(ASK_WHOLE_WORLD, True, bool):
             return False
-        self.whole_world_label.setText(
-            self.tr(
-                "No area of interest is set: {} will be searched over the whole world, which is slow and "
-                "returns scenes from everywhere."
-            ).format(", ".join(heavy))
+        where = QCoreApplication.translate(
+            "ScenePickerDock", "No area of interest is set: {} will be searched over the whole world."
         )
+        cost = QCoreApplication.translate(
+            "ScenePickerDock", "That is slow and returns scenes from everywhere."
+        )
+        self.whole_world_label.setText(f"{where.format(', '.join(heavy))} {cost}")
         self.whole_world_dont_ask.setChecked(False)
         self.whole_world_box.show()
-        self.search_status.setText(self.tr("Draw an area, or confirm the search of the whole world above."))
+        self.search_status.setText(
+            QCoreApplication.translate(
+                "ScenePickerDock", "Draw an area, or confirm the search of the whole world above."
+            )
+        )
         return True
 
     def cancel_search(self) -> None:
@@ -297,13 +326,13 @@ class SearchTabMixin:
         text = str(error)
         message = text if text.startswith(provider) else f"{provider}: {text}"
         self._search_failures.append(message)
-        self._warn(self.tr("Search"), message)
+        self._warn(QCoreApplication.translate("ScenePickerDock", "Search"), message)
 
     def _on_provider_done(self, provider: str, count: int, total) -> None:
         self._search_succeeded += 1
-        text = self.tr("{}: {} scenes").format(provider, count)
+        text = QCoreApplication.translate("ScenePickerDock", "{}: {} scenes").format(provider, count)
         if total is not None:
-            text += self.tr(" of {} matching").format(total)
+            text += QCoreApplication.translate("ScenePickerDock", " of {} matching").format(total)
         log(text)
 
     def _on_search_finished(self, ok: bool, error) -> None:
@@ -314,7 +343,7 @@ class SearchTabMixin:
             self._take_over_results()  # a search that found nothing empties the table too
         self.search_status.setText(self._status_text(ok, error))
         if not ok and error is not None and "cancel" not in type(error).__name__.lower():
-            self._warn(self.tr("Search"), str(error))
+            self._warn(QCoreApplication.translate("ScenePickerDock", "Search"), str(error))
         self._update_count()
         if self.model.rowCount() and not self._replace_results:
             self.tabs.setCurrentIndex(TAB_RESULTS)
@@ -324,13 +353,23 @@ class SearchTabMixin:
         count = self.model.rowCount()
         failures = " ".join(f"{text.rstrip('.')}." for text in self._search_failures)
         if self._replace_results and (failures or not ok):
-            kept = self.tr(" The previous {} results are kept.").format(count) if count else ""
+            kept = (
+                QCoreApplication.translate("ScenePickerDock", " The previous {} results are kept.").format(
+                    count
+                )
+                if count
+                else ""
+            )
             reason = failures or str(error or "")
             if not ok and "cancel" in type(error).__name__.lower():
-                return self.tr("Search cancelled.") + kept
-            return self.tr("Search failed: {}").format(reason) + kept
+                return QCoreApplication.translate("ScenePickerDock", "Search cancelled.") + kept
+            return QCoreApplication.translate("ScenePickerDock", "Search failed: {}").format(reason) + kept
         if not ok:
-            return self.tr("Search stopped: {} ({} scenes).").format(error, count)
+            return QCoreApplication.translate("ScenePickerDock", "Search stopped: {} ({} scenes).").format(
+                error, count
+            )
         if failures:
-            return self.tr("{} scenes found; failed: {}").format(count, failures)
-        return self.tr("{} scenes found.").format(count)
+            return QCoreApplication.translate("ScenePickerDock", "{} scenes found; failed: {}").format(
+                count, failures
+            )
+        return QCoreApplication.translate("ScenePickerDock", "{} scenes found.").format(count)

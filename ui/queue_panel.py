@@ -57,15 +57,14 @@ def job_title(scene, assets: list[str] | None, members: list[str] | None) -> str
     from ..core.scene_label import fetch_summary, scene_label
 
     kind, names = fetch_summary(scene, assets, members)
-    tr = QCoreApplication.translate
     if kind == "members":
         what = (
-            tr("QueuePanel", "{} members").format(len(names))
+            QCoreApplication.translate("QueuePanel", "{} members").format(len(names))
             if len(names) > 1
-            else tr("QueuePanel", "1 member")
+            else QCoreApplication.translate("QueuePanel", "1 member")
         )
     elif kind == "archive":
-        what = tr("QueuePanel", "whole archive")
+        what = QCoreApplication.translate("QueuePanel", "whole archive")
     else:
         what = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
     return f"{scene_label(scene)} · {what}" if what else scene_label(scene)

@@ -100,23 +100,22 @@ class ResultsModel(QAbstractTableModel):
         self._descending = True
         self._downloaded: set[str] = set()
         self._titles: dict[str, str] = {}
-        tr = QCoreApplication.translate
         self._headers = [
-            tr("ResultsModel", "Scene"),
-            tr("ResultsModel", "Cloud %"),
-            tr("ResultsModel", "Tile"),
-            tr("ResultsModel", "Size"),
-            tr("ResultsModel", "Date (UTC)"),
-            tr("ResultsModel", "Platform"),
-            tr("ResultsModel", "Collection"),
-            tr("ResultsModel", "Availability"),
-            tr("ResultsModel", "Provider"),
-            tr("ResultsModel", "ID"),
+            QCoreApplication.translate("ResultsModel", "Scene"),
+            QCoreApplication.translate("ResultsModel", "Cloud %"),
+            QCoreApplication.translate("ResultsModel", "Tile"),
+            QCoreApplication.translate("ResultsModel", "Size"),
+            QCoreApplication.translate("ResultsModel", "Date (UTC)"),
+            QCoreApplication.translate("ResultsModel", "Platform"),
+            QCoreApplication.translate("ResultsModel", "Collection"),
+            QCoreApplication.translate("ResultsModel", "Availability"),
+            QCoreApplication.translate("ResultsModel", "Provider"),
+            QCoreApplication.translate("ResultsModel", "ID"),
         ]
         self._availability = {
-            "downloaded": tr("ResultsModel", "downloaded"),
-            True: tr("ResultsModel", "online"),
-            False: tr("ResultsModel", "offline"),
+            "downloaded": QCoreApplication.translate("ResultsModel", "downloaded"),
+            True: QCoreApplication.translate("ResultsModel", "online"),
+            False: QCoreApplication.translate("ResultsModel", "offline"),
         }
 
     # -- content ----------------------------------------------------------------------------------------
