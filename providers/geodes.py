@@ -122,12 +122,34 @@ class GeodesProvider(Provider):
                 self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
-    def check_login(self) -> None:
-        """Ask the availability service about nothing with the stored key (what the settings dialog
-        calls to test it): a refused key raises AuthenticationError."""
-        self.download_http.request_json(
-            "POST", self.availability_url, json={"availability": []}, idempotent=True
-        )
+    def login(self) -> None:
+        """Check the stored API key (what the settings dialog's test calls): the first byte of one
+        product's archive is asked for with it; a refusal raises AuthenticationError."""
+        from ..core.errors import AuthenticationError, HttpStatusError
+
+        results = self.search(Query.build(max_results=1))
+        try:
+            scene = next(iter(results), None)
+        finally:
+            results.close()
+        archive = scene.assets.get("archive") if scene is not None else None
+        if archive is None:
+            raise ProviderError("GEODES found no product to check the API key with.", self.name)
+        try:
+            response = self.download_http.request(
+                "GET",
+                archive.href,
+                headers={"Range": "bytes=0-0"},
+                stream=True,
+                accept_status=(404, 409, 410),
+            )
+        except HttpStatusError as exc:
+            if exc.status != 403:
+                raise
+            raise AuthenticationError(
+                "GEODES refused the API key (HTTP 403); scene-picker login geodes stores a new one."
+            ) from None
+        response.close()
 
     # -- collections ------------------------------------------------------------------------------
     def collections(self) -> list[GeodesCollection]:

@@ -14,7 +14,8 @@ the same ``context`` and links. It serves:
   after ``offline_checks`` questions.
 - ``GET/HEAD /api/download/<urn>/files/<md5>``: the zip, with the ``X-API-Key`` of a known key (else 403),
   honouring ranges (or not: ``ranges=False``; or cutting bounded ones short: ``cut_bounded=True``);
-  ``redirect=True`` sends it from a second server on another port instead (the key must not follow).
+  ``redirect=True`` sends it from a second server on another port instead (the key must not follow), a
+  URL (``redirect="http://…"``) from ``<URL>/<identifier>.zip`` (e.g. nginx serving the same archives).
 - ``GET /api/quicklook/<urn>/files/<md5>``: a small JPEG-like body.
 """
 
@@ -217,7 +218,7 @@ class GeodesEmulator:
         *,
         ranges: bool = True,
         cut_bounded: bool = False,
-        redirect: bool = False,
+        redirect: bool | str = False,
         offline_checks: int = 2,
     ) -> None:
         self.products = products
@@ -412,7 +413,7 @@ class _GeodesHandler(EmulatorHandler):
         parts = path.strip("/").split("/")
         if self.server is emulator.data_server:
             self._log_key(path)
-            product = emulator.product(parts[-1])
+            product = emulator.product(parts[-1].removesuffix(".zip"))
             if product is None:
                 self.send_json(404, {"code": "NotFound"})
             else:
@@ -435,7 +436,10 @@ class _GeodesHandler(EmulatorHandler):
             elif not emulator.available(product, ask=False):
                 self.send_json(409, {"code": "NotAvailable", "description": "file is not online yet"})
             elif emulator.redirect:
-                location = f"{emulator.data_server.base_url}/data/{product.urn}"
+                base = (
+                    emulator.redirect if isinstance(emulator.redirect, str) else emulator.data_server.base_url
+                )
+                location = f"{base}/{product.identifier}.zip"
                 self.send_body(302, b"", "text/plain", {"Location": location})
             else:
                 self._serve_archive(product)
