@@ -113,3 +113,26 @@ def test_the_theia_name_logs_in_to_geodes_and_its_result_files_still_download(
     )
     assert code == 0, capsys.readouterr().err
     assert [p.name for p in out.rglob("*.xml")] == [f"{product.identifier}_MTD_ALL.xml"]
+
+
+def test_a_queue_entry_of_the_theia_provider_resumes_from_geodes(geodes, tmp_path, capsys, monkeypatch):
+    from scene_picker.cli.download import SCENE_JOB, queue_file
+    from scene_picker.core.queue import DownloadQueue
+
+    assert login(monkeypatch, KEY) == 0
+    product = geodes.products[3]
+    out = tmp_path / "out"
+    scene = {
+        "type": "Feature",
+        "id": product.identifier,
+        "geometry": None,
+        "properties": {"provider": "theia", "collection": "SENTINEL2", "theia_id": "1a2b"},
+        "assets": {"archive": {"href": "https://theia.cnes.fr/atdistrib/x/download/", "roles": ["data"]}},
+    }
+    payload = {"key": "old", "provider": "theia", "url": geodes.root_url, "scene": scene, "assets": None}
+    payload.update(members=["*_FRE_B2.tif"], out=str(out), overwrite=False)
+    queue = DownloadQueue(queue_file(out), handlers={SCENE_JOB: lambda *a: {}})
+    queue.add(SCENE_JOB, payload, label=product.identifier)
+    queue.shutdown()
+    assert main(["download", "--resume", "--out", str(out)]) == 0, capsys.readouterr().err
+    assert [p.name for p in out.rglob("*.tif")] == [f"{product.identifier}_FRE_B2.tif"]
