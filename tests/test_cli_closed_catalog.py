@@ -136,3 +136,12 @@ def test_a_queue_entry_of_the_theia_provider_resumes_from_geodes(geodes, tmp_pat
     queue.shutdown()
     assert main(["download", "--resume", "--out", str(out)]) == 0, capsys.readouterr().err
     assert [p.name for p in out.rglob("*.tif")] == [f"{product.identifier}_FRE_B2.tif"]
+
+
+def test_search_by_tile(geodes, tmp_path, capsys):
+    found = tmp_path / "tile.geojson"
+    argv = ["search", "--provider", "geodes", "--url", geodes.root_url, "--bbox=0,43,3,45", "--tile", "31TDJ"]
+    assert main([*argv, "--out", str(found)]) == 0, capsys.readouterr().err
+    ids = {f["id"] for f in json.loads(found.read_text())["features"]}
+    assert ids == {p.identifier for p in geodes.products if p.tile == "T31TDJ"} and ids
+    assert geodes.search_bodies[-1]["query"]["grid:code"] == {"contains": "T31TDJ"}
