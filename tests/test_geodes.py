@@ -319,3 +319,24 @@ def test_a_theia_scene_geodes_does_not_know_is_refused_with_how_to_search_again(
         get_provider("theia", url=geodes.root_url, api_key=KEY).downloader(scene).download(tmp_path)
     assert "retired Theia" in str(info.value)
     assert "scene-picker search --provider geodes" in str(info.value)
+
+
+def test_members_from_nginx_behind_a_proxy_cutting_ranges_short(served_dir, proxy, tmp_path):
+    """GEODES redirecting to a data host (Debian's nginx behind the fault proxy) that cuts bounded
+    ranges short: the two members still come whole, and the key never reaches that host."""
+    product = make_product(L2A, 6)
+    (served_dir / f"{product.identifier}.zip").write_bytes(product.archive)
+    proxy.configure(short_ranges=1000)
+    with GeodesEmulator([product], api_keys=(KEY,), redirect=proxy.base_url) as emulator:
+        scene = provider(emulator).get(product.identifier)
+        result = (
+            provider(emulator).downloader(scene).download(tmp_path, members=["*_FRE_B2.tif", "*_CLM_R1.tif"])
+        )
+    expected = {
+        n: d for n, d in members_of(product.archive).items() if n.endswith(("_FRE_B2.tif", "_CLM_R1.tif"))
+    }
+    assert {
+        p.relative_to(tmp_path / product.identifier).as_posix(): p.read_bytes() for p in result.files
+    } == expected
+    assert proxy.log and all(r.range for r in proxy.log) and any(r.cut for r in proxy.log)
+    assert not any("x-api-key" in {k.lower() for k in r.headers} for r in proxy.log)
