@@ -145,3 +145,14 @@ def test_search_by_tile(geodes, tmp_path, capsys):
     ids = {f["id"] for f in json.loads(found.read_text())["features"]}
     assert ids == {p.identifier for p in geodes.products if p.tile == "T31TDJ"} and ids
     assert geodes.search_bodies[-1]["query"]["grid:code"] == {"contains": "T31TDJ"}
+
+
+def test_providers_lists_the_geodes_collections_shipped_and_live(geodes, capsys):
+    assert main(["providers", "--collections", "geodes"]) == 0
+    shipped = capsys.readouterr().out
+    assert "THEIA_REFLECTANCE_SENTINEL2_L2A" in shipped and "PEPS_S1_L1" in shipped
+    assert main(["providers", "--collections", "theia", "--refresh", "--url", geodes.root_url, "--json"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    assert live == [{"id": "PEPS_S1_L1", "title": "PEPS Sentinel-1 Level1", "platforms": ["sentinel-1"]}]
+    assert main(["providers", "--collections", "cmr"]) == 2
+    assert "no collection list" in capsys.readouterr().err
