@@ -193,10 +193,12 @@ class GeodesProvider(Provider):
             conditions["eo:cloud_cover"] = cloud
         tile = query.extras.get("tile")
         if tile not in (None, ""):
-            text = str(tile).strip().upper()
-            conditions["grid:code"] = {"contains": text if text.startswith("T") else "T" + text}
+            text = re.sub(r"^(MGRS-|T)", "", str(tile).strip().upper())
+            conditions["grid:code"] = {"contains": "T" + text}
         orbit = query.extras.get("relativeOrbitNumber", query.extras.get("relative_orbit"))
         if orbit not in (None, ""):
+            if not str(orbit).strip().isdigit():
+                raise UsageError(f"A relative orbit is a number, not {orbit!r}.")
             conditions["sat:relative_orbit"] = {"eq": int(orbit)}
         if conditions:
             body["query"] = conditions

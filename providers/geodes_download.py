@@ -92,9 +92,15 @@ class GeodesDownloader(Downloader):
         if archive is None:
             return None
         entry = {"href": archive.href, "endpointURL": self.scene.properties.get("endpoint_url") or ""}
-        answer = self.http.request_json(
-            "POST", self.geodes.availability_url, json={"availability": [entry]}, idempotent=True
-        )
+        try:
+            answer = self.http.request_json(
+                "POST", self.geodes.availability_url, json={"availability": [entry]}, idempotent=True
+            )
+        except HttpStatusError as exc:
+            if exc.status not in (404, 405, 501):
+                raise
+            log.info("GEODES: no availability service at %s (%s); trying the download.", exc.url, exc.status)
+            return None
         return availability_of(answer, archive)
 
     def activate(self, cancel: Any = None, progress: Any = None) -> None:

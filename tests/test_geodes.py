@@ -340,3 +340,33 @@ def test_members_from_nginx_behind_a_proxy_cutting_ranges_short(served_dir, prox
     } == expected
     assert proxy.log and all(r.range for r in proxy.log) and any(r.cut for r in proxy.log)
     assert not any("x-api-key" in {k.lower() for k in r.headers} for r in proxy.log)
+
+
+@pytest.mark.parametrize("tile", ["31TDJ", "T31TDJ", "MGRS-31TDJ", "t31tdj"])
+def test_tile_spellings_and_relative_orbit(geodes, tile):
+    query = Query.build(collections=L2A, extras={"tile": tile, "relativeOrbitNumber": "51"})
+    geodes.search_bodies.clear()
+    got = sorted(s.id for s in provider(geodes).search(query))
+    assert geodes.search_bodies[0]["query"] == {
+        "grid:code": {"contains": "T31TDJ"},
+        "sat:relative_orbit": {"eq": 51},
+    }
+    expected = sorted(
+        p.identifier
+        for p in geodes.products
+        if p.tile == "T31TDJ" and p.relative_orbit == 51 and p.collection == L2A
+    )
+    assert got == expected and got
+    with pytest.raises(UsageError, match="relative orbit"):
+        provider(geodes).search(Query.build(collections=L2A, extras={"relativeOrbitNumber": "fifty"}))
+
+
+def test_without_an_availability_service_the_download_is_tried(tmp_path):
+    product = make_product(L2A, 7)
+    product.online = False  # marked offline, but the (mirror's) server has no availability service
+    with GeodesEmulator([product], api_keys=(KEY,), offline_checks=0, availability=False) as emulator:
+        scene = provider(emulator).get(product.identifier)
+        result = provider(emulator).downloader(scene).download(tmp_path)
+        statuses = [(r.path, r.status) for r in emulator.server.log if r.method == "POST"]
+    assert result.files[0].read_bytes() == product.archive
+    assert ("/fastavailability", 404) in statuses

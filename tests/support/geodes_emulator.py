@@ -220,6 +220,7 @@ class GeodesEmulator:
         cut_bounded: bool = False,
         redirect: bool | str = False,
         offline_checks: int = 2,
+        availability: bool = True,
     ) -> None:
         self.products = products
         self.api_keys = set(api_keys)
@@ -227,6 +228,8 @@ class GeodesEmulator:
         self.cut_bounded = cut_bounded
         self.redirect = redirect
         self.offline_checks = offline_checks
+        #: False: no /fastavailability (404), as on a mirror that has none.
+        self.availability = availability
         self.templates = _templates()
         self.lock = threading.Lock()
         #: (server, method, path, X-API-Key or None) of every download / availability request.
@@ -379,7 +382,7 @@ class _GeodesHandler(EmulatorHandler):
         elif path == "/api/stac/collections":
             collections = [recorded("collection_peps_s1_l1.json")]
             self.send_json(200, {"collections": collections, "links": [], "context": {"returned": 1}})
-        elif path == "/fastavailability":
+        elif path == "/fastavailability" and emulator.availability:
             self._log_key(path)
             self._availability(body)
         else:
