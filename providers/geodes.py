@@ -24,9 +24,16 @@ import re
 import threading
 from typing import Any, Iterator, Optional
 
+from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
-from ..core.errors import ProviderError, ProviderResponseError, UsageError
+from ..core.errors import (
+    AuthenticationError,
+    HttpStatusError,
+    ProviderError,
+    ProviderResponseError,
+    UsageError,
+)
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
 from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
@@ -38,6 +45,8 @@ from .geodes_collections import (
     collections_for_platforms,
     parse_collections,
 )
+from .polling import PollPolicy
+from .query_params import host_pattern
 from .registry import register, register_alias
 
 log = logging.getLogger(__name__)
@@ -72,7 +81,7 @@ class GeodesProvider(Provider):
         url: str = DEFAULT_URL,
         api_key: Optional[str] = None,
         page_size: int = MAX_LIMIT,
-        poll: Any = None,
+        poll: Optional[PollPolicy] = None,
         http: Any = None,
     ) -> None:
         super().__init__(http)
@@ -83,8 +92,6 @@ class GeodesProvider(Provider):
         if not 1 <= page_size <= MAX_LIMIT:
             raise UsageError(f"GEODES pages hold 1 to {MAX_LIMIT} items, not {page_size}.")
         self.page_size = page_size
-        from .polling import PollPolicy
-
         self.poll = poll or PollPolicy(interval=10.0, factor=1.5, max_interval=120.0, timeout=3600.0)
         self._explicit = Credentials("", api_key) if api_key else None
         self._download_http: Any = None
@@ -110,9 +117,7 @@ class GeodesProvider(Provider):
         """The client for downloads: the API key as ``X-API-Key``, to the GEODES host only."""
         with self._lock:
             if self._download_http is None:
-                from ..core.auth import ApiKeyAuth
                 from ..core.http import HttpClient
-                from .query_params import host_pattern
 
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("X-API-Key", creds.secret, host_pattern(self.url))
@@ -125,8 +130,6 @@ class GeodesProvider(Provider):
     def login(self) -> None:
         """Check the stored API key (what the settings dialog's test calls): the first byte of one
         product's archive is asked for with it; a refusal raises AuthenticationError."""
-        from ..core.errors import AuthenticationError, HttpStatusError
-
         results = self.search(Query.build(max_results=1))
         try:
             scene = next(iter(results), None)
