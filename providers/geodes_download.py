@@ -25,6 +25,7 @@ from ..core.errors import (
     ChecksumMismatchError,
     HttpStatusError,
     ProviderError,
+    ProviderResponseError,
     RangeNotSupportedError,
 )
 from ..core.scene import Asset, Scene
@@ -72,6 +73,8 @@ class GeodesDownloader(Downloader):
             return
         try:
             fresh = self.geodes.get(self.scene.id)
+        except ProviderResponseError:
+            raise  # a malformed answer is not an unknown product
         except ProviderError:
             raise ProviderError(
                 f"Scene {self.scene.id} was found with the retired Theia catalogue, and GEODES, which now "
