@@ -93,13 +93,22 @@ def download_args(search: SavedSearch, fetch: FetchSpec, out: Path) -> argparse.
         aoi_crs=None,
     )
     if fetch.clip:
-        if not clip_supported():
-            raise UsageError(
-                f"Search {search.name!r} asks for clip = true, but this version of scene-picker cannot clip "
-                "on download; remove clip (and clip_buffer, clip_mask) from its fetch table."
-            )
+        check_clip(search)
         args.aoi, args.aoi_crs = search.aoi or search.aoi_file, search.aoi_crs
+        if search.bbox:
+            from ..core.geometry import bbox_geometry
+
+            args.aoi, args.aoi_crs = bbox_geometry(search.bbox).wkt, None
     return args
+
+
+def check_clip(search: SavedSearch) -> None:
+    """Refuse a search asking to clip when this build's ``download`` cannot clip."""
+    if search.fetch.clip and not clip_supported():
+        raise UsageError(
+            f"Search {search.name!r} asks for clip = true, but this version of scene-picker cannot clip "
+            "on download; remove clip (and clip_buffer, clip_mask) from its fetch table."
+        )
 
 
 # -- searching ------------------------------------------------------------------------------------------
@@ -194,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     plan = load_plan(args.plan)
+    for search in plan.searches:
+        check_clip(search)
     now = parse_datetime(args.now) if args.now else dt.datetime.now(dt.timezone.utc)
     if args.dry_run:
         return dry_run(plan, args.out, now, args.sidecar_workers)
