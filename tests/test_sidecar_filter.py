@@ -1,0 +1,258 @@
+"""Side-car filters from the command line: ``search --sidecar-filter`` and a ``sync`` plan's
+``sidecar_filters``, reading PDS/PVL and namespaced XML labels served on loopback (some missing, some
+malformed, some without the value); the result is compared with a brute-force sequential read of the
+same labels, and the unreadable ones must be reported, never silently dropped."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from xml.etree import ElementTree
+
+import pytest
+
+from scene_picker.cli.main import main
+from scene_picker.core.errors import UsageError
+from scene_picker.core.sidecar_filter import SidecarSpec, parse_filter
+
+from support.http_emulator import EmulatorHandler, EmulatorServer
+
+pvl = pytest.importorskip("pvl")
+
+COUNT = 36
+
+
+def angle(i: int) -> float:
+    return round(5 + (i * 7.3) % 60, 1)
+
+
+def kind(i: int) -> str:
+    if i % 9 == 4:
+        return "missing"
+    if i % 7 == 5:
+        return "malformed"
+    if i % 11 == 8:
+        return "no-value"
+    return "ok"
+
+
+def label(i: int) -> bytes:
+    value = f"INCIDENCE_ANGLE = {angle(i)} <DEG>" if kind(i) != "no-value" else "EMISSION_ANGLE = 3.0 <DEG>"
+    if i % 2:  # PVL (PDS3)
+        text = f"PDS_VERSION_ID = PDS3\nOBJECT = IMAGE\n  LINES = 1024\n  {value}\nEND_OBJECT = IMAGE\nEND\n"
+        if kind(i) == "malformed":
+            text = text.replace("LINES = 1024", "LINES = (1024, 2")
+        return text.encode()
+    name, number = value.split(" = ")[0], value.split(" = ")[1].split()[0]
+    text = (
+        '<?xml version="1.0"?><p:Product xmlns:p="urn:test:pds4"><p:Geometry><p:Illumination>'
+        f'<p:{name} p:unit="deg">{number}</p:{name}></p:Illumination></p:Geometry></p:Product>'
+    )
+    if kind(i) == "malformed":
+        text = text[: len(text) // 2]
+    return text.encode()
+
+
+def suffix(i: int) -> str:
+    return "lbl" if i % 2 else "xml"
+
+
+class LabelServer:
+    """/labels/<i>.<lbl|xml> and /data/<i>.tif; counts label requests in flight."""
+
+    def __init__(self) -> None:
+        self.inflight = self.max_inflight = 0
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(EmulatorHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                path, _ = self.split()
+                folder, _, name = path.strip("/").partition("/")
+                index = name.split(".")[0]
+                if folder == "data" and index.isdigit():
+                    self.send_body(200, f"pixels {index}".encode(), "image/tiff")
+                    return
+                if folder != "labels" or not index.isdigit() or kind(int(index)) == "missing":
+                    self.send_text(404, "not found")
+                    return
+                with owner.lock:
+                    owner.inflight += 1
+                    owner.max_inflight = max(owner.max_inflight, owner.inflight)
+                try:
+                    time.sleep(0.01)  # lets concurrent reads overlap; nothing here is timed
+                    self.send_body(200, label(int(index)), "application/octet-stream")
+                finally:
+                    with owner.lock:
+                        owner.inflight -= 1
+
+        self.server = EmulatorServer(Handler, self).start()
+        self.url = self.server.base_url
+
+
+@pytest.fixture(scope="module")
+def labels():
+    server = LabelServer()
+    yield server
+    server.server.stop()
+
+
+@pytest.fixture()
+def catalog(labels, tmp_path):
+    """A static STAC catalog (an ItemCollection file) whose items' metadata assets are the labels."""
+    features = []
+    for i in range(COUNT):
+        features.append(
+            {
+                "type": "Feature",
+                "stac_version": "1.0.0",
+                "id": f"scene-{i:02d}",
+                "geometry": {"type": "Point", "coordinates": [10.0, 45.0]},
+                "bbox": [10.0, 45.0, 10.0, 45.0],
+                "properties": {"datetime": f"2024-05-{1 + i % 28:02d}T10:00:00Z"},
+                "assets": {
+                    "data": {"href": f"{labels.url}/data/{i}.tif", "roles": ["data"]},
+                    "label": {"href": f"{labels.url}/labels/{i}.{suffix(i)}", "roles": ["metadata"]},
+                },
+                "links": [],
+            }
+        )
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def brute_force(labels: LabelServer, below: float) -> tuple[set[str], set[str]]:
+    """(ids passing 'incidence_angle < below', ids whose label gives no value), read one by one."""
+    passing, unreadable = set(), set()
+    for i in range(COUNT):
+        scene_id = f"scene-{i:02d}"
+        try:
+            with urllib.request.urlopen(f"{labels.url}/labels/{i}.{suffix(i)}", timeout=10) as answer:
+                data = answer.read()
+        except urllib.error.HTTPError:
+            unreadable.add(scene_id)
+            continue
+        value = None
+        try:
+            if suffix(i) == "xml":
+                for element in ElementTree.fromstring(data).iter():
+                    if element.tag.endswith("}INCIDENCE_ANGLE"):
+                        value = float(element.text)
+            else:
+                image = pvl.loads(data.decode())["IMAGE"]
+                if "INCIDENCE_ANGLE" in image:
+                    value = float(image["INCIDENCE_ANGLE"].value)
+        except (ElementTree.ParseError, pvl.exceptions.LexerError, pvl.exceptions.ParseError):
+            value = None
+        if value is None:
+            unreadable.add(scene_id)
+        elif value < below:
+            passing.add(scene_id)
+    return passing, unreadable
+
+
+def test_search_sidecar_filter_matches_a_brute_force_read(labels, catalog, tmp_path, capsys):
+    passing, unreadable = brute_force(labels, 30.0)
+    assert passing and len(unreadable) >= 10  # missing, malformed XML and PVL, labels without the value
+    assert {kind(int(s[-2:])) for s in unreadable} == {"missing", "malformed", "no-value"}
+    out = tmp_path / "found.geojson"
+    labels.max_inflight = 0
+    search = ["search", "--provider", "stac-static", "--url", str(catalog), "--bbox=9,44,11,46"]
+    code = main(
+        [*search, "--sidecar-filter", "incidence_angle<30", "--sidecar-workers", "3", "--out", str(out)]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    features = json.loads(out.read_text())["features"]
+    assert {f["id"] for f in features} == passing
+    for feature in features:  # the value read is a property of each scene
+        assert feature["properties"]["incidence_angle"] == angle(int(feature["id"][-2:]))
+        assert feature["properties"]["scene_picker:sidecar"] == ["incidence_angle"]
+    reported = {
+        line.split(":")[2].strip() for line in captured.err.splitlines() if "unreadable (left out)" in line
+    }
+    assert reported == unreadable  # every unreadable label named, none silently dropped
+    assert f"{len(passing)} passed" in captured.err and f"{len(unreadable)} unreadable" in captured.err
+    assert 1 <= labels.max_inflight <= 3  # the bounded pool
+
+    table = tmp_path / "all.csv"  # kept, with the reason as a column
+    code = main(
+        [*search, "--sidecar-filter", "incidence_angle<30", "--keep-unreadable", "--format", "csv"]
+        + ["--out", str(table)]
+    )
+    assert code == 0
+    assert "unreadable (kept)" in capsys.readouterr().err
+    with table.open(newline="", encoding="utf-8") as handle:
+        rows = {row["id"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == passing | unreadable
+    for scene_id in passing:
+        assert float(rows[scene_id]["incidence_angle"]) == angle(int(scene_id[-2:]))
+        assert rows[scene_id]["sidecar_errors"] == ""
+    for scene_id in unreadable:
+        assert rows[scene_id]["incidence_angle"] == "" and rows[scene_id]["sidecar_errors"].startswith(
+            "incidence_angle: "
+        )
+
+
+def test_a_range_and_an_explicit_path(labels, catalog, tmp_path, capsys):
+    out = tmp_path / "found.geojson"
+    code = main(
+        ["search", "--provider", "stac-static", "--url", str(catalog), "--bbox=9,44,11,46", "--out", str(out)]
+        + ["--sidecar-filter", "20<=inc<40", "--sidecar-field", "inc=**.INCIDENCE_ANGLE"]
+    )
+    assert code == 0, capsys.readouterr().err
+    below40, _ = brute_force(labels, 40.0)
+    below20, _ = brute_force(labels, 20.0)
+    assert {f["id"] for f in json.loads(out.read_text())["features"]} == below40 - below20
+
+
+def test_a_sync_plan_fetches_only_the_scenes_passing_its_sidecar_filter(labels, catalog, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text(
+        json.dumps(
+            {
+                "search": [
+                    {
+                        "name": "low-incidence",
+                        "provider": "stac-static",
+                        "url": str(catalog),
+                        "bbox": [9, 44, 11, 46],
+                        "sidecar_filters": ["incidence_angle < 30"],
+                        "fetch": {"assets": ["data"]},
+                    }
+                ]
+            }
+        )
+    )
+    out = tmp_path / "out"
+    assert main(["sync", str(plan), "--out", str(out)]) == 0, capsys.readouterr().err
+    passing, unreadable = brute_force(labels, 30.0)
+    assert {p.parent.name for p in out.glob("*/*.tif")} == passing
+    captured = capsys.readouterr()
+    assert f"low-incidence: {len(passing)} found, {len(passing)} new" in captured.out
+    assert all(scene_id in captured.err for scene_id in unreadable)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["incidence_angle", "<30", "a<b<c<d", "angle < abc", "30 > angle", ""],
+)
+def test_bad_filters_are_usage_errors(text):
+    with pytest.raises(UsageError):
+        parse_filter(text)
+
+
+def test_filter_forms():
+    assert parse_filter("mode = 'IW'").passes("IW") and not parse_filter("mode != IW").passes("IW")
+    ranged = parse_filter("10 <= a < 30")
+    assert [ranged.passes(v) for v in (9.9, 10, 29.9, 30)] == [False, True, True, False]
+    assert not parse_filter("a<30").passes(None)
+    spec = SidecarSpec.build(["a<30"], ["b=IMAGE.B"], asset="label")
+    assert spec.active and dict(spec.paths) == {"b": "IMAGE.B"}
+    with pytest.raises(UsageError):
+        SidecarSpec.build([], ["no-path"])
