@@ -1,7 +1,8 @@
 """The dock's saved searches and side-car filter.
 
 - :class:`SavedSearchControls` adds a *Side-car filter* field to the query form's *Advanced* box and a
-  *Saved search* button (menu: *Save search…*, *Open search…*) beside *Search*. Saving writes the
+  *Saved search* button beside *Search* (menu: save with the form's dates, save as a rolling window of
+  the form's span of days, open). Saving writes the
   current form, area and download choices as a plan file for ``scene-picker sync``
   (:mod:`scene_picker.core.saved_search`; TOML or JSON), with fixed dates or a rolling window; opening
   one fills the form back. Files are read and written in background tasks.
@@ -19,7 +20,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from qgis.core import Qgis, QgsCoordinateReferenceSystem, QgsGeometry
 from qgis.PyQt.QtCore import QCoreApplication, QDateTime, QObject, Qt
-from qgis.PyQt.QtWidgets import QLineEdit, QMenu, QMessageBox, QToolButton, QWidget
+from qgis.PyQt.QtWidgets import QLineEdit, QMenu, QToolButton, QWidget
 
 from ..core.errors import ScenePickerError, UsageError
 from ..core.query import Query, format_datetime
@@ -33,11 +34,6 @@ from .providers_info import provider_options
 from .tasks import FunctionTask
 
 FILTER_KEY = "form/sidecar_filter"
-PLAN_FILTER = "Saved search (*.toml);;JSON (*.json)"
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("SavedSearch", text)
 
 
 class SidecarFilteredProvider(Provider):
@@ -80,30 +76,36 @@ class SidecarFilteredProvider(Provider):
 class SavedSearchControls(QObject):
     """Wires the side-car field and the saved-search button into ``dock`` (see the module doc)."""
 
+    def tr(self, text: str) -> str:  # noqa: D401 - Qt naming
+        return QCoreApplication.translate("SavedSearchControls", text)
+
     def __init__(self, dock, parent: QWidget, button_row) -> None:
         super().__init__(dock)
         self.dock = dock
         form = dock.form
         self.filter_edit = QLineEdit(form.advanced)
         self.filter_edit.setObjectName("sidecarFilterEdit")
-        self.filter_edit.setPlaceholderText(_tr("from each scene's label, e.g. incidence_angle<30"))
+        self.filter_edit.setPlaceholderText(self.tr("from each scene's label, e.g. incidence_angle<30"))
         self.filter_edit.setToolTip(
-            _tr(
+            self.tr(
                 "Keep the scenes whose metadata label (JSON, XML, PVL) holds a passing value: NAME OP VALUE "
                 "or LOW<=NAME<HIGH, several separated by ';'. The values become columns of the table."
             )
         )
         self.filter_edit.setText(str(settings.read_setting(FILTER_KEY, "", str) or ""))
         self.filter_edit.textChanged.connect(lambda text: settings.write_setting(FILTER_KEY, text))
-        form.advanced.layout().addRow(_tr("Side-car filter"), self.filter_edit)
+        form.advanced.layout().addRow(self.tr("Side-car filter"), self.filter_edit)
 
         self.button = QToolButton(parent)
         self.button.setObjectName("savedSearchButton")
-        self.button.setText(_tr("Saved search"))
+        self.button.setText(self.tr("Saved search"))
         self.button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.button)
-        menu.addAction(_tr("Save search…"), self.ask_save)
-        menu.addAction(_tr("Open search…"), self.ask_open)
+        menu.addAction(self.tr("Save search with these dates…"), lambda: self.ask_save(rolling=False))
+        menu.addAction(
+            self.tr("Save search as a rolling window (last N days)…"), lambda: self.ask_save(rolling=True)
+        )
+        menu.addAction(self.tr("Open search…"), self.ask_open)
         self.button.setMenu(menu)
         button_row.addWidget(self.button)
         self._lock = threading.Lock()
@@ -139,8 +141,8 @@ class SavedSearchControls(QObject):
             details = "\n".join(f"{s.provider}:{s.id}: {reason}" for s, reason in unreadable)
             log(f"Side-car labels not read:\n{details}", Qgis.MessageLevel.Warning)
             self.dock._warn(
-                _tr("Side-car filter"),
-                _tr("{} scenes left out: their label could not be read (details in the log).").format(
+                self.tr("Side-car filter"),
+                self.tr("{} scenes left out: their label could not be read (details in the log).").format(
                     len(unreadable)
                 ),
             )
@@ -152,7 +154,7 @@ class SavedSearchControls(QObject):
         form = self.dock.form
         names = form.checked_providers()
         if not names:
-            raise UsageError(_tr("Check at least one provider."))
+            raise UsageError(self.tr("Check at least one provider."))
         aoi = self.dock.aoi.aoi_wkt()
         query = form.build_query(aoi)
         filters = self.filters()
@@ -195,35 +197,35 @@ class SavedSearchControls(QObject):
     def save(self, path: Path, rolling_days: Optional[int] = None) -> FunctionTask:
         """Write the dock's search to ``path`` (.toml or .json) in a background task."""
         tables = self.plan_tables(rolling_days)
-        task = FunctionTask(_tr("Scene Picker: save search"), lambda _task: dump_plan(tables, path))
+        task = FunctionTask(self.tr("Scene Picker: save search"), lambda _task: dump_plan(tables, path))
         task.signals.done.connect(lambda written, error: self._on_saved(written, error))
         self.dock.tasks.start(task)
         return task
 
     def _on_saved(self, path, error) -> None:
         if error is not None:
-            self.dock._warn(_tr("Save search"), str(error))
+            self.dock._warn(self.tr("Save search"), str(error))
         else:
             self.dock._info(
-                _tr("Save search"),
-                _tr("Saved to {}: run it with scene-picker sync {} --out DIR").format(path, path),
+                self.tr("Save search"),
+                self.tr("Saved to {}: run it with scene-picker sync {} --out DIR").format(path, path),
             )
 
     def open(self, path: Path) -> FunctionTask:
         """Read the plan at ``path`` in a background task, then fill the form with it."""
-        task = FunctionTask(_tr("Scene Picker: open search"), lambda _task: load_plan(path))
+        task = FunctionTask(self.tr("Scene Picker: open search"), lambda _task: load_plan(path))
         task.signals.done.connect(lambda plan, error: self._on_opened(plan, error))
         self.dock.tasks.start(task)
         return task
 
     def _on_opened(self, plan: Optional[Plan], error) -> None:
         if error is not None or plan is None:
-            self.dock._warn(_tr("Open search"), str(error))
+            self.dock._warn(self.tr("Open search"), str(error))
             return
         try:
             self.apply(plan)
         except ScenePickerError as exc:
-            self.dock._warn(_tr("Open search"), str(exc))
+            self.dock._warn(self.tr("Open search"), str(exc))
 
     def apply(self, plan: Plan, now: Optional[dt.datetime] = None) -> None:
         """Fill the form from ``plan``: every search's providers and scopes; dates, clouds, area, limit,
@@ -264,35 +266,27 @@ class SavedSearchControls(QObject):
             )
 
     # -- dialogs ---------------------------------------------------------------------------------------
-    def ask_save(self) -> None:
+    def ask_save(self, rolling: bool) -> None:
+        """Ask where to save; ``rolling``: the form's span of days becomes a window ending at each sync."""
         from qgis.PyQt.QtWidgets import QFileDialog
 
         path, _filter = QFileDialog.getSaveFileName(
-            self.dock, _tr("Save search"), settings.output_dir(), _tr(PLAN_FILTER)
+            self.dock, self.tr("Save search"), settings.output_dir(), self.tr("Plans (*.toml);;JSON (*.json)")
         )
         if not path:
             return
         start = self.dock.form.start_edit.dateTime().toUTC()
         days = max(1, start.daysTo(self.dock.form.end_edit.dateTime().toUTC()))
-        answer = QMessageBox.question(
-            self.dock,
-            _tr("Save search"),
-            _tr(
-                "Save the dates as a rolling window of the last {} days, which moves with each "
-                "scene-picker sync? (No: keep the fixed dates.)"
-            ).format(days),
-        )
-        rolling = days if answer == QMessageBox.StandardButton.Yes else None
         try:
-            self.save(Path(path), rolling)
+            self.save(Path(path), days if rolling else None)
         except ScenePickerError as exc:
-            self.dock._warn(_tr("Save search"), str(exc))
+            self.dock._warn(self.tr("Save search"), str(exc))
 
     def ask_open(self) -> None:
         from qgis.PyQt.QtWidgets import QFileDialog
 
         path, _filter = QFileDialog.getOpenFileName(
-            self.dock, _tr("Open search"), settings.output_dir(), _tr(PLAN_FILTER)
+            self.dock, self.tr("Open search"), settings.output_dir(), self.tr("Plans (*.toml);;JSON (*.json)")
         )
         if path:
             self.open(Path(path))
