@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
+import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Optional
 
 from ..core.dirlock import folder_lock
 from ..core.errors import CancelledError, ScenePickerError, UsageError
 from ..core.query import parse_datetime
 from ..core.queue import DONE, DownloadQueue, Job
-from ..core.saved_search import FetchSpec, Plan, SavedSearch, load_plan
+from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
 from ..core.transfer import is_verified, sidecar_path
 from . import download
@@ -67,39 +70,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # -- the download options of a search -------------------------------------------------------------------
+def _clip_module() -> Optional[ModuleType]:
+    """``cli/clip_options`` (clip-on-download: ``scene-picker download --clip``), when this build has it."""
+    name = f"{__package__}.clip_options"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
+
+
 def clip_supported() -> bool:
-    """Whether ``scene-picker download`` of this build has ``--clip`` (clip-on-download)."""
-    parser = argparse.ArgumentParser()
-    commands = parser.add_subparsers()
-    download.register(commands)
-    return any("--clip" in action.option_strings for action in commands.choices["download"]._actions)
-
-
-def download_args(search: SavedSearch, fetch: FetchSpec, out: Path) -> argparse.Namespace:
-    """The ``scene-picker download`` arguments a search's scenes are downloaded with: the one place
-    where a plan's ``fetch`` table maps to download options (``--assets``, ``--members``, ``--clip``,
-    ``--clip-buffer``, ``--clip-mask``, the AOI ``--clip`` uses)."""
-    args = argparse.Namespace(
-        provider=None,
-        url=None,
-        out=out,
-        overwrite=False,
-        assets=",".join(fetch.assets) or None,
-        members=",".join(fetch.members) or None,
-        clip=fetch.clip,
-        clip_buffer=fetch.clip_buffer,
-        clip_mask=fetch.clip_mask,
-        aoi=None,
-        aoi_crs=None,
-    )
-    if fetch.clip:
-        check_clip(search)
-        args.aoi, args.aoi_crs = search.aoi or search.aoi_file, search.aoi_crs
-        if search.bbox:
-            from ..core.geometry import bbox_geometry
-
-            args.aoi, args.aoi_crs = bbox_geometry(search.bbox).wkt, None
-    return args
+    return _clip_module() is not None
 
 
 def check_clip(search: SavedSearch) -> None:
@@ -109,6 +87,42 @@ def check_clip(search: SavedSearch) -> None:
             f"Search {search.name!r} asks for clip = true, but this version of scene-picker cannot clip "
             "on download; remove clip (and clip_buffer, clip_mask) from its fetch table."
         )
+
+
+def download_args(search: SavedSearch, out: Path) -> argparse.Namespace:
+    """The ``scene-picker download`` arguments a search's scenes are downloaded with: the one place
+    where a plan's ``fetch`` table maps to download options (``--assets``, ``--members``, ``--clip``
+    with the search's AOI as ``--aoi``/``--aoi-crs``, ``--clip-buffer``, ``--clip-mask``)."""
+    fetch = search.fetch
+    args = argparse.Namespace(
+        provider=None,
+        url=None,
+        results=None,
+        out=out,
+        overwrite=False,
+        assets=",".join(fetch.assets) or None,
+        members=",".join(fetch.members) or None,
+        clip=fetch.clip,
+        aoi=None,
+        aoi_crs=None,
+        clip_buffer=fetch.clip_buffer or 0.0,
+        clip_mask=fetch.clip_mask,
+        clip_request=None,
+    )
+    if fetch.clip:
+        check_clip(search)
+        if search.bbox:
+            from ..core.geometry import bbox_geometry
+
+            args.aoi = bbox_geometry(search.bbox).wkt
+        elif search.aoi_file is not None:
+            args.aoi, args.aoi_crs = str(search.aoi_file), search.aoi_crs
+        else:
+            args.aoi, args.aoi_crs = search.aoi, search.aoi_crs
+        if not args.aoi:
+            raise UsageError(f"Search {search.name!r} asks for clip = true but names no area (aoi, bbox).")
+        args.clip_request = _clip_module().clip_payload(args)
+    return args
 
 
 # -- searching ------------------------------------------------------------------------------------------
@@ -181,20 +195,27 @@ class Pending:
     payload: dict[str, Any]
 
 
+def search_jobs(found: Found, out: Path) -> list[Pending]:
+    """One download job (payload and arguments) per scene a search found."""
+    args = download_args(found.search, out)
+    assets, members = download.split_list(args.assets), download.split_list(args.members)
+    return [
+        Pending(found.search, scene, args, download.SceneJobs.payload(scene, args, assets, members))
+        for scene in found.scenes
+    ]
+
+
 def plan_jobs(found: list[Found], out: Path, queue_jobs: list[Job]) -> tuple[list[Pending], dict[str, int]]:
     """The scenes to fetch (one per key, first search wins) and, per search, how many are complete."""
     done = complete_keys(queue_jobs)
     pending: dict[str, Pending] = {}
     complete = {f.search.name: 0 for f in found}
     for outcome in found:
-        for scene in outcome.scenes:
-            args = download_args(outcome.search, outcome.search.fetch, out)
-            assets, members = download.split_list(args.assets), download.split_list(args.members)
-            payload = download.SceneJobs.payload(scene, args, assets, members)
-            if payload["key"] in done:
+        for item in search_jobs(outcome, out):
+            if item.payload["key"] in done:
                 complete[outcome.search.name] += 1
-            elif payload["key"] not in pending:
-                pending[payload["key"]] = Pending(outcome.search, scene, args, payload)
+            else:
+                pending.setdefault(item.payload["key"], item)
     return list(pending.values()), complete
 
 
@@ -267,9 +288,19 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
             raise CancelledError(f"Sync interrupted; run it again to resume: {out}") from None
         queue.shutdown()
     view.close()
-    return report(
-        found, complete, [(item, queue.get(job_id), handler.errors.get(job_id)) for item, job_id in wanted]
-    )
+    outcomes = [(item, queue.get(job_id), handler.errors.get(job_id)) for item, job_id in wanted]
+    code = report(found, complete, outcomes)
+    clip = _clip_module()
+    if clip is not None and any(f.search.fetch.clip for f in found):
+        keys = {item.payload["key"] for f in found for item in search_jobs(f, out)}
+        files = [
+            path
+            for job in queue.jobs()
+            if job.state == DONE and job.payload.get("key") in keys
+            for path in (job.result or {}).get("files") or []
+        ]
+        clip.report_clips(files, out)  # how each file was clipped; the time stacks of every date so far
+    return code
 
 
 def report(found: list[Found], complete: dict[str, int], outcomes: list[tuple[Pending, Job, Any]]) -> int:
