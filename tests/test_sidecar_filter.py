@@ -14,16 +14,9 @@ from scene_picker.cli.main import main
 from scene_picker.core.errors import UsageError
 from scene_picker.core.sidecar_filter import SidecarSpec, parse_filter
 
-from support.pds_labels import LabelServer, angle, brute_force, kind, write_catalog
+from support.pds_labels import angle, brute_force, kind, write_catalog
 
 pvl = pytest.importorskip("pvl")
-
-
-@pytest.fixture(scope="module")
-def labels():
-    server = LabelServer()
-    yield server
-    server.server.stop()
 
 
 @pytest.fixture()

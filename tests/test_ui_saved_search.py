@@ -19,18 +19,11 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import ScenePickerDock
 from scene_picker.ui.results_model import BASE_COLUMNS, COL_ID
 
-from support.pds_labels import COUNT, LabelServer, angle, brute_force, write_catalog
+from support.pds_labels import COUNT, angle, brute_force, write_catalog
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_for_tasks, wait_until
 
 pytestmark = [pytest.mark.qgis]
 pytest.importorskip("pvl")
-
-
-@pytest.fixture(scope="module")
-def labels():
-    server = LabelServer()
-    yield server
-    server.server.stop()
 
 
 @pytest.fixture()

@@ -13,6 +13,8 @@ import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
+
 from .http_emulator import EmulatorHandler, EmulatorServer
 
 COUNT = 36
@@ -84,6 +86,14 @@ class LabelServer:
 
         self.server = EmulatorServer(Handler, self).start()
         self.url = self.server.base_url
+
+
+@pytest.fixture(scope="module")
+def labels():
+    """A running :class:`LabelServer` (a plugin of tests/conftest.py)."""
+    server = LabelServer()
+    yield server
+    server.server.stop()
 
 
 def write_catalog(labels: LabelServer, path: Path) -> Path:
