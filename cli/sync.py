@@ -315,8 +315,8 @@ def report(found: list[Found], complete: dict[str, int], outcomes: list[tuple[Pe
             counts[name]["failed"] += 1
             failures.append(error if error is not None else job)
             print(f"FAILED  {name}  {item.scene.provider}:{item.scene.id}  {job.error or job.state}")
-        elif int(result.get("skipped") or 0) >= len(files) and not int(result.get("bytes_fetched") or 0):
-            counts[name]["verified"] += 1  # the files were already on disk and verified
+        elif files and int(result.get("skipped") or 0) >= len(files):
+            counts[name]["verified"] += 1  # every file was already on disk and verified: nothing new
         else:
             counts[name]["new"] += 1
             fetched = human_bytes(int(result.get("bytes_fetched") or 0))

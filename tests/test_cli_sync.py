@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from shapely.geometry import box, mapping
 
+from scene_picker.cli.download import queue_file
 from scene_picker.cli.main import main
+from scene_picker.core.queue import DownloadQueue
 
 from conftest import PKG_PARENT
 from support.http_emulator import EmulatorHandler, EmulatorServer
@@ -181,6 +183,17 @@ def test_first_run_downloads_then_only_the_items_added_since(world, tmp_path, ca
     assert main(["sync", str(plan), "--out", str(out)]) == 0
     assert fetched_items(files) == [first[0]]
     assert new_lines(capsys.readouterr().out) == [first[0]]
+
+    # a queue that forgot its finished jobs (e.g. a 'download' run in the same folder dropped them): the
+    # verified-file records still say the scenes are complete, nothing is fetched
+    queue = DownloadQueue(queue_file(out))
+    queue.remove_finished()
+    assert queue.jobs() == []
+    files.server.clear_log()
+    assert main(["sync", str(plan), "--out", str(out)]) == 0
+    assert files.fetched() == []
+    printed = capsys.readouterr().out
+    assert "0 new, 9 already complete" in printed and "sync: 0 new scenes" in printed
 
 
 def test_a_rolling_window_moves_with_the_clock(world, tmp_path, capsys):
