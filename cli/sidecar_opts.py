@@ -75,7 +75,7 @@ def filter_scenes(
         if tty:
             stream.write(f"\r{prefix}reading side-car labels: {count}")
             stream.flush()
-        elif count % 50 == 0:
+        elif count % 25 == 0:
             stream.write(f"{prefix}reading side-car labels: {count}\n")
 
     report = SidecarReport()

@@ -237,7 +237,8 @@ def load_sidecar(
                     continue
             scene.properties[field.name] = value
             if value is None:
-                errors[field.name] = f"{field.path} not found in {redact_url(asset.href)}"
+                where = field.path[len(ANYWHERE) :] if field.path.startswith(ANYWHERE) else field.path
+                errors[field.name] = f"{where} not found in {redact_url(asset.href)}"
         except (ScenePickerError, OSError) as exc:
             if isinstance(exc, UsageError) and not isinstance(exc, ProviderResponseError):
                 raise  # a missing optional package or a bad field: the user must act, not per scene

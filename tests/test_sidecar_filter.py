@@ -46,6 +46,8 @@ def test_search_sidecar_filter_matches_a_brute_force_read(labels, catalog, tmp_p
     }
     assert reported == unreadable  # every unreadable label named, none silently dropped
     assert f"{len(passing)} passed" in captured.err and f"{len(unreadable)} unreadable" in captured.err
+    assert "reading side-car labels: 25" in captured.err  # progress (a line every 25 labels off a terminal)
+    assert "incidence_angle not found in" in captured.err  # a label without the value says so
     assert 1 <= labels.max_inflight <= 3  # the bounded pool
 
     table = tmp_path / "all.csv"  # kept, with the reason as a column
