@@ -238,7 +238,18 @@ def _queue_jobs(out: Path) -> list[Job]:
     path = download.queue_file(out)
     if not path.exists():
         return []
-    return DownloadQueue(path, workers=1).jobs()
+    queue = DownloadQueue(path, workers=1)
+    try:
+        return queue.jobs()
+    finally:
+        _release(queue)
+
+
+def _release(queue: DownloadQueue) -> None:
+    """Let go of the queue's storage when it holds any (a database queue has ``close``)."""
+    close = getattr(queue, "close", None)
+    if close is not None:
+        close()
 
 
 def dry_run(plan: Plan, out: Path, now: dt.datetime, sidecar_workers: int = 8) -> int:
@@ -263,12 +274,36 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
     found = run_searches(plan, now, sidecar_workers)
     out.mkdir(parents=True, exist_ok=True)
     view = ProgressView(sys.stderr)
-    pool = download.ProviderPool(None, None)
-    handler = download.SceneJobs(pool, view)
+    handler = download.SceneJobs(download.ProviderPool(None, None), view)
     queue = DownloadQueue(
         download.queue_file(out), workers=concurrency, handlers={download.SCENE_JOB: handler}
     )
-    pending, complete = plan_jobs(found, out, queue.jobs())
+    try:
+        pending, complete = plan_jobs(found, out, queue.jobs())
+        wanted = _run(queue, pending, view, out)
+        outcomes = [(item, queue.get(job_id), handler.errors.get(job_id)) for item, job_id in wanted]
+        finished = queue.jobs()
+    finally:
+        view.close()
+        _release(queue)
+    code = report(found, complete, outcomes)
+    clip = _clip_module()
+    if clip is not None and any(f.search.fetch.clip for f in found):
+        keys = {item.payload["key"] for f in found for item in search_jobs(f, out)}
+        files = [
+            path
+            for job in finished
+            if job.state == DONE and job.payload.get("key") in keys
+            for path in (job.result or {}).get("files") or []
+        ]
+        clip.report_clips(files, out)  # how each file was clipped; the time stacks of every date so far
+    return code
+
+
+def _run(
+    queue: DownloadQueue, pending: list[Pending], view: ProgressView, out: Path
+) -> list[tuple[Pending, str]]:
+    """Queue the pending scenes (an unfinished job of an earlier run resumes) and work the queue."""
     existing = {j.payload.get("key"): j for j in queue.jobs() if j.kind == download.SCENE_JOB}
     wanted: list[tuple[Pending, str]] = []
     for item in pending:
@@ -287,20 +322,7 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
             queue.shutdown(cancel_active=True)
             raise CancelledError(f"Sync interrupted; run it again to resume: {out}") from None
         queue.shutdown()
-    view.close()
-    outcomes = [(item, queue.get(job_id), handler.errors.get(job_id)) for item, job_id in wanted]
-    code = report(found, complete, outcomes)
-    clip = _clip_module()
-    if clip is not None and any(f.search.fetch.clip for f in found):
-        keys = {item.payload["key"] for f in found for item in search_jobs(f, out)}
-        files = [
-            path
-            for job in queue.jobs()
-            if job.state == DONE and job.payload.get("key") in keys
-            for path in (job.result or {}).get("files") or []
-        ]
-        clip.report_clips(files, out)  # how each file was clipped; the time stacks of every date so far
-    return code
+    return wanted
 
 
 def report(found: list[Found], complete: dict[str, int], outcomes: list[tuple[Pending, Job, Any]]) -> int:
