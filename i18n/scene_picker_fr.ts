@@ -585,69 +585,147 @@
 <context>
     <name>ResultsModel</name>
     <message>
-        <location filename="../ui/results_model.py" line="112" />
+        <location filename="../ui/results_model.py" line="117" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="113" />
+        <location filename="../ui/results_model.py" line="118" />
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="108" />
+        <location filename="../ui/results_model.py" line="113" />
         <source>Date (UTC)</source>
         <translation>Date (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="105" />
+        <location filename="../ui/results_model.py" line="110" />
         <source>Cloud %</source>
         <translation>Nuages %</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="109" />
+        <location filename="../ui/results_model.py" line="114" />
         <source>Platform</source>
         <translation>Plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="110" />
+        <location filename="../ui/results_model.py" line="115" />
         <source>Collection</source>
         <translation>Collection</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="111" />
+        <location filename="../ui/results_model.py" line="116" />
         <source>Availability</source>
         <translation>Disponibilité</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="116" />
+        <location filename="../ui/results_model.py" line="121" />
         <source>downloaded</source>
         <translation>téléchargée</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="117" />
+        <location filename="../ui/results_model.py" line="122" />
         <source>online</source>
         <translation>en ligne</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="118" />
+        <location filename="../ui/results_model.py" line="123" />
         <source>offline</source>
         <translation>hors ligne</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="104" />
+        <location filename="../ui/results_model.py" line="109" />
         <source>Scene</source>
         <translation>Scène</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="106" />
+        <location filename="../ui/results_model.py" line="111" />
         <source>Tile</source>
         <translation>Tuile</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="107" />
+        <location filename="../ui/results_model.py" line="112" />
         <source>Size</source>
         <translation>Taille</translation>
+    </message>
+</context>
+<context>
+    <name>SavedSearchControls</name>
+    <message>
+        <location filename="../ui/saved_search.py" line="88" />
+        <source>from each scene's label, e.g. incidence_angle&lt;30</source>
+        <translation>lue dans l'étiquette de chaque scène, p. ex. incidence_angle&lt;30</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="89" />
+        <source>Keep the scenes whose metadata label (JSON, XML, PVL) holds a passing value: NAME OP VALUE or LOW&lt;=NAME&lt;HIGH, several separated by ';'. The values become columns of the table.</source>
+        <translation>Garder les scènes dont l'étiquette de métadonnées (JSON, XML, PVL) contient une valeur qui passe : NAME OP VALUE ou LOW&lt;=NAME&lt;HIGH, plusieurs séparés par « ; ». Les valeurs deviennent des colonnes du tableau.</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="143" />
+        <source>Side-car filter</source>
+        <translation>Filtre sur l'étiquette</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="101" />
+        <source>Saved search</source>
+        <translation>Recherche enregistrée</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="104" />
+        <source>Save search with these dates…</source>
+        <translation>Enregistrer la recherche avec ces dates…</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="105" />
+        <source>Save search as a rolling window (last N days)…</source>
+        <translation>Enregistrer la recherche en fenêtre glissante (N derniers jours)…</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="108" />
+        <source>Open search…</source>
+        <translation>Ouvrir une recherche…</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="143" />
+        <source>{} scenes left out: their label could not be read (details in the log).</source>
+        <translation>{} scènes écartées : leur étiquette n'a pas pu être lue (détails dans le journal).</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="157" />
+        <source>Check at least one provider.</source>
+        <translation>Cochez au moins un fournisseur.</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="200" />
+        <source>Scene Picker: save search</source>
+        <translation>Scene Picker : enregistrer la recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="283" />
+        <source>Save search</source>
+        <translation>Enregistrer la recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="209" />
+        <source>Saved to {}: run it with scene-picker sync {} --out DIR</source>
+        <translation>Enregistrée dans {} : lancez-la avec scene-picker sync {} --out DOSSIER</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="216" />
+        <source>Scene Picker: open search</source>
+        <translation>Scene Picker : ouvrir une recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="288" />
+        <source>Open search</source>
+        <translation>Ouvrir une recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="288" />
+        <source>Plans (*.toml);;JSON (*.json)</source>
+        <translation>Plans (*.toml);;JSON (*.json)</translation>
     </message>
 </context>
 <context>
@@ -658,12 +736,12 @@
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="176" />
+        <location filename="../ui/dock_search.py" line="178" />
         <source>Area of interest</source>
         <translation>Zone d'intérêt</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="346" />
+        <location filename="../ui/dock_search.py" line="352" />
         <source>Search</source>
         <translation>Rechercher</translation>
     </message>
@@ -678,47 +756,47 @@
         <translation>Téléchargements</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="54" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Rectangle</source>
         <translation>Rectangle</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="54" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Polygon</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="54" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Map extent</source>
         <translation>Emprise du canevas</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="54" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Edit vertices (right-click to finish)</source>
         <translation>Modifier les sommets (clic droit pour terminer)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="54" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Clear</source>
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="103" />
+        <location filename="../ui/dock_search.py" line="104" />
         <source>Layer extent</source>
         <translation>Emprise de la couche</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="108" />
+        <location filename="../ui/dock_search.py" line="109" />
         <source>Selected features</source>
         <translation>Entités sélectionnées</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="221" />
+        <location filename="../ui/dock_search.py" line="223" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="134" />
+        <location filename="../ui/dock_search.py" line="135" />
         <source>Settings…</source>
         <translation>Paramètres…</translation>
     </message>
@@ -808,42 +886,42 @@
         <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="191" />
+        <location filename="../ui/dock_search.py" line="193" />
         <source>No area: the search covers the whole world.</source>
         <translation>Aucune zone : la recherche couvre le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="196" />
+        <location filename="../ui/dock_search.py" line="198" />
         <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
         <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="247" />
+        <location filename="../ui/dock_search.py" line="249" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="281" />
+        <location filename="../ui/dock_search.py" line="286" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="333" />
+        <location filename="../ui/dock_search.py" line="338" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="335" />
+        <location filename="../ui/dock_search.py" line="340" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="375" />
+        <location filename="../ui/dock_search.py" line="381" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="368" />
+        <location filename="../ui/dock_search.py" line="374" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
@@ -963,52 +1041,52 @@
         <translation>Scene Picker : composition RVB de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="205" />
+        <location filename="../ui/dock_search.py" line="207" />
         <source>Search the whole world?</source>
         <translation>Chercher dans le monde entier ?</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="211" />
+        <location filename="../ui/dock_search.py" line="213" />
         <source>Don't ask again</source>
         <translation>Ne plus demander</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="216" />
+        <location filename="../ui/dock_search.py" line="218" />
         <source>Search the whole world</source>
         <translation>Chercher dans le monde entier</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="292" />
+        <location filename="../ui/dock_search.py" line="297" />
         <source>No area of interest is set: {} will be searched over the whole world.</source>
         <translation>Aucune zone d'intérêt n'est définie : la recherche dans {} couvrira le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="295" />
+        <location filename="../ui/dock_search.py" line="300" />
         <source>That is slow and returns scenes from everywhere.</source>
         <translation>C'est lent et renvoie des scènes de partout.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="301" />
+        <location filename="../ui/dock_search.py" line="306" />
         <source>Draw an area, or confirm the search of the whole world above.</source>
         <translation>Dessinez une zone, ou confirmez ci-dessus la recherche dans le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="356" />
+        <location filename="../ui/dock_search.py" line="362" />
         <source> The previous {} results are kept.</source>
         <translation> Les {} résultats précédents sont conservés.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="365" />
+        <location filename="../ui/dock_search.py" line="371" />
         <source>Search cancelled.</source>
         <translation>Recherche annulée.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="366" />
+        <location filename="../ui/dock_search.py" line="372" />
         <source>Search failed: {}</source>
         <translation>Échec de la recherche : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="372" />
+        <location filename="../ui/dock_search.py" line="378" />
         <source>{} scenes found; failed: {}</source>
         <translation>{} scènes trouvées ; en échec : {}</translation>
     </message>

@@ -28,6 +28,7 @@ from .auth_store import STORE_QGIS, chosen_store, unlock_qgis_store
 from .messages import log
 from .providers_info import make_provider
 from .query_form import QueryForm
+from .saved_search import SavedSearchControls
 from .search_task import ScopedProvider, SearchTask
 
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
@@ -136,6 +137,7 @@ class SearchTabMixin:
         self.settings_button.clicked.connect(self.open_settings)
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.cancel_search_button)
+        self.saved_search = SavedSearchControls(self, body, buttons)  # side-car filter, save/open a plan
         buttons.addStretch(1)
         buttons.addWidget(self.settings_button)
         layout.addLayout(buttons)
@@ -252,6 +254,7 @@ class SearchTabMixin:
         try:
             query = self.form.build_query(self.aoi.aoi_wkt())
             self.form.remember_urls()
+            sidecar = self.saved_search.search_started()
         except ScenePickerError as exc:
             self._warn(QCoreApplication.translate("ScenePickerDock", "Search"), str(exc))
             return None
@@ -265,7 +268,9 @@ class SearchTabMixin:
         for name in names:
             collections, platforms = self.form.scope(name)
             factories.append(
-                lambda n=name, c=collections, p=platforms: ScopedProvider(make_provider(n), c, p)
+                lambda n=name, c=collections, p=platforms: self.saved_search.wrap(
+                    ScopedProvider(make_provider(n), c, p), sidecar
+                )
             )
         task = SearchTask(factories, query, max_workers=min(4, len(factories)), labels=titles)
         task.signals.scenesFound.connect(self._on_scenes)
@@ -337,6 +342,7 @@ class SearchTabMixin:
 
     def _on_search_finished(self, ok: bool, error) -> None:
         self.search_task = None
+        self.saved_search.search_finished()
         self.search_button.setEnabled(True)
         self.cancel_search_button.setEnabled(False)
         if ok and self._search_succeeded:

@@ -9,6 +9,8 @@ sorted itself (bisection per batch) and the proxy only filters, so no Python run
 10 000 streamed scenes show in well under a second (bench/bench_results_table.py).
 
 A scene's identity across the table, the footprint layer and the download queue is :func:`scene_key`.
+Side-car values read for the scenes (:func:`scene_picker.core.sidecar_filter.sidecar_columns`) get one
+more column each, added as scenes carrying them arrive.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from qgis.PyQt.QtCore import (
 
 from ..core.scene import Scene
 from ..core.scene_label import scene_label, scene_size, scene_tile
+from ..core.sidecar import ERRORS_KEY
+from ..core.sidecar_filter import sidecar_columns
 
 (
     COL_LABEL,
@@ -43,7 +47,7 @@ from ..core.scene_label import scene_label, scene_size, scene_tile
 SCENE_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
-_COLUMNS = COL_ID + 1
+BASE_COLUMNS = COL_ID + 1  # side-car value columns follow (one per value name)
 _NUMERIC = (COL_CLOUD, COL_SIZE)
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -100,6 +104,7 @@ class ResultsModel(QAbstractTableModel):
         self._descending = True
         self._downloaded: set[str] = set()
         self._titles: dict[str, str] = {}
+        self._extra: list[str] = []  # side-car value names, one column each after the base columns
         self._headers = [
             QCoreApplication.translate("ResultsModel", "Scene"),
             QCoreApplication.translate("ResultsModel", "Cloud %"),
@@ -122,6 +127,13 @@ class ResultsModel(QAbstractTableModel):
     def add_scenes(self, scenes: list[Scene]) -> list[Scene]:
         """Add new scenes in sorted place, replace known ones (same key, also within ``scenes``);
         returns the scenes that got a new row, each key once."""
+        names = [n for n in sidecar_columns(scenes) if n not in self._extra]
+        if names:
+            first = self.columnCount()
+            self.beginInsertColumns(QModelIndex(), first, first + len(names) - 1)
+            self._extra += names
+            self._headers += names
+            self.endInsertColumns()
         new: dict[str, _Row] = {}
         for scene in scenes:
             key = scene_key(scene)
@@ -162,7 +174,7 @@ class ResultsModel(QAbstractTableModel):
         row.arrival = self._rows[position].arrival
         self._rows[position] = self._by_key[key] = row
         shown = self._shown(position)
-        self.dataChanged.emit(self.index(shown, 0), self.index(shown, _COLUMNS - 1))
+        self.dataChanged.emit(self.index(shown, 0), self.index(shown, self.columnCount() - 1))
 
     def _position(self, key: str) -> int:
         if self._positions is None:
@@ -175,7 +187,7 @@ class ResultsModel(QAbstractTableModel):
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column`` (its typed value; ties keep the arrival order)."""
-        if not 0 <= column < _COLUMNS:
+        if not 0 <= column < self.columnCount():
             return
         self.layoutAboutToBeChanged.emit()
         before = [(index, self._rows[self._shown(index.row())].key) for index in self.persistentIndexList()]
@@ -201,6 +213,8 @@ class ResultsModel(QAbstractTableModel):
         self._keys.clear()
         self._by_key.clear()
         self._positions = {}
+        self._headers = self._headers[:BASE_COLUMNS]
+        self._extra.clear()
         self.endResetModel()
 
     def scenes(self) -> list[Scene]:
@@ -232,7 +246,15 @@ class ResultsModel(QAbstractTableModel):
             row.cells = self._compute_cells(row.scene, row.key)
         return row.cells
 
+    def sidecar_value(self, scene: Scene, column: int) -> Any:
+        return scene.properties.get(self._extra[column - BASE_COLUMNS])
+
     def _sort_value(self, row: _Row, column: int) -> Any:
+        if column >= BASE_COLUMNS:
+            value = self.sidecar_value(row.scene, column)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            return float("inf") if value is None else str(value).lower()
         if column in (COL_LABEL, COL_DATE) and row.cells is None:  # the default sort: no texts needed
             when = row.scene.datetime
             return when.timestamp() if when else float("-inf")
@@ -277,7 +299,7 @@ class ResultsModel(QAbstractTableModel):
     def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
         # one Python call per index (the base class asks rowCount and columnCount): a live-sorted proxy
         # asks for two indexes per comparison
-        if 0 <= row < len(self._rows) and 0 <= column < _COLUMNS and not parent.isValid():
+        if 0 <= row < len(self._rows) and 0 <= column < len(self._headers) and not parent.isValid():
             return self.createIndex(row, column)
         return QModelIndex()
 
@@ -299,6 +321,8 @@ class ResultsModel(QAbstractTableModel):
             return None
         column = index.column()
         entry = self._rows[size - 1 - row if self._descending else row]
+        if column >= BASE_COLUMNS:
+            return self._sidecar_data(entry.scene, column, role)
         if role == _DISPLAY:
             return self._cells(entry).texts[column]
         if role == SORT_ROLE:
@@ -311,6 +335,20 @@ class ResultsModel(QAbstractTableModel):
             return entry.scene.id
         if role == _ALIGN and column in _NUMERIC:
             return _RIGHT
+        return None
+
+    def _sidecar_data(self, scene: Scene, column: int, role: int) -> Any:
+        if role == _DISPLAY:
+            value = self.sidecar_value(scene, column)
+            return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        if role == SORT_ROLE:
+            return self._sort_value(_Row(scene, "", 0), column)
+        if role == SCENE_ROLE:
+            return scene
+        if role == KEY_ROLE:
+            return scene_key(scene)
+        if role == _TOOLTIP:
+            return (scene.properties.get(ERRORS_KEY) or {}).get(self._extra[column - BASE_COLUMNS])
         return None
 
 
