@@ -353,6 +353,9 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     for tab in range(dock.tabs.count()):
         page = dock.tabs.widget(tab)
         assert page.minimumSizeHint().width() <= dock.tabs.currentWidget().width(), dock.tabs.tabText(tab)
+    # the Search tab scrolls vertically only: its content fits the width (nothing cut at the left or right)
+    search_body = dock.search_button.parentWidget()
+    assert search_body.minimumSizeHint().width() <= dock.tabs.currentWidget().width() - 20
     header = dock.table.horizontalHeader()
     assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(4)] == [
         "Scene",

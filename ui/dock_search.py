@@ -137,10 +137,13 @@ class SearchTabMixin:
         self.settings_button.clicked.connect(self.open_settings)
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.cancel_search_button)
-        self.saved_search = SavedSearchControls(self, body, buttons)  # side-car filter, save/open a plan
         buttons.addStretch(1)
-        buttons.addWidget(self.settings_button)
         layout.addLayout(buttons)
+        more = QHBoxLayout()  # a second row: four buttons side by side do not fit a 360 px dock
+        self.saved_search = SavedSearchControls(self, body, more)  # side-car filter, save/open a plan
+        more.addStretch(1)
+        more.addWidget(self.settings_button)
+        layout.addLayout(more)
         layout.addWidget(self._whole_world_box(body))
         self.search_status = QLabel(body)
         self.search_status.setObjectName("searchStatus")
