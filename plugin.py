@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsApplication, QgsSettings
+from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
-
-from .ui.dock import ScenePickerDock
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 MENU_NAME = "Scene Picker"  # translated at use
@@ -25,7 +23,8 @@ class ScenePickerPlugin:
     def __init__(self, iface) -> None:
         self.iface = iface
         self.action: QAction | None = None
-        self.dock: ScenePickerDock | None = None
+        self.dock = None  # the ScenePickerDock (ui/dock.py), imported once its packages are known present
+        self.missing: list[str] | None = None  # Python packages this QGIS lacks (ui/dependencies.py)
         self.translator: QTranslator | None = None
         self._connections: list[tuple[object, object]] = []
         self.processing_provider = None
@@ -37,18 +36,25 @@ class ScenePickerPlugin:
     # -- QGIS life cycle -------------------------------------------------------------------------
     def initProcessing(self) -> None:  # noqa: N802 - QGIS API
         """Add the "Scene Picker" Processing provider (search and download algorithms)."""
-        if self.processing_provider is None:
+        if self.processing_provider is None and not self._lacks_shapely():
             from .ui.processing_provider import ScenePickerProcessingProvider
 
             self.processing_provider = ScenePickerProcessingProvider()
             QgsApplication.processingRegistry().addProvider(self.processing_provider)
 
     def initGui(self) -> None:  # noqa: N802 - QGIS API
+        self._check_packages()
+        from .ui.auth_store import apply_store_setting
+
+        apply_store_setting()  # the system keyring, or QGIS's authentication database (Settings)
         self.initProcessing()
         main_window = self.iface.mainWindow()
-        self.dock = ScenePickerDock(main_window)
-        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
-        self.dock.hide()
+        if not self._lacks_shapely():
+            from .ui.dock import ScenePickerDock
+
+            self.dock = ScenePickerDock(main_window)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self.dock.hide()
 
         self.action = QAction(
             QIcon(str(PLUGIN_DIR / "icons" / "scene_picker.png")),
@@ -59,7 +65,13 @@ class ScenePickerPlugin:
         self.action.setCheckable(True)
         self.action.setToolTip(self.tr("Show or hide the Scene Picker panel"))
         self._connect(self.action.toggled, self._on_action_toggled)
-        self._connect(self.dock.visibilityChanged, self._on_dock_visibility_changed)
+        if self.dock is not None:
+            self._connect(self.dock.visibilityChanged, self._on_dock_visibility_changed)
+        else:
+            self.action.setEnabled(False)
+            self.action.setToolTip(
+                self.tr("Scene Picker needs the Python package shapely (see the message bar)")
+            )
 
         self.iface.addWebToolBarIcon(self.action)
         self.iface.addPluginToWebMenu(self.tr(MENU_NAME), self.action)
@@ -90,6 +102,30 @@ class ScenePickerPlugin:
             self.translator = None
 
     # -- internals -------------------------------------------------------------------------------
+    def _check_packages(self) -> None:
+        """One message bar entry when shapely, pyproj or keyring is missing (Debian's qgis lacks them)."""
+        from .ui.dependencies import missing_message
+        from .ui.messages import notify
+
+        if self._lacking():
+            notify(
+                self.iface,
+                self.tr("Scene Picker"),
+                missing_message(self.missing),
+                Qgis.MessageLevel.Warning,
+                duration=0,
+            )
+
+    def _lacking(self) -> list[str]:
+        if self.missing is None:  # QGIS may call initProcessing before initGui
+            from .ui.dependencies import missing_packages
+
+            self.missing = missing_packages()
+        return self.missing
+
+    def _lacks_shapely(self) -> bool:
+        return "shapely" in self._lacking()
+
     def _connect(self, signal, slot) -> None:
         signal.connect(slot)
         self._connections.append((signal, slot))

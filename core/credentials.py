@@ -1,4 +1,6 @@
-"""Credentials in the system keyring, and only there.
+"""Credentials in a credential store: the system keyring by default, or another store the host
+application injects with :func:`use_store` (the QGIS plugin offers QGIS's authentication database,
+ui/auth_store.py, for systems without a keyring).
 
 One keyring service per provider (``scene-picker:<provider>``); the user name is stored under a
 well-known entry so a provider can find its account without any setting outside the keyring.
@@ -7,7 +9,9 @@ Secrets never go to logs, settings, project files or exception messages.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Optional, Protocol
 
 from .errors import KeyringUnavailableError, MissingCredentialsError
 
@@ -25,6 +29,32 @@ class Credentials:
 
 def service_name(provider: str) -> str:
     return f"{SERVICE_PREFIX}:{provider}"
+
+
+class CredentialStore(Protocol):
+    """Where accounts are kept; raises :class:`KeyringUnavailableError` when it cannot be used."""
+
+    def load(self, provider: str) -> Optional[Credentials]: ...
+
+    def store(self, provider: str, username: str, secret: str) -> None: ...
+
+    def delete(self, provider: str) -> None: ...
+
+
+_store: Optional[CredentialStore] = None  # None: the system keyring
+_store_lock = threading.Lock()
+
+
+def use_store(store: Optional[CredentialStore]) -> None:
+    """Keep accounts in ``store`` from now on (``None``: the system keyring, the default)."""
+    global _store
+    with _store_lock:
+        _store = store
+
+
+def active_store() -> Optional[CredentialStore]:
+    """The injected store, or None when the system keyring is used."""
+    return _store
 
 
 def _keyring():
@@ -51,6 +81,10 @@ def _check_backend(keyring) -> None:
 
 def store_credentials(provider: str, username: str, secret: str) -> None:
     """Store (or replace) the account of ``provider``."""
+    store = _store
+    if store is not None:
+        store.store(provider, username, secret)
+        return
     keyring, keyring_error = _keyring()
     _check_backend(keyring)
     service = service_name(provider)
@@ -68,6 +102,9 @@ def store_credentials(provider: str, username: str, secret: str) -> None:
 
 def load_credentials(provider: str) -> Credentials | None:
     """The stored account of ``provider``, or ``None`` when nothing is stored."""
+    store = _store
+    if store is not None:
+        return store.load(provider)
     keyring, keyring_error = _keyring()
     _check_backend(keyring)
     service = service_name(provider)
@@ -98,6 +135,10 @@ def require_credentials(provider: str) -> Credentials:
 
 def delete_credentials(provider: str) -> None:
     """Forget the account of ``provider`` (no error when none was stored)."""
+    store = _store
+    if store is not None:
+        store.delete(provider)
+        return
     keyring, keyring_error = _keyring()
     _check_backend(keyring)
     service = service_name(provider)

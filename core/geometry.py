@@ -221,8 +221,14 @@ def _is_wgs84(crs: CrsLike) -> bool:
 
 
 def _reproject(geom: BaseGeometry, crs: CrsLike) -> BaseGeometry:
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError, ProjError
+    try:
+        from pyproj import CRS, Transformer
+        from pyproj.exceptions import CRSError, ProjError
+    except ImportError:
+        raise InvalidAOIError(
+            f"Reprojecting the area from {crs} needs the Python package pyproj: install it, or give the "
+            "area in EPSG:4326."
+        ) from None
 
     try:
         source = CRS.from_user_input(f"EPSG:{crs}" if isinstance(crs, int) else crs)

@@ -14,6 +14,7 @@ A streamed response (``stream=True``) holds its concurrency slot until it is clo
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import random
 import re
@@ -83,6 +84,9 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
     max_retry_after: float = 300.0
     sleep: Optional[Callable[[float], None]] = None
+    #: Retry a connection refused by a loopback/private-network host (nothing listens there: by default
+    #: the first refusal ends the request at once instead of after seconds of back-off).
+    retry_refused_nearby: bool = False
 
     def backoff(self, attempt: int) -> float:
         delay = min(self.backoff_max, self.backoff_base * (2 ** max(0, attempt - 1)))
@@ -215,6 +219,8 @@ class HttpClient:
                 if isinstance(exc, requests.exceptions.InvalidSchema):
                     raise UsageError(f"Unsupported URL scheme in {redact_url(url)}.") from None
                 retryable = idempotent or _never_sent(exc)
+                if not policy.retry_refused_nearby and _refused_nearby(exc, url):
+                    retryable = False
                 if not retryable or attempt >= policy.max_attempts:
                     raise RetriesExhaustedError(
                         f"{self._prefix()}{method} {redact_url(url)} failed after {attempt} "
@@ -441,6 +447,25 @@ def _never_sent(exc: requests.RequestException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return isinstance(reason, urllib3.exceptions.NewConnectionError)
     return False
+
+
+def _refused_nearby(exc: requests.RequestException, url: str) -> bool:
+    """True for a connection refused by a loopback or private-network host (a server that is not running
+    there; retrying does not start it)."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if not isinstance(reason, urllib3.exceptions.NewConnectionError):
+        return False
+    cause = reason.__cause__ or reason.__context__
+    if not isinstance(cause, ConnectionRefusedError) and "refused" not in str(reason).lower():
+        return False
+    host = (urlsplit(getattr(exc.request, "url", None) or url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def _downgraded(first_url: str, current: str) -> bool:

@@ -39,19 +39,120 @@
     </message>
 </context>
 <context>
+    <name>CatalogUrlRow</name>
+    <message>
+        <location filename="../ui/catalog_url.py" line="57" />
+        <source>Catalog URL</source>
+        <translation>URL du catalogue</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="64" />
+        <source>https://… (the catalog's root)</source>
+        <translation>https://… (la racine du catalogue)</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="68" />
+        <source>Bearer token</source>
+        <translation>Jeton (Bearer)</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="77" />
+        <source>Forget</source>
+        <translation>Oublier</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="78" />
+        <source>Remove the stored token</source>
+        <translation>Supprimer le jeton enregistré</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="175" />
+        <source>optional</source>
+        <translation>facultatif</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="136" />
+        <source>Put credentials in the token field, not in the catalog URL.</source>
+        <translation>Mettez les identifiants dans le champ du jeton, pas dans l'URL du catalogue.</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="161" />
+        <source>not stored: no credential store</source>
+        <translation>non enregistré : aucun magasin d'identifiants</translation>
+    </message>
+    <message>
+        <location filename="../ui/catalog_url.py" line="164" />
+        <source>token stored (type to replace)</source>
+        <translation>jeton enregistré (saisir pour le remplacer)</translation>
+    </message>
+</context>
+<context>
+    <name>Dependencies</name>
+    <message>
+        <location filename="../ui/dependencies.py" line="53" />
+        <source>in a terminal: sudo apt install {}</source>
+        <translation>dans un terminal : sudo apt install {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="57" />
+        <source>in the OSGeo4W Shell: python -m pip install {}</source>
+        <translation>dans l'OSGeo4W Shell : python -m pip install {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="61" />
+        <source>in a terminal: {} -m pip install {}</source>
+        <translation>dans un terminal : {} -m pip install {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="64" />
+        <source>with the Python of QGIS: python3 -m pip install --user {}</source>
+        <translation>avec le Python de QGIS : python3 -m pip install --user {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="72" />
+        <source>searching and downloading are off</source>
+        <translation>la recherche et le téléchargement sont désactivés</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="73" />
+        <source>areas of interest in another CRS than EPSG:4326 are refused</source>
+        <translation>les zones d'intérêt dans un autre SCR qu'EPSG:4326 sont refusées</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="76" />
+        <source>accounts can only be kept in the QGIS authentication database (Settings)</source>
+        <translation>les comptes ne peuvent être conservés que dans la base d'authentification de QGIS (Paramètres)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="80" />
+        <source>Missing Python package(s): {}.</source>
+        <translation>Paquet(s) Python manquant(s) : {}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="80" />
+        <source>Install them {}, then restart QGIS.</source>
+        <translation>Installez-les {}, puis redémarrez QGIS.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dependencies.py" line="80" />
+        <source>Until then {}.</source>
+        <translation>D'ici là, {}.</translation>
+    </message>
+</context>
+<context>
     <name>DownloadManager</name>
     <message>
-        <location filename="../ui/download_task.py" line="190" />
+        <location filename="../ui/download_task.py" line="193" />
         <source>Scene Picker: queue {}</source>
         <translation>Scene Picker : mise en file d'attente de {}</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="199" />
+        <location filename="../ui/download_task.py" line="202" />
         <source>Scene Picker: cancel a download</source>
         <translation>Scene Picker : annulation d'un téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="210" />
+        <location filename="../ui/download_task.py" line="213" />
         <source>Scene Picker: retry a download</source>
         <translation>Scene Picker : nouvelle tentative de téléchargement</translation>
     </message>
@@ -170,7 +271,7 @@
 <context>
     <name>JobTask</name>
     <message>
-        <location filename="../ui/download_task.py" line="93" />
+        <location filename="../ui/download_task.py" line="95" />
         <source>Scene Picker: download {}</source>
         <translation>Scene Picker : téléchargement de {}</translation>
     </message>
@@ -211,17 +312,17 @@
 <context>
     <name>MembersDialog</name>
     <message>
-        <location filename="../ui/members_dialog.py" line="30" />
+        <location filename="../ui/members_dialog.py" line="32" />
         <source>Members of {}</source>
         <translation>Contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/members_dialog.py" line="32" />
+        <location filename="../ui/members_dialog.py" line="34" />
         <source>Check the files to extract (only their bytes are downloaded).</source>
         <translation>Cochez les fichiers à extraire (seuls leurs octets sont téléchargés).</translation>
     </message>
     <message>
-        <location filename="../ui/members_dialog.py" line="36" />
+        <location filename="../ui/members_dialog.py" line="38" />
         <source>Filter names…</source>
         <translation>Filtrer les noms…</translation>
     </message>
@@ -229,115 +330,138 @@
 <context>
     <name>ProviderSetup</name>
     <message>
-        <location filename="../ui/providers_info.py" line="147" />
-        <source>{} Set it in Scene Picker ▸ Settings… ▸ Accounts ▸ Catalog URL.</source>
-        <translation>{} Définissez-la dans Scene Picker ▸ Paramètres… ▸ Comptes ▸ URL du catalogue.</translation>
+        <location filename="../ui/providers_info.py" line="155" />
+        <source>{} needs a catalog URL: enter it in the search form (Catalog URL).</source>
+        <translation>{} a besoin de l'URL d'un catalogue : saisissez-la dans le formulaire de recherche (URL du catalogue).</translation>
+    </message>
+</context>
+<context>
+    <name>QgisAuthStore</name>
+    <message>
+        <location filename="../ui/auth_store.py" line="30" />
+        <source>The QGIS authentication database is not available.</source>
+        <translation>La base d'authentification de QGIS n'est pas disponible.</translation>
+    </message>
+    <message>
+        <location filename="../ui/auth_store.py" line="36" />
+        <source>The QGIS authentication database is locked.</source>
+        <translation>La base d'authentification de QGIS est verrouillée.</translation>
+    </message>
+    <message>
+        <location filename="../ui/auth_store.py" line="39" />
+        <source>Unlock it with its master password (Settings ▸ Options ▸ Authentication).</source>
+        <translation>Déverrouillez-la avec son mot de passe principal (Préférences ▸ Options ▸ Authentification).</translation>
+    </message>
+    <message>
+        <location filename="../ui/auth_store.py" line="80" />
+        <source>The QGIS authentication database refused to store the account of {}.</source>
+        <translation>La base d'authentification de QGIS a refusé d'enregistrer le compte de {}.</translation>
     </message>
 </context>
 <context>
     <name>QueryForm</name>
     <message>
-        <location filename="../ui/query_form.py" line="89" />
+        <location filename="../ui/query_form.py" line="92" />
         <source>Providers</source>
         <translation>Fournisseurs</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="114" />
+        <location filename="../ui/query_form.py" line="119" />
         <source>all collections (comma separated ids)</source>
         <translation>toutes les collections (identifiants séparés par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="116" />
+        <location filename="../ui/query_form.py" line="121" />
         <source>Collections</source>
         <translation>Collections</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="121" />
+        <location filename="../ui/query_form.py" line="126" />
         <source>Platforms</source>
         <translation>Plateformes</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="134" />
+        <location filename="../ui/query_form.py" line="139" />
         <source>From (UTC)</source>
         <translation>Du (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="135" />
+        <location filename="../ui/query_form.py" line="140" />
         <source>To (UTC)</source>
         <translation>Au (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="148" />
+        <location filename="../ui/query_form.py" line="153" />
         <source>Cloud cover</source>
         <translation>Couverture nuageuse</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="154" />
+        <location filename="../ui/query_form.py" line="159" />
         <source>Max results</source>
         <translation>Résultats max.</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="157" />
+        <location filename="../ui/query_form.py" line="162" />
         <source>Advanced</source>
         <translation>Avancé</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="162" />
+        <location filename="../ui/query_form.py" line="167" />
         <source>Product type</source>
         <translation>Type de produit</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="165" />
+        <location filename="../ui/query_form.py" line="170" />
         <source>key=value; key2=value2 (provider specific)</source>
         <translation>clé=valeur; clé2=valeur2 (propre au fournisseur)</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="166" />
+        <location filename="../ui/query_form.py" line="171" />
         <source>Extras</source>
         <translation>Paramètres supplémentaires</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="231" />
+        <location filename="../ui/query_form.py" line="241" />
         <source>credentials ok</source>
         <translation>identifiants OK</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="232" />
+        <location filename="../ui/query_form.py" line="242" />
         <source>credentials missing</source>
         <translation>identifiants manquants</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="233" />
+        <location filename="../ui/query_form.py" line="243" />
         <source>no keyring</source>
         <translation>pas de trousseau</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="240" />
+        <location filename="../ui/query_form.py" line="250" />
         <source>no account needed</source>
         <translation>aucun compte nécessaire</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="295" />
+        <location filename="../ui/query_form.py" line="316" />
         <source>Collections and platforms searched at {}:</source>
         <translation>Collections et plateformes recherchées chez {} :</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="301" />
+        <location filename="../ui/query_form.py" line="323" />
         <source>any platform</source>
         <translation>toute plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="305" />
+        <location filename="../ui/query_form.py" line="327" />
         <source>Collections searched at {}</source>
         <translation>Collections recherchées chez {}</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="341" />
+        <location filename="../ui/query_form.py" line="363" />
         <source>The start date is after the end date.</source>
         <translation>La date de début est postérieure à la date de fin.</translation>
     </message>
     <message>
-        <location filename="../ui/query_form.py" line="203" />
+        <location filename="../ui/query_form.py" line="208" />
         <source>Scene Picker: read the keyring</source>
         <translation>Scene Picker : lecture du trousseau de clés</translation>
     </message>
@@ -345,84 +469,99 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../ui/queue_panel.py" line="70" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>Scene</source>
         <translation>Scène</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="70" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>State</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="70" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>Progress</source>
         <translation>Progression</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="70" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>Speed</source>
         <translation>Vitesse</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="70" />
+        <location filename="../ui/queue_panel.py" line="88" />
         <source>ETA</source>
         <translation>Temps restant</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="106" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="91" />
+        <location filename="../ui/queue_panel.py" line="109" />
         <source>Retry</source>
         <translation>Réessayer</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="112" />
         <source>Open folder</source>
         <translation>Ouvrir le dossier</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="97" />
+        <location filename="../ui/queue_panel.py" line="115" />
         <source>Add layers</source>
         <translation>Ajouter les couches</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="153" />
+        <location filename="../ui/queue_panel.py" line="171" />
         <source>queued</source>
         <translation>en attente</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="154" />
+        <location filename="../ui/queue_panel.py" line="172" />
         <source>downloading</source>
         <translation>téléchargement en cours</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="155" />
+        <location filename="../ui/queue_panel.py" line="173" />
         <source>done</source>
         <translation>terminé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="156" />
+        <location filename="../ui/queue_panel.py" line="174" />
         <source>failed</source>
         <translation>échec</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="157" />
+        <location filename="../ui/queue_panel.py" line="175" />
         <source>cancelled</source>
         <translation>annulé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="158" />
+        <location filename="../ui/queue_panel.py" line="176" />
         <source>interrupted</source>
         <translation>interrompu</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="159" />
+        <location filename="../ui/queue_panel.py" line="177" />
         <source>cancelling…</source>
         <translation>annulation…</translation>
+    </message>
+    <message>
+        <location filename="../ui/queue_panel.py" line="61" />
+        <source>{} members</source>
+        <translation>{} membres</translation>
+    </message>
+    <message>
+        <location filename="../ui/queue_panel.py" line="61" />
+        <source>1 member</source>
+        <translation>1 membre</translation>
+    </message>
+    <message>
+        <location filename="../ui/queue_panel.py" line="67" />
+        <source>whole archive</source>
+        <translation>archive entière</translation>
     </message>
 </context>
 <context>
@@ -446,54 +585,69 @@
 <context>
     <name>ResultsModel</name>
     <message>
-        <location filename="../ui/results_model.py" line="49" />
+        <location filename="../ui/results_model.py" line="117" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="50" />
+        <location filename="../ui/results_model.py" line="118" />
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="51" />
+        <location filename="../ui/results_model.py" line="113" />
         <source>Date (UTC)</source>
         <translation>Date (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="52" />
+        <location filename="../ui/results_model.py" line="110" />
         <source>Cloud %</source>
         <translation>Nuages %</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="53" />
+        <location filename="../ui/results_model.py" line="114" />
         <source>Platform</source>
         <translation>Plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="54" />
+        <location filename="../ui/results_model.py" line="115" />
         <source>Collection</source>
         <translation>Collection</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="55" />
+        <location filename="../ui/results_model.py" line="116" />
         <source>Availability</source>
         <translation>Disponibilité</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="164" />
+        <location filename="../ui/results_model.py" line="121" />
         <source>downloaded</source>
         <translation>téléchargée</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="165" />
+        <location filename="../ui/results_model.py" line="122" />
         <source>online</source>
         <translation>en ligne</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="165" />
+        <location filename="../ui/results_model.py" line="123" />
         <source>offline</source>
         <translation>hors ligne</translation>
+    </message>
+    <message>
+        <location filename="../ui/results_model.py" line="109" />
+        <source>Scene</source>
+        <translation>Scène</translation>
+    </message>
+    <message>
+        <location filename="../ui/results_model.py" line="111" />
+        <source>Tile</source>
+        <translation>Tuile</translation>
+    </message>
+    <message>
+        <location filename="../ui/results_model.py" line="112" />
+        <source>Size</source>
+        <translation>Taille</translation>
     </message>
 </context>
 <context>
@@ -577,327 +731,382 @@
 <context>
     <name>ScenePickerDock</name>
     <message>
-        <location filename="../ui/dock.py" line="78" />
+        <location filename="../ui/dock.py" line="47" />
         <source>Scene Picker</source>
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="397" />
+        <location filename="../ui/dock_search.py" line="178" />
         <source>Area of interest</source>
         <translation>Zone d'intérêt</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="489" />
+        <location filename="../ui/dock_search.py" line="352" />
         <source>Search</source>
         <translation>Rechercher</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="118" />
+        <location filename="../ui/dock.py" line="90" />
         <source>Results</source>
         <translation>Résultats</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="119" />
+        <location filename="../ui/dock.py" line="91" />
         <source>Downloads</source>
         <translation>Téléchargements</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Rectangle</source>
         <translation>Rectangle</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Polygon</source>
         <translation>Polygone</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Map extent</source>
         <translation>Emprise du canevas</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Edit vertices (right-click to finish)</source>
         <translation>Modifier les sommets (clic droit pour terminer)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="143" />
+        <location filename="../ui/dock_search.py" line="55" />
         <source>Clear</source>
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="186" />
+        <location filename="../ui/dock_search.py" line="104" />
         <source>Layer extent</source>
         <translation>Emprise de la couche</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="189" />
+        <location filename="../ui/dock_search.py" line="109" />
         <source>Selected features</source>
         <translation>Entités sélectionnées</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="209" />
+        <location filename="../ui/dock_search.py" line="223" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="213" />
+        <location filename="../ui/dock_search.py" line="135" />
         <source>Settings…</source>
         <translation>Paramètres…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="238" />
+        <location filename="../ui/dock_results.py" line="94" />
         <source>Filter id, platform, collection…</source>
         <translation>Filtrer par identifiant, plateforme, collection…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="247" />
+        <location filename="../ui/dock_results.py" line="105" />
         <source>All providers</source>
         <translation>Tous les fournisseurs</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="257" />
+        <location filename="../ui/dock_results.py" line="115" />
         <source>cloud ≤ </source>
         <translation>nuages ≤ </translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="262" />
+        <location filename="../ui/dock_results.py" line="120" />
         <source>Online only</source>
         <translation>En ligne uniquement</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="264" />
+        <location filename="../ui/dock_results.py" line="122" />
         <source>Labels</source>
         <translation>Étiquettes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="591" />
+        <location filename="../ui/dock_results.py" line="333" />
         <source>No scene selected</source>
         <translation>Aucune scène sélectionnée</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="316" />
+        <location filename="../ui/dock_results.py" line="163" />
         <source>Assets to download</source>
         <translation>Ressources à télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="322" />
+        <location filename="../ui/dock_results.py" line="169" />
         <source>zip members, e.g. */IMG_DATA/*B04.jp2 (optional)</source>
         <translation>fichiers du zip, p. ex. */IMG_DATA/*B04.jp2 (facultatif)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="325" />
+        <location filename="../ui/dock_results.py" line="174" />
         <source>Members…</source>
         <translation>Contenu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="327" />
+        <location filename="../ui/dock_results.py" line="176" />
         <source>List the files inside the checked zip asset</source>
         <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="697" />
+        <location filename="../ui/dock_results.py" line="182" />
         <source>Download</source>
         <translation>Télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="772" />
+        <location filename="../ui/dock_results.py" line="185" />
         <source>Stream</source>
         <translation>Ouvrir à distance</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="336" />
+        <location filename="../ui/dock_results.py" line="187" />
         <source>Open the checked band without downloading it (/vsicurl/)</source>
         <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="338" />
+        <location filename="../ui/dock_results.py" line="193" />
         <source>RGB</source>
         <translation>RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="340" />
+        <location filename="../ui/dock_results.py" line="195" />
         <source>Build an RGB composite (VRT) from three checked bands, in order</source>
         <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="354" />
+        <location filename="../ui/dock_results.py" line="213" />
         <source>Export…</source>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="356" />
+        <location filename="../ui/dock_results.py" line="215" />
         <source>Save the shown scenes as GeoJSON or CSV</source>
         <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="412" />
+        <location filename="../ui/dock_search.py" line="193" />
         <source>No area: the search covers the whole world.</source>
         <translation>Aucune zone : la recherche couvre le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="415" />
+        <location filename="../ui/dock_search.py" line="198" />
         <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
         <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="427" />
+        <location filename="../ui/dock_search.py" line="249" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="455" />
+        <location filename="../ui/dock_search.py" line="286" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="473" />
+        <location filename="../ui/dock_search.py" line="338" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="475" />
+        <location filename="../ui/dock_search.py" line="340" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="485" />
+        <location filename="../ui/dock_search.py" line="381" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="487" />
+        <location filename="../ui/dock_search.py" line="374" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="495" />
+        <location filename="../ui/dock_results.py" line="224" />
         <source>{} scenes ({} shown)</source>
         <translation>{} scènes ({} affichées)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="507" />
+        <location filename="../ui/dock_results.py" line="238" />
         <source>Export scenes</source>
         <translation>Exporter les scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="507" />
+        <location filename="../ui/dock_results.py" line="238" />
         <source>GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="536" />
+        <location filename="../ui/dock_results.py" line="275" />
         <source>Export</source>
         <translation>Exporter</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="519" />
+        <location filename="../ui/dock_results.py" line="253" />
         <source>No scene to export.</source>
         <translation>Aucune scène à exporter.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="527" />
+        <location filename="../ui/dock_results.py" line="264" />
         <source>Scene Picker: export {}</source>
         <translation>Scene Picker : export de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="536" />
+        <location filename="../ui/dock_results.py" line="275" />
         <source>{} scenes written to {}.</source>
         <translation>{} scènes écrites dans {}.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="602" />
+        <location filename="../ui/dock_results.py" line="344" />
         <source>Loading quicklook…</source>
         <translation>Chargement de l'aperçu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="620" />
+        <location filename="../ui/dock_results.py" line="362" />
         <source>No quicklook</source>
         <translation>Pas d'aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="621" />
+        <location filename="../ui/dock_results.py" line="363" />
         <source>Quicklook of {}: {}</source>
         <translation>Aperçu de {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="652" />
+        <location filename="../ui/dock.py" line="132" />
         <source>Select one or more scenes first.</source>
         <translation>Sélectionnez d'abord une ou plusieurs scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="656" />
+        <location filename="../ui/dock.py" line="136" />
         <source>Check the assets to download.</source>
         <translation>Cochez les ressources à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="667" />
+        <location filename="../ui/dock.py" line="147" />
         <source>{} download(s) queued.</source>
         <translation>{} téléchargement(s) mis en file d'attente.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="697" />
+        <location filename="../ui/dock.py" line="177" />
         <source>{} downloaded, {} layer(s) added.</source>
         <translation>Scène {} téléchargée, {} couche(s) ajoutée(s).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="733" />
+        <location filename="../ui/dock.py" line="213" />
         <source>Zip members</source>
         <translation>Contenu du zip</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="714" />
+        <location filename="../ui/dock.py" line="194" />
         <source>Check a zip asset of the scene first.</source>
         <translation>Cochez d'abord une ressource zip de la scène.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="726" />
+        <location filename="../ui/dock.py" line="206" />
         <source>Scene Picker: list {}</source>
         <translation>Scene Picker : contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="749" />
+        <location filename="../ui/dock.py" line="229" />
         <source>Select a scene and check a band.</source>
         <translation>Sélectionnez une scène et cochez une bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="815" />
+        <location filename="../ui/dock.py" line="295" />
         <source>RGB composite</source>
         <translation>Composition RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="782" />
+        <location filename="../ui/dock.py" line="262" />
         <source>Check exactly three bands (red, green, blue).</source>
         <translation>Cochez exactement trois bandes (rouge, vert, bleu).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="791" />
+        <location filename="../ui/dock.py" line="271" />
         <source>{} RGB</source>
         <translation>{} RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="804" />
+        <location filename="../ui/dock.py" line="284" />
         <source>The RGB composite {} cannot be opened.</source>
         <translation>La composition RVB {} ne peut pas être ouverte.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="808" />
+        <location filename="../ui/dock.py" line="288" />
         <source>Scene Picker: RGB composite of {}</source>
         <translation>Scene Picker : composition RVB de {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="207" />
+        <source>Search the whole world?</source>
+        <translation>Chercher dans le monde entier ?</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="213" />
+        <source>Don't ask again</source>
+        <translation>Ne plus demander</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="218" />
+        <source>Search the whole world</source>
+        <translation>Chercher dans le monde entier</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="297" />
+        <source>No area of interest is set: {} will be searched over the whole world.</source>
+        <translation>Aucune zone d'intérêt n'est définie : la recherche dans {} couvrira le monde entier.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="300" />
+        <source>That is slow and returns scenes from everywhere.</source>
+        <translation>C'est lent et renvoie des scènes de partout.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="306" />
+        <source>Draw an area, or confirm the search of the whole world above.</source>
+        <translation>Dessinez une zone, ou confirmez ci-dessus la recherche dans le monde entier.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="362" />
+        <source> The previous {} results are kept.</source>
+        <translation> Les {} résultats précédents sont conservés.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="371" />
+        <source>Search cancelled.</source>
+        <translation>Recherche annulée.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="372" />
+        <source>Search failed: {}</source>
+        <translation>Échec de la recherche : {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock_search.py" line="378" />
+        <source>{} scenes found; failed: {}</source>
+        <translation>{} scènes trouvées ; en échec : {}</translation>
     </message>
 </context>
 <context>
     <name>ScenePickerPlugin</name>
     <message>
-        <location filename="../plugin.py" line="53" />
+        <location filename="../plugin.py" line="111" />
         <source>Scene Picker</source>
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="60" />
+        <location filename="../plugin.py" line="66" />
         <source>Show or hide the Scene Picker panel</source>
         <translation>Afficher ou masquer le panneau Scene Picker</translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="72" />
+        <source>Scene Picker needs the Python package shapely (see the message bar)</source>
+        <translation>Scene Picker a besoin du paquet Python shapely (voir la barre de messages)</translation>
     </message>
 </context>
 <context>
@@ -1029,196 +1238,251 @@
 <context>
     <name>SearchTask</name>
     <message>
-        <location filename="../ui/search_task.py" line="69" />
+        <location filename="../ui/search_task.py" line="76" />
         <source>Scene Picker: search</source>
         <translation>Scene Picker : recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/search_task.py" line="142" />
+        <source>provider {}</source>
+        <translation>fournisseur {}</translation>
     </message>
 </context>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../ui/settings_dialog.py" line="51" />
+        <location filename="../ui/settings_dialog.py" line="53" />
         <source>credentials stored</source>
         <translation>identifiants enregistrés</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="52" />
+        <location filename="../ui/settings_dialog.py" line="54" />
         <source>credentials missing</source>
         <translation>identifiants manquants</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="53" />
+        <location filename="../ui/settings_dialog.py" line="55" />
         <source>no account needed</source>
         <translation>aucun compte nécessaire</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="54" />
+        <location filename="../ui/settings_dialog.py" line="56" />
         <source>no keyring available</source>
         <translation>aucun trousseau de clés disponible</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="64" />
+        <location filename="../ui/settings_dialog.py" line="69" />
         <source>Scene Picker settings</source>
         <translation>Paramètres de Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="70" />
+        <location filename="../ui/settings_dialog.py" line="75" />
         <source>Accounts</source>
         <translation>Comptes</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="71" />
+        <location filename="../ui/settings_dialog.py" line="76" />
         <source>Downloads</source>
         <translation>Téléchargements</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="72" />
+        <location filename="../ui/settings_dialog.py" line="77" />
         <source>Network</source>
         <translation>Réseau</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="96" />
+        <location filename="../ui/settings_dialog.py" line="103" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="99" />
+        <location filename="../ui/settings_dialog.py" line="119" />
         <source>Status</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="102" />
+        <location filename="../ui/settings_dialog.py" line="122" />
         <source>User name</source>
         <translation>Nom d'utilisateur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="105" />
+        <location filename="../ui/settings_dialog.py" line="125" />
         <source>password, token or API key</source>
         <translation>mot de passe, jeton ou clé d'API</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="106" />
+        <location filename="../ui/settings_dialog.py" line="126" />
         <source>Secret</source>
         <translation>Secret</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="108" />
-        <source>Save to keyring</source>
-        <translation>Enregistrer dans le trousseau</translation>
-    </message>
-    <message>
-        <location filename="../ui/settings_dialog.py" line="111" />
+        <location filename="../ui/settings_dialog.py" line="131" />
         <source>Forget</source>
         <translation>Oublier</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="114" />
+        <location filename="../ui/settings_dialog.py" line="249" />
         <source>Test login</source>
         <translation>Tester la connexion</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="126" />
+        <location filename="../ui/settings_dialog.py" line="146" />
         <source>default endpoint</source>
         <translation>point d'accès par défaut</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="128" />
+        <location filename="../ui/settings_dialog.py" line="148" />
         <source>Catalog URL</source>
         <translation>URL du catalogue</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="131" />
+        <location filename="../ui/settings_dialog.py" line="151" />
         <source>other options: key=value; key2=value2 (no secrets)</source>
         <translation>autres options : clé=valeur; clé2=valeur2 (aucun secret)</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="133" />
+        <location filename="../ui/settings_dialog.py" line="153" />
         <source>Options</source>
         <translation>Options</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="146" />
+        <location filename="../ui/settings_dialog.py" line="166" />
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="148" />
+        <location filename="../ui/settings_dialog.py" line="168" />
         <source>Parallel downloads</source>
         <translation>Téléchargements simultanés</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="150" />
+        <location filename="../ui/settings_dialog.py" line="170" />
         <source>Per provider at most</source>
         <translation>Au plus par fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="157" />
+        <location filename="../ui/settings_dialog.py" line="177" />
         <source>Requests per 10 s</source>
         <translation>Requêtes par 10 s</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="159" />
+        <location filename="../ui/settings_dialog.py" line="179" />
         <source>Requests per minute</source>
         <translation>Requêtes par minute</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="161" />
+        <location filename="../ui/settings_dialog.py" line="181" />
         <source>Proxy from QGIS settings: {}</source>
         <translation>Proxy des paramètres de QGIS : {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="161" />
+        <location filename="../ui/settings_dialog.py" line="181" />
         <source>No proxy (QGIS settings)</source>
         <translation>Aucun proxy (paramètres de QGIS)</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="213" />
+        <location filename="../ui/settings_dialog.py" line="235" />
         <source>no provider registered</source>
         <translation>aucun fournisseur enregistré</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="229" />
+        <location filename="../ui/settings_dialog.py" line="252" />
         <source>Get an account: &lt;a href="{0}"&gt;{0}&lt;/a&gt;</source>
         <translation>Créer un compte : &lt;a href="{0}"&gt;{0}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="244" />
+        <location filename="../ui/settings_dialog.py" line="275" />
         <source>Put credentials in the account fields, not in the URL.</source>
         <translation>Saisissez les identifiants dans les champs du compte, pas dans l'URL.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="262" />
+        <location filename="../ui/settings_dialog.py" line="293" />
         <source>Enter the secret to store.</source>
         <translation>Saisissez le secret à enregistrer.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="271" />
+        <location filename="../ui/settings_dialog.py" line="302" />
         <source>Stored in the system keyring.</source>
         <translation>Enregistré dans le trousseau de clés du système.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="296" />
+        <location filename="../ui/settings_dialog.py" line="331" />
         <source>Scene Picker: test login to {}</source>
         <translation>Scene Picker : test de connexion à {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="301" />
+        <location filename="../ui/settings_dialog.py" line="336" />
         <source>Testing…</source>
         <translation>Test en cours…</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="309" />
+        <location filename="../ui/settings_dialog.py" line="346" />
         <source>Login succeeded.</source>
         <translation>Connexion réussie.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="311" />
+        <location filename="../ui/settings_dialog.py" line="350" />
         <source>Login failed: {}</source>
         <translation>Échec de la connexion : {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="313" />
+        <location filename="../ui/settings_dialog.py" line="353" />
         <source>Login failed (see the message log).</source>
+        <translation>Échec de la connexion (voir le journal des messages).</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="106" />
+        <source>System keyring</source>
+        <translation>Trousseau de clés du système</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="107" />
+        <source>QGIS authentication database</source>
+        <translation>Base d'authentification de QGIS</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="108" />
+        <source>Where accounts are kept. The QGIS authentication database (protected by its master password) serves systems without a keyring, e.g. Linux without a Secret Service.</source>
+        <translation>Où les comptes sont conservés. La base d'authentification de QGIS (protégée par son mot de passe principal) sert aux systèmes sans trousseau de clés, p. ex. Linux sans Secret Service.</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="116" />
+        <source>Keep accounts in</source>
+        <translation>Conserver les comptes dans</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="128" />
+        <source>Save</source>
+        <translation>Enregistrer</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="249" />
+        <source>Test connection</source>
+        <translation>Tester la connexion</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="263" />
+        <source>The QGIS authentication database stays locked.</source>
+        <translation>La base d'authentification de QGIS reste verrouillée.</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="302" />
+        <source>Stored in the QGIS authentication database.</source>
+        <translation>Enregistré dans la base d'authentification de QGIS.</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="346" />
+        <source>Connection succeeded.</source>
+        <translation>Connexion réussie.</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="350" />
+        <source>Connection failed: {}</source>
+        <translation>Échec de la connexion : {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/settings_dialog.py" line="353" />
+        <source>Connection failed (see the message log).</source>
         <translation>Échec de la connexion (voir le journal des messages).</translation>
     </message>
 </context>

@@ -77,20 +77,35 @@ def test_persistent_503_exhausts_bounded_tries(proxy):
     assert proxy.requests == 4 and len(waits) == 3
 
 
-def test_connection_refused_exhausts_tries():
+def _closed_port() -> int:
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]  # closed again: nothing listens there
+        return sock.getsockname()[1]  # closed again: nothing listens there
+
+
+def test_connection_refused_nearby_fails_at_once():
+    """A refused connection to a loopback/LAN host is a server that is not running: one try, no back-off."""
+    port = _closed_port()
     policy, waits = recording_policy(max_attempts=3)
-    with pytest.raises(RetriesExhaustedError, match="after 3 tries") as info:
-        HttpClient(retry=policy).request("GET", f"http://127.0.0.1:{port}/x?token=s3cr3t")
+    for host in ("127.0.0.1", "localhost"):
+        with pytest.raises(RetriesExhaustedError, match="after 1 try") as info:
+            HttpClient(retry=policy).request("GET", f"http://{host}:{port}/x?token=s3cr3t")
+        message = str(info.value)
+        assert "cannot connect: Connection refused (check the URL" in message
+        assert "object at 0x" not in message and "HTTPConnectionPool" not in message
+        assert "s3cr3t" not in message
+    assert waits == []
+
+
+def test_connection_refused_exhausts_tries_when_asked():
+    port = _closed_port()
+    waits: list[float] = []
+    policy = RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=waits.append, retry_refused_nearby=True)
+    with pytest.raises(RetriesExhaustedError, match="after 3 tries"):
+        HttpClient(retry=policy).request("GET", f"http://127.0.0.1:{port}/x")
     assert len(waits) == 2
-    message = str(info.value)
-    assert "cannot connect: Connection refused (check the URL" in message
-    assert "object at 0x" not in message and "HTTPConnectionPool" not in message
-    assert "s3cr3t" not in message
 
 
 def test_error_message_never_carries_secret(proxy):
@@ -248,12 +263,9 @@ def test_logs_never_carry_secrets(proxy, other_host_proxy, caplog):
 
 
 def test_post_retried_only_when_never_sent(proxy):
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    policy, waits = recording_policy(max_attempts=3)
+    port = _closed_port()
+    waits: list[float] = []
+    policy = RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=waits.append, retry_refused_nearby=True)
     with pytest.raises(RetriesExhaustedError, match="after 3 tries"):
         HttpClient(retry=policy).request("POST", f"http://127.0.0.1:{port}/orders", json={"a": 1})
     assert len(waits) == 2  # connection refused: nothing reached a server, so retrying is safe

@@ -34,7 +34,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
-from scene_picker.ui.results_model import COL_CLOUD, COL_DATE, COL_ID, COL_PROVIDER, scene_key
+from scene_picker.ui.results_model import COL_CLOUD, COL_ID, COL_LABEL, COL_PROVIDER, scene_key
 
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
@@ -305,7 +305,7 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     dock.proxy.set_text(expected[3])
     assert dock.proxy.rowCount() == 1 and dock.proxy.scene_at(0).id == expected[3]
     dock.proxy.set_text("")
-    dock.table.sortByColumn(3, 0)  # cloud, ascending
+    dock.table.sortByColumn(COL_CLOUD, Qt.SortOrder.AscendingOrder)
     clouds = [dock.proxy.scene_at(r).cloud_cover for r in range(dock.proxy.rowCount())]
     assert clouds == sorted(clouds)
 
@@ -353,17 +353,28 @@ def test_search_fills_table_and_footprints_and_syncs_selection(
     for tab in range(dock.tabs.count()):
         page = dock.tabs.widget(tab)
         assert page.minimumSizeHint().width() <= dock.tabs.currentWidget().width(), dock.tabs.tabText(tab)
+    # the Search tab scrolls vertically only: its content fits the width (nothing cut at the left or right)
+    search_body = dock.search_button.parentWidget()
+    assert search_body.minimumSizeHint().width() <= dock.tabs.currentWidget().width() - 20
     header = dock.table.horizontalHeader()
-    assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(3)] == [
-        "ID",
+    assert [dock.model.headerData(header.logicalIndex(v), Qt.Orientation.Horizontal) for v in range(4)] == [
+        "Scene",
         "Cloud %",
-        "Date (UTC)",
+        "Tile",
+        "Size",
     ]
-    # the id and the cloud cover are in view without scrolling sideways, the date begins there
+    # the short label and the cloud cover are in view without scrolling sideways and not elided
     viewport = dock.table.viewport().width()
-    for column in (COL_ID, COL_CLOUD):
+    metrics = dock.table.fontMetrics()
+    for column in (COL_LABEL, COL_CLOUD):
         assert header.sectionViewportPosition(column) + header.sectionSize(column) <= viewport, column
-    assert header.sectionViewportPosition(COL_DATE) < viewport - 60
+    for row in range(dock.proxy.rowCount()):
+        label = dock.proxy.index(row, COL_LABEL).data()
+        scene = dock.proxy.scene_at(row)
+        assert label.startswith(scene.datetime.strftime("%Y-%m-%d ")) and label.endswith(" S2A"), label
+        assert metrics.horizontalAdvance(label) < header.sectionSize(COL_LABEL), label
+        assert dock.proxy.index(row, COL_LABEL).data(Qt.ItemDataRole.ToolTipRole) == scene.id
+        assert dock.proxy.index(row, COL_ID).data() == scene.id
     shot = _save_screenshot(dock, folder, "dock_results.png")
     dock.tabs.setCurrentIndex(0)
     _save_screenshot(dock, folder, "dock_search_form.png")
@@ -521,6 +532,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     # in a narrow dock the moving progress bar carries it all: percentage, speed, ETA
     bar = dock.queue_panel.bar_text(job_id)
     texts = dock.queue_panel.row_texts(job_id)
+    assert texts[0] == f"{dock.proxy.index(3, 0).data()} · B08"  # the scene's label, what is fetched
     assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
@@ -583,28 +595,69 @@ def test_aoi_drawn_in_mercator_limits_the_search(dock_env, servers):
     assert sorted(s.id for s in dock.model.scenes()) == expected
 
 
-def test_provider_failure_goes_to_message_bar(dock_env, servers, qgis_iface):
+def test_failed_searches_say_why_and_keep_the_previous_results(dock_env, servers, qgis_iface):
+    """Bug 3: a 404, an HTML page, a refused connection and a missing URL each leave a status line that
+    says the search failed and why, naming the provider (never "?:" nor the command line's --url), and
+    the results of the last successful search stay."""
     from qgis.core import Qgis
     from qgis.PyQt.QtWidgets import QApplication, QDialog
 
-    _stac, nginx, _payloads = servers
+    stac, nginx, _payloads = servers
+    (nginx.root / "portal").mkdir(exist_ok=True)
+    (nginx.root / "portal" / "index.html").write_text("<!doctype html><html><body>A portal</body></html>")
     dock = dock_env()
-    settings.write_setting("providers/stac/url", nginx.url("no-stac-here"))  # nginx answers 404
-    bar = qgis_iface.messageBar()
-    bar.clear_messages()
     _search(dock)
-    warnings = bar.get_messages(Qgis.MessageLevel.Warning)
-    assert any("404" in text for text in warnings), warnings
-    assert dock.model.rowCount() == 0
-    assert dock.search_button.isEnabled()
+    found = dock.model.rowCount()
+    assert found == len(_in_2023(stac.items)) and dock.search_status.text() == f"{found} scenes found."
+    bar = qgis_iface.messageBar()
+    closed = _closed_port()
+    cases = {
+        "404": (nginx.url("no-stac-here"), "404"),
+        "html": (nginx.url("portal"), "HTML"),
+        "refused": (f"http://127.0.0.1:{closed}/stac", "Connection refused"),
+        "missing": ("", "enter it in the search form"),
+    }
+    for case, (url, reason) in cases.items():
+        settings.write_setting("providers/stac/url", url)
+        bar.clear_messages()
+        _search(dock)
+        status = dock.search_status.text()
+        assert status.startswith("Search failed: "), (case, status)
+        assert reason in status, (case, status)
+        assert "STAC API" in status or "stac:" in status, (case, status)
+        assert f"The previous {found} results are kept." in status, (case, status)
+        assert "?:" not in status and "--url" not in status, (case, status)
+        warnings = bar.get_messages(Qgis.MessageLevel.Warning)
+        assert any(reason in text for text in warnings), (case, warnings)
+        assert not any("--url" in text or "?:" in text for text in warnings), (case, warnings)
+        assert dock.model.rowCount() == found and len(dock.footprints.keys()) == found, case
+        assert dock.search_button.isEnabled()
     assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
 
-    # no catalog URL set: the message says where the dock takes it from
-    settings.write_setting("providers/stac/url", "")
-    bar.clear_messages()
+    # two providers, one failing: the status line gives the count and the failure of that one
+    settings.write_setting("providers/stac/url", stac.url)
+    dock.form.set_checked("stac-static", True)
+    settings.write_setting("providers/stac-static/url", "")
     _search(dock)
-    warnings = bar.get_messages(Qgis.MessageLevel.Warning)
-    assert any("Settings… ▸ Accounts ▸ Catalog URL" in text for text in warnings), warnings
+    status = dock.search_status.text()
+    assert status.startswith(f"{found} scenes found; failed: Static STAC catalog"), status
+    assert "enter it in the search form" in status and "--url" not in status, status
+    dock.form.set_checked("stac-static", False)
+
+    # a successful search with nothing to find empties the table
+    settings.write_setting("providers/stac/url", stac.url)
+    dock.form.set_scope("stac", collections="no-such-collection")
+    task = dock.start_search()
+    assert task is not None and wait_until(lambda: dock.search_task is None, 60)
+    assert dock.model.rowCount() == 0 and dock.search_status.text() == "0 scenes found."
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_settings):
@@ -619,13 +672,13 @@ def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_se
     task = dialog.test_login()
     assert task is not None and dialog.login_label.text() == "Testing…"
     assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-    assert dialog.login_label.text() == "Login succeeded."
+    assert dialog.login_label.text() == "Connection succeeded."  # a catalog without an account
 
     dialog.endpoint_edit.setText(nginx.url("no-stac-here"))
     dialog.save_settings()
     dialog.test_login()
     assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-    assert dialog.login_label.text().startswith("Login failed:") and "404" in dialog.login_label.text()
+    assert dialog.login_label.text().startswith("Connection failed:") and "404" in dialog.login_label.text()
     dialog.reject()
 
 
@@ -641,6 +694,9 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
         f"{scene.id}.SAFE/{name}"
         for name in ("IMG_DATA/" + scene.id + "_B04.tif", "IMG_DATA/" + scene.id + "_B03.tif", "MTD.xml")
     )
+    texts = sorted(dialog.list.item(row).text() for row in range(dialog.list.count()))
+    assert texts[0].startswith(f"MTD.xml — {scene.id}.SAFE  (")  # the file name first, then its folder
+    assert texts[1].startswith(f"{scene.id}_B03.tif — {scene.id}.SAFE/IMG_DATA  (")
     dialog.set_checked([f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"])
     dialog.accept()
     assert dock.members_edit.text() == f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B04.tif"
@@ -648,6 +704,9 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     job_id = _download(dock)
     manager = dock.downloads
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) in ("done", "failed", "cancelled"), 30)
+    # the Downloads list names the scene by its label and says what is fetched
+    label = dock.proxy.index(4, 0).data()
+    assert dock.queue_panel.row_texts(job_id)[0] == f"{label} · 1 member"
     done = manager.job(job_id)
     assert done.state == "done", done
     (path,) = [Path(p) for p in done.files]
@@ -711,7 +770,7 @@ def test_cancel_search_while_the_server_stalls(dock_env, servers):
         assert wait_until(lambda: dock.search_task is None, 10), "cancel did not end the search"
         assert proxy.requests == 1  # ended while its first request was still held by the server
         assert dock.search_button.isEnabled() and not dock.cancel_search_button.isEnabled()
-        assert dock.search_status.text().startswith("Search stopped")
+        assert dock.search_status.text() == "Search cancelled."
         assert dock.model.rowCount() == 0
         proxy.release_stall()
 
@@ -726,3 +785,42 @@ def test_changed_download_settings_apply_to_the_running_queue(dock_env, servers)
     assert manager._slot("stac").acquire(blocking=False)
     assert not manager._slot("stac").acquire(blocking=False)  # one at a time for that provider now
     manager._slot("stac").release()
+
+
+def test_search_without_area_at_a_heavy_catalog_asks_once(dock_env, servers):
+    """CDSE, CMR, Planet, USGS: a search without an area asks "search the whole world?" first (in the
+    panel); "don't ask again" ends the questions; a light catalog (STAC API) is never asked about."""
+    settings.write_setting("providers/cdse/url", f"http://127.0.0.1:{_closed_port()}/odata")
+    dock = dock_env()
+    assert dock.aoi.aoi() is None
+    dock.form.set_checked("stac", False)
+    dock.form.set_checked("cdse", True)
+    box = dock.whole_world_box
+
+    assert dock.start_search() is None and dock.search_task is None  # asked, nothing searched yet
+    assert box.isVisible() and "Copernicus" in dock.whole_world_label.text()
+    assert "whole world" in dock.whole_world_label.text()
+    dock.whole_world_no.click()
+    assert not box.isVisible() and dock.search_task is None
+
+    assert dock.start_search() is None and box.isVisible()  # asked again
+    dock.whole_world_dont_ask.setChecked(True)
+    dock.whole_world_yes.click()
+    assert not box.isVisible() and dock.search_task is not None
+    assert wait_until(lambda: dock.search_task is None, 60)
+    assert dock.search_status.text().startswith("Search failed: "), dock.search_status.text()
+
+    task = dock.start_search()  # asked not to ask again
+    assert task is not None and not box.isVisible()
+    assert wait_until(lambda: dock.search_task is None, 60)
+
+    settings.write_setting("search/ask_whole_world", True)
+    dock.form.set_checked("cdse", False)
+    _search(dock)  # the STAC API alone: no question
+    assert not box.isVisible() and dock.model.rowCount() > 0
+
+    # Settings opens on the provider selected in the dock
+    dock.form.provider_list.setCurrentItem(dock.form._item("cdse"))
+    dock.open_settings()
+    assert dock.settings_dialog.current_provider().name == "cdse"
+    dock.settings_dialog.reject()

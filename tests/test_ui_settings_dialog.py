@@ -12,6 +12,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtTest import QTest
 
 from scene_picker.core.credentials import load_credentials, service_name
+from scene_picker.core.errors import UsageError
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
@@ -213,3 +214,122 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
     assert good not in settings.read_setting("providers/terrascope/options", "", str)
     assert "credential" in dialog.login_label.text()
     dialog.reject()
+
+
+def test_opens_on_the_given_provider_and_shows_the_real_output_folder():
+    dialog = SettingsDialog(PROVIDERS, provider="planet")
+    assert dialog.current_provider().name == "planet"
+    assert dialog.secret_edit.isEnabled() and dialog.test_button.text() == "Test login"
+    default = settings.output_dir()
+    assert default and dialog.output_widget.filePath() == default
+    dialog.accept()  # the shown default is not pinned as a choice
+    assert settings.read_setting(settings.OUTPUT_DIR, "", str) == ""
+    dialog = SettingsDialog(PROVIDERS, provider="stac")
+    assert dialog.current_provider().name == "stac" and dialog.test_button.text() == "Test connection"
+    dialog.reject()
+
+
+def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
+    """The form's catalog URL is the provider's URL setting, recently used URLs fill its drop-down, and
+    the bearer token goes to the credential store and into the provider's requests, never to QgsSettings."""
+    from scene_picker.ui.providers_info import make_provider, provider_options
+    from scene_picker.ui.query_form import QueryForm
+
+    form = QueryForm(PROVIDERS, read_keyring=False)
+    form.set_checked("stac", True)
+    form.provider_list.setCurrentItem(form._item("cdse"))
+    assert form.catalog.url_combo.isHidden() and form.catalog.token_box.isHidden()
+    form.provider_list.setCurrentItem(form._item("stac"))
+    assert not form.catalog.url_combo.isHidden() and not form.catalog.token_box.isHidden()
+    for url in ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b"):
+        form.catalog.set_url(url)
+        form.remember_urls()
+    assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"
+    form.provider_list.setCurrentItem(form._item("cdse"))
+    form.provider_list.setCurrentItem(form._item("stac"))
+    combo = form.catalog.url_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "http://127.0.0.1:9/b",
+        "http://127.0.0.1:9/a",
+    ]
+    assert combo.currentText() == "http://127.0.0.1:9/b"
+
+    QTest.keyClicks(form.catalog.token_edit, SECRET)
+    assert form.catalog.save_token()
+    assert form.catalog.token_edit.text() == ""
+    assert load_credentials("stac").secret == SECRET
+    provider = make_provider("stac")
+    bearer = {"Authorization": f"Bearer {SECRET}"}
+    assert provider.http.auth.headers_for("http://127.0.0.1:9/b/search") == bearer
+    assert provider.http.auth.headers_for("http://elsewhere.example/search") == {}
+    provider.http.close()
+    qsettings = QgsSettings()
+    qsettings.sync()
+    with open(qsettings.fileName(), encoding="utf-8") as handle:
+        assert SECRET not in handle.read()
+    form.catalog.forget_token()
+    assert load_credentials("stac") is None
+
+    with pytest.raises(UsageError, match="token field"):  # a credential in the URL is refused
+        form.catalog.set_url("http://user:pw@127.0.0.1:9/c")
+    with pytest.raises(UsageError):
+        form.remember_urls()
+    assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"
+
+
+def test_accounts_in_the_qgis_authentication_database(tmp_path, qgis_new_project, log_lines):
+    """No system keyring (the fail backend, as on Linux without a Secret Service): the user keeps the
+    accounts in QGIS's authentication database instead; they never reach QgsSettings or the log, and
+    the keyring stays the default."""
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    from scene_picker.core.credentials import active_store, use_store
+    from scene_picker.ui.auth_store import CONFIG_PREFIX, apply_store_setting
+
+    manager = QgsApplication.authManager()
+    assert manager.setMasterPassword("master-of-test", True)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        assert apply_store_setting() == "keyring" and active_store() is None  # the default
+        dialog = SettingsDialog(PROVIDERS, provider="cdse")
+        dialog.show()
+        assert dialog.status_label.text() == "no keyring available"
+        dialog.store_combo.setCurrentIndex(dialog.store_combo.findData("qgis"))
+        assert dialog.status_label.text() == "credentials missing"
+        QTest.keyClicks(dialog.username_edit, "alice@example.org")
+        QTest.keyClicks(dialog.secret_edit, SECRET)
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert dialog.login_label.text() == "Stored in the QGIS authentication database."
+        assert dialog.status_label.text() == "credentials stored"
+        creds = load_credentials("cdse")  # what the providers read, from any thread
+        assert creds is not None and creds.username == "alice@example.org" and creds.secret == SECRET
+        names = [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        assert names.count(CONFIG_PREFIX + "cdse") == 1
+        QTest.keyClicks(dialog.secret_edit, SECRET + "-2")  # replacing keeps one config per provider
+        QTest.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        names = [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        assert names.count(CONFIG_PREFIX + "cdse") == 1 and load_credentials("cdse").secret == SECRET + "-2"
+        dialog.accept()
+
+        qsettings = QgsSettings()
+        qsettings.sync()
+        with open(qsettings.fileName(), encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        assert "store=qgis" in text and SECRET not in text
+        assert not any(SECRET in line for line in log_lines)
+
+        dialog = SettingsDialog(PROVIDERS, provider="cdse")  # the choice is kept
+        dialog.show()
+        assert (
+            dialog.store_combo.currentData() == "qgis" and dialog.username_edit.text() == "alice@example.org"
+        )
+        QTest.mouseClick(dialog.forget_button, Qt.MouseButton.LeftButton)
+        assert load_credentials("cdse") is None
+        assert CONFIG_PREFIX + "cdse" not in [c.name() for c in manager.availableAuthMethodConfigs().values()]
+        dialog.store_combo.setCurrentIndex(dialog.store_combo.findData("keyring"))
+        assert active_store() is None
+        dialog.reject()
+    finally:
+        keyring.set_keyring(previous)
+        use_store(None)

@@ -27,6 +27,7 @@ from ..providers.base import safe_name
 from . import settings
 from .messages import log
 from .providers_info import make_provider
+from .queue_panel import job_title
 from .results_model import scene_key
 from .tasks import FunctionTask, TaskKeeper
 
@@ -65,6 +66,7 @@ class JobView:
     error: str | None = None
     files: list[str] = field(default_factory=list)
     bytes_fetched: int = 0
+    title: str = ""  # the scene's label and what is fetched (queue_panel.job_title)
 
     @property
     def folder(self) -> Path:
@@ -180,6 +182,7 @@ class DownloadManager(QObject):
             "assets": list(assets) if assets is not None else None,
             "members": list(members) if members else None,
             "total": total,
+            "title": job_title(scene, assets, members),
         }
 
         def add(_task) -> JobView:
@@ -365,6 +368,7 @@ class DownloadManager(QObject):
             error=job.error,
             files=list(result.get("files", [])),
             bytes_fetched=int(result.get("bytes_fetched", 0)),
+            title=payload.get("title", ""),
         )
 
     # -- life cycle -------------------------------------------------------------------------------------

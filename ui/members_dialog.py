@@ -1,5 +1,6 @@
 """Choosing members of a remote zip for partial extraction: the archive's listing (read in the
-background through HTTP ranges by :class:`scene_picker.core.remotezip.RemoteZip`) as a checkable list.
+background through HTTP ranges by :class:`scene_picker.core.remotezip.RemoteZip`) as a checkable list,
+each member shown file name first, then its folder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core.scene_label import member_label
 from .queue_panel import format_size
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 30
@@ -42,8 +44,12 @@ class MembersDialog(QDialog):
         for member in members:
             if getattr(member, "is_dir", False):
                 continue
-            item = QListWidgetItem(f"{member.name}  ({format_size(member.file_size)})", self.list)
+            # the file name first: long archive paths (S2 .SAFE) differ only at their end
+            item = QListWidgetItem(
+                f"{member_label(member.name)}  ({format_size(member.file_size)})", self.list
+            )
             item.setData(NAME_ROLE, member.name)
+            item.setToolTip(member.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
         layout.addWidget(self.list, 1)

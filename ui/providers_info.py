@@ -135,24 +135,27 @@ def make_provider(name: str):
     from ..core.ratelimit import RateLimiter
     from ..providers.registry import get_provider
     from . import settings
+    from .catalog_url import stored_token
     from .network import session_proxies
 
     options = provider_options(name)
+    token = stored_token(name)
+    if token and options.get("url"):
+        from urllib.parse import urlsplit
+
+        from ..core.auth import BearerAuth, StaticTokenProvider
+
+        options["auth"] = BearerAuth(StaticTokenProvider(token), hosts=[urlsplit(options["url"]).netloc])
     try:
         provider = get_provider(name, **options)
     except UsageError as exc:
-        if "url" in options or "url" not in str(exc).lower():
+        if options.get("url") or "url" not in str(exc).lower():
             raise
         # the provider's own text names the command line's --url: say where the dock takes it from
         raise UsageError(
             QCoreApplication.translate(
-                "ProviderSetup", "{} Set it in Scene Picker ▸ Settings… ▸ Accounts ▸ Catalog URL."
-            ).format(exc)
-        ) from None
-    except TypeError as exc:  # an option this provider does not take
-        raise UsageError(
-            f"The provider {name} does not take the options {', '.join(sorted(options))} set in the "
-            f"Scene Picker settings: {exc}"
+                "ProviderSetup", "{} needs a catalog URL: enter it in the search form (Catalog URL)."
+            ).format(provider_title(name))
         ) from None
     http = provider.http
     proxies = session_proxies()

@@ -1,6 +1,8 @@
-"""The query form: checkable providers with a credentials badge, collections/platforms per provider, a
+"""The query form: checkable providers with a credentials badge, collections/platforms per provider, the
+catalog URL (with recently used ones) and an optional bearer token for the providers that take a URL, a
 date range, a cloud-cover range, max results and advanced provider extras. Its state is kept in
-QgsSettings (``scene_picker/form/...``) and it builds a :class:`scene_picker.core.query.Query`.
+QgsSettings (``scene_picker/form/...``; the token goes to the credential store only) and it builds a
+:class:`scene_picker.core.query.Query`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core.errors import UsageError
 from ..core.query import Query
 from . import settings
+from .catalog_url import CatalogUrlRow
 from .providers_info import STATUS_MISSING, STATUS_NO_KEYRING, STATUS_OK, ProviderInfo, credentials_status
 from .tasks import FunctionTask, TaskKeeper
 
@@ -109,6 +112,8 @@ class QueryForm(QWidget):
         self.scope_label.setObjectName("scopeLabel")
         self.scope_label.setWordWrap(True)
         form.addRow(self.scope_label)
+        self.catalog = CatalogUrlRow(self)
+        self.catalog.add_rows(form)
         self.collections_edit = QLineEdit(self)
         self.collections_edit.setObjectName("collectionsEdit")
         self.collections_edit.setPlaceholderText(self.tr("all collections (comma separated ids)"))
@@ -205,6 +210,11 @@ class QueryForm(QWidget):
         keeper.start(task)
         return task
 
+    def reload_settings(self, keeper: TaskKeeper) -> FunctionTask:
+        """After the settings dialog: show the catalog URL and the badges as stored now."""
+        self.catalog.show_provider(self._current)
+        return self.refresh_badges_in_background(keeper)
+
     def _on_badges_read(self, statuses: dict[str, str] | None, _error) -> None:
         if not statuses:
             return
@@ -243,6 +253,17 @@ class QueryForm(QWidget):
     def badge_of(self, name: str) -> str | None:
         item = self._item(name)
         return item.data(Qt.ItemDataRole.UserRole + 11) if item is not None else None
+
+    def title_of(self, name: str) -> str:
+        """The registry title of provider ``name`` (the name when unknown)."""
+        return next((p.title for p in self.providers if p.name == name), name)
+
+    def remember_urls(self) -> None:
+        """Save the catalog URL being edited and add the URLs of the checked providers to their recent
+        lists (raises UsageError for a URL that carries a credential)."""
+        self.catalog.save()
+        for name in self.checked_providers():
+            self.catalog.remember(name)
 
     def _info(self, name: str) -> ProviderInfo:
         return next(p for p in self.providers if p.name == name)
@@ -296,6 +317,7 @@ class QueryForm(QWidget):
         entry = self._scopes.get(self._current or "", {})
         self.collections_edit.setText(entry.get("collections", ""))
         self.platforms_edit.setText(entry.get("platforms", ""))
+        self.catalog.show_provider(self._current)
         if self._current:
             info = self._info(self._current)
             self.platforms_edit.setPlaceholderText(

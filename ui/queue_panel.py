@@ -52,6 +52,24 @@ def format_eta(eta: float | None) -> str:
     return f"{eta // 60}:{eta % 60:02d}"
 
 
+def job_title(scene, assets: list[str] | None, members: list[str] | None) -> str:
+    """The Downloads list's text of a job: the scene's short label and what is fetched."""
+    from ..core.scene_label import fetch_summary, scene_label
+
+    kind, names = fetch_summary(scene, assets, members)
+    if kind == "members":
+        what = (
+            QCoreApplication.translate("QueuePanel", "{} members").format(len(names))
+            if len(names) > 1
+            else QCoreApplication.translate("QueuePanel", "1 member")
+        )
+    elif kind == "archive":
+        what = QCoreApplication.translate("QueuePanel", "whole archive")
+    else:
+        what = ", ".join(names[:3]) + (f" +{len(names) - 3}" if len(names) > 3 else "")
+    return f"{scene_label(scene)} · {what}" if what else scene_label(scene)
+
+
 class QueuePanel(QWidget):
     cancelRequested = pyqtSignal(str)
     retryRequested = pyqtSignal(str)
@@ -73,7 +91,7 @@ class QueuePanel(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         # two visible columns so the scene id keeps its room in a narrow dock: the progress bar itself
         # reads "39% · 2 MB/s · 0:02"; the state, speed and ETA columns hold the same data
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # scene ids differ at both ends
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # a label reads from its start (the date)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
@@ -112,8 +130,8 @@ class QueuePanel(QWidget):
         if item is None:
             item = QTreeWidgetItem(self.tree)
             item.setData(COL_SCENE, JOB_ROLE, job.id)
-            item.setText(COL_SCENE, job.scene_id)
-            item.setToolTip(COL_SCENE, f"{job.provider}: {job.scene_id}")
+            item.setText(COL_SCENE, job.title or job.scene_id)
+            item.setToolTip(COL_SCENE, f"{job.title}\n{job.provider}: {job.scene_id}".strip())
             bar = QProgressBar(self.tree)
             bar.setRange(0, 1000)
             bar.setTextVisible(True)

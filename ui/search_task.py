@@ -63,13 +63,21 @@ ProviderSpec = Union[Provider, Callable[[], Provider]]
 
 
 class SearchTask(QgsTask):
-    """``providers``: instances, or factories called in the worker (constructors may touch the network)."""
+    """``providers``: instances, or factories called in the worker (constructors may touch the network);
+    ``labels``: what to call each of them when its factory fails (default: its position)."""
 
-    def __init__(self, providers: Sequence[ProviderSpec], query: Query, max_workers: int = 4) -> None:
+    def __init__(
+        self,
+        providers: Sequence[ProviderSpec],
+        query: Query,
+        max_workers: int = 4,
+        labels: Sequence[str] | None = None,
+    ) -> None:
         super().__init__(
             QCoreApplication.translate("SearchTask", "Scene Picker: search"), QgsTask.Flag.CanCancel
         )
         self.providers = list(providers)
+        self.labels = list(labels or ())
         self.query = query
         self.max_workers = max_workers
         self.signals = SearchSignals()
@@ -117,7 +125,7 @@ class SearchTask(QgsTask):
 
     def _instances(self) -> list[Provider]:
         out: list[Provider] = []
-        for spec in self.providers:
+        for number, spec in enumerate(self.providers):
             if isinstance(spec, Provider):
                 out.append(spec)
                 continue
@@ -125,8 +133,14 @@ class SearchTask(QgsTask):
                 out.append(spec())
             except ScenePickerError as exc:
                 self._provider_finished()
-                self.signals.providerFailed.emit(getattr(exc, "provider", None) or "?", exc)
+                self.signals.providerFailed.emit(self._label(number, exc), exc)
         return out
+
+    def _label(self, number: int, exc: ScenePickerError) -> str:
+        if number < len(self.labels):
+            return self.labels[number]
+        fallback = QCoreApplication.translate("SearchTask", "provider {}").format(number + 1)
+        return getattr(exc, "provider", None) or fallback
 
     def _provider_finished(self) -> None:
         self._done_providers += 1

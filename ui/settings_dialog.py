@@ -1,8 +1,9 @@
-"""The settings dialog: provider accounts (keyring only, with a background "test login"), provider
-endpoints, download folder, concurrency, rate limits, and the proxy QGIS is configured with.
+"""The settings dialog: provider accounts (in the system keyring, or in QGIS's authentication database
+when the user picks it; a background "test login"), provider endpoints, download folder, concurrency,
+rate limits, and the proxy QGIS is configured with.
 
-Secrets go to :mod:`scene_picker.core.credentials` (the keyring) and nowhere else: never QgsSettings,
-the project, or the log.
+Secrets go to :mod:`scene_picker.core.credentials` (the chosen store) and nowhere else: never
+QgsSettings, the project, or the log.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..core.credentials import delete_credentials, load_credentials, store_crede
 from ..core.errors import CredentialsError, ScenePickerError
 from ..core.redact import redact_url
 from . import settings
+from .auth_store import STORE_KEYRING, STORE_QGIS, choose_store, chosen_store, unlock_qgis_store
 from .messages import log
 from .network import proxy_description
 from .providers_info import (
@@ -58,7 +60,10 @@ def status_text(status: str) -> str:
 class SettingsDialog(QDialog):
     """Non-modal friendly dialog; everything slow (test login) runs in a QgsTask."""
 
-    def __init__(self, providers: list[ProviderInfo], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, providers: list[ProviderInfo], parent: QWidget | None = None, provider: str | None = None
+    ) -> None:
+        """``provider``: the provider whose account page opens first (the one selected in the dock)."""
         super().__init__(parent)
         self.setObjectName("ScenePickerSettingsDialog")
         self.setWindowTitle(self.tr("Scene Picker settings"))
@@ -79,6 +84,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(buttons)
         self._load()
+        if provider is not None and self.provider_combo.findData(provider) >= 0:
+            self.provider_combo.setCurrentIndex(self.provider_combo.findData(provider))
         self._on_provider_changed()
 
     def tr(self, text: str) -> str:
@@ -94,6 +101,19 @@ class SettingsDialog(QDialog):
             self.provider_combo.addItem(info.title, info.name)
         self.provider_combo.currentIndexChanged.connect(self._on_provider_changed)
         form.addRow(self.tr("Provider"), self.provider_combo)
+        self.store_combo = QComboBox(page)
+        self.store_combo.setObjectName("credentialStore")
+        self.store_combo.addItem(self.tr("System keyring"), STORE_KEYRING)
+        self.store_combo.addItem(self.tr("QGIS authentication database"), STORE_QGIS)
+        self.store_combo.setToolTip(
+            self.tr(
+                "Where accounts are kept. The QGIS authentication database (protected by its master "
+                "password) serves systems without a keyring, e.g. Linux without a Secret Service."
+            )
+        )
+        self.store_combo.setCurrentIndex(self.store_combo.findData(chosen_store()))
+        self.store_combo.currentIndexChanged.connect(self._on_store_changed)
+        form.addRow(self.tr("Keep accounts in"), self.store_combo)
         self.status_label = QLabel(page)
         self.status_label.setObjectName("credentialsStatus")
         form.addRow(self.tr("Status"), self.status_label)
@@ -105,7 +125,7 @@ class SettingsDialog(QDialog):
         self.secret_edit.setPlaceholderText(self.tr("password, token or API key"))
         form.addRow(self.tr("Secret"), self.secret_edit)
         row = QHBoxLayout()
-        self.save_button = QPushButton(self.tr("Save to keyring"), page)
+        self.save_button = QPushButton(self.tr("Save"), page)
         self.save_button.setObjectName("saveCredentials")
         self.save_button.clicked.connect(self.save_credentials)
         self.forget_button = QPushButton(self.tr("Forget"), page)
@@ -178,14 +198,16 @@ class SettingsDialog(QDialog):
 
     # -- settings (no secret among them) -------------------------------------------------------------
     def _load(self) -> None:
-        self.output_widget.setFilePath(settings.named_setting(settings.OUTPUT_DIR))
+        self.output_widget.setFilePath(settings.output_dir())  # the real default when none was chosen
         self.workers_spin.setValue(settings.named_setting(settings.WORKERS))
         self.per_provider_spin.setValue(settings.named_setting(settings.PER_PROVIDER))
         self.rate_10s_spin.setValue(settings.named_setting(settings.RATE_10S))
         self.rate_minute_spin.setValue(settings.named_setting(settings.RATE_MINUTE))
 
     def save_settings(self) -> None:
-        settings.write_setting(settings.OUTPUT_DIR, self.output_widget.filePath())
+        folder = self.output_widget.filePath()
+        if folder != settings.output_dir():  # the shown default stays a default (it follows the home)
+            settings.write_setting(settings.OUTPUT_DIR, folder)
         settings.write_setting(settings.WORKERS, self.workers_spin.value())
         settings.write_setting(settings.PER_PROVIDER, self.per_provider_spin.value())
         settings.write_setting(settings.RATE_10S, self.rate_10s_spin.value())
@@ -224,6 +246,7 @@ class SettingsDialog(QDialog):
         for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
             widget.setEnabled(needs)
         self.username_edit.setEnabled(needs and info.credential_kind in (None, "password"))
+        self.test_button.setText(self.tr("Test login") if needs else self.tr("Test connection"))
         self.secret_edit.setToolTip(info.credentials or "")
         if info.signup_url:
             self.signup_label.setText(
@@ -231,6 +254,14 @@ class SettingsDialog(QDialog):
             )
         else:
             self.signup_label.clear()
+
+    def _on_store_changed(self, _index: int) -> None:
+        """Use the chosen store from now on (accounts already stored elsewhere stay there)."""
+        store = self.store_combo.currentData()
+        choose_store(store)
+        if store == STORE_QGIS and not unlock_qgis_store():
+            self.login_label.setText(self.tr("The QGIS authentication database stays locked."))
+        self._on_provider_changed()
 
     def _refresh_status(self, info: ProviderInfo) -> None:
         self.status_label.setText(status_text(credentials_status(info)))
@@ -268,7 +299,11 @@ class SettingsDialog(QDialog):
             log(str(exc), Qgis.MessageLevel.Warning)
             return False
         self.secret_edit.clear()
-        self.login_label.setText(self.tr("Stored in the system keyring."))
+        self.login_label.setText(
+            self.tr("Stored in the QGIS authentication database.")
+            if chosen_store() == STORE_QGIS
+            else self.tr("Stored in the system keyring.")
+        )
         self._refresh_status(info)
         return True
 
@@ -305,10 +340,19 @@ class SettingsDialog(QDialog):
 
     def _on_login_checked(self, _result, error) -> None:
         self.test_button.setEnabled(True)
+        info = self.current_provider()
+        account = bool(info is not None and info.credentials)  # catalogs without an account: a connection
         if error is None:
-            self.login_label.setText(self.tr("Login succeeded."))
+            self.login_label.setText(
+                self.tr("Login succeeded.") if account else self.tr("Connection succeeded.")
+            )
         elif isinstance(error, ScenePickerError):
-            self.login_label.setText(self.tr("Login failed: {}").format(error))
+            failed = self.tr("Login failed: {}") if account else self.tr("Connection failed: {}")
+            self.login_label.setText(failed.format(error))
         else:
-            self.login_label.setText(self.tr("Login failed (see the message log)."))
+            self.login_label.setText(
+                self.tr("Login failed (see the message log).")
+                if account
+                else self.tr("Connection failed (see the message log).")
+            )
         log(self.login_label.text(), Qgis.MessageLevel.Info if error is None else Qgis.MessageLevel.Warning)
