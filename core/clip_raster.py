@@ -202,7 +202,7 @@ def _mask_outside(gdal: Any, mem: Any, geom: BaseGeometry) -> None:
 
     srs = osr.SpatialReference()
     srs.ImportFromWkt(mem.GetProjectionRef())
-    source = ogr.GetDriverByName("Memory").CreateDataSource("")
+    source = gdal.GetDriverByName("Memory").Create("", 0, 0, 0, gdal.GDT_Unknown)
     layer = source.CreateLayer("aoi", srs=srs)
     feature = ogr.Feature(layer.GetLayerDefn())
     feature.SetGeometry(ogr.CreateGeometryFromWkb(geom.wkb))
@@ -210,12 +210,14 @@ def _mask_outside(gdal: Any, mem: Any, geom: BaseGeometry) -> None:
     nodata = mem.GetRasterBand(1).GetNoDataValue()
     if nodata is not None:
         bands = list(range(1, mem.RasterCount + 1))
-        gdal.RasterizeLayer(mem, bands, layer, burn_values=[nodata] * len(bands), options=["INVERT=TRUE"])
+        options = gdal.RasterizeOptions(bands=bands, burnValues=[nodata] * len(bands), inverse=True)
+        if gdal.Rasterize(mem, source, options=options) is None:
+            raise ClipError(f"masking failed: {gdal.GetLastErrorMsg()}")
         return
     inside = gdal.GetDriverByName("MEM").Create("", mem.RasterXSize, mem.RasterYSize, 1, gdal.GDT_Byte)
     inside.SetGeoTransform(mem.GetGeoTransform())
     inside.SetProjection(mem.GetProjectionRef())
-    gdal.RasterizeLayer(inside, [1], layer, burn_values=[255])
+    gdal.Rasterize(inside, source, options=gdal.RasterizeOptions(bands=[1], burnValues=[255]))
     mem.CreateMaskBand(gdal.GMF_PER_DATASET)
     values = inside.GetRasterBand(1).ReadRaster()
     mem.GetRasterBand(1).GetMaskBand().WriteRaster(0, 0, mem.RasterXSize, mem.RasterYSize, values)

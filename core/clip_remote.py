@@ -118,6 +118,8 @@ class RemoteTiff:
                     sink(start, data)
                     if meter is not None:
                         meter.add(len(data))
+                    if self.cancel is not None:
+                        self.cancel.raise_if_cancelled("Reading the raster's tiles")
             finally:
                 for _start, future in futures:
                     future.cancel()
@@ -179,6 +181,8 @@ def clip_remote_tiff(
 
             tiff.fetch_many(blocks, sink, meter)
         meter.finish()
+        if tiff.cancel is not None:
+            tiff.cancel.raise_if_cancelled(f"Clipping {dest.name}")
         dataset = open_raster(sparse)  # a fresh handle: nothing read before the blocks arrived
         write_clip(dataset, window, geom, dest, request.mask, metadata)
         dataset = None

@@ -69,7 +69,11 @@ def aoi_lonlat(x0: int, y0: int, x1: int, y1: int) -> str:
     return "POLYGON((" + ", ".join(f"{lon:.10f} {lat:.10f}" for lon, lat in points) + "))"
 
 
-def window_read(source: str, window: tuple) -> bytes:
-    """GDAL's own read of ``window`` of band 1 of ``source`` (a path or a /vsi path)."""
-    dataset = gdal.Open(source)
-    return dataset.GetRasterBand(1).ReadRaster(*window)
+def window_read(source: str, window: tuple | None = None) -> bytes:
+    """GDAL's own read of ``window`` (default: all) of band 1 of ``source`` (a path or a /vsi path)."""
+    dataset = gdal.Open(str(source))
+    band = dataset.GetRasterBand(1)
+    data = band.ReadRaster(*window) if window else band.ReadRaster()
+    band = None
+    dataset = None  # the band goes first: GDAL 3.6's bindings crash on a band outliving its dataset
+    return data
