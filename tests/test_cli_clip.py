@@ -82,7 +82,9 @@ def test_aoi_option_overrides_and_missing_aoi_is_a_usage_error(dated, proxy, tmp
     assert main(["download", str(scenes), "--clip", "--out", str(tmp_path / "o")]) == 2
     assert "--clip needs an area of interest" in capsys.readouterr().err
     small = aoi_lonlat(0, 0, 100, 50)
-    code = main(["download", str(scenes), "--clip", "--aoi", small, "--clip-buffer", "0", "--out", str(tmp_path)])
+    code = main(
+        ["download", str(scenes), "--clip", "--aoi", small, "--clip-buffer", "0", "--out", str(tmp_path)]
+    )
     assert code == 0
     clipped = gdal.Open(str(tmp_path / "S2_20230701" / "B04_1.clip.tif"))
     assert (clipped.RasterXSize, clipped.RasterYSize) == (100, 50)

@@ -60,6 +60,7 @@ from .results_model import (
 )
 from .search_task import ScopedProvider, SearchTask
 from .tasks import FunctionTask, TaskKeeper
+from .temporal import apply_clip_time, clip_checkbox, clip_payload, show_series
 
 DOCK_OBJECT_NAME = "ScenePickerDock"
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
@@ -337,7 +338,8 @@ class ScenePickerDock(QgsDockWidget):
         self.rgb_button.setObjectName("rgbButton")
         self.rgb_button.setToolTip(self.tr("Build an RGB composite (VRT) from three checked bands, in order"))
         self.rgb_button.clicked.connect(self.rgb_selected)
-        for button in (self.download_button, self.stream_button, self.rgb_button):
+        self.clip_check = clip_checkbox(detail)
+        for button in (self.download_button, self.clip_check, self.stream_button, self.rgb_button):
             actions.addWidget(button)
         detail_layout.addLayout(right, 1)
         detail_column.addLayout(members_row)
@@ -650,13 +652,17 @@ class ScenePickerDock(QgsDockWidget):
             self._warn(self.tr("Download"), self.tr("Check the assets to download."))
             return []
         members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
+        clip = clip_payload(self.clip_check.isChecked(), self.aoi.aoi_wkt())
+        if self.clip_check.isChecked() and clip is None:
+            self._warn(self.tr("Download"), self.tr("Draw an area of interest to clip to first."))
+            return []
         outdir = Path(settings.output_dir())
         tasks = []
         for scene in scenes:
             # the assets checked for the current scene, for every selected scene that has them all;
             # otherwise that scene's data assets
             assets = checked if all(key in scene.assets for key in checked) else None
-            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members))
+            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members, clip=clip))
         self.tabs.setCurrentIndex(TAB_DOWNLOADS)
         self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(tasks)))
         return tasks
@@ -687,13 +693,16 @@ class ScenePickerDock(QgsDockWidget):
                 return
             for layer in layers or []:
                 add_raster(layer.source(), layer.name(), scene_id, layer=layer)
+            footprints = self.footprints.layer() if self.footprints.has_layer() else None
+            show_series(layers or [], footprints, self.canvas)
             if announce:
                 self._info(
                     self.tr("Download"),
                     self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers or [])),
                 )
 
-        task = open_rasters_task([Path(p) for p in job.files], job.scene_id, on_done=added)
+        files = [Path(p) for p in job.files]
+        task = open_rasters_task(files, job.scene_id, on_done=added, prepare=apply_clip_time)
         self.tasks.start(task)
         return task
 
