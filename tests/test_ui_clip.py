@@ -6,7 +6,6 @@ range, the footprints become temporal, and the temporal controller's range cover
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from qgis.core import (
     QgsTemporalUtils,
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
-from shapely import wkt
 
 from scene_picker.core.clip import WINDOWED, read_record
 from scene_picker.ui import settings
@@ -27,7 +25,7 @@ from scene_picker.ui.dock import ScenePickerDock
 from scene_picker.ui.footprints import GROUP_NAME
 from scene_picker.ui.providers_info import endpoint_setting
 
-from support.cog import aoi_lonlat, make_cog, window_read
+from support.cog import aoi_lonlat, window_read, write_cog_catalog
 from support.nginx import NginxServer
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
 
@@ -41,38 +39,8 @@ WINDOW = (300, 200, 300, 300)
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui-clip")
-    footprint = json.loads(json.dumps(wkt.loads(aoi_lonlat(0, 0, 1024, 1024)).__geo_interface__))
-    links = []
     with NginxServer(root) as server:
-        for number, when in enumerate(DAYS):
-            item_id = f"S2X_{when[:10].replace('-', '')}"
-            make_cog(root / f"{item_id}_B04.tif", seed=number + 1)
-            item = {
-                "type": "Feature",
-                "stac_version": "1.0.0",
-                "id": item_id,
-                "geometry": footprint,
-                "bbox": list(wkt.loads(aoi_lonlat(0, 0, 1024, 1024)).bounds),
-                "properties": {"datetime": when, "eo:cloud_cover": 5},
-                "assets": {
-                    "B04": {
-                        "href": server.url(f"{item_id}_B04.tif"),
-                        "type": "image/tiff; application=geotiff; profile=cloud-optimized",
-                        "roles": ["data"],
-                    }
-                },
-                "links": [],
-            }
-            (root / f"{item_id}.json").write_text(json.dumps(item))
-            links.append({"rel": "item", "href": f"{item_id}.json", "type": "application/geo+json"})
-        catalog = {
-            "type": "Catalog",
-            "stac_version": "1.0.0",
-            "id": "clip",
-            "description": "t",
-            "links": links,
-        }
-        (root / "catalog.json").write_text(json.dumps(catalog))
+        write_cog_catalog(root, server.url(""), DAYS)
         yield server, root
 
 

@@ -77,3 +77,38 @@ def window_read(source: str, window: tuple | None = None) -> bytes:
     band = None
     dataset = None  # the band goes first: GDAL 3.6's bindings crash on a band outliving its dataset
     return data
+
+
+def write_cog_catalog(root: Path, base_url: str, days: tuple[str, ...]) -> Path:
+    """A static STAC catalog in ``root`` (served at ``base_url``): one item per date, each with a COG
+    band ``B04`` (``<item id>_B04.tif``, seed = position + 1) covering the 1024 x 1024 grid."""
+    import json
+
+    from shapely import wkt
+
+    grid = wkt.loads(aoi_lonlat(0, 0, 1024, 1024))
+    links = []
+    for number, when in enumerate(days):
+        item_id = f"S2X_{when[:10].replace('-', '')}"
+        make_cog(root / f"{item_id}_B04.tif", seed=number + 1)
+        item = {
+            "type": "Feature",
+            "stac_version": "1.0.0",
+            "id": item_id,
+            "geometry": grid.__geo_interface__,
+            "bbox": list(grid.bounds),
+            "properties": {"datetime": when, "eo:cloud_cover": 5},
+            "assets": {
+                "B04": {
+                    "href": f"{base_url}{item_id}_B04.tif",
+                    "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+                    "roles": ["data"],
+                }
+            },
+            "links": [],
+        }
+        (root / f"{item_id}.json").write_text(json.dumps(item))
+        links.append({"rel": "item", "href": f"{item_id}.json", "type": "application/geo+json"})
+    catalog = {"type": "Catalog", "stac_version": "1.0.0", "id": "clip", "description": "t", "links": links}
+    (root / "catalog.json").write_text(json.dumps(catalog))
+    return root / "catalog.json"

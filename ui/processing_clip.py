@@ -1,0 +1,98 @@
+"""The "clip to area" parameters of the Processing algorithm "Download scenes".
+
+``CLIP_AREA`` (optional polygon layer: the union of its features, or of its selection, is the AOI, in
+any CRS), ``CLIP_BUFFER`` (metres) and ``CLIP_MASK``. With an area, each raster is clipped to it as
+``scene-picker download --clip`` does (:mod:`scene_picker.core.clip`); clipped rasters loaded on
+completion get their acquisition time as temporal range.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsGeometry,
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterNumber,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from .temporal import apply_clip_time
+
+CLIP_AREA, CLIP_BUFFER, CLIP_MASK = "CLIP_AREA", "CLIP_BUFFER", "CLIP_MASK"
+#: Post-processors must outlive the algorithm run (QGIS calls them later, on the main thread).
+_KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("ProcessingClip", text)
+
+
+def add_clip_parameters(algorithm) -> None:
+    algorithm.addParameter(
+        QgsProcessingParameterFeatureSource(
+            CLIP_AREA,
+            tr("Clip to area (polygons; empty: whole files)"),
+            [QgsProcessing.SourceType.TypeVectorPolygon],
+            optional=True,
+        )
+    )
+    algorithm.addParameter(
+        QgsProcessingParameterNumber(
+            CLIP_BUFFER,
+            tr("Clip buffer (metres)"),
+            QgsProcessingParameterNumber.Type.Double,
+            0.0,
+            optional=True,
+            minValue=0.0,
+        )
+    )
+    algorithm.addParameter(
+        QgsProcessingParameterBoolean(CLIP_MASK, tr("Set pixels outside the area to nodata"), False)
+    )
+
+
+def clip_from_parameters(algorithm, parameters, context) -> Optional[dict[str, Any]]:
+    """The ``clip`` payload of :func:`scene_picker.core.clip.download_or_clip` (None: no area)."""
+    source = algorithm.parameterAsSource(parameters, CLIP_AREA, context)
+    if source is None:
+        return None
+    geometries = [f.geometry() for f in source.getFeatures() if f.hasGeometry()]
+    if not geometries:
+        raise QgsProcessingException(tr("The clip area layer has no polygon."))
+    area = QgsGeometry.unaryUnion(geometries)
+    wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    area.transform(QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext()))
+    from shapely import wkt
+
+    from ..core.clip_raster import ClipRequest
+
+    buffer = algorithm.parameterAsDouble(parameters, CLIP_BUFFER, context) or 0.0
+    mask = algorithm.parameterAsBool(parameters, CLIP_MASK, context)
+    return ClipRequest(wkt.loads(area.asWkt(10)), buffer, mask).to_payload()
+
+
+class ClipTimePostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Gives a clipped raster loaded on completion its acquisition time."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS API
+        apply_clip_time(layer, Path(self.path))
+
+
+def clip_time_post_processor(path: str) -> ClipTimePostProcessor:
+    if len(_KEEP) > 10_000:
+        del _KEEP[:5_000]
+    processor = ClipTimePostProcessor(path)
+    _KEEP.append(processor)
+    return processor
