@@ -11,12 +11,14 @@ nodata, or are masked by an internal per-dataset mask band when the source has n
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from shapely import wkt as shapely_wkt
 from shapely.geometry.base import BaseGeometry
@@ -105,11 +107,22 @@ def aoi_in_crs(request: ClipRequest, srs_wkt: str) -> BaseGeometry:
         aoi = transform(back, transform(there, aoi).buffer(request.buffer))
     if not srs_wkt:
         raise ClipError("the raster has no CRS: the AOI cannot be placed on it")
+    to_raster = _from_wgs84(srs_wkt, threading.get_ident())  # pyproj objects stay in their thread
+    if to_raster is None:
+        return aoi
+    return transform(to_raster, aoi.segmentize(0.01))
+
+
+@functools.lru_cache(maxsize=32)
+def _from_wgs84(srs_wkt: str, _thread: int) -> Optional[Callable]:
+    """The EPSG:4326 -> ``srs_wkt`` transform (None when that is EPSG:4326); cached: a time series
+    reprojects the same AOI into the same CRS for every date."""
+    from pyproj import CRS, Transformer
+
     target = CRS.from_wkt(srs_wkt)
     if target.equals(CRS.from_epsg(4326), ignore_axis_order=True):
-        return aoi
-    to_raster = Transformer.from_crs("EPSG:4326", target, always_xy=True).transform
-    return transform(to_raster, aoi.segmentize(0.01) if hasattr(aoi, "segmentize") else aoi)
+        return None
+    return Transformer.from_crs("EPSG:4326", target, always_xy=True).transform
 
 
 def pixel_window(geotransform: tuple, width: int, height: int, geom: BaseGeometry) -> Optional[tuple]:

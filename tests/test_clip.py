@@ -209,3 +209,11 @@ def test_time_stack_orders_dates(rasters, proxy, tmp_path):
     assert days == ["2023-06-01", "2023-06-02", "2023-06-03"]
     for index, name in enumerate(("d0", "d1", "d2"), start=1):
         assert vrt.GetRasterBand(index).ReadRaster() == window_read(str(rasters[name]), WINDOW)
+
+
+def test_buffer_grows_the_window_by_metres(rasters, proxy, tmp_path):
+    request = ClipRequest(wkt.loads(AOI), buffer=100.0)  # 10 pixels of 10 m on each side
+    (clipped,) = clip(proxy.url("clip/B04_d0.tif"), tmp_path, request=request).clipped
+    window = read_record(clipped.path)["window"]
+    assert window == [WINDOW[0] - 10, WINDOW[1] - 10, WINDOW[2] + 20, WINDOW[3] + 20]
+    assert window_read(clipped.path) == window_read(rasters["d0"], tuple(window))
