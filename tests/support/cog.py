@@ -19,12 +19,13 @@ EPSG = 32631
 
 
 def make_cog(
-    path: Path, size: int = 1024, block: int = 256, seed: int = 1, compress: str = "DEFLATE", overviews=True
+    path: Path, size: int = 1024, block: int = 256, seed: int = 1, noise: int = 200, overviews: bool = True
 ) -> Path:
-    """A single-band UInt16 COG of ``size`` x ``size`` pixels in ``block`` x ``block`` tiles."""
+    """A single-band UInt16 COG of ``size`` x ``size`` pixels in ``block`` x ``block`` DEFLATE tiles;
+    ``noise`` is the range of the random part of each pixel (how well the tiles compress)."""
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:size, 0:size]
-    data = ((x * 7 + y * 3) % 4000 + rng.integers(0, 200, (size, size)) + seed * 11).astype(np.uint16)
+    data = ((x * 7 + y * 3) % 4000 + rng.integers(0, noise, (size, size)) + seed * 11).astype(np.uint16)
     data[:3, :3] = 0  # some nodata pixels
     mem = gdal.GetDriverByName("MEM").Create("", size, size, 1, gdal.GDT_UInt16)
     mem.SetGeoTransform((ORIGIN[0], PIXEL, 0.0, ORIGIN[1], 0.0, -PIXEL))
@@ -41,7 +42,7 @@ def make_cog(
     band.SetDescription("B04")
     band.SetMetadata({"BANDNAME": "red", "WAVELENGTH": "665"})
     mem.SetMetadata({"PRODUCT": f"synthetic-{seed}"})
-    options = [f"COMPRESS={compress}", f"BLOCKSIZE={block}", f"OVERVIEWS={'AUTO' if overviews else 'NONE'}"]
+    options = ["COMPRESS=DEFLATE", f"BLOCKSIZE={block}", f"OVERVIEWS={'AUTO' if overviews else 'NONE'}"]
     gdal.GetDriverByName("COG").CreateCopy(str(path), mem, 0, options).FlushCache()
     return Path(path)
 
