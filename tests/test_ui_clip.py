@@ -6,6 +6,7 @@ range, the footprints become temporal, and the temporal controller's range cover
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,11 @@ from qgis.core import (
     QgsTemporalUtils,
 )
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
+from shapely import wkt
+from shapely.geometry import shape
 
 from scene_picker.core.clip import WINDOWED, read_record
+from scene_picker.core.export import AOI_MEMBER
 from scene_picker.ui import settings
 from scene_picker.ui.dock import ScenePickerDock
 from scene_picker.ui.footprints import GROUP_NAME
@@ -57,7 +61,7 @@ def test_clip_to_area_loads_dated_layers_the_temporal_controller_plays(
         canvas.setTemporalController(controller)
         dock = ScenePickerDock(iface=qgis_iface)
         try:
-            _run(dock, controller, root)
+            _run(dock, controller, root, tmp_path)
         finally:
             dock.close_panel()
             if dock.downloads is not None:
@@ -66,7 +70,7 @@ def test_clip_to_area_loads_dated_layers_the_temporal_controller_plays(
             clear_plugin_settings()
 
 
-def _run(dock: ScenePickerDock, controller: QgsTemporalNavigationObject, root: Path) -> None:
+def _run(dock: ScenePickerDock, controller: QgsTemporalNavigationObject, root: Path, tmp_path: Path) -> None:
     form = dock.form
     for name in form.checked_providers():
         form.set_checked(name, False)
@@ -119,3 +123,10 @@ def _run(dock: ScenePickerDock, controller: QgsTemporalNavigationObject, root: P
     ]
     assert {name for names in showing for name in names} == {layer.name() for layer in layers()}
     assert all(len(names) <= 1 for names in showing)
+
+    # the dock's GeoJSON export records the AOI, for 'scene-picker download --clip'
+    exported = tmp_path / "scenes.geojson"
+    assert dock.export_results(exported) is not None
+    assert wait_until(lambda: exported.is_file() and exported.read_text().endswith("}\n"), 20)
+    recorded = shape(json.loads(exported.read_text())[AOI_MEMBER])
+    assert recorded.equals_exact(wkt.loads(AOI), 1e-7)

@@ -515,10 +515,14 @@ class ScenePickerDock(QgsDockWidget):
             self._warn(self.tr("Export"), self.tr("No scene to export."))
             return None
         path = Path(path)
-        writer = write_csv if path.suffix.lower() == ".csv" else write_geojson
+        aoi = self.aoi.aoi_wkt()  # recorded in a GeoJSON export: 'scene-picker download --clip' uses it
 
         def work(_task) -> int:
-            return writer(scenes, path)
+            if path.suffix.lower() == ".csv":
+                return write_csv(scenes, path)
+            from shapely import wkt
+
+            return write_geojson(scenes, path, aoi=wkt.loads(aoi) if aoi else None)
 
         task = FunctionTask(self.tr("Scene Picker: export {}").format(path.name), work)
         task.signals.done.connect(lambda count, error: self._on_exported(path, count, error))
