@@ -193,6 +193,7 @@ class _SceneClip:
         from .zipformat import STORED, check_supported, parse_local_header
 
         archive = RemoteZip(asset.href, http=self.downloader.http, range_mode=self.downloader.range_mode)
+        counted = (0, 0)  # the archive's directory is counted with the first member read
         for member in archive.select(list(patterns)):
             if not is_raster_name(member.name):
                 self.outcome.not_raster.append(f"{asset.key}!{member.name}")
@@ -202,7 +203,6 @@ class _SceneClip:
             if self._skip(dest, band):
                 continue
             check_supported(member)
-            before = archive.reader.bytes_received
             if member.compress_type == STORED and is_tiff_name(member.name):
                 start = member.header_offset
                 header = parse_local_header(archive.reader.read(start, start + 30))
@@ -214,15 +214,18 @@ class _SceneClip:
                     size=member.file_size,
                     reader=archive.reader,
                     cancel=self.cancel,
+                    counted_from=counted,
                 )
                 with contextlib.suppress(NotRandomAccessError):
                     self._windowed(tiff, dest, band, asset.href, member.name)
+                    counted = (archive.reader.requests, archive.reader.bytes_received)
                     continue
             folder = self.target / ".clip-full"
             extracted = archive.extract(
                 [member.name], folder, keep_folders=False, progress=self.progress, cancel=self.cancel
             )[0]
-            fetched = archive.reader.bytes_received - before
+            fetched = archive.reader.bytes_received - counted[1]
+            counted = (archive.reader.requests, archive.reader.bytes_received)
             self._local(extracted, dest, band, EXTRACTED, asset.href, fetched, member.name)
             _remove_tree(folder)
 

@@ -65,7 +65,8 @@ class RemoteTiff:
     """The bytes of one TIFF: a whole URL (``base=0``) or a stored zip member at ``base`` of ``size``.
 
     ``reader`` is an existing reader of the URL (a :class:`~scene_picker.core.remotezip.RemoteZip`'s,
-    whose size is known).
+    whose size is known); what it read before (``counted_from``: its requests and bytes then, default
+    now) is not counted in :attr:`stats`.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class RemoteTiff:
         size: Optional[int] = None,
         reader: Optional[RangeReader] = None,
         cancel: Optional[CancelToken] = None,
+        counted_from: Optional[tuple[int, int]] = None,
     ) -> None:
         self.url, self.http, self.range_mode, self.cancel = url, http, range_mode, cancel
         self.base = base
@@ -85,6 +87,7 @@ class RemoteTiff:
         self.reader = reader or TiffReader(url, http, range_mode, cancel=cancel)
         self.stats = ReadStats()
         self._used = [self.reader]
+        self._counted_from = counted_from or (self.reader.requests, self.reader.bytes_received)
         self._owner = threading.get_ident()
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -139,8 +142,8 @@ class RemoteTiff:
         return reader
 
     def finish_stats(self) -> ReadStats:
-        self.stats.requests = sum(r.requests for r in self._used)
-        self.stats.bytes_received = sum(r.bytes_received for r in self._used)
+        self.stats.requests = sum(r.requests for r in self._used) - self._counted_from[0]
+        self.stats.bytes_received = sum(r.bytes_received for r in self._used) - self._counted_from[1]
         return self.stats
 
 

@@ -217,3 +217,11 @@ def test_buffer_grows_the_window_by_metres(rasters, proxy, tmp_path):
     window = read_record(clipped.path)["window"]
     assert window == [WINDOW[0] - 10, WINDOW[1] - 10, WINDOW[2] + 20, WINDOW[3] + 20]
     assert window_read(clipped.path) == window_read(rasters["d0"], tuple(window))
+
+
+def test_records_of_several_members_add_up_to_the_bytes_sent(rasters, proxy, tmp_path):
+    outcome = clip(proxy.url("clip/stored.zip"), tmp_path, members=["*_B04.tif", "*_B08.tif"])
+    assert [c.band for c in outcome.clipped] == ["B04", "B08"]
+    records = [read_record(c.path) for c in outcome.clipped]
+    assert sum(r["bytes_read"] for r in records) == proxy.bytes_sent == outcome.result.bytes_fetched
+    assert all(r["method"] == WINDOWED for r in records)
