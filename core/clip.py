@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 WINDOWED, EXTRACTED, DOWNLOADED, LOCAL = "windowed", "extracted", "downloaded", "local"
 TIFF_SUFFIXES = (".tif", ".tiff")
-RASTER_SUFFIXES = TIFF_SUFFIXES + (".jp2", ".img", ".vrt", ".nc", ".h5", ".hdf", ".dem", ".png")
+RASTER_SUFFIXES = TIFF_SUFFIXES + (".jp2", ".img", ".vrt", ".nc", ".h5", ".hdf", ".dem")
 CLIP_SUFFIX = ".clip.tif"
 
 

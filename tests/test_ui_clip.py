@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.qgis]
 DAYS = ("2023-05-02T10:20:00Z", "2023-05-12T10:20:00Z", "2023-05-22T10:20:00Z")
 AOI = aoi_lonlat(300, 200, 600, 500)
 WINDOW = (300, 200, 300, 300)
+_CONTROLLERS: list[QgsTemporalNavigationObject] = []
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,8 @@ def test_clip_to_area_loads_dated_layers_the_temporal_controller_plays(
         settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
         canvas = qgis_iface.mapCanvas()
         controller = QgsTemporalNavigationObject()  # what QGIS's Temporal Controller panel gives the canvas
+        # the canvas keeps a plain pointer to it, and outlives this test: keep it alive as long
+        _CONTROLLERS.append(controller)
         canvas.setTemporalController(controller)
         dock = ScenePickerDock(iface=qgis_iface)
         try:
@@ -68,6 +71,8 @@ def test_clip_to_area_loads_dated_layers_the_temporal_controller_plays(
                 dock.downloads.wait_idle(20)
             dock.deleteLater()
             clear_plugin_settings()
+            # no time filter on the shared canvas for the tests that follow
+            controller.setNavigationMode(QgsTemporalNavigationObject.NavigationMode.NavigationOff)
 
 
 def _run(dock: ScenePickerDock, controller: QgsTemporalNavigationObject, root: Path, tmp_path: Path) -> None:

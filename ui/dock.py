@@ -326,6 +326,8 @@ class ScenePickerDock(QgsDockWidget):
         self.members_button.setToolTip(self.tr("List the files inside the checked zip asset"))
         self.members_button.clicked.connect(self.list_members)
         members_row.addWidget(self.members_button)
+        self.clip_check = clip_checkbox(detail)
+        members_row.addWidget(self.clip_check)
         actions = QHBoxLayout()
         self.download_button = QPushButton(self.tr("Download"), detail)
         self.download_button.setObjectName("downloadButton")
@@ -338,8 +340,7 @@ class ScenePickerDock(QgsDockWidget):
         self.rgb_button.setObjectName("rgbButton")
         self.rgb_button.setToolTip(self.tr("Build an RGB composite (VRT) from three checked bands, in order"))
         self.rgb_button.clicked.connect(self.rgb_selected)
-        self.clip_check = clip_checkbox(detail)
-        for button in (self.download_button, self.clip_check, self.stream_button, self.rgb_button):
+        for button in (self.download_button, self.stream_button, self.rgb_button):
             actions.addWidget(button)
         detail_layout.addLayout(right, 1)
         detail_column.addLayout(members_row)
