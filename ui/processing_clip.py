@@ -31,15 +31,11 @@ CLIP_AREA, CLIP_BUFFER, CLIP_MASK = "CLIP_AREA", "CLIP_BUFFER", "CLIP_MASK"
 _KEEP: list[QgsProcessingLayerPostProcessorInterface] = []
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("ProcessingClip", text)
-
-
 def add_clip_parameters(algorithm) -> None:
     algorithm.addParameter(
         QgsProcessingParameterFeatureSource(
             CLIP_AREA,
-            tr("Clip to area (polygons; empty: whole files)"),
+            QCoreApplication.translate("ProcessingClip", "Clip to area (polygons; empty: whole files)"),
             [QgsProcessing.SourceType.TypeVectorPolygon],
             optional=True,
         )
@@ -47,7 +43,7 @@ def add_clip_parameters(algorithm) -> None:
     algorithm.addParameter(
         QgsProcessingParameterNumber(
             CLIP_BUFFER,
-            tr("Clip buffer (metres)"),
+            QCoreApplication.translate("ProcessingClip", "Clip buffer (metres)"),
             QgsProcessingParameterNumber.Type.Double,
             0.0,
             optional=True,
@@ -55,7 +51,11 @@ def add_clip_parameters(algorithm) -> None:
         )
     )
     algorithm.addParameter(
-        QgsProcessingParameterBoolean(CLIP_MASK, tr("Set pixels outside the area to nodata"), False)
+        QgsProcessingParameterBoolean(
+            CLIP_MASK,
+            QCoreApplication.translate("ProcessingClip", "Set pixels outside the area to nodata"),
+            False,
+        )
     )
 
 
@@ -66,7 +66,9 @@ def clip_from_parameters(algorithm, parameters, context) -> Optional[dict[str, A
         return None
     geometries = [f.geometry() for f in source.getFeatures() if f.hasGeometry()]
     if not geometries:
-        raise QgsProcessingException(tr("The clip area layer has no polygon."))
+        raise QgsProcessingException(
+            QCoreApplication.translate("ProcessingClip", "The clip area layer has no polygon.")
+        )
     area = QgsGeometry.unaryUnion(geometries)
     wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
     area.transform(QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext()))

@@ -32,19 +32,11 @@ from ..core.scene import parse_scene_datetime
 FOOTPRINT_TIME = 'to_datetime("datetime")'
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("Temporal", text)
-
-
 def clip_checkbox(parent: QWidget) -> QCheckBox:
-    box = QCheckBox(tr("Clip to area"), parent)
+    box = QCheckBox(QCoreApplication.translate("Temporal", "Clip to area"), parent)
     box.setObjectName("clipCheck")
-    box.setToolTip(
-        tr(
-            "Fetch only the pixels of the area of interest (windowed reads of cloud-optimised GeoTIFFs; "
-            "other rasters are downloaded, then clipped) and play the dates in the Temporal Controller"
-        )
-    )
+    tip = QCoreApplication.translate("Temporal", "Fetch only the area's pixels; play the dates in time")
+    box.setToolTip(tip)
     return box
 
 
