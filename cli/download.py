@@ -317,6 +317,8 @@ def run(args: argparse.Namespace) -> int:
         if not scenes:
             raise UsageError("No scene to download.")
     if args.dry_run:
+        if args.clip_request:
+            print("--clip: only the AOI's tiles/strips of each GeoTIFF will be fetched (sizes: whole files).")
         return print_plan(scenes, pool, args, assets, members)
     args.out.mkdir(parents=True, exist_ok=True)
     view = ProgressView(sys.stderr)

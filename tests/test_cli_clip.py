@@ -109,3 +109,11 @@ def test_without_gdal_bindings_the_cli_says_how_to_install_them(tmp_path, proxy)
     assert done.returncode == 2
     assert "apt install python3-gdal" in done.stderr
     assert proxy.requests == 0
+
+
+def test_dry_run_with_clip_says_what_will_be_fetched(dated, proxy, tmp_path, capsys):
+    scenes = results(tmp_path / "scenes.geojson", proxy.base_url + "/", days=(1,))
+    assert main(["download", str(scenes), "--clip", "--dry-run", "--out", str(tmp_path / "o")]) == 0
+    printed = capsys.readouterr().out
+    assert "--clip: only the AOI's tiles/strips" in printed and "Nothing downloaded" in printed
+    assert not (tmp_path / "o").exists()

@@ -36,6 +36,7 @@ def rasters(served_dir: Path) -> dict[str, Path]:
     folder = served_dir / "clip"
     folder.mkdir(exist_ok=True)
     cogs = {f"d{i}": make_cog(folder / f"B04_d{i}.tif", seed=i) for i in range(3)}
+    cogs["no_nodata"] = make_cog(folder / "B04_no_nodata.tif", seed=7, nodata=False)
     striped = folder / "striped.tif"
     gdal.Translate(str(striped), str(cogs["d0"]), creationOptions=["COMPRESS=LZW"])
     members = {"PRODUCT/IMG/T31_B04.tif": cogs["d1"], "PRODUCT/IMG/T31_B08.tif": cogs["d2"]}
@@ -225,3 +226,18 @@ def test_records_of_several_members_add_up_to_the_bytes_sent(rasters, proxy, tmp
     records = [read_record(c.path) for c in outcome.clipped]
     assert sum(r["bytes_read"] for r in records) == proxy.bytes_sent == outcome.result.bytes_fetched
     assert all(r["method"] == WINDOWED for r in records)
+
+
+def test_mask_without_nodata_writes_an_internal_mask_band(rasters, proxy, tmp_path):
+    polygon = wkt.loads(AOI)
+    corners = list(polygon.exterior.coords)
+    triangle = type(polygon)([corners[0], corners[1], corners[2], corners[0]])
+    request = ClipRequest(triangle, mask=True)
+    (clipped,) = clip(proxy.url("clip/B04_no_nodata.tif"), tmp_path, request=request).clipped
+    assert window_read(clipped.path) == window_read(rasters["no_nodata"], WINDOW)  # values untouched
+    dataset = gdal.Open(str(clipped.path))
+    band = dataset.GetRasterBand(1)
+    assert band.GetNoDataValue() is None
+    assert band.GetMaskFlags() == gdal.GMF_PER_DATASET
+    mask = band.GetMaskBand()
+    assert mask.ReadRaster(0, 299, 1, 1) == b"\0" and mask.ReadRaster(299, 0, 1, 1) == b"\xff"

@@ -19,7 +19,13 @@ EPSG = 32631
 
 
 def make_cog(
-    path: Path, size: int = 1024, block: int = 256, seed: int = 1, noise: int = 200, overviews: bool = True
+    path: Path,
+    size: int = 1024,
+    block: int = 256,
+    seed: int = 1,
+    noise: int = 200,
+    overviews: bool = True,
+    nodata: bool = True,
 ) -> Path:
     """A single-band UInt16 COG of ``size`` x ``size`` pixels in ``block`` x ``block`` DEFLATE tiles;
     ``noise`` is the range of the random part of each pixel (how well the tiles compress)."""
@@ -36,7 +42,8 @@ def make_cog(
     mem.SetProjection(srs.ExportToWkt())
     band = mem.GetRasterBand(1)
     band.WriteArray(data)
-    band.SetNoDataValue(0)
+    if nodata:
+        band.SetNoDataValue(0)
     band.SetScale(0.0001)
     band.SetOffset(-0.1)
     band.SetDescription("B04")
