@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -33,15 +35,17 @@ def dated(served_dir: Path) -> list[Path]:
     return [make_cog(folder / f"B04_{day}.tif", seed=day) for day in (5, 1, 3)]
 
 
-def results(path: Path, base_url: str, days=(5, 1, 3), aoi: str | None = AOI) -> Path:
+def results(path: Path, base_url, days=(5, 1, 3), aoi: str | None = AOI) -> Path:
+    """A result file of one scene per day; ``base_url`` is one URL for all, or one per day."""
+    bases = base_url if isinstance(base_url, dict) else dict.fromkeys(days, base_url)
     scenes = [
         Scene(
             "stac",
             f"S2_202307{day:02d}",
             datetime=dt.datetime(2023, 7, day, 10, tzinfo=dt.timezone.utc),
             assets={
-                "B04": Asset("B04", f"{base_url}clip-cli/B04_{day}.tif", "image/tiff", roles=("data",)),
-                "meta": Asset("meta", f"{base_url}clip-cli/meta.json", "application/json", roles=("data",)),
+                "B04": Asset("B04", f"{bases[day]}clip-cli/B04_{day}.tif", "image/tiff", roles=("data",)),
+                "meta": Asset("meta", f"{bases[day]}clip-cli/meta.json", "application/json", roles=("data",)),
             },
         )
         for day in days
@@ -117,3 +121,45 @@ def test_dry_run_with_clip_says_what_will_be_fetched(dated, proxy, tmp_path, cap
     printed = capsys.readouterr().out
     assert "--clip: only the AOI's tiles/strips" in printed and "Nothing downloaded" in printed
     assert not (tmp_path / "o").exists()
+
+
+def test_interrupted_clip_run_resumes_without_fetching_finished_files_again(dated, nginx, proxy, tmp_path):
+    # the first date comes straight from nginx; the next ones through the proxy, which stalls them
+    bases = {1: nginx.base_url + "/", 3: proxy.base_url + "/", 5: proxy.base_url + "/"}
+    scenes = results(tmp_path / "scenes.geojson", bases, days=(1, 3, 5))
+    out = tmp_path / "out"
+    first = out / "S2_20230701" / "B04_1.clip.tif"
+    proxy.configure(stall_after=0)
+    process = subprocess.Popen(
+        cli_command("download", str(scenes), "--clip", "-j", "1", "--out", str(out)),
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (first.is_file() and proxy.requests > 0):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        _stdout, stderr = process.communicate(timeout=60)
+    finally:
+        proxy.release_stall()
+    assert process.returncode == 130, stderr
+    assert not list(out.rglob("*.ranges.tif")) and not list(out.rglob("*.part"))
+    stamp = first.stat().st_mtime_ns
+    proxy.reset()
+    again = subprocess.run(
+        cli_command("download", str(scenes), "--clip", "-j", "1", "--out", str(out)),
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert again.returncode == 0, again.stderr
+    assert first.stat().st_mtime_ns == stamp  # recorded complete: not fetched again
+    assert {r.path for r in proxy.log} == {"/clip-cli/B04_3.tif", "/clip-cli/B04_5.tif"}
+    for day, source in ((3, dated[2]), (5, dated[0])):
+        assert window_read(out / f"S2_202307{day:02d}" / f"B04_{day}.clip.tif") == window_read(source, WINDOW)
+    assert (out / "stack" / "B04.vrt").is_file()

@@ -241,3 +241,15 @@ def test_mask_without_nodata_writes_an_internal_mask_band(rasters, proxy, tmp_pa
     assert band.GetMaskFlags() == gdal.GMF_PER_DATASET
     mask = band.GetMaskBand()
     assert mask.ReadRaster(0, 299, 1, 1) == b"\0" and mask.ReadRaster(299, 0, 1, 1) == b"\xff"
+
+
+def test_windowed_read_retries_busy_answers_and_survives_cut_ranges(rasters, proxy, tmp_path):
+    from scene_picker.core.http import RetryPolicy
+
+    http = HttpClient(retry=RetryPolicy(backoff_base=0.01, sleep=lambda _s: None))
+    proxy.configure(status_503=2, retry_after=None, short_ranges=100_000)  # busy, then cut every range
+    (clipped,) = clip(proxy.url("clip/B04_d1.tif"), tmp_path, http=http).clipped
+    assert clipped.method == WINDOWED
+    assert window_read(clipped.path) == window_read(rasters["d1"], WINDOW)
+    statuses = [r.status for r in proxy.log]
+    assert statuses[:2] == [503, 503] and statuses.count(206) > 3  # cut answers asked again
