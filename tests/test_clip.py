@@ -37,12 +37,23 @@ def rasters(served_dir: Path) -> dict[str, Path]:
     folder.mkdir(exist_ok=True)
     cogs = {f"d{i}": make_cog(folder / f"B04_d{i}.tif", seed=i) for i in range(3)}
     cogs["no_nodata"] = make_cog(folder / "B04_no_nodata.tif", seed=7, nodata=False)
+    byte = {"outputType": gdal.GDT_Byte, "scaleParams": [[0, 4400, 0, 255]]}
+    three = gdal.Translate("", str(cogs["d0"]), format="MEM", bandList=[1, 1, 1], **byte)
+    rgb, planes = folder / "rgb_jpeg.tif", folder / "planes_bigtiff.tif"
+    gdal.GetDriverByName("COG").CreateCopy(
+        str(rgb), three, 0, ["COMPRESS=JPEG", "BLOCKSIZE=256"]
+    ).FlushCache()
+    options = ["TILED=YES", "INTERLEAVE=BAND", "COMPRESS=ZSTD", "BIGTIFF=YES"]
+    gdal.GetDriverByName("GTiff").CreateCopy(str(planes), three, 0, options).FlushCache()
+    three = None
     striped = folder / "striped.tif"
     gdal.Translate(str(striped), str(cogs["d0"]), creationOptions=["COMPRESS=LZW"])
     members = {"PRODUCT/IMG/T31_B04.tif": cogs["d1"], "PRODUCT/IMG/T31_B08.tif": cogs["d2"]}
     return {
         **cogs,
         "striped": striped,
+        "rgb_jpeg": rgb,
+        "planes_bigtiff": planes,
         "stored": zip_with(folder / "stored.zip", members, stored=True),
         "deflated": zip_with(folder / "deflated.zip", members, stored=False),
     }
@@ -253,3 +264,14 @@ def test_windowed_read_retries_busy_answers_and_survives_cut_ranges(rasters, pro
     assert window_read(clipped.path) == window_read(rasters["d1"], WINDOW)
     statuses = [r.status for r in proxy.log]
     assert statuses[:2] == [503, 503] and statuses.count(206) > 3  # cut answers asked again
+
+
+@pytest.mark.parametrize("name", ["rgb_jpeg", "planes_bigtiff"])
+def test_three_band_tiffs_jpeg_tables_bigtiff_and_band_planes(name, rasters, proxy, tmp_path):
+    (clipped,) = clip(proxy.url(f"clip/{name}.tif"), tmp_path).clipped
+    assert clipped.method == WINDOWED
+    out, src = gdal.Open(str(clipped.path)), gdal.Open(str(rasters[name]))
+    assert out.RasterCount == 3
+    for index in (1, 2, 3):
+        assert out.GetRasterBand(index).ReadRaster() == src.GetRasterBand(index).ReadRaster(*WINDOW)
+    assert proxy.bytes_sent < rasters[name].stat().st_size / 2
