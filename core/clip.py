@@ -11,6 +11,9 @@ member matching ``members``), choosing per file:
 - ``downloaded``: any other raster (JPEG 2000, a server without ranges) is downloaded whole, then
   clipped; ``local``: a ``file://`` asset is clipped in place.
 
+A provider whose downloader overrides ``download`` (account leases, activation, signed links) downloads
+as usual into a hidden folder, and its rasters are clipped from there (``downloaded``).
+
 The temporary full copies are removed once clipped. Each output gets a record (the hidden
 ``.NAME.scene-picker.json`` of :mod:`scene_picker.core.transfer`) saying what was read, from where
 (credential-free URL, member, byte ranges, bytes, requests) and for which AOI: a clipped file cannot
@@ -115,6 +118,7 @@ def clip_scene(
     progress: Optional[ProgressCallback] = None,
 ) -> ClipOutcome:
     """Clip the scene's raster assets (or zip members) to ``request`` (see the module docstring)."""
+    from ..providers.base import Downloader as DefaultDownloader
     from ..providers.base import DownloadResult
 
     scene = downloader.scene
@@ -126,6 +130,9 @@ def clip_scene(
     job = _SceneClip(downloader, target, request, overwrite, cancel, progress)
     outcome = ClipOutcome(DownloadResult(scene.id))
     job.outcome = outcome
+    if type(downloader).download is not DefaultDownloader.download:
+        job.provider_download(assets, members)  # the provider's own download, then clipped here
+        return outcome
     for asset in downloader.select_assets(assets):
         if cancel is not None:
             cancel.raise_if_cancelled(f"Clipping {scene.id}")
@@ -229,6 +236,36 @@ class _SceneClip:
             self._local(extracted, dest, band, EXTRACTED, asset.href, fetched, member.name)
             _remove_tree(folder)
 
+    # -- providers with a download of their own ------------------------------------------------------
+    def provider_download(self, assets: Optional[Sequence[str]], members: Optional[Sequence[str]]) -> None:
+        """A provider whose downloader does more than fetch hrefs (account leases, activation, signed
+        links) downloads as usual into a hidden folder; its rasters are then clipped and the folder
+        removed. A marker per request makes a re-run skip the scene."""
+        marker = self.target / f".clip-{self.request.key}.json"
+        done = _read_json_list(marker)
+        if (
+            not self.overwrite
+            and done
+            and all(is_clipped(self.target / name, self.request.key) for name in done)
+        ):
+            for name in done:
+                self._skip(self.target / name, (read_record(self.target / name) or {}).get("band", ""))
+            return
+        folder = self.target / ".clip-full"
+        result = self.downloader.download(
+            folder, assets=assets, members=members, cancel=self.cancel, progress=self.progress
+        )
+        for path in result.files:
+            if not is_raster_name(path.name):
+                self.outcome.not_raster.append(path.name)
+                continue
+            band = _band_of(path.name, members) if members else path.name.rsplit(".", 1)[0]
+            dest = self.target / clip_name(path.name)
+            size = path.stat().st_size
+            self._local(path, dest, band, DOWNLOADED, self.downloader.provider or "", size, path.name)
+        marker.write_text(json.dumps([c.path.name for c in self.outcome.clipped]), encoding="utf-8")
+        _remove_tree(folder)
+
     # -- common ---------------------------------------------------------------------------------------
     def _skip(self, dest: Path, band: str) -> bool:
         if self.overwrite or not is_clipped(dest, self.request.key):
@@ -301,6 +338,14 @@ def _band_of(name: str, patterns: Sequence[str]) -> str:
             cleaned = "".join(c for c in pattern.rsplit("/", 1)[-1] if c not in "*?[]").strip("._-")
             return cleaned.rsplit(".", 1)[0] if "." in cleaned else cleaned or clip_name(name)
     return clip_name(name)
+
+
+def _read_json_list(path: Path) -> list[str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [str(x) for x in data] if isinstance(data, list) else []
 
 
 def _remove_tree(folder: Path) -> None:
