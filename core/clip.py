@@ -16,7 +16,8 @@ as usual into a hidden folder, and its rasters are clipped from there (``downloa
 
 The temporary full copies are removed once clipped. Each output gets a record (the hidden
 ``.NAME.scene-picker.json`` of :mod:`scene_picker.core.transfer`) saying what was read, from where
-(credential-free URL, member, byte ranges, bytes, requests) and for which AOI: a clipped file cannot
+(credential-free URL, member, the byte ranges of the TIFF — of the member's data for a zip member —,
+bytes received, requests) and for which AOI: a clipped file cannot
 match the asset's checksum, so that record is its verification. An output recorded for the same AOI
 is skipped next time. Non-raster assets are left out.
 """
@@ -173,9 +174,12 @@ class _SceneClip:
             with contextlib.suppress(RangeNotSupportedError, NotRandomAccessError):
                 self._windowed(tiff, dest, asset.key, asset.href, None)
                 return
+            self._download_then_clip(asset, dest, tiff.finish_stats().bytes_received)
+            return
         self._download_then_clip(asset, dest)
 
-    def _download_then_clip(self, asset: Asset, dest: Path) -> None:
+    def _download_then_clip(self, asset: Asset, dest: Path, tried: int = 0) -> None:
+        """``tried``: bytes a windowed attempt read before finding the file not readable by ranges."""
         from ..providers.base import _file_names
         from .transfer import download_file
 
@@ -191,7 +195,7 @@ class _SceneClip:
             progress=self.progress,
             cancel=self.cancel,
         )
-        self._local(full, dest, asset.key, DOWNLOADED, asset.href, int(done.bytes_fetched))
+        self._local(full, dest, asset.key, DOWNLOADED, asset.href, tried + int(done.bytes_fetched))
         _remove_tree(folder)
 
     # -- zip members ----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from shapely import wkt
 
 from scene_picker.core.auth import BearerAuth, OidcTokenProvider
 from scene_picker.core.cancel import CancelToken
-from scene_picker.core.clip import EXTRACTED, WINDOWED, clip_scene, read_record
+from scene_picker.core.clip import DOWNLOADED, EXTRACTED, WINDOWED, clip_scene, read_record
 from scene_picker.core.clip_raster import ClipRequest
 from scene_picker.core.clip_stack import build_stacks, clip_summary
 from scene_picker.core.clip_tiff import HEADER_BYTES
@@ -275,3 +275,12 @@ def test_three_band_tiffs_jpeg_tables_bigtiff_and_band_planes(name, rasters, pro
     for index in (1, 2, 3):
         assert out.GetRasterBand(index).ReadRaster() == src.GetRasterBand(index).ReadRaster(*WINDOW)
     assert proxy.bytes_sent < rasters[name].stat().st_size / 2
+
+
+def test_server_without_ranges_falls_back_to_a_whole_download(rasters, proxy, tmp_path):
+    proxy.configure(ignore_range=True)
+    (clipped,) = clip(proxy.url("clip/B04_d2.tif"), tmp_path).clipped
+    assert clipped.method == DOWNLOADED
+    assert window_read(clipped.path) == window_read(rasters["d2"], WINDOW)
+    assert "downloaded whole, then clipped" in clip_summary([clipped.path])[0]
+    assert not (tmp_path / "S2_20230601" / ".clip-full").exists()
