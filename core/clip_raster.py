@@ -236,12 +236,14 @@ def _mask_outside(gdal: Any, mem: Any, geom: BaseGeometry) -> None:
     mem.GetRasterBand(1).GetMaskBand().WriteRaster(0, 0, mem.RasterXSize, mem.RasterYSize, values)
 
 
-def open_raster(path: Path) -> Any:
-    """A GDAL dataset of the local raster ``path`` (read-only); ClipError when GDAL cannot read it."""
+def open_raster(path: Path | str) -> Any:
+    """A GDAL dataset of the raster ``path`` (a file or a GDAL path; read-only); ClipError when GDAL
+    cannot read it."""
     with quiet_gdal() as gdal:
         dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
         if dataset is None:
-            raise ClipError(f"GDAL cannot read {path.name}: {gdal.GetLastErrorMsg() or 'unknown format'}")
+            name = Path(path).name if isinstance(path, Path) else "the raster"
+            raise ClipError(f"GDAL cannot read {name}: {gdal.GetLastErrorMsg() or 'unknown format'}")
         return dataset
 
 

@@ -4,25 +4,25 @@ A GeoTIFF (COG or any tiled/stripped TIFF) at a URL, or stored uncompressed insi
 read like this: the first 16 KiB and every structural byte (IFDs, offset tables, GeoTIFF keys: see
 :mod:`scene_picker.core.clip_tiff`) are fetched with range requests through the engine's
 :class:`~scene_picker.core.http.HttpClient` (its authentication for that host only, token renewal,
-retries and rate limits); GDAL opens a *sparse* local copy holding just those bytes to learn the grid;
-the AOI's pixel window gives the tiles/strips it touches, whose bytes are fetched (neighbours merged,
-a few requests in parallel) into the sparse copy; GDAL then reads the window from it and
+retries and rate limits); GDAL opens a *sparse* in-memory copy holding just those bytes
+(:class:`SparseCopy`, ``/vsisparse/`` over ``/vsimem/``) to learn the grid; the AOI's pixel window gives
+the tiles/strips it touches, whose bytes are fetched (neighbours merged, a few requests in parallel) into
+the sparse copy; GDAL then reads the window from it and
 :func:`~scene_picker.core.clip_raster.write_clip` writes the clipped GeoTIFF. GDAL never opens a
 network connection itself, so no credential ever reaches GDAL's configuration.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from .cancel import CancelToken
-from .clip_raster import ClipRequest, open_raster, source_window, write_clip
+from .clip_raster import ClipRequest, gdal_module, open_raster, source_window, write_clip
 from .clip_tiff import HEADER_BYTES, merge_ranges, read_layout
 from .http import HttpClient
 from .progress import ProgressCallback, ProgressMeter
@@ -147,6 +147,44 @@ class RemoteTiff:
         return self.stats
 
 
+class SparseCopy:
+    """The fetched spans of a remote file as a GDAL ``/vsisparse/`` file over ``/vsimem/`` buffers: GDAL
+    reads it like the whole file, the bytes not fetched reading as zeros. Nothing touches the disk.
+    GDAL 3.6's ``/vsisparse/`` answers a read that *starts* between spans with zeros only, even where it
+    runs into a later span: harmless here, as every read GDAL makes of a TIFF starts in the structure or
+    in a block fetched with 4 bytes before it. :meth:`close` frees the buffers."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.prefix = f"/vsimem/scene-picker-clip-{uuid.uuid4().hex}"
+        self.regions: list[tuple[str, int, int]] = []
+
+    def add(self, offset: int, data: bytes) -> None:
+        name = f"{self.prefix}/{len(self.regions)}.bin"
+        gdal_module().FileFromMemBuffer(name, bytes(data))
+        self.regions.append((name, offset, len(data)))
+
+    @property
+    def path(self) -> str:
+        """The GDAL path of the copy as it is now (written anew at each call)."""
+        regions = "".join(
+            f"<SubfileRegion><Filename relative='0'>{name}</Filename>"
+            f"<DestinationOffset>{offset}</DestinationOffset><SourceOffset>0</SourceOffset>"
+            f"<RegionLength>{length}</RegionLength></SubfileRegion>"
+            for name, offset, length in self.regions
+        )
+        xml = f"<VSISparseFile><Length>{self.size}</Length>{regions}</VSISparseFile>"
+        index = f"{self.prefix}/sparse{len(self.regions)}.xml"
+        gdal_module().FileFromMemBuffer(index, xml.encode())
+        return f"/vsisparse/{index}"
+
+    def close(self) -> None:
+        gdal = gdal_module()
+        for name in gdal.ReadDirRecursive(self.prefix) or []:
+            gdal.Unlink(f"{self.prefix}/{name}")
+        gdal.Unlink(self.prefix)
+
+
 def clip_remote_tiff(
     tiff: RemoteTiff,
     request: ClipRequest,
@@ -155,41 +193,27 @@ def clip_remote_tiff(
     progress: Optional[ProgressCallback] = None,
 ) -> tuple[tuple, ReadStats]:
     """Clip the remote TIFF into ``dest`` (see the module docstring); returns the window and stats."""
-    sparse = dest.with_name(f".{dest.name}.ranges.tif")
+    first = tiff.first_bytes()
+    assert tiff.size is not None
+    layout = read_layout(lambda a, b: tiff.fetch(a, b), tiff.size, first)
+    tiff.stats.structure_bytes = layout.structure_bytes
+    copy = SparseCopy(tiff.size)
     try:
-        first = tiff.first_bytes()
-        assert tiff.size is not None
-        layout = read_layout(lambda a, b: tiff.fetch(a, b), tiff.size, first)
-        with open(sparse, "wb") as fh:
-            fh.truncate(tiff.size)
-            fh.seek(0)
-            fh.write(first)
-            for start, end in merge_ranges(layout.structure, 0):
-                if end > len(first):
-                    fh.seek(start)
-                    fh.write(tiff.fetch(start, end))
-        tiff.stats.structure_bytes = layout.structure_bytes
-        dataset = open_raster(sparse)
-        window, geom = source_window(dataset, request)
+        for offset, data in layout.spans:
+            copy.add(offset, data)
+        window, geom = source_window(open_raster(copy.path), request)
         blocks = merge_ranges(layout.ranges_for(*window), MERGE_GAP)
         total = sum(end - start for start, end in blocks)
         tiff.stats.block_bytes = total
         meter = ProgressMeter(dest.name, total, progress)
         meter.update(0, force=True)
-        with open(sparse, "rb+") as fh:
-
-            def sink(start: int, data: bytes) -> None:
-                fh.seek(start)
-                fh.write(data)
-
-            tiff.fetch_many(blocks, sink, meter)
+        tiff.fetch_many(blocks, copy.add, meter)
         meter.finish()
         if tiff.cancel is not None:
             tiff.cancel.raise_if_cancelled(f"Clipping {dest.name}")
-        dataset = open_raster(sparse)  # a fresh handle: nothing read before the blocks arrived
+        dataset = open_raster(copy.path)  # a fresh handle on the copy with the blocks
         write_clip(dataset, window, geom, dest, request.mask, metadata)
         dataset = None
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(sparse)
+        copy.close()
     return window, tiff.finish_stats()

@@ -50,6 +50,8 @@ class TiffLayout:
     offsets: list[int]
     counts: list[int]
     structure: list[tuple[int, int]] = field(default_factory=list)
+    #: Every byte read to learn the layout, as ``(offset, data)``: the structure GDAL reads on opening.
+    spans: list[tuple[int, bytes]] = field(default_factory=list)
 
     @property
     def structure_bytes(self) -> int:
@@ -143,7 +145,9 @@ def read_layout(fetch: Fetch, size: int, first: bytes) -> TiffLayout:
         ifd = next_ifd
     if not images:
         raise NotRandomAccessError("the TIFF has no image")
-    return _layout(images[0], size, structure)
+    layout = _layout(images[0], size, structure)
+    layout.spans = data.spans
+    return layout
 
 
 def _read_ifd(

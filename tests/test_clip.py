@@ -182,7 +182,7 @@ def test_cancelled_clip_resumes_and_finished_outputs_are_skipped(rasters, proxy,
         clip(proxy.url("clip/B04_d1.tif"), tmp_path, scene={"day": 2}, cancel=cancel, progress=progress)
     second_dir = tmp_path / "S2_20230602"
     assert not (second_dir / "B04_d1.clip.tif").exists()
-    assert not [p for p in second_dir.iterdir() if p.name.endswith((".part", ".ranges.tif"))]
+    assert not [p for p in second_dir.iterdir() if p.name.endswith(".part")]
     proxy.reset()
     again_first = clip(proxy.url("clip/B04_d0.tif"), tmp_path, scene={"day": 1})
     assert again_first.result.skipped == 1 and proxy.requests == 0
@@ -284,3 +284,25 @@ def test_server_without_ranges_falls_back_to_a_whole_download(rasters, proxy, tm
     assert window_read(clipped.path) == window_read(rasters["d2"], WINDOW)
     assert "downloaded whole, then clipped" in clip_summary([clipped.path])[0]
     assert not (tmp_path / "S2_20230601" / ".clip-full").exists()
+
+
+def test_sparse_copy_reads_like_the_file_and_frees_its_buffers(rasters):
+    from scene_picker.core.clip_remote import SparseCopy
+
+    data = rasters["d0"].read_bytes()
+    copy = SparseCopy(len(data))
+    copy.add(0, data[:1000])
+    copy.add(5000, data[5000:9000])
+    handle = gdal.VSIFOpenL(copy.path, "rb")
+
+    def read(offset: int, count: int) -> bytes:
+        gdal.VSIFSeekL(handle, offset, 0)
+        return bytes(gdal.VSIFReadL(1, count, handle))
+
+    assert read(0, 1000) == data[:1000] and read(5000, 4000) == data[5000:9000]
+    assert read(1000, 4000) == bytes(4000)  # not fetched: zeros
+    assert read(8000, 2000) == data[8000:9000] + bytes(1000)
+    gdal.VSIFCloseL(handle)
+    assert gdal.ReadDir(copy.prefix)
+    copy.close()
+    assert gdal.ReadDir(copy.prefix) is None
