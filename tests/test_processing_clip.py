@@ -82,6 +82,7 @@ def test_download_scenes_with_a_clip_area(provider, catalog, tmp_path):
     files = sorted(Path(p) for p in results["FILES"])
     assert [p.name for p in files] == ["S2X_20230803_B04.clip.tif", "S2X_20230813_B04.clip.tif"]
     assert results["FAILED"] == 0
+    assert (tmp_path / "dl" / "stack" / "B04.vrt").is_file()  # the two dates stacked
     for path in files:
         record = read_record(path)
         assert record["method"] == WINDOWED

@@ -3,7 +3,7 @@
 ``CLIP_AREA`` (optional polygon layer: the union of its features, or of its selection, is the AOI, in
 any CRS), ``CLIP_BUFFER`` (metres) and ``CLIP_MASK``. With an area, each raster is clipped to it as
 ``scene-picker download --clip`` does (:mod:`scene_picker.core.clip`); clipped rasters loaded on
-completion get their acquisition time as temporal range.
+completion get their acquisition time as temporal range, and ``folder/stack/<band>.vrt`` stacks the dates.
 """
 
 from __future__ import annotations
@@ -98,3 +98,15 @@ def clip_time_post_processor(path: str) -> ClipTimePostProcessor:
     processor = ClipTimePostProcessor(path)
     _KEEP.append(processor)
     return processor
+
+
+def build_time_stacks(files: list[str], folder: Path, feedback) -> list[str]:
+    """``folder/stack/<band>.vrt`` stacking the clipped dates (see :mod:`scene_picker.core.clip_stack`)."""
+    from ..core.clip_stack import build_stacks, clip_summary
+
+    for line in clip_summary([Path(p) for p in files]):
+        feedback.pushInfo(line.strip())
+    stacks = [str(p) for p in build_stacks([Path(p) for p in files], folder)]
+    for stack in stacks:
+        feedback.pushInfo(QCoreApplication.translate("ProcessingClip", "Time stack: {}").format(stack))
+    return stacks

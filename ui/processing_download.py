@@ -37,7 +37,12 @@ from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
 from . import field_types
 from .layers import is_raster_candidate
-from .processing_clip import add_clip_parameters, clip_from_parameters, clip_time_post_processor
+from .processing_clip import (
+    add_clip_parameters,
+    build_time_stacks,
+    clip_from_parameters,
+    clip_time_post_processor,
+)
 from .processing_common import ScenePickerAlgorithm, provider_options
 from .processing_scenes import provider_of, scene_from_feature, scene_id_of
 
@@ -207,6 +212,8 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
                 )
             )
             feedback.setProgress(100.0 * (index + 1) / len(features))
+        if clip and files:
+            build_time_stacks(files, folder, feedback)
         if cancelled:
             feedback.pushWarning(self.tr("Download cancelled; {} files were complete.").format(len(files)))
         elif failed == len(features):
