@@ -7,12 +7,13 @@ Run by hand (not in CI), from the repository root::
 
 1. One 4096 x 4096 UInt16 COG (512 x 512 DEFLATE tiles, with overviews) served by Debian's nginx on
    loopback behind the fault proxy, which counts body bytes. An AOI of 600 x 600 pixels (not aligned
-   on tiles) is read by Scene Picker (:func:`scene_picker.core.clip_remote.clip_remote_tiff`: header +
-   structure, then the intersecting tiles, decoded by GDAL and written as a COG) and by GDAL alone
-   (``gdal.Open('/vsicurl/…').ReadRaster(window)``, its cache cleared before each run, nothing
-   written). Printed: bytes sent by the server, their ratio to the budget (the intersecting tiles'
-   bytes + a 16 KiB header), requests, median wall time (after one uncounted warm-up each), and
-   whether the pixels are identical.
+   on tiles) is read into memory by Scene Picker (:func:`scene_picker.core.clip_remote.remote_window`:
+   header + structure, then the intersecting tiles, decoded by GDAL) and by GDAL alone
+   (``gdal.Open('/vsicurl/…').ReadRaster(window)``, its cache cleared before each run); then written as
+   a COG file by each (:func:`~scene_picker.core.clip_remote.clip_remote_tiff`, fsynced, vs
+   ``gdal.Translate`` with the same creation options, not fsynced). Printed: bytes sent by the server,
+   their ratio to the budget (the intersecting tiles' bytes + a 16 KiB header), requests, median wall
+   time (after one uncounted warm-up each), and whether the pixels are identical.
 2. 50 dates x 3 bands of such COGs (three generated files behind 150 URLs) as a search result file:
    ``scene-picker download --clip -j 4`` vs ``scene-picker download -j 4`` (whole files), straight
    from nginx. Printed: bytes fetched (the engine's own count) and wall time of each.
@@ -45,8 +46,8 @@ from shapely import wkt  # noqa: E402
 
 from scene_picker.cli.main import main as cli  # noqa: E402
 from scene_picker.core.clip import read_record  # noqa: E402
-from scene_picker.core.clip_raster import ClipRequest  # noqa: E402
-from scene_picker.core.clip_remote import RemoteTiff, clip_remote_tiff  # noqa: E402
+from scene_picker.core.clip_raster import COG_OPTIONS, ClipRequest  # noqa: E402
+from scene_picker.core.clip_remote import RemoteTiff, clip_remote_tiff, remote_window  # noqa: E402
 from scene_picker.core.clip_tiff import HEADER_BYTES  # noqa: E402
 from scene_picker.core.export import write_geojson  # noqa: E402
 from scene_picker.core.http import HttpClient  # noqa: E402
@@ -57,6 +58,8 @@ from support.fault_proxy import FaultProxy  # noqa: E402
 from support.nginx import NginxServer  # noqa: E402
 
 SIZE, BLOCK = 4096, 512
+OURS_READ, GDAL_READ = "scene-picker read", "GDAL /vsicurl/ read"
+OURS, GDAL_WRITE = "scene-picker clip -> COG", "GDAL Translate -> COG"
 PIXELS = (1000, 1300, 1600, 1900)  # x0, y0, x1, y1: 600 x 600 pixels across 3 x 2 tiles
 WINDOW = (PIXELS[0], PIXELS[1], PIXELS[2] - PIXELS[0], PIXELS[3] - PIXELS[1])
 BANDS = ("B02", "B03", "B04")
@@ -83,9 +86,26 @@ def ours(url: str, out: Path) -> bytes:
     return window_read(dest)
 
 
+def ours_read(url: str, _out: Path) -> bytes:
+    request = ClipRequest(wkt.loads(aoi_lonlat(*PIXELS)))
+    with remote_window(RemoteTiff(url, HttpClient()), request) as (dataset, window, _aoi):
+        band = dataset.GetRasterBand(1)
+        data = bytes(band.ReadRaster(*window))
+        band = dataset = None
+    return data
+
+
 def gdal_vsicurl(url: str, _out: Path) -> bytes:
     gdal.VSICurlClearCache()
     return window_read(f"/vsicurl/{url}", WINDOW)
+
+
+def gdal_translate(url: str, out: Path) -> bytes:
+    gdal.VSICurlClearCache()
+    dest = out / "gdal.clip.tif"
+    options = gdal.TranslateOptions(format="COG", srcWin=list(WINDOW), creationOptions=COG_OPTIONS)
+    gdal.Translate(str(dest), f"/vsicurl/{url}", options=options)
+    return window_read(dest)
 
 
 def part_one(proxy: FaultProxy, cog: Path, repeat: int, out: Path) -> None:
@@ -96,10 +116,15 @@ def part_one(proxy: FaultProxy, cog: Path, repeat: int, out: Path) -> None:
     where = f"{WINDOW[2]}x{WINDOW[3]} px at ({WINDOW[0]}, {WINDOW[1]})"
     print(f"AOI window {where}: {tiles} tiles, {tile_total:,} bytes")
     print(f"budget = tiles + 16 KiB header = {budget:,} bytes")
-    print(f"{'client':<28}{'bytes':>12}{'x budget':>10}{'requests':>10}{'median s':>10}  pixels")
+    print(f"{'client':<26}{'bytes':>12}{'x budget':>10}{'requests':>10}{'median s':>10}  pixels")
     url = proxy.url(cog.name)
     rows = {}
-    clients = (("scene-picker (clip -> COG)", ours), ("GDAL /vsicurl/ ReadRaster", gdal_vsicurl))
+    clients = (
+        (OURS_READ, ours_read),
+        (GDAL_READ, gdal_vsicurl),
+        (OURS, ours),
+        (GDAL_WRITE, gdal_translate),
+    )
     for _name, client in clients:  # one uncounted warm-up each (imports, PROJ, connections)
         client(url, out)
     for _ in range(repeat):
@@ -115,13 +140,13 @@ def part_one(proxy: FaultProxy, cog: Path, repeat: int, out: Path) -> None:
     for name, entry in rows.items():
         median = statistics.median(entry["times"])
         print(
-            f"{name:<28}{entry['bytes']:>12,}{entry['bytes'] / budget:>10.3f}{entry['requests']:>10}"
+            f"{name:<26}{entry['bytes']:>12,}{entry['bytes'] / budget:>10.3f}{entry['requests']:>10}"
             f"{median:>10.3f}  {'identical' if entry['ok'] else 'DIFFERENT'}"
         )
-    ours_row, gdal_row = rows["scene-picker (clip -> COG)"], rows["GDAL /vsicurl/ ReadRaster"]
-    ratio = statistics.median(ours_row["times"]) / statistics.median(gdal_row["times"])
-    bytes_ratio = ours_row["bytes"] / gdal_row["bytes"]
-    print(f"time ratio scene-picker / GDAL: {ratio:.2f}; bytes ratio: {bytes_ratio:.3f}")
+    for mine, theirs in ((OURS_READ, GDAL_READ), (OURS, GDAL_WRITE)):
+        ratio = statistics.median(rows[mine]["times"]) / statistics.median(rows[theirs]["times"])
+        bytes_ratio = rows[mine]["bytes"] / rows[theirs]["bytes"]
+        print(f"{mine} / {theirs}: time x{ratio:.2f}, bytes x{bytes_ratio:.3f}")
 
 
 def part_two(nginx: NginxServer, served: Path, cogs: dict[str, Path], dates: int, work: Path) -> None:

@@ -27,7 +27,7 @@ from shapely.ops import transform
 from .errors import ScenePickerError, UsageError
 
 #: Lossless, whatever the source's compression (a JPEG source is not re-encoded with loss).
-COG_OPTIONS = ["COMPRESS=DEFLATE", "PREDICTOR=YES", "BLOCKSIZE=512", "NUM_THREADS=1"]
+COG_OPTIONS = ["COMPRESS=DEFLATE", "LEVEL=1", "PREDICTOR=YES", "BLOCKSIZE=512", "NUM_THREADS=ALL_CPUS"]
 #: Clips wider or taller than this get overviews (computed from the clipped pixels).
 OVERVIEW_THRESHOLD = 2048
 GDAL_HINT = (

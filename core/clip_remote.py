@@ -14,12 +14,15 @@ network connection itself, so no credential ever reaches GDAL's configuration.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Iterator, Optional
+
+from shapely.geometry.base import BaseGeometry
 
 from .cancel import CancelToken
 from .clip_raster import ClipRequest, gdal_module, open_raster, source_window, write_clip
@@ -185,14 +188,13 @@ class SparseCopy:
         gdal.Unlink(self.prefix)
 
 
-def clip_remote_tiff(
-    tiff: RemoteTiff,
-    request: ClipRequest,
-    dest: Path,
-    metadata: dict[str, str],
-    progress: Optional[ProgressCallback] = None,
-) -> tuple[tuple, ReadStats]:
-    """Clip the remote TIFF into ``dest`` (see the module docstring); returns the window and stats."""
+@contextlib.contextmanager
+def remote_window(
+    tiff: RemoteTiff, request: ClipRequest, progress: Optional[ProgressCallback] = None, label: str = ""
+) -> Iterator[tuple[Any, tuple, BaseGeometry]]:
+    """Fetch the structure and the AOI's blocks of the remote TIFF; yields ``(dataset, window, aoi)``:
+    a GDAL dataset on the sparse copy (valid inside the block), the pixel window and the AOI in the
+    raster's CRS."""
     first = tiff.first_bytes()
     assert tiff.size is not None
     layout = read_layout(lambda a, b: tiff.fetch(a, b), tiff.size, first)
@@ -205,15 +207,28 @@ def clip_remote_tiff(
         blocks = merge_ranges(layout.ranges_for(*window), MERGE_GAP)
         total = sum(end - start for start, end in blocks)
         tiff.stats.block_bytes = total
-        meter = ProgressMeter(dest.name, total, progress)
+        meter = ProgressMeter(label or "raster", total, progress)
         meter.update(0, force=True)
         tiff.fetch_many(blocks, copy.add, meter)
         meter.finish()
         if tiff.cancel is not None:
-            tiff.cancel.raise_if_cancelled(f"Clipping {dest.name}")
+            tiff.cancel.raise_if_cancelled(f"Clipping {label or 'the raster'}")
         dataset = open_raster(copy.path)  # a fresh handle on the copy with the blocks
-        write_clip(dataset, window, geom, dest, request.mask, metadata)
+        yield dataset, window, geom
         dataset = None
     finally:
         copy.close()
+
+
+def clip_remote_tiff(
+    tiff: RemoteTiff,
+    request: ClipRequest,
+    dest: Path,
+    metadata: dict[str, str],
+    progress: Optional[ProgressCallback] = None,
+) -> tuple[tuple, ReadStats]:
+    """Clip the remote TIFF into ``dest`` (see the module docstring); returns the window and stats."""
+    with remote_window(tiff, request, progress, dest.name) as (dataset, window, geom):
+        write_clip(dataset, window, geom, dest, request.mask, metadata)
+        del dataset  # closed before the copy's buffers go
     return window, tiff.finish_stats()
