@@ -56,12 +56,16 @@ def gdal_module() -> Any:
 
 @contextlib.contextmanager
 def quiet_gdal() -> Iterator[Any]:
-    """GDAL with its errors kept for this thread (no process-wide UseExceptions, no stderr noise)."""
+    """GDAL with its errors kept for this thread (no stderr noise), whether or not other code turned
+    on GDAL's exceptions process-wide (``gdal.UseExceptions()``, as QGIS plugins may): a failing call
+    gives None or raises RuntimeError, which becomes :class:`ClipError` here."""
     gdal = gdal_module()
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
         gdal.ErrorReset()
         yield gdal
+    except RuntimeError as exc:
+        raise ClipError(f"GDAL: {exc}") from None
     finally:
         gdal.PopErrorHandler()
 
@@ -240,10 +244,14 @@ def open_raster(path: Path | str) -> Any:
     """A GDAL dataset of the raster ``path`` (a file or a GDAL path; read-only); ClipError when GDAL
     cannot read it."""
     with quiet_gdal() as gdal:
-        dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
+        try:
+            dataset = gdal.OpenEx(str(path), gdal.OF_RASTER | gdal.OF_READONLY)
+            message = gdal.GetLastErrorMsg()
+        except RuntimeError as exc:  # GDAL's exceptions turned on by other code
+            dataset, message = None, str(exc)
         if dataset is None:
             name = Path(path).name if isinstance(path, Path) else "the raster"
-            raise ClipError(f"GDAL cannot read {name}: {gdal.GetLastErrorMsg() or 'unknown format'}")
+            raise ClipError(f"GDAL cannot read {name}: {message or 'unknown format'}")
         return dataset
 
 

@@ -25,7 +25,7 @@ from typing import Any, Iterator, Optional
 from shapely.geometry.base import BaseGeometry
 
 from .cancel import CancelToken
-from .clip_raster import ClipRequest, gdal_module, open_raster, source_window, write_clip
+from .clip_raster import ClipRequest, gdal_module, open_raster, quiet_gdal, source_window, write_clip
 from .clip_tiff import HEADER_BYTES, merge_ranges, read_layout
 from .http import HttpClient
 from .progress import ProgressCallback, ProgressMeter
@@ -182,10 +182,9 @@ class SparseCopy:
         return f"/vsisparse/{index}"
 
     def close(self) -> None:
-        gdal = gdal_module()
-        for name in gdal.ReadDirRecursive(self.prefix) or []:
-            gdal.Unlink(f"{self.prefix}/{name}")
-        gdal.Unlink(self.prefix)
+        with quiet_gdal() as gdal:
+            for name in gdal.ReadDir(self.prefix) or []:
+                gdal.Unlink(f"{self.prefix}/{name}")
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .clip import DOWNLOADED, EXTRACTED, LOCAL, WINDOWED, read_record
-from .clip_raster import ClipError, quiet_gdal
+from .clip_raster import ClipError, open_raster, quiet_gdal
 
 STACK_FOLDER = "stack"
 
@@ -31,14 +31,15 @@ def clip_records(paths: Iterable[Path]) -> list[tuple[Path, dict]]:
 def build_stacks(paths: Iterable[Path], outdir: Path) -> list[Path]:
     """One VRT per band (and CRS) stacking the clipped dates in time order; returns the VRTs."""
     groups: dict[tuple[str, str], list[tuple[str, Path]]] = defaultdict(list)
+    for path, record in clip_records(paths):
+        try:
+            dataset = open_raster(path)
+        except ClipError:
+            continue  # a clip GDAL cannot read any more: left out of the stack
+        srs = dataset.GetSpatialRef()
+        epsg = (srs.GetAuthorityCode(None) if srs is not None else None) or "unknown"
+        groups[(record.get("band") or "band", epsg)].append((record.get("datetime") or "", path))
     with quiet_gdal() as gdal:
-        for path, record in clip_records(paths):
-            dataset = gdal.Open(str(path))
-            if dataset is None:
-                continue
-            srs = dataset.GetSpatialRef()
-            epsg = (srs.GetAuthorityCode(None) if srs is not None else None) or "unknown"
-            groups[(record.get("band") or "band", epsg)].append((record.get("datetime") or "", path))
         several = {band for band, _ in groups if sum(1 for b, _ in groups if b == band) > 1}
         written = []
         folder = Path(outdir) / STACK_FOLDER

@@ -306,3 +306,25 @@ def test_sparse_copy_reads_like_the_file_and_frees_its_buffers(rasters):
     assert gdal.ReadDir(copy.prefix)
     copy.close()
     assert gdal.ReadDir(copy.prefix) is None
+
+
+@pytest.mark.parametrize("exceptions", [False, True])
+def test_clip_works_whether_or_not_gdal_exceptions_are_on(exceptions, rasters, proxy, tmp_path):
+    from scene_picker.core.clip_raster import ClipError, clip_local
+
+    was = gdal.GetUseExceptions()
+    (gdal.UseExceptions if exceptions else gdal.DontUseExceptions)()  # other plugins may turn them on
+    try:
+        request = ClipRequest(wkt.loads(AOI), mask=True)
+        files = clip(proxy.url("clip/B04_d0.tif"), tmp_path, request=request).result.files
+        files += clip(
+            proxy.url("clip/deflated.zip"), tmp_path, request=request, members=["*_B08.tif"]
+        ).result.files
+        assert window_read(files[0])[-2:] == window_read(rasters["d0"], WINDOW)[-2:]
+        assert len(build_stacks(files, tmp_path)) == 2
+        not_a_raster = tmp_path / "text.tif"
+        not_a_raster.write_text("not a raster")
+        with pytest.raises(ClipError, match="cannot read"):
+            clip_local(not_a_raster, request, tmp_path / "out.tif", {})
+    finally:
+        (gdal.UseExceptions if was else gdal.DontUseExceptions)()
