@@ -6,6 +6,7 @@ cancellation then resume, masking, and the time stack.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 from pathlib import Path
@@ -313,7 +314,12 @@ def test_clip_works_whether_or_not_gdal_exceptions_are_on(exceptions, rasters, p
     from scene_picker.core.clip_raster import ClipError, clip_local
 
     was = gdal.GetUseExceptions()
-    (gdal.UseExceptions if exceptions else gdal.DontUseExceptions)()  # other plugins may turn them on
+    try:
+        (gdal.UseExceptions if exceptions else gdal.DontUseExceptions)()  # other plugins may turn them on
+    except RuntimeError:  # GDAL 3.6 cannot turn them off once ogr's are on too (earlier in this process)
+        pytest.skip(
+            "GDAL's exceptions were turned on earlier in this process; the CLI subprocess tests run without"
+        )
     try:
         request = ClipRequest(wkt.loads(AOI), mask=True)
         files = clip(proxy.url("clip/B04_d0.tif"), tmp_path, request=request).result.files
@@ -327,4 +333,5 @@ def test_clip_works_whether_or_not_gdal_exceptions_are_on(exceptions, rasters, p
         with pytest.raises(ClipError, match="cannot read"):
             clip_local(not_a_raster, request, tmp_path / "out.tif", {})
     finally:
-        (gdal.UseExceptions if was else gdal.DontUseExceptions)()
+        with contextlib.suppress(RuntimeError):
+            (gdal.UseExceptions if was else gdal.DontUseExceptions)()
