@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..core.cancel import CancelToken
+from ..core.clip import download_or_clip
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
 from ..core.http import HttpClient
 from ..core.progress import Progress
@@ -32,6 +33,7 @@ from ..core.redact import redact_url
 from ..core.scene import Scene
 from ..providers.base import Downloader, Provider
 from ..providers.registry import get_provider, list_providers
+from .clip_options import add_clip_arguments, clip_payload, report_clips
 from .progress_view import ProgressView, human_bytes
 
 
@@ -68,6 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan, download nothing")
     parser.add_argument("--table", type=Path, help="also write the result table to FILE (.csv or .json)")
+    add_clip_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -254,7 +257,7 @@ class SceneJobs:
     @staticmethod
     def payload(scene: Scene, args, assets, members) -> dict[str, Any]:
         return {
-            "key": job_key(scene.provider or args.provider, scene.id, assets, members),
+            "key": job_key(scene.provider or args.provider, scene.id, assets, members, args.clip_request),
             "provider": scene.provider or args.provider,
             "url": args.url,
             "scene": scene.to_feature(),
@@ -262,6 +265,7 @@ class SceneJobs:
             "members": members,
             "out": str(args.out),
             "overwrite": bool(args.overwrite),
+            "clip": args.clip_request,
         }
 
     def __call__(self, job: Job, cancel: CancelToken, progress) -> dict[str, Any]:
@@ -275,8 +279,10 @@ class SceneJobs:
             scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
             downloader = self.pool_for(payload.get("url")).downloader(scene)
             downloader.activate(cancel=cancel, progress=report)
-            result = downloader.download(
+            result = download_or_clip(
+                downloader,
                 payload["out"],
+                payload.get("clip"),
                 assets=payload.get("assets"),
                 members=payload.get("members"),
                 overwrite=bool(payload.get("overwrite")),
@@ -295,8 +301,8 @@ class SceneJobs:
         }
 
 
-def job_key(provider: Optional[str], scene_id: str, assets, members) -> str:
-    return json.dumps([provider or "", scene_id, assets or [], members or []])
+def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) -> str:
+    return json.dumps([provider or "", scene_id, assets or [], members or []] + ([clip] if clip else []))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -304,12 +310,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency must be at least 1.")
     assets, members = split_list(args.assets), split_list(args.members)
     pool = ProviderPool(args.provider, args.url)
+    args.clip_request = clip_payload(args)
     scenes: list[Scene] = []
     if not (args.resume and args.results is None and not args.ids):
         scenes = collect_scenes(args, pool)
         if not scenes:
             raise UsageError("No scene to download.")
     if args.dry_run:
+        if args.clip_request:
+            print("--clip: only the AOI's tiles/strips of each GeoTIFF will be fetched (sizes: whole files).")
         return print_plan(scenes, pool, args, assets, members)
     args.out.mkdir(parents=True, exist_ok=True)
     view = ProgressView(sys.stderr)
@@ -335,6 +344,8 @@ def run(args: argparse.Namespace) -> int:
         for job in (queue.get(job_id) for job_id in wanted)
     ]
     print_table(outcomes)
+    if any(o.job.payload.get("clip") for o in outcomes):
+        report_clips([f for o in outcomes if o.status == DONE for f in o.files], args.out)
     if args.table:
         write_table(args.table, outcomes)
     failures = [o for o in outcomes if o.status != DONE]
@@ -350,7 +361,7 @@ def _enqueue(queue: DownloadQueue, scenes: list[Scene], args, assets, members) -
     selection is reused and resumes from its ``.part`` files), plus every job still queued in the file.
     With ``--resume``, failed and cancelled jobs of earlier runs are queued again too. Finished jobs of
     earlier runs are dropped from the file."""
-    keys = {job_key(s.provider or args.provider, s.id, assets, members) for s in scenes}
+    keys = {job_key(s.provider or args.provider, s.id, assets, members, args.clip_request) for s in scenes}
     for job in queue.jobs():
         if job.kind == SCENE_JOB and (args.resume or job.payload.get("key") in keys):
             queue.retry(job.id)  # failed or cancelled: queued again

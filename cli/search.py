@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv":
         write_csv(scenes, target)
     else:
-        write_geojson(scenes, target)
+        write_geojson(scenes, target, aoi=query.aoi)
     total = results.total
     told = f" of {total} matching" if total is not None else ""
     print(f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''}{told} ({provider.label})", file=sys.stderr)

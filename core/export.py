@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterable, Iterator, Union
 
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
 from .scene import Scene
 from .sidecar import ERRORS_KEY
 from .sidecar_filter import sidecar_columns
@@ -41,15 +44,25 @@ CSV_COLUMNS = (
 Target = Union[str, Path, IO[str]]
 
 
-def feature_collection(scenes: Iterable[Scene]) -> dict:
-    """A GeoJSON FeatureCollection of the scenes (their ``to_feature()``)."""
+#: Member of the FeatureCollection recording the search's area of interest (GeoJSON, EPSG:4326).
+AOI_MEMBER = "scene_picker:aoi"
+
+
+def feature_collection(scenes: Iterable[Scene], aoi: BaseGeometry | None = None) -> dict:
+    """A GeoJSON FeatureCollection of the scenes (their ``to_feature()``), recording ``aoi`` when given
+    (``scene-picker download --clip`` clips to it)."""
     features = [scene.to_feature() for scene in scenes]
-    return {"type": "FeatureCollection", "numberReturned": len(features), "features": features}
+    collection = {"type": "FeatureCollection", "numberReturned": len(features), "features": features}
+    if aoi is not None and not aoi.is_empty:
+        collection[AOI_MEMBER] = mapping(aoi)
+    return collection
 
 
-def write_geojson(scenes: Iterable[Scene], target: Target, indent: int | None = None) -> int:
-    """Write the scenes as a FeatureCollection; returns how many were written."""
-    collection = feature_collection(scenes)
+def write_geojson(
+    scenes: Iterable[Scene], target: Target, indent: int | None = None, aoi: BaseGeometry | None = None
+) -> int:
+    """Write the scenes as a FeatureCollection (with the search's ``aoi``); returns how many were written."""
+    collection = feature_collection(scenes, aoi)
     with _open(target) as stream:
         json.dump(collection, stream, indent=indent, ensure_ascii=False)
         stream.write("\n")

@@ -31,6 +31,7 @@ from .quicklook import QuicklookCache
 from .results_model import ResultsFilterModel, ResultsModel, scene_key
 from .search_task import SearchTask
 from .tasks import FunctionTask, TaskKeeper
+from .temporal import apply_clip_time, clip_payload, show_series
 
 DOCK_OBJECT_NAME = "ScenePickerDock"
 
@@ -136,13 +137,17 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
             self._warn(self.tr("Download"), self.tr("Check the assets to download."))
             return []
         members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
+        clip = clip_payload(self.clip_check.isChecked(), self.aoi.aoi_wkt())
+        if self.clip_check.isChecked() and clip is None:
+            self._warn(self.tr("Download"), self.tr("Draw an area of interest to clip to first."))
+            return []
         outdir = Path(settings.output_dir())
         tasks = []
         for scene in scenes:
             # the assets checked for the current scene, for every selected scene that has them all;
             # otherwise that scene's data assets
             assets = checked if all(key in scene.assets for key in checked) else None
-            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members))
+            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members, clip=clip))
         self.tabs.setCurrentIndex(TAB_DOWNLOADS)
         self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(tasks)))
         return tasks
@@ -173,13 +178,16 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
                 return
             for layer in layers or []:
                 add_raster(layer.source(), layer.name(), scene_id, layer=layer)
+            footprints = self.footprints.layer() if self.footprints.has_layer() else None
+            show_series(layers or [], footprints, self.canvas)
             if announce:
                 self._info(
                     self.tr("Download"),
                     self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers or [])),
                 )
 
-        task = open_rasters_task([Path(p) for p in job.files], job.scene_id, on_done=added)
+        files = [Path(p) for p in job.files]
+        task = open_rasters_task(files, job.scene_id, on_done=added, prepare=apply_clip_time)
         self.tasks.start(task)
         return task
 

@@ -46,6 +46,7 @@ from .results_model import (
     scene_key,
 )
 from .tasks import FunctionTask
+from .temporal import clip_checkbox
 
 
 def configure_results_table(table: QTableView, proxy: ResultsFilterModel) -> None:
@@ -178,6 +179,8 @@ class ResultsTabMixin:
         )
         self.members_button.clicked.connect(self.list_members)
         members_row.addWidget(self.members_button)
+        self.clip_check = clip_checkbox(detail)
+        members_row.addWidget(self.clip_check)
         actions = QHBoxLayout()
         self.download_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Download"), detail)
         self.download_button.setObjectName("downloadButton")
@@ -256,10 +259,14 @@ class ResultsTabMixin:
             )
             return None
         path = Path(path)
-        writer = write_csv if path.suffix.lower() == ".csv" else write_geojson
+        aoi = self.aoi.aoi_wkt()  # recorded in a GeoJSON export: 'scene-picker download --clip' uses it
 
         def work(_task) -> int:
-            return writer(scenes, path)
+            if path.suffix.lower() == ".csv":
+                return write_csv(scenes, path)
+            from shapely import wkt
+
+            return write_geojson(scenes, path, aoi=wkt.loads(aoi) if aoi else None)
 
         task = FunctionTask(
             QCoreApplication.translate("ScenePickerDock", "Scene Picker: export {}").format(path.name), work

@@ -20,6 +20,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSign
 
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
+from ..core.clip import download_or_clip
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import redact_url
 from ..core.scene import Scene
@@ -165,9 +166,11 @@ class DownloadManager(QObject):
         outdir: Path,
         assets: list[str] | None = None,
         members: list[str] | None = None,
+        clip: dict | None = None,
     ) -> FunctionTask:
-        """Queue a scene download; the job is saved (fsync) in a background task and shows up through
-        ``jobChanged``. Returns that task (its ``done`` signal carries the job's view)."""
+        """Queue a scene download (or its clip to an area: ``clip``, see ui/temporal.py); the job is
+        saved (fsync) in a background task and shows up through ``jobChanged``. Returns that task (its
+        ``done`` signal carries the job's view)."""
         sizes = [a.size for k, a in scene.assets.items() if assets is None or k in assets]
         total = sum(sizes) if sizes and None not in sizes and not members else None
         feature = scene.to_feature()
@@ -181,8 +184,9 @@ class DownloadManager(QObject):
             "outdir": str(outdir),
             "assets": list(assets) if assets is not None else None,
             "members": list(members) if members else None,
-            "total": total,
+            "total": total if not clip else None,
             "title": job_title(scene, assets, members),
+            "clip": clip,
         }
 
         def add(_task) -> JobView:
@@ -269,8 +273,10 @@ class DownloadManager(QObject):
             downloader = provider.downloader(scene)
             report = self._aggregate(job.id, payload.get("total"), progress)
             downloader.activate(cancel=cancel, progress=report)
-            result = downloader.download(
+            result = download_or_clip(
+                downloader,
                 Path(payload["outdir"]),
+                payload.get("clip"),
                 assets=payload.get("assets"),
                 members=payload.get("members"),
                 cancel=cancel,

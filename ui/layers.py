@@ -119,10 +119,12 @@ def open_rasters_task(
     files: Sequence[Path],
     name: str,
     on_done: Callable[[list[QgsRasterLayer] | None, BaseException | None], None] | None = None,
+    prepare: Callable[[QgsRasterLayer, Path], None] | None = None,
 ) -> FunctionTask:
     """A task that opens the rasters among ``files`` in the background (GDAL reads each header: a JP2
     band can take a while); ``on_done(layers, error)`` on the main thread, which adds them with
-    :func:`add_raster`. Files GDAL cannot open are left out."""
+    :func:`add_raster`. Files GDAL cannot open are left out. ``prepare(layer, path)`` runs in the
+    worker on each opened layer (e.g. :func:`~scene_picker.ui.temporal.apply_clip_time`)."""
     paths = [Path(p) for p in files]
     main_thread = QCoreApplication.instance().thread()
 
@@ -135,6 +137,8 @@ def open_rasters_task(
                 continue
             layer = QgsRasterLayer(str(path), path.stem, "gdal")
             if layer.isValid():
+                if prepare is not None:
+                    prepare(layer, path)
                 layer.moveToThread(main_thread)
                 layers.append(layer)
         return layers
