@@ -20,7 +20,7 @@ MAX_DAYS=${SCENE_PICKER_ROOT_MAX_DAYS:-14}
 BASE_PACKAGES="git make python3 python3-venv ca-certificates"
 STAMP_TEXT="scene-picker root v1: $SUITE: $BASE_PACKAGES"
 STAMP=.scene-picker-root
-WORKDIR=/root/scene-picker
+WORKDIR=/root/scene_picker  # a valid Python package name (ruff N999)
 BIND_POINTS=(proc sys dev dev/pts dev/shm)
 
 die() {

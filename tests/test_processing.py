@@ -327,7 +327,10 @@ def test_the_algorithms_chain_in_a_model(provider, demo_catalog, tmp_path):
     model.addChildAlgorithm(download)
     assert model.dependentChildAlgorithms("search") == {"download"}
 
-    run(model, {"url": url, "download:folder": str(tmp_path / "dl")})
+    # the model names its output parameter (QGIS 3.22 "download:folder", >= 3.40 "download_folder")
+    model.updateDestinationParameters()
+    (folder_parameter,) = [p.name() for p in model.destinationParameterDefinitions() if "folder" in p.name()]
+    run(model, {"url": url, folder_parameter: str(tmp_path / "dl")})
     got = sorted(p.relative_to(tmp_path / "dl").parts[0] for p in (tmp_path / "dl").rglob("*_B04_20m.tif"))
     assert got == sorted(i.id for i in catalog.items if i.cloud_cover <= 5)
 

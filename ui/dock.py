@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsMapLayerProxyModel, QgsRasterLayer
+from qgis.core import Qgis, QgsRasterLayer
 from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QCoreApplication, QItemSelection, QItemSelectionModel, Qt
 from qgis.PyQt.QtGui import QImage, QPixmap
@@ -41,6 +41,7 @@ from ..core.scene import ROLE_DATA, Scene
 from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
+from .compat import LayerFilter
 from .footprints import FootprintLayer
 from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
 from .messages import log, notify
@@ -178,9 +179,7 @@ class ScenePickerDock(QgsDockWidget):
             grid.addWidget(button, 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
-        self.layer_combo.setFilters(
-            QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
-        )
+        self.layer_combo.setFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer)
         grid.addWidget(self.layer_combo, 1, 0, 1, 5)
         self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
         self.layer_extent_button.clicked.connect(self._aoi_from_layer)
