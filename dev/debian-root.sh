@@ -128,7 +128,8 @@ in_root() {
 			;;
 		esac
 	done
-	chroot "$ROOT" /usr/bin/env -i "${env[@]}" "$@"
+	# SIGINT back to its default: a job started in the background ignores it, and tests interrupt children
+	chroot "$ROOT" /usr/bin/env -i --default-signal=INT "${env[@]}" "$@"
 }
 
 root_is_valid() {
@@ -197,7 +198,7 @@ main() {
 	mount_all
 	step "copy checkout" copy_checkout
 	say "make ${MAKE_ARGS[*]} in $ROOT$WORKDIR"
-	if [ "${MAKE_ARGS[*]}" = test ]; then # the same steps as `make test`, timed one by one
+	if [ "${MAKE_ARGS[0]}" = test ]; then # the same steps as `make test`, timed one by one
 		step "apt (system-deps)" in_root make -C "$WORKDIR" system-deps
 		step "pip (venvs)" in_root make -C "$WORKDIR" venv stac-venv
 	fi
