@@ -112,7 +112,9 @@ mount_all() {
 		cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
 	fi
 	[ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$ROOT/etc/ssl/certs/"
-	return 0
+	# The host's apt network policy (proxies; a snapshot mirror's expired Release dates accepted or not)
+	apt-config dump | grep -E '^Acquire::(https?::Proxy|Check-Valid-Until|Check-Date) ' \
+		>"$ROOT/etc/apt/apt.conf.d/99scene-picker-host" || true
 }
 
 # Environment for commands inside: a clean one, plus the host's proxy and pip/TLS settings.
@@ -152,12 +154,13 @@ debootstrap_root() {
 	fi
 }
 
+# (called through `step`, where errexit is off: every command checks its own status)
 install_base() {
-	mount_all
-	in_root apt-get update -qq
+	mount_all || return 1
+	in_root apt-get update -qq || return 1
 	# shellcheck disable=SC2086
-	in_root apt-get install -y -q --no-install-recommends $BASE_PACKAGES >/dev/null
-	in_root update-ca-certificates >/dev/null
+	in_root apt-get install -y -q --no-install-recommends $BASE_PACKAGES >/dev/null || return 1
+	in_root update-ca-certificates >/dev/null || return 1
 	echo "$STAMP_TEXT" >"$ROOT/$STAMP"
 }
 
@@ -165,11 +168,12 @@ install_base() {
 # the venvs from the previous run stay (their Makefile stamps decide whether pip runs again).
 copy_checkout() {
 	local dest=$ROOT$WORKDIR
-	mkdir -p "$dest"
-	find "$dest" -mindepth 1 -maxdepth 1 ! -name .venv ! -name '.venv-*' -exec rm -rf --one-file-system {} +
+	mkdir -p "$dest" || return 1
+	find "$dest" -mindepth 1 -maxdepth 1 ! -name .venv ! -name '.venv-*' -exec rm -rf --one-file-system {} + ||
+		return 1
 	(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
 		xargs -0 -I{} sh -c 'test -f "{}" && printf "%s\0" "{}"' |
-		tar --null -T - -cf -) | tar -C "$dest" -xf -
+		tar --null -T - -cf -) | tar -C "$dest" -xf - || return 1
 	in_root sh -c "cd $WORKDIR && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost \
 		commit -q -m 'checkout snapshot'"
 }
@@ -190,13 +194,13 @@ main() {
 			urllib.request.urlopen(sys.argv[1], timeout=30).read(1)
 		EOF
 		step debootstrap debootstrap_root
-		step "apt (base packages)" install_base
+		step "apt (base packages)" install_base || die "installing $BASE_PACKAGES in $ROOT failed"
 		unmount_all "$ROOT"
 	else
 		say "reusing $ROOT"
 	fi
 	mount_all
-	step "copy checkout" copy_checkout
+	step "copy checkout" copy_checkout || die "copying $SRC into $ROOT$WORKDIR failed"
 	say "make ${MAKE_ARGS[*]} in $ROOT$WORKDIR"
 	if [ "${MAKE_ARGS[0]}" = test ]; then # the same steps as `make test`, timed one by one
 		step "apt (system-deps)" in_root make -C "$WORKDIR" system-deps

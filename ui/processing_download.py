@@ -18,7 +18,6 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputBoolean,
@@ -29,12 +28,11 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
-from . import field_types
+from . import compat, field_types
 from .layers import is_raster_candidate
 from .processing_common import ScenePickerAlgorithm, provider_options
 from .processing_scenes import provider_of, scene_from_feature, scene_id_of
@@ -79,7 +77,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
         self.addParameter(
             QgsProcessingParameterFeatureSource(
-                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.SourceType.TypeVectorAnyGeometry]
+                self.INPUT, self.tr("Scene footprints"), [compat.SOURCE_VECTOR_ANY_GEOMETRY]
             )
         )
         self.addParameter(
@@ -116,7 +114,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT,
                 self.tr("Downloaded files table"),
-                QgsProcessing.SourceType.TypeVector,
+                compat.SOURCE_VECTOR,
                 optional=True,
                 createByDefault=False,
             )
@@ -146,7 +144,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         ):
             table_fields.append(QgsField(name, kind))
         table, table_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, table_fields, QgsWkbTypes.Type.NoGeometry
+            parameters, self.OUTPUT, context, table_fields, compat.WKB_NO_GEOMETRY
         )
 
         features = list(source.getFeatures())

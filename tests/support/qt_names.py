@@ -60,7 +60,7 @@ def collect(version: int, paths: Optional[list[Path]] = None) -> tuple[list[Use]
     return uses, problems
 
 
-def _version_test(test: ast.expr, version: int) -> Optional[bool]:
+def version_test(test: ast.expr, version: int) -> Optional[bool]:
     """The value of ``<QGIS version> <op> <int>`` for ``version``; None for any other condition."""
     if not (
         isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.comparators[0], ast.Constant)
@@ -105,7 +105,7 @@ class _Walker(ast.NodeVisitor):
 
     # -- code a QGIS version never runs
     def visit_If(self, node: ast.If) -> None:
-        taken = _version_test(node.test, self.version)
+        taken = version_test(node.test, self.version)
         if taken is None:
             self.generic_visit(node)
             return
