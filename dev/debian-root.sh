@@ -172,7 +172,7 @@ copy_checkout() {
 	find "$dest" -mindepth 1 -maxdepth 1 ! -name .venv ! -name '.venv-*' -exec rm -rf --one-file-system {} + ||
 		return 1
 	(cd "$SRC" && git ls-files -z --cached --others --exclude-standard |
-		xargs -0 -I{} sh -c 'test -f "{}" && printf "%s\0" "{}"' |
+		while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done |
 		tar --null -T - -cf -) | tar -C "$dest" -xf - || return 1
 	in_root sh -c "cd $WORKDIR && git init -q && git add -A && git -c user.name=ci -c user.email=ci@localhost \
 		commit -q -m 'checkout snapshot'"

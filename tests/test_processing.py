@@ -339,15 +339,16 @@ def test_download_from_a_layer_without_scene_records(provider, demo_catalog, tmp
     """A layer that only has provider + scene_id (like the dock's footprints): scenes are looked up again,
     in the catalog of the URL parameter, which overrides the one the layer records."""
     from qgis.core import QgsFeature, QgsField
-    from qgis.PyQt.QtCore import QVariant
+
+    from scene_picker.ui.field_types import STRING
 
     catalog, _server, url = demo_catalog
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "dock footprints", "memory")
     layer.dataProvider().addAttributes(
         [
-            QgsField("provider", QVariant.Type.String),
-            QgsField("scene_id", QVariant.Type.String),
-            QgsField("provider_options", QVariant.Type.String),
+            QgsField("provider", STRING),
+            QgsField("scene_id", STRING),
+            QgsField("provider_options", STRING),
         ]
     )
     layer.updateFields()

@@ -14,7 +14,7 @@ from qgis.core import Qgis
 QGIS_VERSION = Qgis.versionInt()
 
 if QGIS_VERSION >= 33600:
-    LayerFilter = Qgis.LayerFilter
+    LayerFilter, LayerFilters = Qgis.LayerFilter, Qgis.LayerFilters
     POLYGON_GEOMETRY = Qgis.GeometryType.Polygon
     WKB_MULTIPOLYGON = Qgis.WkbType.MultiPolygon
     WKB_NO_GEOMETRY = Qgis.WkbType.NoGeometry
@@ -34,7 +34,7 @@ else:
         QgsWkbTypes,
     )
 
-    LayerFilter = QgsMapLayerProxyModel.Filter
+    LayerFilter, LayerFilters = QgsMapLayerProxyModel.Filter, QgsMapLayerProxyModel.Filters
     POLYGON_GEOMETRY = QgsWkbTypes.GeometryType.PolygonGeometry
     WKB_MULTIPOLYGON = QgsWkbTypes.Type.MultiPolygon
     WKB_NO_GEOMETRY = QgsWkbTypes.Type.NoGeometry

@@ -41,7 +41,7 @@ from ..core.scene import ROLE_DATA, Scene
 from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
-from .compat import LayerFilter
+from .compat import LayerFilter, LayerFilters
 from .footprints import FootprintLayer
 from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
 from .messages import log, notify
@@ -179,7 +179,7 @@ class ScenePickerDock(QgsDockWidget):
             grid.addWidget(button, 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
-        self.layer_combo.setFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer)
+        self.layer_combo.setFilters(LayerFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer))
         grid.addWidget(self.layer_combo, 1, 0, 1, 5)
         self.layer_extent_button = QPushButton(self.tr("Layer extent"), aoi_box)
         self.layer_extent_button.clicked.connect(self._aoi_from_layer)
