@@ -4,7 +4,8 @@
 #   bash dev/debian-root.sh sid PYTEST_ARGS="tests/test_http.py -q"
 # The root is cached outside the checkout ($SCENE_PICKER_ROOTS/<suite>, default /var/tmp/scene-picker-roots) and
 # reused while valid (built by this script version, dpkg consistent, younger than SCENE_PICKER_ROOT_MAX_DAYS);
-# otherwise it is rebuilt. Its apt and pip caches and the venvs of the copied checkout survive between runs.
+# otherwise it is rebuilt. Its apt cache and the venvs of the copied checkout survive between runs, pip's
+# cache ($SCENE_PICKER_ROOTS/<suite>.pip-cache, bound into it) survives rebuilds too.
 # The Debian mirror is the one the host's apt uses (or $DEBIAN_MIRROR). Needs root, debootstrap and chroot.
 # Mounts are always undone on exit, and nothing is removed while anything is still mounted inside it.
 set -euo pipefail
@@ -16,6 +17,7 @@ MAKE_ARGS=("$@")
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 ROOTS=${SCENE_PICKER_ROOTS:-/var/tmp/scene-picker-roots}
 ROOT=$ROOTS/$SUITE
+PIP_CACHE=$ROOTS/$SUITE.pip-cache
 MAX_DAYS=${SCENE_PICKER_ROOT_MAX_DAYS:-14}
 BASE_PACKAGES="git make python3 python3-venv ca-certificates"
 STAMP_TEXT="scene-picker root v1: $SUITE: $BASE_PACKAGES"
@@ -103,8 +105,11 @@ mount_all() {
 	for p in "${BIND_POINTS[@]}"; do
 		[ -d "/$p" ] || continue
 		mkdir -p "$ROOT/$p"
-		mount --bind "/$p" "$ROOT/$p"
+		mount --bind "/$p" "$ROOT/$p" || return 1
 	done
+	# pip's cache lives beside the root, so a rebuilt root downloads no wheel twice
+	mkdir -p "$PIP_CACHE" "$ROOT/root/.cache/pip"
+	mount --bind "$PIP_CACHE" "$ROOT/root/.cache/pip" || return 1
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
 	# The host's CA certificates (local ones included), so TLS through the same network works inside.
 	mkdir -p "$ROOT/usr/local/share/ca-certificates" "$ROOT/etc/ssl/certs"
@@ -119,7 +124,8 @@ mount_all() {
 
 # Environment for commands inside: a clean one, plus the host's proxy and pip/TLS settings.
 in_root() {
-	local env=(HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive
+	# PIP_CACHE_DIR: the Makefile points XDG_CACHE_HOME into build/, which each run replaces
+	local env=(HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive PIP_CACHE_DIR=/root/.cache/pip
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 	local v
 	for v in $(compgen -e); do
@@ -191,7 +197,10 @@ main() {
 	if ! root_is_valid; then
 		python3 - "$MIRROR/dists/$SUITE/Release" <<-'EOF' || die "the Debian mirror $MIRROR is unreachable (no $SUITE Release file)"
 			import sys, urllib.request
-			urllib.request.urlopen(sys.argv[1], timeout=30).read(1)
+			try:
+			    urllib.request.urlopen(sys.argv[1], timeout=30).read(1)
+			except (OSError, ValueError) as exc:
+			    sys.exit(f"debian-root: {sys.argv[1]}: {exc}")
 		EOF
 		step debootstrap debootstrap_root
 		step "apt (base packages)" install_base || die "installing $BASE_PACKAGES in $ROOT failed"
