@@ -391,7 +391,7 @@ class HttpClient:
 
     def _refuse_truncated(self, response: requests.Response) -> None:
         """Raise :class:`ProviderResponseError` when a read body is shorter than its Content-Length
-        (urllib3 1.26 returns such a body; 2.x raises, see :func:`_truncation`)."""
+        (urllib3 1.26 returns such a body; 2.x raises, see :func:`.http_failures.truncation`)."""
         declared = response.headers.get("Content-Length")
         encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         if not declared or not declared.isdigit() or encoded or response.status_code in (204, 304):
