@@ -21,11 +21,21 @@ export XDG_CONFIG_HOME := $(TEST_HOME)/config
 RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
 	core providers ui cli icons i18n
 
-.PHONY: test stac-venv system-deps venv lint format package deploy i18n translations clean demo
+.PHONY: test test-all test-trixie test-sid stac-venv system-deps venv lint format package deploy i18n \
+	translations clean demo
 
 test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same `make test` inside a Debian root of another release, built with debootstrap and cached in
+# /var/tmp/scene-picker-roots (dev/debian-root.sh; needs root): trixie = QGIS 3.40 LTR, Python 3.13;
+# sid = the newest packaged QGIS. `make test-all` runs the host's suite, then one per QGIS_SUITES entry.
+QGIS_SUITES ?= trixie
+test-trixie test-sid:
+	bash dev/debian-root.sh $(@:test-%=%) test $(if $(PYTEST_ARGS),PYTEST_ARGS="$(PYTEST_ARGS)")
+
+test-all: test $(addprefix test-,$(QGIS_SUITES))
 
 system-deps:
 	bash dev/install-system-deps.sh

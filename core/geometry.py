@@ -16,7 +16,9 @@ import math
 from pathlib import Path
 from typing import Any, Iterable, Union
 
+from shapely import wkb as shapely_wkb
 from shapely import wkt as shapely_wkt
+from shapely.affinity import translate
 from shapely.errors import ShapelyError
 from shapely.geometry import (
     GeometryCollection,
@@ -32,7 +34,7 @@ from shapely.geometry import (
     shape,
 )
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform, unary_union
+from shapely.ops import unary_union
 
 from .errors import InvalidAOIError
 
@@ -236,12 +238,12 @@ def _reproject(geom: BaseGeometry, crs: CrsLike) -> BaseGeometry:
         raise InvalidAOIError(f"Unknown CRS {crs!r}: {exc}") from exc
     transformer = Transformer.from_crs(source, CRS.from_epsg(4326), always_xy=True)
 
-    def fn(x, y, z=None):
-        lon, lat = transformer.transform(x, y, errcheck=True)
-        return lon, lat
+    def fn(seq) -> list[tuple[float, float]]:
+        xs, ys = zip(*((c[0], c[1]) for c in seq))
+        return list(zip(*transformer.transform(xs, ys, errcheck=True)))
 
     try:
-        out = transform(fn, _densify(geom))
+        out = _map_coords(_densify(geom), fn)
     except ProjError as exc:
         raise InvalidAOIError(f"The AOI cannot be transformed from {crs} to EPSG:4326: {exc}") from exc
     # Longitudes come back in [-180, 180]: a ring that crossed the antimeridian in the source CRS now
@@ -270,16 +272,22 @@ def _densify(geom: BaseGeometry) -> BaseGeometry:
         out.append(pts[-1])
         return out
 
-    return _map_lines(geom, coords)
+    return _map_coords(geom, coords)
 
 
-def _map_lines(geom: BaseGeometry, fn) -> BaseGeometry:
+def _map_coords(geom: BaseGeometry, fn) -> BaseGeometry:
+    """``geom`` with ``fn`` (a list of coordinates -> a new list) applied to each of its coordinate
+    sequences (shapely.ops.transform is deprecated in shapely 2.1; shapely.transform is missing in 1.8)."""
+    if isinstance(geom, Point):
+        return Point(fn(list(geom.coords))[0]) if not geom.is_empty else geom
+    if isinstance(geom, MultiPoint):
+        return MultiPoint([_map_coords(p, fn) for p in geom.geoms])
     if isinstance(geom, Polygon):
         return Polygon(fn(geom.exterior.coords), [fn(r.coords) for r in geom.interiors])
     if isinstance(geom, LineString):
         return LineString(fn(geom.coords))
     if isinstance(geom, (MultiPolygon, MultiLineString, GeometryCollection)):
-        parts = [_map_lines(g, fn) for g in geom.geoms]
+        parts = [_map_coords(g, fn) for g in geom.geoms]
         return type(geom)(parts) if not isinstance(geom, GeometryCollection) else GeometryCollection(parts)
     return geom
 
@@ -292,7 +300,7 @@ def normalize_wgs84(geom: BaseGeometry, unwrap: bool = True) -> BaseGeometry:
     if geom is None or geom.is_empty:
         raise InvalidAOIError("The AOI geometry is empty.")
     if geom.has_z:
-        geom = transform(lambda x, y, z=None: (x, y), geom)
+        geom = shapely_wkb.loads(shapely_wkb.dumps(geom, output_dimension=2))
     minx, miny, maxx, maxy = geom.bounds
     if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
         raise InvalidAOIError("The AOI has non-finite coordinates.")
@@ -391,7 +399,7 @@ def _split_antimeridian(geom: BaseGeometry) -> BaseGeometry:
         if piece.is_empty:
             continue
         if shift:
-            piece = transform(lambda x, y, z=None, s=shift: (x - s, y), piece)
+            piece = translate(piece, xoff=-shift)
         parts.extend(_flatten(piece))
     polys = [p for p in parts if isinstance(p, Polygon) and p.area > 0]
     if polys and len(polys) == len([p for p in parts if not p.is_empty and p.area > 0]):

@@ -14,7 +14,6 @@ A streamed response (``stream=True``) holds its concurrency slot until it is clo
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import logging
 import random
 import re
@@ -26,7 +25,6 @@ from typing import Any, Callable, Collection, Mapping, Optional
 from urllib.parse import urljoin, urlsplit
 
 import requests
-import urllib3
 from requests.adapters import HTTPAdapter
 
 from ..__version__ import __version__
@@ -40,6 +38,7 @@ from .errors import (
     RetriesExhaustedError,
     UsageError,
 )
+from .http_failures import failure_text, never_sent, refused_nearby, truncation
 from .ratelimit import ConcurrencyLimiter, RateLimiter
 from .redact import redact, redact_url
 
@@ -218,8 +217,14 @@ class HttpClient:
                     raise UsageError(f"Invalid URL {redact_url(url)}: {self._clean(exc)}") from None
                 if isinstance(exc, requests.exceptions.InvalidSchema):
                     raise UsageError(f"Unsupported URL scheme in {redact_url(url)}.") from None
-                retryable = idempotent or _never_sent(exc)
-                if not policy.retry_refused_nearby and _refused_nearby(exc, url):
+                cut = truncation(exc)
+                if cut:  # urllib3 2 raises on a short body where 1.26 returns it: one error for both
+                    raise ProviderResponseError(
+                        f"{self._prefix()}{redact_url(url)} sent a truncated answer ({cut}).",
+                        provider=self.name,
+                    ) from None
+                retryable = idempotent or never_sent(exc)
+                if not policy.retry_refused_nearby and refused_nearby(exc, url):
                     retryable = False
                 if not retryable or attempt >= policy.max_attempts:
                     raise RetriesExhaustedError(
@@ -272,6 +277,8 @@ class HttpClient:
                 _release_on_close(response, release)
             else:
                 release()
+                if method != "HEAD":
+                    self._refuse_truncated(response)
             return response
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
@@ -387,6 +394,20 @@ class HttpClient:
             message += f": {detail}"
         return HttpStatusError(message + "." + hint, status=status, url=url)
 
+    def _refuse_truncated(self, response: requests.Response) -> None:
+        """Raise :class:`ProviderResponseError` when a read body is shorter than its Content-Length
+        (urllib3 1.26 returns such a body; 2.x raises, see :func:`.http_failures.truncation`)."""
+        declared = response.headers.get("Content-Length")
+        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+        if not declared or not declared.isdigit() or encoded or response.status_code in (204, 304):
+            return
+        if int(declared) != len(response.content):
+            raise ProviderResponseError(
+                f"{self._prefix()}{redact_url(response.url or '')} sent a truncated answer "
+                f"({len(response.content)} of {declared} bytes).",
+                provider=self.name,
+            )
+
     def decode_json(self, response: requests.Response) -> Any:
         """Decode a response's JSON body, refusing HTML pages, truncated and malformed bodies with
         :class:`ProviderResponseError` (for callers that also need the response's headers)."""
@@ -399,13 +420,7 @@ class HttpClient:
                 "(the service may be down or under maintenance).",
                 provider=self.name,
             )
-        declared = response.headers.get("Content-Length")
-        encoded = response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        if declared and declared.isdigit() and not encoded and int(declared) != len(content):
-            raise ProviderResponseError(
-                f"{self._prefix()}{url} sent a truncated answer ({len(content)} of {declared} bytes).",
-                provider=self.name,
-            )
+        self._refuse_truncated(response)
         try:
             return response.json()
         except ValueError:
@@ -414,58 +429,6 @@ class HttpClient:
                 f"(truncated or malformed, {len(content)} bytes).",
                 provider=self.name,
             ) from None
-
-
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def failure_text(exc: requests.RequestException) -> str:
-    """What a failed request ran into, in words a user can act on (not urllib3's nested reprs)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "the connection timed out (is the server up and reachable from here?)"
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "the server stopped answering (read timeout); try again later"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return f"TLS/SSL error: {exc}"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        match = _ERRNO_TEXT.search(str(exc))
-        if match:
-            return (
-                f"cannot connect: {match.group(1).strip()} "
-                "(check the URL, the network connection and any proxy setting)"
-            )
-        if "RemoteDisconnected" in str(exc) or "aborted" in str(exc):
-            return "the server closed the connection without answering; try again later"
-    return str(exc)
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request certainly did not reach the server (so even a POST may be repeated)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = getattr(exc.args[0], "reason", None) if exc.args else None
-        return isinstance(reason, urllib3.exceptions.NewConnectionError)
-    return False
-
-
-def _refused_nearby(exc: requests.RequestException, url: str) -> bool:
-    """True for a connection refused by a loopback or private-network host (a server that is not running
-    there; retrying does not start it)."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    if not isinstance(reason, urllib3.exceptions.NewConnectionError):
-        return False
-    cause = reason.__cause__ or reason.__context__
-    if not isinstance(cause, ConnectionRefusedError) and "refused" not in str(reason).lower():
-        return False
-    host = (urlsplit(getattr(exc.request, "url", None) or url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def _downgraded(first_url: str, current: str) -> bool:

@@ -10,10 +10,11 @@ import socket
 import subprocess
 import sys
 
+import numpy
 import pytest
+import shapely
 from pyproj import Transformer
 from shapely.geometry import box
-from shapely.ops import transform
 
 from scene_picker.cli.main import main
 from scene_picker.core.export import feature_collection, to_csv_text
@@ -66,7 +67,8 @@ def test_geojson_to_stdout_with_total_on_stderr(stac_api, capsys):  # noqa: F811
 def test_csv_file_with_a_mercator_aoi_file_and_limit(stac_api, capsys, tmp_path):  # noqa: F811
     to_merc = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
     aoi = tmp_path / "aoi.wkt"
-    aoi.write_text(transform(to_merc.transform, box(-60, -40, 40, 50)).wkt)
+    to_mercator = lambda xy: numpy.column_stack(to_merc.transform(xy[:, 0], xy[:, 1]))  # noqa: E731
+    aoi.write_text(shapely.transform(box(-60, -40, 40, 50), to_mercator).wkt)
     out_file = tmp_path / "out" / "scenes.csv"
     code, out, err = run_cli(
         capsys,

@@ -141,6 +141,18 @@ def test_get_json_detects_body_cut_short(served_dir, proxy):
         HttpClient(retry=policy).get_json(proxy.url("long.json"))
 
 
+def test_any_body_cut_short_is_one_labelled_error_and_not_retried(served_dir, proxy):
+    """urllib3 1.26 returns a short body and 2.x raises: the client gives the same error for both."""
+    (served_dir / "long.bin").write_bytes(bytes(range(256)) * 40)
+    proxy.configure(cut_after=1000)
+    with pytest.raises(
+        ProviderResponseError, match=r"^cutter: .*long\.bin sent a truncated answer"
+    ) as caught:
+        HttpClient(name="cutter").get(proxy.url("long.bin"))
+    assert "1000 of 10240 bytes" in str(caught.value) and caught.value.provider == "cutter"
+    assert len(proxy.log) == 1  # a truncated answer is the server's fault, not a network failure: no retry
+
+
 def test_auth_sent_to_allowed_host_only_and_not_across_redirect(proxy, other_host_proxy, sample_files):
     # 127.0.0.1 redirects to localhost (another host): the credentials must stay behind.
     proxy.configure(redirect_to=other_host_proxy.base_url)

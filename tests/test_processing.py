@@ -327,7 +327,10 @@ def test_the_algorithms_chain_in_a_model(provider, demo_catalog, tmp_path):
     model.addChildAlgorithm(download)
     assert model.dependentChildAlgorithms("search") == {"download"}
 
-    run(model, {"url": url, "download:folder": str(tmp_path / "dl")})
+    # the model names its output parameter (QGIS 3.22 "download:folder", >= 3.40 "download_folder")
+    model.updateDestinationParameters()
+    (folder_parameter,) = [p.name() for p in model.destinationParameterDefinitions() if "folder" in p.name()]
+    run(model, {"url": url, folder_parameter: str(tmp_path / "dl")})
     got = sorted(p.relative_to(tmp_path / "dl").parts[0] for p in (tmp_path / "dl").rglob("*_B04_20m.tif"))
     assert got == sorted(i.id for i in catalog.items if i.cloud_cover <= 5)
 
@@ -336,15 +339,16 @@ def test_download_from_a_layer_without_scene_records(provider, demo_catalog, tmp
     """A layer that only has provider + scene_id (like the dock's footprints): scenes are looked up again,
     in the catalog of the URL parameter, which overrides the one the layer records."""
     from qgis.core import QgsFeature, QgsField
-    from qgis.PyQt.QtCore import QVariant
+
+    from scene_picker.ui.field_types import STRING
 
     catalog, _server, url = demo_catalog
     layer = QgsVectorLayer("Polygon?crs=EPSG:4326", "dock footprints", "memory")
     layer.dataProvider().addAttributes(
         [
-            QgsField("provider", QVariant.Type.String),
-            QgsField("scene_id", QVariant.Type.String),
-            QgsField("provider_options", QVariant.Type.String),
+            QgsField("provider", STRING),
+            QgsField("scene_id", STRING),
+            QgsField("provider_options", STRING),
         ]
     )
     layer.updateFields()

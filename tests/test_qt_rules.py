@@ -12,6 +12,9 @@ import ast
 from pathlib import Path
 
 import pytest
+from qgis.core import Qgis
+
+from support.qt_names import version_test
 
 pytestmark = pytest.mark.qgis
 
@@ -43,9 +46,17 @@ def enum_problems(source: str, filename: str = "<source>") -> list[str]:
     modules = _modules()
     tree = ast.parse(source)
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    not_run = set()  # the branch this QGIS does not take of `if QGIS_VERSION >= N` (ui/compat.py)
+    for node in ast.walk(tree):
+        taken = version_test(node.test, Qgis.versionInt()) if isinstance(node, ast.If) else None
+        if taken is not None:
+            skipped = node.orelse if taken else node.body
+            not_run.update(n for statement in skipped for n in ast.walk(statement))
     problems = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute) or isinstance(parents.get(node), ast.Attribute):
+            continue
+        if node in not_run:
             continue
         chain = _chain(node)
         if not chain or len(chain) < 2:

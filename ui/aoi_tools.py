@@ -16,13 +16,13 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
     QgsVectorLayer,
-    QgsWkbTypes,
 )
 from qgis.gui import QgsMapCanvas, QgsMapMouseEvent, QgsMapTool, QgsRubberBand
 from qgis.PyQt.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QKeyEvent
 
 from ..core.errors import InvalidAOIError
+from . import compat
 
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 _DENSIFY = 16  # extra vertices per edge so a box keeps its true shape in another CRS
@@ -75,14 +75,14 @@ class _DrawingTool(QgsMapTool):
 
     def __init__(self, canvas: QgsMapCanvas) -> None:
         super().__init__(canvas)
-        self._band = QgsRubberBand(canvas, QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band = QgsRubberBand(canvas, compat.POLYGON_GEOMETRY)
         self._band.setStrokeColor(_DRAW_COLOUR)
         self._band.setFillColor(QColor(230, 80, 20, 30))
         self._band.setWidth(2)
         self.setCursor(Qt.CursorShape.CrossCursor)
 
     def reset(self) -> None:
-        self._band.reset(QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band.reset(compat.POLYGON_GEOMETRY)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
@@ -199,7 +199,7 @@ class PolygonMapTool(_DrawingTool):
 
     def _show(self, floating: QgsPointXY | None) -> None:
         points = self._points + ([floating] if floating is not None else [])
-        self._band.reset(QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band.reset(compat.POLYGON_GEOMETRY)
         for i, point in enumerate(points):
             self._band.addPoint(point, i == len(points) - 1)
 
@@ -214,7 +214,7 @@ class AoiController(QObject):
         super().__init__(parent)
         self.canvas = canvas
         self._aoi: QgsGeometry | None = None
-        self._band = QgsRubberBand(canvas, QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band = QgsRubberBand(canvas, compat.POLYGON_GEOMETRY)
         self._band.setStrokeColor(_AOI_STROKE)
         self._band.setFillColor(_AOI_FILL)
         self._band.setWidth(2)
@@ -239,7 +239,7 @@ class AoiController(QObject):
 
     def clear(self) -> None:
         self._aoi = None
-        self._band.reset(QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band.reset(compat.POLYGON_GEOMETRY)
         self.aoiChanged.emit()
 
     def band(self) -> QgsRubberBand:
@@ -268,7 +268,7 @@ class AoiController(QObject):
                 QCoreApplication.translate("AoiTools", "The selected features have no geometry.")
             )
         union = QgsGeometry.unaryUnion(geoms)
-        if union.type() != QgsWkbTypes.GeometryType.PolygonGeometry:
+        if union.type() != compat.POLYGON_GEOMETRY:
             # points and lines: use their bounding box so the AOI has an area
             union = rectangle_geometry(union.boundingBox().buffered(1e-9))
         return self.set_aoi(union, layer.crs())
@@ -323,7 +323,7 @@ class AoiController(QObject):
             self.canvas.destinationCrsChanged.disconnect(self._redraw)
         except (TypeError, RuntimeError):
             pass
-        self._band.reset(QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band.reset(compat.POLYGON_GEOMETRY)
         scene = self.canvas.scene()
         if scene is not None:
             scene.removeItem(self._band)
@@ -347,6 +347,6 @@ class AoiController(QObject):
             self.failed.emit(str(exc))
 
     def _redraw(self) -> None:
-        self._band.reset(QgsWkbTypes.GeometryType.PolygonGeometry)
+        self._band.reset(compat.POLYGON_GEOMETRY)
         if self._aoi is not None:
             self._band.setToGeometry(self._aoi, WGS84)

@@ -6,7 +6,6 @@ A mixin of :class:`scene_picker.ui.dock.ScenePickerDock` (it uses the dock's mod
 
 from __future__ import annotations
 
-from qgis.core import QgsMapLayerProxyModel
 from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtWidgets import (
@@ -25,6 +24,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core.errors import ScenePickerError
 from . import settings
 from .auth_store import STORE_QGIS, chosen_store, unlock_qgis_store
+from .compat import LayerFilter, LayerFilters
 from .messages import log
 from .providers_info import make_provider
 from .query_form import QueryForm
@@ -97,9 +97,7 @@ class SearchTabMixin:
             grid.addWidget(button, 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
-        self.layer_combo.setFilters(
-            QgsMapLayerProxyModel.Filter.HasGeometry | QgsMapLayerProxyModel.Filter.RasterLayer
-        )
+        self.layer_combo.setFilters(LayerFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer))
         grid.addWidget(self.layer_combo, 1, 0, 1, 5)
         self.layer_extent_button = QPushButton(
             QCoreApplication.translate("ScenePickerDock", "Layer extent"), aoi_box

@@ -7,10 +7,11 @@ nowhere else.
 
 from __future__ import annotations
 
-from qgis.core import Qgis
 from qgis.PyQt.QtCore import QMetaType
 
-if Qgis.versionInt() >= 33800:
+from .compat import QGIS_VERSION
+
+if QGIS_VERSION >= 33800:
     STRING = QMetaType.Type.QString
     DOUBLE = QMetaType.Type.Double
     BOOL = QMetaType.Type.Bool

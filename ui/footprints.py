@@ -27,7 +27,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
 from qgis.PyQt.QtGui import QColor
 
 from ..core.scene import Scene
-from . import field_types
+from . import compat, field_types
 from .aoi_tools import WGS84
 from .results_model import scene_key
 
@@ -189,7 +189,7 @@ class FootprintLayer(QObject):
     def _apply_labels(self) -> None:
         settings = QgsPalLayerSettings()
         settings.fieldName = "scene_id"
-        settings.placement = QgsPalLayerSettings.Placement.Horizontal
+        settings.placement = compat.LABEL_HORIZONTAL
         self._layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
         self._layer.setLabelsEnabled(self._labels)
         self._layer.triggerRepaint()

@@ -18,7 +18,6 @@ from qgis.core import (
     QgsFeatureSink,
     QgsField,
     QgsFields,
-    QgsProcessing,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputBoolean,
@@ -29,13 +28,12 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 
 from ..core.clip import download_or_clip
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
-from . import field_types
+from . import compat, field_types
 from .layers import is_raster_candidate
 from .processing_clip import (
     add_clip_parameters,
@@ -88,7 +86,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
         self.addParameter(
             QgsProcessingParameterFeatureSource(
-                self.INPUT, self.tr("Scene footprints"), [QgsProcessing.SourceType.TypeVectorAnyGeometry]
+                self.INPUT, self.tr("Scene footprints"), [compat.SOURCE_VECTOR_ANY_GEOMETRY]
             )
         )
         self.addParameter(
@@ -126,7 +124,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             QgsProcessingParameterFeatureSink(
                 self.OUTPUT,
                 self.tr("Downloaded files table"),
-                QgsProcessing.SourceType.TypeVector,
+                compat.SOURCE_VECTOR,
                 optional=True,
                 createByDefault=False,
             )
@@ -157,7 +155,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         ):
             table_fields.append(QgsField(name, kind))
         table, table_id = self.parameterAsSink(
-            parameters, self.OUTPUT, context, table_fields, QgsWkbTypes.Type.NoGeometry
+            parameters, self.OUTPUT, context, table_fields, compat.WKB_NO_GEOMETRY
         )
 
         features = list(source.getFeatures())

@@ -15,7 +15,6 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsFeatureSink,
     QgsGeometry,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
     QgsProcessingParameterDateTime,
@@ -25,11 +24,11 @@ from qgis.core import (
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
-    QgsWkbTypes,
 )
 
 from ..core.errors import ScenePickerError
 from ..core.query import Query
+from . import compat
 from .processing_common import ScenePickerAlgorithm, provider_names, provider_options
 from .processing_scenes import scene_fields, scene_to_feature
 
@@ -76,7 +75,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             QgsProcessingParameterFeatureSource(
                 self.AOI_LAYER,
                 self.tr("Area of interest (layer)"),
-                [QgsProcessing.SourceType.TypeVectorAnyGeometry],
+                [compat.SOURCE_VECTOR_ANY_GEOMETRY],
                 optional=True,
             )
         )
@@ -94,9 +93,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
         )
         for key, label in ((self.START, self.tr("Start date")), (self.END, self.tr("End date (included)"))):
             self.addParameter(
-                QgsProcessingParameterDateTime(
-                    key, label, type=QgsProcessingParameterDateTime.Type.Date, optional=True
-                )
+                QgsProcessingParameterDateTime(key, label, type=compat.DATETIME_DATE, optional=True)
             )
         for key, label, default in (
             (self.CLOUD_MIN, self.tr("Minimum cloud cover (%)"), 0.0),
@@ -106,7 +103,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
                 QgsProcessingParameterNumber(
                     key,
                     label,
-                    type=QgsProcessingParameterNumber.Type.Double,
+                    type=compat.NUMBER_DOUBLE,
                     defaultValue=default,
                     minValue=0.0,
                     maxValue=100.0,
@@ -129,7 +126,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
         )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
-                self.OUTPUT, self.tr("Scene footprints"), QgsProcessing.SourceType.TypeVectorPolygon
+                self.OUTPUT, self.tr("Scene footprints"), compat.SOURCE_VECTOR_POLYGON
             )
         )
         self.addOutput(QgsProcessingOutputNumber(self.COUNT, self.tr("Number of scenes found")))
@@ -185,7 +182,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             self.OUTPUT,
             context,
             fields,
-            QgsWkbTypes.Type.MultiPolygon,
+            compat.WKB_MULTIPOLYGON,
             QgsCoordinateReferenceSystem(WGS84),
         )
         if sink is None:

@@ -1,4 +1,4 @@
-"""A real STAC API for the tests: stac-fastapi-pgstac on Debian's PostgreSQL 15 + PostGIS, on loopback.
+"""A real STAC API for the tests: stac-fastapi-pgstac on Debian's PostgreSQL + PostGIS, on loopback.
 
 :class:`StacServer` creates a throw-away PostgreSQL cluster in a temporary folder (owned by the
 ``postgres`` user when the tests run as root: PostgreSQL refuses to run as root), starts it on an
@@ -32,7 +32,21 @@ from . import stac_items
 
 ROOT = Path(__file__).resolve().parents[2]
 STAC_VENV = Path(os.environ.get("SCENE_PICKER_STAC_VENV", ROOT / ".venv-stac"))
-PG_BIN = Path(os.environ.get("SCENE_PICKER_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _pg_bin() -> Path:
+    """$SCENE_PICKER_PG_BIN, else the newest Debian PostgreSQL with initdb (/usr/lib/postgresql/N/bin)."""
+    if os.environ.get("SCENE_PICKER_PG_BIN"):
+        return Path(os.environ["SCENE_PICKER_PG_BIN"])
+    found = [
+        p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if p.parent.parent.name.isdigit()
+    ]
+    if not found:
+        return Path("/usr/lib/postgresql/<none installed>/bin")  # _check_tools names what is missing
+    return max(found, key=lambda b: int(b.parent.name))
+
+
+PG_BIN = _pg_bin()
 START_TIMEOUT = 60.0
 
 
