@@ -4,7 +4,8 @@
 processes (two command lines, QGIS and a command line) never write the same file at once; threads of
 one process are serialised too (each acquisition opens its own descriptor). The lock is released by
 the OS when the process dies (kill -9 included). A lock file removed by its holder (``remove=True``)
-is detected by a waiter, which then locks the new file instead.
+is detected by a waiter, which then locks the new file instead. :func:`hold` keeps a lock for the
+life of an object (a process announcing it is alive); :func:`held_elsewhere` asks whether it still is.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def exclusive(
     finally:
         try:
             if remove:
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # Windows cannot remove an open file
                     path.unlink()
             _unlock(fd)
         finally:
@@ -104,3 +105,51 @@ def _same_file(fd: int, path: Path) -> bool:
         return False
     mine = os.fstat(fd)
     return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino) or sys.platform.startswith("win")
+
+
+class HeldLock:
+    """An exclusive lock on a file held until :meth:`release` (or the process ends); see :func:`hold`."""
+
+    def __init__(self, path: Path, fd: Optional[int]) -> None:
+        self.path = path
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        try:
+            _unlock(fd)
+        finally:
+            os.close(fd)
+
+
+def hold(path: Path) -> HeldLock:
+    """Lock ``path`` (a fresh, uniquely named file) until released: it tells other processes this
+    one is alive (:func:`held_elsewhere`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    if not _try_lock(fd):
+        os.close(fd)
+        raise OSError(f"{path} is locked by another process")
+    return HeldLock(path, fd)
+
+
+def held_elsewhere(path: Path) -> bool:
+    """Whether some other process (or another open descriptor) holds the lock on ``path``; a lock file
+    left by a dead process is removed."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        if not _try_lock(fd):
+            return True
+        with contextlib.suppress(OSError):
+            path.unlink()
+        _unlock(fd)
+        return False
+    finally:
+        os.close(fd)

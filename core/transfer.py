@@ -142,6 +142,7 @@ def _download(
     chunk_size: int,
 ) -> TransferResult:
     dest.parent.mkdir(parents=True, exist_ok=True)
+
     def waiting() -> None:
         log.warning("%s is already being downloaded by another process; waiting for it", dest)
 
@@ -212,7 +213,9 @@ class _Transfer:
     def _check(self, size: int, digest: Optional[str]) -> Optional[IntegrityError]:
         name = self.dest.name
         if self.total is not None and size != self.total:
-            return SizeMismatchError(f"{name}: the .part holds {size} bytes, the server announced {self.total}")
+            return SizeMismatchError(
+                f"{name}: the .part holds {size} bytes, the server announced {self.total}"
+            )
         if self.expected_size is not None and size != self.expected_size:
             return SizeMismatchError(f"{name}: got {size} bytes, expected {self.expected_size}")
         if self.checksum is not None and digest is not None and not self.checksum.matches(digest):
