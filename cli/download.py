@@ -205,7 +205,7 @@ def print_plan(scenes: list[Scene], pool: ProviderPool, args, assets, members) -
 
 
 # -- run ----------------------------------------------------------------------------------------------
-QUEUE_FILE = Path(".scene-picker") / "queue.json"
+QUEUE_FILE = Path(".scene-picker") / "queue.sqlite"
 SCENE_JOB = "scene"
 
 

@@ -67,10 +67,13 @@ def exclusive(
     When another process (or thread) holds it, ``on_wait()`` is called once and the lock is waited
     for, checking ``cancel`` between tries. ``remove`` deletes the lock file on release.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     warned = False
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the folder is missing, or was just tidied away by another process
+            path.parent.mkdir(parents=True, exist_ok=True)
+            continue
         try:
             if _try_lock(fd):
                 if _same_file(fd, path):

@@ -58,6 +58,16 @@ def temp_path(dest: Path, suffix: str) -> Path:
     return private_dir(dest.parent) / "tmp" / f"{stem}-{short_hash(dest.name, 16)}{suffix}"
 
 
+def tidy_private(folder: Path) -> None:
+    """Remove the private temporary folder (and the private folder) of ``folder`` when empty."""
+    private = private_dir(folder)
+    for path in (private / "tmp", private):
+        try:
+            path.rmdir()
+        except OSError:  # not empty (other files, another download), or already gone
+            return
+
+
 def is_private_name(component: str) -> bool:
     """Whether a path component names the engine's private folder or a verified-file record."""
     lowered = component.lower()

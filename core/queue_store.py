@@ -286,3 +286,44 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
+
+
+def read_jobs(path: Path) -> list[dict[str, Any]]:
+    """The jobs of a queue database (or legacy JSON queue file) as dicts, read-only: nothing is
+    migrated, claimed or locked. Raises :class:`QueueCorruptError` saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if not head.startswith(b"SQLite format 3"):
+        return _read_legacy(path)
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise QueueCorruptError(f"{path} was written by a newer Scene Picker (schema {version}).")
+            rows = db.execute(f"SELECT {', '.join(COLUMNS)} FROM jobs ORDER BY seq").fetchall()
+        finally:
+            db.close()
+        jobs = []
+        for row in rows:
+            job = dict(zip(COLUMNS, row))
+            job["payload"] = json.loads(job["payload"])
+            job["result"] = json.loads(job["result"]) if job["result"] else None
+            jobs.append(job)
+        return jobs
+    except (sqlite3.DatabaseError, ValueError) as exc:
+        raise QueueCorruptError(f"{path} is not a readable download queue: {exc}.") from None
+
+
+def _read_legacy(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QueueCorruptError(f"{path} is not a readable download queue: {exc}.") from None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, list):
+        raise QueueCorruptError(f"{path} is not a download queue file (no 'jobs' list).")
+    return [scrub(job) for job in jobs if isinstance(job, dict)]

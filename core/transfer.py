@@ -40,7 +40,7 @@ from .errors import (
 )
 from .http import HttpClient, interrupt_response
 from .locks import exclusive
-from .naming import temp_path
+from .naming import temp_path, tidy_private
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact, redact_url
 from .verified import is_verified, read_json, record_verified, sidecar_path, write_json
@@ -119,6 +119,8 @@ def download_file(
         if isinstance(exc, requests.RequestException):  # requests' errors are OSErrors too
             raise
         raise output_error(exc, dest) from None
+    finally:
+        tidy_private(dest.parent)
 
 
 def output_error(exc: OSError, path: Path) -> OutputError:
