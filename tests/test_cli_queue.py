@@ -79,8 +79,9 @@ def test_an_empty_queue_says_so(tmp_path, capsys):
 def test_a_legacy_json_queue_is_imported_without_its_secrets(tmp_path, capsys):
     legacy = tmp_path / ".scene-picker" / "queue.json"
     legacy.parent.mkdir()
+    signed = "http://127.0.0.1:9/b.tif?X-Amz-Signature=SECRET123"
     job = {"id": "j1", "kind": "url", "label": "b.tif", "state": "active", "done": 5,
-           "payload": {"url": "http://127.0.0.1:9/b.tif?X-Amz-Signature=SECRET123", "dest": "b.tif"}}  # fmt: skip
+           "payload": {"url": signed, "dest": "b.tif"}}  # fmt: skip
     legacy.write_text(json.dumps({"version": 1, "jobs": [job]}))
     assert main(["queue", str(tmp_path)]) == 0  # read as it is, read-only
     assert "SECRET123" not in capsys.readouterr().out
