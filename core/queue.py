@@ -16,8 +16,8 @@ API (used by the dock, the command line and builders of other front ends)::
     job = queue.add("scene", payload, label="S2A_…", key="stable key")  # one job
     ids = queue.add_many("scene", [(payload, label, key), …])           # one transaction
     queue.start(); queue.wait(); queue.shutdown(); queue.close()
-    queue.jobs(), queue.get(id), queue.counts(), queue.cancel(id), queue.retry(id), queue.retry_all(),
-    queue.remove_finished()
+    queue.jobs(), queue.job_ids(state, kind), queue.get(id), queue.counts()
+    queue.cancel(id), queue.retry(id), queue.retry_all(), queue.remove_finished()
 
 A ``key`` makes enqueueing idempotent: the job with that key is reused (and queued again if it had
 finished). ``handler(job, cancel_token, progress_callback)`` does the work and returns a JSON-able
@@ -158,16 +158,19 @@ class DownloadQueue:
     def add_many(
         self, kind: str, entries: Iterable[tuple[Mapping[str, Any], Optional[str], Optional[str]]]
     ) -> list[str]:
-        """Queue ``(payload, label, key)`` entries in one transaction; returns their job ids."""
+        """Queue ``(payload, label, key)`` entries in one transaction (all or none); returns their job
+        ids. ``entries`` may be a generator: it is consumed once, row by row."""
         if kind not in self.handlers:
             raise UsageError(f"No handler for download jobs of kind '{kind}'.")
-        rows = []
-        for payload, label, key in entries:
-            text = json.dumps(payload)  # refuse what could not be saved (TypeError), now
-            _refuse_credentials(payload)
-            rows.append({"id": uuid.uuid4().hex[:12], "kind": kind, "key": key, "payload": text,
-                         "label": label or kind})  # fmt: skip
-        ids = self._store.insert(rows)
+
+        def rows() -> Iterable[dict[str, Any]]:
+            for payload, label, key in entries:
+                text = json.dumps(payload)  # refuse what could not be saved (TypeError), now
+                _refuse_credentials(payload)
+                yield {"id": uuid.uuid4().hex[:12], "kind": kind, "key": key, "payload": text,
+                       "label": label or kind}  # fmt: skip
+
+        ids = self._store.insert(rows())
         with self._lock:
             self._lock.notify_all()
         if self.on_change is not None:
@@ -203,6 +206,13 @@ class DownloadQueue:
         if not rows:
             raise KeyError(job_id)
         return Job.from_row(rows[0])
+
+    def job_ids(self, state: Optional[str] = None, kind: Optional[str] = None) -> list[str]:
+        """Ids of the jobs (in ``state``, of ``kind``), oldest first, without loading their payloads."""
+        where = [f"{name} = ?" for name, value in (("state", state), ("kind", kind)) if value]
+        args = [value for value in (state, kind) if value]
+        sql = "SELECT id FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq"
+        return [row[0] for row in self._store.query(sql, args)]
 
     def counts(self) -> dict[str, int]:
         found = dict(self._store.query("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
