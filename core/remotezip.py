@@ -29,6 +29,7 @@ import os
 import re
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ from .errors import (
     UsageError,
 )
 from .http import HttpClient, interrupt_response
+from .naming import temp_path, tidy_private
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact_url
 from .transfer import output_error
@@ -717,9 +719,14 @@ class _PartFile:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.part = target.with_name(target.name + ".part")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.part, "wb")  # noqa: SIM115 - closed in commit()/discard()
+        # a unique name in the private folder: no member, asset or other process can name it
+        self.part = temp_path(target, f".{uuid.uuid4().hex[:12]}.part")
+        while True:
+            try:
+                self._file = open(self.part, "xb")  # noqa: SIM115 - closed in commit()/discard()
+                break
+            except FileNotFoundError:  # missing, or just tidied away by a finished member
+                self.part.parent.mkdir(parents=True, exist_ok=True)
         self._handed_over = False
 
     def write(self, data: bytes) -> None:
@@ -745,9 +752,12 @@ class _PartFile:
             self._file.close()
             self.part.unlink(missing_ok=True)
             raise
+        finally:
+            tidy_private(self.target.parent)
 
     def discard(self) -> None:
         if self._handed_over:
             return
         self._file.close()
         self.part.unlink(missing_ok=True)
+        tidy_private(self.target.parent)

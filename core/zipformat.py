@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Optional, Sequence
 
 from .errors import ArchiveError, UnsafeArchiveError, UnsupportedCompressionError
+from .naming import is_private_name
 
 # -- record layouts (APPNOTE.TXT 4.3) ----------------------------------------------------------------
 EOCD_SIGNATURE = b"PK\x05\x06"
@@ -458,6 +459,11 @@ def unsafe_name_reason(name: str) -> Optional[str]:
         return "drive letter"
     if any(part == ".." for part in name.split("/")):
         return "'..' path component"
+    parts = member_parts(name)
+    if not parts:
+        return "names the extraction folder itself"
+    if any(is_private_name(part) for part in parts):
+        return "reserved for Scene Picker's own files"
     return None
 
 
