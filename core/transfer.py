@@ -17,6 +17,7 @@ sidecar record (:mod:`.verified`) so the next run skips it without re-reading it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -471,22 +472,15 @@ def _content_length(response: requests.Response) -> Optional[int]:
 
 def _unlink(*paths: Path) -> None:
     for path in paths:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+        path.unlink(missing_ok=True)
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:
     """Let the kernel write this range to disk now, in the background, and drop it from the page
     cache once written: the final fsync then has little left to do, and a large download does not
     evict everything else from memory. A no-op where ``posix_fadvise`` does not exist."""
-    advise = getattr(os, "posix_fadvise", None)
-    if advise is not None:
-        try:
-            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
-        except OSError:
-            pass
+    with contextlib.suppress(AttributeError, OSError):
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -494,9 +488,6 @@ def _fsync_dir(path: Path) -> None:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # e.g. Windows cannot open directories
         return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    os.close(fd)
