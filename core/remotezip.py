@@ -53,19 +53,17 @@ from .rangereader import (  # noqa: F401 - re-exported
     remembered_range_mode,
 )
 from .transfer import output_error
+from .zipdecode import MemberDecoder, check_supported
 from .zipformat import (
     LOCAL_SIZE,
     EndOfCentralDirectory,
-    MemberDecoder,
     ZipLimits,
     ZipMember,
-    check_archive,
     check_local_header,
-    check_supported,
-    member_parts,
     parse_local_header,
     read_directory,
 )
+from .zipsafety import check_archive, member_parts
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from scene_picker.core.naming import scene_folder_name
 from scene_picker.core.queue import DownloadQueue
 from scene_picker.core.scene import ROLE_DATA, Asset, Scene
 from scene_picker.core.transfer import download_file, part_path
-from scene_picker.core.zipformat import unsafe_name_reason
+from scene_picker.core.zipsafety import unsafe_name_reason
 from scene_picker.providers.base import Downloader
 
 from support import zipgen
