@@ -306,6 +306,7 @@ class SceneJobs:
                 self.view.message(f"{job.label}: {exc}")
             raise
         return {
+            "folder": str(downloader.scene_dir(payload["out"])),  # as named when written: read it back
             "files": [str(p) for p in result.files],
             "bytes_fetched": result.bytes_fetched,
             "skipped": result.skipped,

@@ -119,8 +119,9 @@ def test_two_download_processes_share_one_output_folder(served_dir, proxy, tmp_p
     # every file crossed the network once: a job is claimed by exactly one worker of one process
     assert proxy.bytes_sent == 12 * 300_000
     with sqlite3.connect(out / ".scene-picker" / "queue.sqlite") as db:
-        states = [row[0] for row in db.execute("SELECT state FROM jobs")]
-    assert states and set(states) == {"done"}
+        rows = db.execute("SELECT state, result FROM jobs").fetchall()
+    assert rows and {state for state, _ in rows} == {"done"}
+    assert {json.loads(result)["folder"] for _, result in rows} == {str(out / s.id) for s in scenes}
 
 
 # -- names --------------------------------------------------------------------------------------------
