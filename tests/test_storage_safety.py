@@ -121,7 +121,8 @@ def test_two_download_processes_share_one_output_folder(served_dir, proxy, tmp_p
     with sqlite3.connect(out / ".scene-picker" / "queue.sqlite") as db:
         rows = db.execute("SELECT state, result FROM jobs").fetchall()
     assert rows and {state for state, _ in rows} == {"done"}
-    assert {json.loads(result)["folder"] for _, result in rows} == {str(out / s.id) for s in scenes}
+    # (finished jobs of a process that has ended may be dropped by the other one's next enqueue)
+    assert {json.loads(result)["folder"] for _, result in rows} <= {str(out / s.id) for s in scenes}
 
 
 # -- names --------------------------------------------------------------------------------------------
