@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -195,6 +196,10 @@ class Scene:
         )
         extra = {k: v for k, v in props.items() if k not in known}
         geometry = feature.get("geometry")
+        try:
+            footprint = shape(geometry) if geometry else None
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
+            raise ProviderResponseError(f"Scene {feature['id']} has a malformed geometry ({exc}).") from None
         cloud = props.get("eo:cloud_cover")
         return cls(
             provider=provider or props.get("provider") or "",
@@ -202,7 +207,7 @@ class Scene:
             platform=props.get("platform"),
             collection=props.get("collection") or feature.get("collection"),
             datetime=parse_scene_datetime(props.get("datetime")),
-            footprint=shape(geometry) if geometry else None,
+            footprint=footprint,
             cloud_cover=float(cloud) if isinstance(cloud, (int, float)) and math.isfinite(cloud) else None,
             quicklook=props.get("quicklook"),
             assets={k: Asset.from_dict(k, v) for k, v in (feature.get("assets") or {}).items()},

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequen
 from urllib.parse import unquote, urlsplit
 
 from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
+from ..core.naming import scene_folder_name
 from ..core.query import Query
+from ..core.redact import redact_url
 from ..core.scene import ROLE_DATA, Asset, Scene
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -219,7 +221,8 @@ class Downloader:
         return list(chosen.values())
 
     def scene_dir(self, outdir: Union[str, Path]) -> Path:
-        return Path(outdir) / safe_name(self.scene.id)
+        """``outdir/<folder>``, named injectively from provider and id (see :mod:`~..core.naming`)."""
+        return Path(outdir) / scene_folder_name(self.scene.id, self.scene.provider)
 
     # -- download
     def download(
@@ -283,7 +286,7 @@ class Downloader:
         cancel: Optional[CancelToken],
         progress: Optional[ProgressCallback],
     ) -> None:
-        local = local_path(asset.href)
+        local = self._checked_local_path(asset)
         if local is not None:
             self._copy_local(asset, local, dest, overwrite, result)
             return
@@ -304,12 +307,32 @@ class Downloader:
         if done.skipped:
             result.skipped += 1
 
+    def _checked_local_path(self, asset: Asset) -> Optional[Path]:
+        """The local file of a local href, None for an http(s) one; a local path from a remote catalog
+        (its recorded source is an http(s) URL) or another scheme (ftp:, s3:…) is refused."""
+        local = local_path(asset.href)
+        scheme = urlsplit(asset.href).scheme.lower()
+        if local is None and scheme not in ("http", "https"):
+            raise ProviderError(
+                f"Asset {asset.key} of {self.scene.id}: {redact_url(asset.href)} is not an http(s) link; "
+                "not downloaded.",
+                self.provider,
+            )
+        catalog = urlsplit((self.scene.source or {}).get("url", "")).scheme.lower()
+        if local is not None and catalog in ("http", "https"):
+            raise ProviderError(
+                f"Asset {asset.key} of {self.scene.id}: the remote catalog points at the local file "
+                f"{redact_url(asset.href)}; refused (only local catalogs may name local files).",
+                self.provider,
+            )
+        return local
+
     def _copy_local(
         self, asset: Asset, source: Path, dest: Path, overwrite: bool, result: DownloadResult
     ) -> None:
         from ..core.checksums import verify_file
         from ..core.errors import SizeMismatchError
-        from ..core.transfer import is_verified, output_error, record_verified
+        from ..core.transfer import is_verified, output_error, part_path, record_verified
 
         if not source.is_file():
             raise ProviderError(
@@ -321,7 +344,8 @@ class Downloader:
             result.files.append(dest)
             result.skipped += 1
             return
-        part = dest.with_name(dest.name + ".part")
+        part = part_path(dest)
+        part.parent.mkdir(parents=True, exist_ok=True)
         try:
             try:
                 shutil.copyfile(source, part)

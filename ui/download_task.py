@@ -21,6 +21,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSign
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
 from ..core.clip import download_or_clip
+from ..core.naming import scene_folder_name
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import redact_url
 from ..core.scene import Scene
@@ -47,7 +48,7 @@ _WAIT_STEP = 0.1
 
 def default_state_file() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    return Path(base) / "scene_picker" / "download_queue.json"
+    return Path(base) / "scene_picker" / "download_queue.sqlite"
 
 
 @dataclass
@@ -71,7 +72,7 @@ class JobView:
 
     @property
     def folder(self) -> Path:
-        return Path(self.outdir) / safe_name(self.scene_id)
+        return Path(self.outdir) / scene_folder_name(self.scene_id, self.provider)
 
     @property
     def fraction(self) -> float | None:
