@@ -1,0 +1,181 @@
+"""Bands loaded by the dock still draw once QGIS's idle worker threads are gone (issue 14, bug 1).
+
+QGIS runs tasks on ``QThreadPool.globalInstance()``, whose idle threads expire (30 s by default). A
+``QgsRasterLayer`` created inside a task renders nothing once its thread has expired. Each test loads
+bands the way the dock does — downloaded files, streamed bands (a COG and members of a remote zip
+picked by pattern) and an RGB composite — shortens the pool's expiry to 1 s, waits 3 s, renders the map
+canvas of an EPSG:4326 project and checks the bands' pixels are drawn. Files are served by nginx.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsMapRendererParallelJob,
+    QgsProject,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtCore import QSize, QThreadPool
+from qgis.PyQt.QtGui import QColor
+from shapely.geometry import box
+
+from scene_picker.core.scene import Asset, Scene
+from scene_picker.ui import settings
+from scene_picker.ui.dock import ScenePickerDock
+from scene_picker.ui.download_task import JobView
+from scene_picker.ui.footprints import GROUP_NAME
+
+from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
+
+pytestmark = pytest.mark.qgis
+
+BBOX = (1.30, 43.63, 1.31, 43.64)  # the footprint, roughly
+ORIGIN = (364000.0, 4834000.0)  # upper-left corner in EPSG:32631
+PIXEL = 20.0
+SIDE = 32
+BANDS = {"B02": 60, "B03": 120, "B04": 200}
+
+
+def _band(value: int) -> bytes:
+    """A GeoTIFF in UTM 31N (EPSG:32631, like Sentinel-2 tiles): drawn in EPSG:4326 it is reprojected."""
+    from osgeo import gdal, osr
+
+    path = f"/vsimem/render-band-{value}.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(path, SIDE, SIDE, 1, gdal.GDT_Byte)
+    dataset.SetGeoTransform((ORIGIN[0], PIXEL, 0.0, ORIGIN[1], 0.0, -PIXEL))
+    crs = osr.SpatialReference()
+    crs.ImportFromEPSG(32631)
+    dataset.SetProjection(crs.ExportToWkt())
+    pixels = bytes((value + 3 * x + 5 * y) % 256 for y in range(SIDE) for x in range(SIDE))
+    dataset.GetRasterBand(1).WriteRaster(0, 0, SIDE, SIDE, pixels)
+    dataset = None  # written
+    handle = gdal.VSIFOpenL(path, "rb")
+    gdal.VSIFSeekL(handle, 0, 2)
+    size = gdal.VSIFTellL(handle)
+    gdal.VSIFSeekL(handle, 0, 0)
+    data = bytes(gdal.VSIFReadL(1, size, handle))
+    gdal.VSIFCloseL(handle)
+    gdal.Unlink(path)
+    return data
+
+
+@pytest.fixture(scope="module")
+def product(nginx, served_dir):
+    """A scene whose bands are single GeoTIFFs (COG-like) and members of a zipped product."""
+    folder = served_dir / "render-scene"
+    folder.mkdir(exist_ok=True)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for band, value in BANDS.items():
+            (folder / f"{band}.tif").write_bytes(_band(value))
+            zf.writestr(f"P.SAFE/GRANULE/IMG_DATA/T31TCJ_20240603_{band}_20m.tif", _band(value))
+        zf.writestr("P.SAFE/MTD_MSIL2A.xml", "<metadata/>")
+    (folder / "product.zip").write_bytes(archive.getvalue())
+    assets = {
+        band: Asset(band, nginx.url(f"render-scene/{band}.tif"), band, "image/tiff", ("data",))
+        for band in BANDS
+    }
+    assets["product"] = Asset(
+        "product", nginx.url("render-scene/product.zip"), "Product", "application/zip", ("data",)
+    )
+    return Scene("stac-static", "RENDER_SCENE", footprint=box(*BBOX), assets=assets), folder
+
+
+@pytest.fixture()
+def dock(product, nginx, qgis_iface, qgis_new_project, tmp_path):
+    scene, _folder = product
+    with private_qgis_settings(tmp_path / "qgis-settings"):
+        clear_plugin_settings()
+        settings.write_setting("providers/stac-static/url", nginx.url("render-scene/catalog.json"))
+        settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
+        wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+        QgsProject.instance().setCrs(wgs84)
+        qgis_iface.mapCanvas().setDestinationCrs(wgs84)
+        pool = QThreadPool.globalInstance()
+        expiry = pool.expiryTimeout()
+        panel = ScenePickerDock(iface=qgis_iface)
+        panel.model.add_scenes([scene])
+        panel.table.selectRow(0)
+        assert panel.current_scene() is not None
+        yield panel
+        panel.close_panel()
+        panel.deleteLater()
+        pool.setExpiryTimeout(expiry)
+        clear_plugin_settings()
+
+
+def _scene_layers() -> list[QgsRasterLayer]:
+    root = QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME)
+    group = root.findGroup("RENDER_SCENE") if root is not None else None
+    return [node.layer() for node in group.findLayers()] if group is not None else []
+
+
+def _expire_worker_threads() -> None:
+    """Let QGIS's idle task threads expire (1 s instead of 30 s), as they do in a desktop session."""
+    QThreadPool.globalInstance().setExpiryTimeout(1000)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.05)
+
+
+def _drawn_share(canvas, layer: QgsRasterLayer) -> float:
+    """Render ``layer`` with the canvas's settings (EPSG:4326) over white; the share of non-white pixels."""
+    canvas.setLayers([layer])
+    to_map = QgsCoordinateTransform(layer.crs(), canvas.mapSettings().destinationCrs(), QgsProject.instance())
+    canvas.setExtent(to_map.transformBoundingBox(layer.extent()))
+    map_settings = canvas.mapSettings()
+    map_settings.setOutputSize(QSize(64, 64))
+    map_settings.setBackgroundColor(QColor("white"))
+    assert map_settings.destinationCrs().authid() == "EPSG:4326"
+    job = QgsMapRendererParallelJob(map_settings)
+    job.start()
+    job.waitForFinished()
+    image = job.renderedImage()
+    white = QColor("white").rgb()
+    drawn = sum(image.pixel(x, y) != white for y in range(image.height()) for x in range(image.width()))
+    return drawn / (image.width() * image.height())
+
+
+def _assert_all_drawn(canvas, layers: list[QgsRasterLayer]) -> None:
+    """Each layer draws at once (as the canvas does when it is added) and still after the threads went."""
+    assert layers
+    for when in ("at once", "after the task threads expired"):
+        for layer in layers:
+            share = _drawn_share(canvas, layer)
+            assert share > 0.5, f"{layer.name()} ({layer.source()}) drew {share:.0%} of the map {when}"
+        _expire_worker_threads()
+
+
+def test_downloaded_bands_still_draw_after_the_task_threads_expired(dock, product, qgis_iface):
+    _scene, folder = product
+    files = [str(folder / f"{band}.tif") for band in BANDS]
+    job = JobView("j1", "done", "k", "stac-static", "RENDER_SCENE", str(folder), files=files)
+    dock._load_job_files(job, announce=False)
+    assert wait_until(lambda: len(_scene_layers()) == 3, 20)
+    _assert_all_drawn(qgis_iface.mapCanvas(), _scene_layers())
+
+
+def test_streamed_bands_still_draw_after_the_task_threads_expired(dock, qgis_iface):
+    dock.set_checked_assets(["B04"])
+    assert dock.stream_selected() is not None
+    assert wait_until(lambda: len(_scene_layers()) == 1, 20)
+    (layer,) = _scene_layers()
+    assert layer.source().startswith("/vsicurl/http://127.0.0.1:")
+    _assert_all_drawn(qgis_iface.mapCanvas(), _scene_layers())
+
+
+def test_rgb_composite_still_draws_after_the_task_threads_expired(dock, qgis_iface):
+    dock.set_checked_assets(["B04", "B03", "B02"])
+    assert dock.rgb_selected() is not None
+    assert wait_until(lambda: len(_scene_layers()) == 1, 20)
+    (layer,) = _scene_layers()
+    assert layer.bandCount() == 3
+    _assert_all_drawn(qgis_iface.mapCanvas(), _scene_layers())
