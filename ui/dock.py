@@ -36,13 +36,13 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import LayerLoadError, ScenePickerError
+from ..core.errors import ScenePickerError
 from ..core.scene import ROLE_DATA, Scene
 from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
 from .footprints import FootprintLayer
-from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
+from .layers import layers_task, open_rasters_task, rgb_work, stream_work
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider
 from .query_form import QueryForm
@@ -649,7 +649,7 @@ class ScenePickerDock(QgsDockWidget):
         if not checked:
             self._warn(self.tr("Download"), self.tr("Check the assets to download."))
             return []
-        members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
+        members = self.member_patterns() or None
         outdir = Path(settings.output_dir())
         tasks = []
         for scene in scenes:
@@ -676,21 +676,16 @@ class ScenePickerDock(QgsDockWidget):
             self._load_job_files(job, announce=False)
 
     def _load_job_files(self, job, announce: bool) -> FunctionTask:
-        """Open the job's rasters in the background (GDAL reads their headers), then add them under the
-        scene's group on the main thread."""
+        """Add the job's rasters under the scene's group: GDAL reads their headers in the background,
+        the layers are created on the main thread (ui/layers.py)."""
 
-        def added(layers, error, scene_id=job.scene_id) -> None:
-            if self._closed:  # the panel went away meanwhile (plugin unloaded)
-                return
+        def added(layers: list[QgsRasterLayer], error, scene_id=job.scene_id) -> None:
             if error is not None:
                 self._warn(self.tr("Download"), str(error))
-                return
-            for layer in layers or []:
-                add_raster(layer.source(), layer.name(), scene_id, layer=layer)
-            if announce:
+            elif announce:
                 self._info(
                     self.tr("Download"),
-                    self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers or [])),
+                    self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers)),
                 )
 
         task = open_rasters_task([Path(p) for p in job.files], job.scene_id, on_done=added)
@@ -711,11 +706,14 @@ class ScenePickerDock(QgsDockWidget):
         name = scene.provider
 
         def work(task) -> list:
+            from contextlib import closing
+
             from ..core.cancel import CancelToken
             from ..core.remotezip import RemoteZip
 
             cancel = CancelToken.from_callable(task.isCanceled)
-            return RemoteZip(asset.href, make_provider(name).http, cancel=cancel).members()
+            with closing(make_provider(name)) as provider:
+                return RemoteZip(asset.href, provider.http, cancel=cancel).members()
 
         task = FunctionTask(self.tr("Scene Picker: list {}").format(asset.key), work)
         task.signals.done.connect(lambda members, error, a=asset: self._on_members(a, members, error))
@@ -729,86 +727,75 @@ class ScenePickerDock(QgsDockWidget):
         from .members_dialog import MembersDialog
 
         dialog = MembersDialog(asset.title or asset.key, members, self)
-        current = [m.strip() for m in self.members_edit.text().split(",") if m.strip()]
-        dialog.set_checked(current)
+        dialog.set_checked(self.member_patterns())
         dialog.accepted.connect(lambda: self.members_edit.setText(", ".join(dialog.checked())))
         self.members_dialog = dialog
         dialog.open()
 
     # -- streaming and RGB ------------------------------------------------------------------------------
-    def stream_selected(self):
+    def member_patterns(self) -> list[str]:
+        """The zip members typed (names or glob patterns, comma-separated) or picked with Members…."""
+        return [m.strip() for m in self.members_edit.text().split(",") if m.strip()]
+
+    def stream_selected(self) -> FunctionTask | None:
+        """Open the checked bands without downloading them: a remote COG as it is; from a zipped product
+        the raster members matching the member patterns, one layer per member named after its band."""
         scene = self.current_scene()
         keys = self.checked_assets()
         if scene is None or not keys:
             self._warn(self.tr("Stream"), self.tr("Select a scene and check a band."))
             return None
-        asset = scene.assets[keys[0]]
-        member = self.members_edit.text().strip() or None
-        if member and not asset.is_zip:
-            member = None
-        name = scene.provider
-        try:
-            task = open_remote_task(
-                asset.href,
-                f"{scene.id} {asset.key}",
-                member,
-                on_done=lambda layer, error, s=scene: self._on_streamed(s, layer, error),
-                prepare=lambda: apply_provider_access(make_provider(name), asset),
-            )
-        except ScenePickerError as exc:
-            self._warn(self.tr("Stream"), str(exc))
-            return None
+        work = stream_work(scene, keys, self.member_patterns())
+        task = layers_task(
+            self.tr("Scene Picker: stream {}").format(scene.id),
+            work,
+            scene.id,
+            on_done=lambda layers, error: self._on_loaded(self.tr("Stream"), layers, error),
+        )
         self.tasks.start(task)
         return task
 
-    def _on_streamed(self, scene: Scene, layer: QgsRasterLayer | None, error) -> None:
-        if error is not None or layer is None:
-            self._warn(self.tr("Stream"), str(error))
-            return
-        add_raster(layer.source(), layer.name(), scene.id, layer=layer)
+    def _on_loaded(self, title: str, layers: list[QgsRasterLayer], error) -> None:
+        if error is not None:
+            self._warn(title, str(error))
 
-    def rgb_selected(self):
-        """RGB composite VRT of the three checked bands (downloaded files when present, else streamed),
+    def rgb_selected(self) -> FunctionTask | None:
+        """An RGB composite VRT of three checked bands (downloaded files when present, else streamed), or
+        of three members of a checked zipped product (the member patterns, in red, green, blue order),
         built in a background task (GDAL reads the sources' headers) and added under the scene's group."""
         scene = self.current_scene()
         keys = self.checked_assets()
-        if scene is None or len(keys) != 3:
-            self._warn(self.tr("RGB composite"), self.tr("Check exactly three bands (red, green, blue)."))
-            return None
-        try:
-            sources = [self._band_source(scene, key) for key in keys]
-        except ScenePickerError as exc:
-            self._warn(self.tr("RGB composite"), str(exc))
+        zips = [key for key in keys if scene.assets[key].is_zip] if scene is not None else []
+        patterns = self.member_patterns()
+        if scene is None or not (len(keys) == 3 or (len(zips) == 1 and patterns)):
+            self._warn(
+                self.tr("RGB composite"),
+                self.tr("Check three bands (red, green, blue), or a zipped product and three members."),
+            )
             return None
         folder = Path(settings.output_dir()) / safe_name(scene.id)
         dest = folder / f"{safe_name(scene.id)}_rgb.vrt"
-        name = self.tr("{} RGB").format(scene.id)
-        streamed = [key for key, source in zip(keys, sources) if source.startswith("/vsi")]
-        provider_name = scene.provider
-        main_thread = QCoreApplication.instance().thread()
-
-        def work(_task) -> QgsRasterLayer:
-            if streamed:
-                provider = make_provider(provider_name)
-                for key in streamed:
-                    apply_provider_access(provider, scene.assets[key])
-            build_rgb_vrt(*sources, dest)
-            layer = QgsRasterLayer(str(dest), name, "gdal")
-            if not layer.isValid():
-                raise LayerLoadError(self.tr("The RGB composite {} cannot be opened.").format(dest))
-            layer.moveToThread(main_thread)
-            return layer
-
-        task = FunctionTask(self.tr("Scene Picker: RGB composite of {}").format(scene.id), work)
-        task.signals.done.connect(lambda layer, error, s=scene: self._on_rgb_built(s, layer, error))
+        if zips and patterns:
+            local = {Path(p).name: p for p in self._downloaded_files(scene)}
+            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), zips[0], patterns, local)
+        else:
+            try:
+                sources = [self._band_source(scene, key) for key in keys]
+            except ScenePickerError as exc:
+                self._warn(self.tr("RGB composite"), str(exc))
+                return None
+            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), sources=dict(zip(keys, sources)))
+        task = layers_task(
+            self.tr("Scene Picker: RGB composite of {}").format(scene.id),
+            work,
+            scene.id,
+            on_done=lambda layers, error: self._on_loaded(self.tr("RGB composite"), layers, error),
+        )
         self.tasks.start(task)
         return task
 
-    def _on_rgb_built(self, scene: Scene, layer: QgsRasterLayer | None, error) -> None:
-        if error is not None or layer is None:
-            self._warn(self.tr("RGB composite"), str(error))
-            return
-        add_raster(layer.source(), layer.name(), scene.id, layer=layer)
+    def _downloaded_files(self, scene: Scene) -> list[str]:
+        return self.downloads.files_of(scene_key(scene)) if self.downloads is not None else []
 
     def _band_source(self, scene: Scene, key: str) -> str:
         if self.downloads is not None:

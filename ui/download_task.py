@@ -235,6 +235,16 @@ class DownloadManager(QObject):
     def remove_finished(self) -> None:
         self.queue.remove_finished()
 
+    def files_of(self, key: str) -> list[str]:
+        """The files the finished jobs of scene ``key`` downloaded (that are still there)."""
+        return [
+            path
+            for job in self.queue.jobs()
+            if job.state == DONE and job.payload.get("key") == key
+            for path in (job.result or {}).get("files", [])
+            if Path(path).is_file()
+        ]
+
     def local_file(self, key: str, asset_key: str) -> Path | None:
         """The downloaded file of ``asset_key`` of scene ``key`` (when a finished job holds it)."""
         for job in self.queue.jobs():
@@ -257,6 +267,7 @@ class DownloadManager(QObject):
         slot = self._slot(name)
         while not slot.acquire(timeout=_WAIT_STEP):  # per-provider cap, bounded by cancellation
             cancel.raise_if_cancelled(f"The download of {payload['scene_id']}")
+        provider = None
         try:
             provider = make_provider(name)
             if payload.get("feature"):
@@ -275,6 +286,8 @@ class DownloadManager(QObject):
             )
         finally:
             slot.release()
+            if provider is not None:
+                provider.close()  # its HTTP sessions (no socket left for the garbage collector)
         return {"files": [str(p) for p in result.files], "bytes_fetched": int(result.bytes_fetched)}
 
     def _slot(self, provider: str) -> threading.Semaphore:

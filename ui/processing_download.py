@@ -34,7 +34,7 @@ from qgis.core import (
 
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
-from . import field_types
+from . import field_types, settings
 from .layers import is_raster_candidate
 from .processing_common import ScenePickerAlgorithm, provider_options
 from .processing_scenes import provider_of, scene_from_feature, scene_id_of
@@ -110,7 +110,9 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             )
         )
         self.addParameter(
-            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Download folder"))
+            QgsProcessingParameterFolderDestination(
+                self.OUTPUT_FOLDER, self.tr("Download folder"), defaultValue=settings.output_dir()
+            )
         )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
@@ -126,7 +128,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.FAILED, self.tr("Scenes that failed")))
         self.addOutput(QgsProcessingOutputBoolean(self.CANCELLED, self.tr("Cancelled")))
 
-    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
+    def process(self, parameters, context, feedback) -> dict[str, Any]:
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
