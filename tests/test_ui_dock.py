@@ -658,7 +658,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: group_of() is not None and group_of().findLayers(), 20)  # opened in a task
     group = group_of()
     (node,) = group.findLayers()
-    assert node.layer().isValid() and node.layer().name() == f"{scene.id}_B04"
+    assert node.layer().isValid() and node.layer().name() == "B04"  # named after its band
 
     # stream the other member without downloading it: /vsizip//vsicurl/
     dock.members_edit.setText(f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B03.tif")
@@ -666,6 +666,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: len(group.findLayers()) == 2, 30)
     streamed = [n.layer() for n in group.findLayers() if n.layer().source().startswith("/vsizip//vsicurl/")]
     assert len(streamed) == 1 and streamed[0].isValid() and streamed[0].width() == 32
+    assert streamed[0].name() == "B03"
 
 
 def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):

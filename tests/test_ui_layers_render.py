@@ -5,6 +5,9 @@ QGIS runs tasks on ``QThreadPool.globalInstance()``, whose idle threads expire (
 bands the way the dock does — downloaded files, streamed bands (a COG and members of a remote zip
 picked by pattern) and an RGB composite — shortens the pool's expiry to 1 s, waits 3 s, renders the map
 canvas of an EPSG:4326 project and checks the bands' pixels are drawn. Files are served by nginx.
+
+Stream and RGB take the member patterns Download takes (bug 4): one layer per matching member of a
+zipped product, named after its band; an RGB composite of three members, in the order given.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from qgis.core import (
@@ -179,3 +183,60 @@ def test_rgb_composite_still_draws_after_the_task_threads_expired(dock, qgis_ifa
     (layer,) = _scene_layers()
     assert layer.bandCount() == 3
     _assert_all_drawn(qgis_iface.mapCanvas(), _scene_layers())
+
+
+def test_stream_takes_member_patterns_one_layer_per_band(dock, qgis_iface):
+    """Stream accepts the patterns Download takes: each raster member they match of the zipped product
+    is a layer named after its band; the metadata member they also match is left out."""
+    dock.set_checked_assets(["product"])
+    dock.members_edit.setText("*_B03_20m.tif, */IMG_DATA/*_B04_*, *.xml")
+    assert dock.stream_selected() is not None
+    assert wait_until(lambda: len(_scene_layers()) == 2, 20)
+    layers = {layer.name(): layer for layer in _scene_layers()}
+    assert sorted(layers) == ["B03", "B04"]
+    for band, layer in layers.items():
+        assert layer.source().startswith("/vsizip//vsicurl/http://127.0.0.1:")
+        assert layer.source().endswith(f"/P.SAFE/GRANULE/IMG_DATA/T31TCJ_20240603_{band}_20m.tif")
+    _assert_all_drawn(qgis_iface.mapCanvas(), list(layers.values()))
+
+
+def test_stream_of_a_zip_without_patterns_says_what_to_give(dock, qgis_iface):
+    from qgis.core import Qgis
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    dock.set_checked_assets(["product"])
+    dock.members_edit.clear()
+    assert dock.stream_selected() is not None
+    assert wait_until(lambda: bar.get_messages(Qgis.MessageLevel.Warning), 20)
+    (text,) = bar.get_messages(Qgis.MessageLevel.Warning)
+    assert "zip archive" in text and "Members…" in text, text
+    assert _scene_layers() == []
+
+
+def test_rgb_from_three_members_of_a_zipped_product(dock, qgis_iface):
+    dock.set_checked_assets(["product"])
+    dock.members_edit.setText("*_B04_20m.tif, *_B03_20m.tif, *_B02_20m.tif")  # red, green, blue
+    assert dock.rgb_selected() is not None
+    assert wait_until(lambda: len(_scene_layers()) == 1, 20)
+    (rgb,) = _scene_layers()
+    assert rgb.name() == "RENDER_SCENE RGB" and rgb.bandCount() == 3
+    vrt = Path(rgb.source()).read_text()
+    order = [vrt.index(f"_{band}_20m.tif</SourceFilename>") for band in ("B04", "B03", "B02")]
+    assert order == sorted(order), "the members are not red, green, blue in the order given"
+    assert vrt.count("/vsizip//vsicurl/http://127.0.0.1:") == 3
+    _assert_all_drawn(qgis_iface.mapCanvas(), [rgb])
+
+
+def test_rgb_refuses_a_pattern_matching_several_members(dock, qgis_iface):
+    from qgis.core import Qgis
+
+    bar = qgis_iface.messageBar()
+    bar.clear_messages()
+    dock.set_checked_assets(["product"])
+    dock.members_edit.setText("*_B0[34]_20m.tif, *_B03_20m.tif, *_B02_20m.tif")
+    assert dock.rgb_selected() is not None
+    assert wait_until(lambda: bar.get_messages(Qgis.MessageLevel.Warning), 20)
+    (text,) = bar.get_messages(Qgis.MessageLevel.Warning)
+    assert "*_B0[34]_20m.tif matches 2 raster members" in text, text
+    assert _scene_layers() == []
