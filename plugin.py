@@ -2,18 +2,21 @@
 
 Everything this class adds to the QGIS window (actions, menu entries, the dock, the translator and
 every signal connection) is recorded and removed again by :meth:`ScenePickerPlugin.unload`.
+
+Downloads running when QGIS quits (``aboutToQuit``) or the plugin unloads are saved as interrupted and
+resume at the next start, which the message bar announces with a button opening the Downloads tab.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import QgsApplication, QgsSettings
+from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
+from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from .ui.dock import ScenePickerDock
+from .ui.dock import TAB_DOWNLOADS, ScenePickerDock
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 MENU_NAME = "Scene Picker"  # translated at use
@@ -63,6 +66,9 @@ class ScenePickerPlugin:
 
         self.iface.addWebToolBarIcon(self.action)
         self.iface.addPluginToWebMenu(self.tr(MENU_NAME), self.action)
+        # QGIS quitting: interrupt the downloads (saved to resume) before their threads are torn down
+        self._connect(QgsApplication.instance().aboutToQuit, self._on_about_to_quit)
+        self._announce_resumed()
 
     def unload(self) -> None:
         if self.processing_provider is not None:
@@ -89,7 +95,33 @@ class ScenePickerPlugin:
             QCoreApplication.removeTranslator(self.translator)
             self.translator = None
 
+    def show_downloads(self) -> None:
+        """Show the dock on its Downloads tab."""
+        if self.dock is not None:
+            self.dock.setUserVisible(True)
+            self.dock.tabs.setCurrentIndex(TAB_DOWNLOADS)
+
     # -- internals -------------------------------------------------------------------------------
+    def _on_about_to_quit(self) -> None:
+        if self.dock is not None and self.dock.downloads is not None:
+            self.dock.downloads.shutdown()
+
+    def _announce_resumed(self) -> None:
+        """Downloads of the last session resume: say so, with a button that shows them."""
+        downloads = self.dock.downloads if self.dock is not None else None
+        count = len(downloads.resumed) if downloads is not None else 0
+        if not count:
+            return
+        bar = self.iface.messageBar()
+        message = bar.createMessage(
+            self.tr("Scene Picker"), self.tr("{} download(s) from the last session resume.").format(count)
+        )
+        button = QPushButton(self.tr("Show downloads"), message)
+        button.setObjectName("ScenePickerShowDownloads")
+        button.clicked.connect(self.show_downloads)
+        message.layout().addWidget(button)
+        bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
+
     def _connect(self, signal, slot) -> None:
         signal.connect(slot)
         self._connections.append((signal, slot))
