@@ -240,3 +240,40 @@ def test_rgb_refuses_a_pattern_matching_several_members(dock, qgis_iface):
     (text,) = bar.get_messages(Qgis.MessageLevel.Warning)
     assert "*_B0[34]_20m.tif matches 2 raster members" in text, text
     assert _scene_layers() == []
+
+
+def test_streaming_listing_and_downloading_leave_no_socket_open(dock, qgis_iface):
+    """Bug 5: every HTTP session the dock's tasks open is closed when the task ends; none is left to the
+    garbage collector (which would warn ``ResourceWarning: unclosed <socket…>``)."""
+    import gc
+    import warnings
+
+    from scene_picker.ui.download_task import default_state_file
+
+    from support.ui_wait import wait_for_tasks
+
+    default_state_file().unlink(missing_ok=True)
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        dock.set_checked_assets(["product"])
+        dock.members_edit.setText("*_B04_20m.tif, *_B03_20m.tif, *_B02_20m.tif")
+        assert dock.stream_selected() is not None
+        assert wait_for_tasks(30)
+        assert dock.rgb_selected() is not None
+        assert dock.list_members() is not None
+        assert wait_until(lambda: getattr(dock, "members_dialog", None) is not None, 20)
+        dock.members_dialog.reject()
+        dock.set_checked_assets(["B02"])
+        dock.members_edit.clear()
+        assert dock.download_selected()
+        assert wait_until(lambda: dock.downloads is not None and dock.downloads.jobs(), 20)
+        (job,) = dock.downloads.jobs()
+        assert wait_until(lambda: dock.downloads.job(job.id).state in ("done", "failed"), 30)
+        assert dock.downloads.job(job.id).state == "done", dock.downloads.job(job.id)
+        assert wait_until(lambda: len(_scene_layers()) == 5, 20)  # three streamed members, the RGB composite, the downloaded band
+        gc.collect()
+    dock.downloads.shutdown()
+    default_state_file().unlink(missing_ok=True)
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not unclosed, unclosed
