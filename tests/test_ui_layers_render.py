@@ -271,7 +271,8 @@ def test_streaming_listing_and_downloading_leave_no_socket_open(dock, qgis_iface
         (job,) = dock.downloads.jobs()
         assert wait_until(lambda: dock.downloads.job(job.id).state in ("done", "failed"), 30)
         assert dock.downloads.job(job.id).state == "done", dock.downloads.job(job.id)
-        assert wait_until(lambda: len(_scene_layers()) == 5, 20)  # three streamed members, the RGB composite, the downloaded band
+        # three streamed members, the RGB composite, the downloaded band
+        assert wait_until(lambda: len(_scene_layers()) == 5, 20)
         gc.collect()
     dock.downloads.shutdown()
     default_state_file().unlink(missing_ok=True)
