@@ -522,6 +522,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     bar = dock.queue_panel.bar_text(job_id)
     texts = dock.queue_panel.row_texts(job_id)
     assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
+    assert dock.queue_panel.bar_tooltip(job_id) == f"downloading · {texts[3]} · {texts[4]}"
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
     # cancel from the queue panel

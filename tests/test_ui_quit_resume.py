@@ -138,6 +138,15 @@ def test_quitting_qgis_mid_download_resumes_it_at_the_next_start(shell, slow_ban
     assert final.read_bytes() == payload
     assert again.dock.downloads.job(job_id).bytes_fetched < SIZE, "it started over instead of resuming"
 
+    # the Downloads tab clears the finished jobs (the list and the queue file; the files stay)
+    panel = again.dock.queue_panel
+    assert wait_until(lambda: panel.state_of(job_id) == "done", 10)
+    assert panel.clear_button.isEnabled()
+    panel.clear_button.click()
+    assert wait_until(lambda: job_id not in panel.job_ids(), 20)
+    assert not json.loads(default_state_file().read_text())["jobs"]
+    assert final.is_file() and not panel.clear_button.isEnabled()
+
 
 def test_cancelling_the_task_in_qgis_task_list_cancels_the_download(shell, slow_band):
     server, _payload = slow_band

@@ -362,6 +362,9 @@ class ScenePickerDock(QgsDockWidget):
         self.queue_panel.retryRequested.connect(lambda job_id: self._downloads().retry(job_id))
         self.queue_panel.cancelRequested.connect(lambda job_id: self._downloads().cancel(job_id))
         self.queue_panel.loadRequested.connect(self._load_job)
+        self.queue_panel.clearRequested.connect(
+            lambda: self._downloads().clear_finished(self.queue_panel.remove_jobs)
+        )
         return self.queue_panel
 
     @staticmethod

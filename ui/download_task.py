@@ -250,8 +250,19 @@ class DownloadManager(QObject):
             self.queue.workers = workers
             self.queue.start()
 
-    def remove_finished(self) -> None:
-        self.queue.remove_finished()
+    def clear_finished(self, on_removed=None) -> FunctionTask:
+        """Forget the finished jobs (done, failed, cancelled; their files stay) in a background task;
+        ``on_removed(job ids)`` on the main thread."""
+
+        def clear(_task) -> list[str]:
+            before = {job.id for job in self.queue.jobs()}
+            self.queue.remove_finished()
+            return sorted(before - {job.id for job in self.queue.jobs()})
+
+        task = self._background(self.tr("Scene Picker: clear finished downloads"), clear)
+        if on_removed is not None:
+            task.signals.done.connect(lambda removed, error: on_removed(removed or []))
+        return task
 
     def files_of(self, key: str) -> list[str]:
         """The files the finished jobs of scene ``key`` downloaded (that are still there)."""
