@@ -278,3 +278,39 @@ def test_streaming_listing_and_downloading_leave_no_socket_open(dock, qgis_iface
     default_state_file().unlink(missing_ok=True)
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert not unclosed, unclosed
+
+
+def test_footprints_stay_below_the_bands_and_become_outlines_once_downloaded(dock, product, qgis_iface):
+    """The footprint layer does not hide loaded bands: the scene's group is drawn above it, and a
+    downloaded scene's footprint is an outline (no fill over its bands)."""
+    from scene_picker.ui.results_model import scene_key
+
+    scene, _folder = product
+    dock.footprints.add_scenes([scene])
+    footprints = dock.footprints.layer()
+    dock.set_checked_assets(["B04"])
+    assert dock.stream_selected() is not None
+    assert wait_until(lambda: len(_scene_layers()) == 1, 20)
+    group = QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME)
+    names = [child.name() for child in group.children()]
+    assert names.index("RENDER_SCENE") < names.index(footprints.name()), names  # above = drawn on top
+
+    canvas = qgis_iface.mapCanvas()
+    centre = box(*BBOX).centroid
+    canvas.setLayers([footprints])
+    canvas.setExtent(footprints.extent().buffered(0.001))
+
+    def centre_pixel():
+        map_settings = canvas.mapSettings()
+        map_settings.setOutputSize(QSize(256, 256))
+        map_settings.setBackgroundColor(QColor("white"))
+        job = QgsMapRendererParallelJob(map_settings)
+        job.start()
+        job.waitForFinished()
+        point = map_settings.mapToPixel().transform(centre.x, centre.y)
+        return QColor(job.renderedImage().pixel(int(point.x()), int(point.y())))
+
+    assert centre_pixel() != QColor("white")  # a found scene: a translucent fill
+    dock.footprints.mark_downloaded(scene_key(scene))
+    pixel = centre_pixel()
+    assert pixel == QColor("white"), pixel.name()  # downloaded: outline only
