@@ -21,7 +21,7 @@ export XDG_CONFIG_HOME := $(TEST_HOME)/config
 RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
 	core providers ui cli icons i18n
 
-.PHONY: test stac-venv system-deps venv lint format package deploy i18n translations clean demo
+.PHONY: test stac-venv system-deps venv lint format package deploy i18n translations clean demo gui-smoke
 
 test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
@@ -43,6 +43,13 @@ venv: $(VENV)/.stamp
 demo: system-deps venv
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
 	$(PY) demo/run_demo.py
+
+# Scene Picker in the real QGIS desktop under Xvfb (display GUI_SMOKE_DISPLAY, default :91): a throw-away
+# profile with the plugin from `make deploy`, the demo catalog served on loopback, the dock driven through
+# search, download by pattern, stream and RGB; screenshots and result.json in build/gui-smoke/.
+GUI_SMOKE_DISPLAY ?= :91
+gui-smoke: system-deps venv
+	GUI_SMOKE_DISPLAY=$(GUI_SMOKE_DISPLAY) PYTHON=$(CURDIR)/$(PY) dev/gui_smoke/run.sh
 
 # The real STAC API the tests run (stac-fastapi-pgstac), in its own venv: tests/support/stac_server.py.
 STAC_VENV := .venv-stac

@@ -75,7 +75,8 @@ def add_raster(
     project: QgsProject | None = None,
     layer: QgsRasterLayer | None = None,
 ) -> QgsRasterLayer:
-    """Add ``source`` (or an already opened ``layer``) under the scene's group; raises LayerLoadError."""
+    """Add ``source`` (or an already opened ``layer``) at the top of the scene's group (main thread);
+    raises LayerLoadError."""
     project = project or QgsProject.instance()
     layer = layer or QgsRasterLayer(source, name, "gdal")
     if not layer.isValid():
@@ -85,7 +86,7 @@ def add_raster(
             )
         )
     project.addMapLayer(layer, False)
-    scene_layer_group(scene_name, project).addLayer(layer)
+    scene_layer_group(scene_name, project).insertLayer(0, layer)  # on top, as QGIS adds layers
     return layer
 
 
