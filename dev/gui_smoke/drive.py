@@ -189,12 +189,12 @@ def scenario():
     if not dock.download_selected():
         fail("Download queued nothing")
         return
-    yield from wait(
-        lambda: any(j.state == "active" and j.done > 0 for j in dock.downloads.jobs()), 30, "download progress"
-    )
-    yield from wait(lambda: "%" in dock.queue_panel.bar_text(dock.queue_panel.job_ids()[0]), 10, "progress text")
+    moving = lambda: any(j.state == "active" and j.done > 0 for j in dock.downloads.jobs())  # noqa: E731
+    yield from wait(moving, 30, "download progress")
+    bar_text = lambda: dock.queue_panel.bar_text(dock.queue_panel.job_ids()[0])  # noqa: E731
+    yield from wait(lambda: "%" in bar_text(), 10, "progress text")
     shot("downloading")
-    result["progress_text"] = dock.queue_panel.bar_text(dock.queue_panel.job_ids()[0])
+    result["progress_text"] = bar_text()
     yield from wait(lambda: {"B04", "B08"} <= set(scene_layers()), 60, "downloaded bands B04, B08 loaded")
     server.chunk_delay = 0.0
     dock.tabs.setCurrentIndex(TAB_DOWNLOADS)
