@@ -48,7 +48,9 @@ demo: system-deps venv
 # profile with the plugin from `make deploy`, the demo catalog served on loopback, the dock driven through
 # search, download by pattern, stream and RGB; screenshots and result.json in build/gui-smoke/.
 GUI_SMOKE_DISPLAY ?= :91
-gui-smoke: system-deps venv
+GUI_SMOKE_PACKAGES := qgis xvfb openbox imagemagick x11-utils python3-shapely python3-pyproj python3-keyring
+gui-smoke: venv
+	bash dev/install-system-deps.sh $(GUI_SMOKE_PACKAGES)
 	GUI_SMOKE_DISPLAY=$(GUI_SMOKE_DISPLAY) PYTHON=$(CURDIR)/$(PY) dev/gui_smoke/run.sh
 
 # The real STAC API the tests run (stac-fastapi-pgstac), in its own venv: tests/support/stac_server.py.

@@ -6,11 +6,13 @@ Steps, each followed by a screenshot of the whole screen (``import -window root`
 least cloudy scene, download two bands of its zipped product by member patterns (the Downloads tab
 while they arrive, then the bands on the map), stream a third band by pattern, build an RGB composite
 of three members, wait 45 s (QGIS's idle task threads expire after 30 s) and check that every band still
-draws. Writes ``result.json`` (steps, failures, Python errors QGIS logged) and quits QGIS.
+draws. Writes ``result.json`` (steps, failures, Python errors QGIS logged, ResourceWarnings of HTTP
+sessions left open) and quits QGIS.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 from qgis.core import (
@@ -43,7 +46,14 @@ DOCK_WIDTH = 360
 STILL_DRAWN_AFTER = 45.0  # seconds: QGIS's pooled task threads expire after 30 s idle
 WGS84 = QgsCoordinateReferenceSystem("EPSG:4326")
 
-result: dict = {"steps": [], "failures": [], "python_errors": [], "layers": {}, "ok": False}
+result: dict = {
+    "steps": [],
+    "failures": [],
+    "python_errors": [],
+    "resource_warnings": [],
+    "layers": {},
+    "ok": False,
+}
 
 
 def on_log(message: str, tag: str, level) -> None:
@@ -52,6 +62,19 @@ def on_log(message: str, tag: str, level) -> None:
 
 
 QgsApplication.messageLog().messageReceived.connect(on_log)
+
+_show_warning = warnings.showwarning
+
+
+def on_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Record ResourceWarnings (an HTTP session left open: ``unclosed <socket…>``), then log as QGIS does."""
+    if issubclass(category, ResourceWarning):
+        result["resource_warnings"].append(f"{message} ({filename}:{lineno})")
+    _show_warning(message, category, filename, lineno, file, line)
+
+
+warnings.simplefilter("always", ResourceWarning)
+warnings.showwarning = on_warning
 
 
 def shot(name: str) -> None:
@@ -255,9 +278,10 @@ def run() -> None:
 
 
 def finish() -> None:
-    result["ok"] = not result["failures"] and not result["python_errors"]
+    gc.collect()  # a session nobody closed warns now
+    result["ok"] = not (result["failures"] or result["python_errors"] or result["resource_warnings"])
     save()
-    QgsProject.instance().setDirty(False)  # no "save the project?" question
+    QgsProject.instance().clear()  # no "save the project?" nor "scratch layers will be lost" question
     QTimer.singleShot(500, iface.actionExit().trigger)
 
 

@@ -62,9 +62,9 @@ env -u QT_QPA_PLATFORM DISPLAY="$DISPLAY_NUM" HOME="$SMOKE_HOME" \
     NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost PROJ_DATA=/usr/share/proj \
     SMOKE_OUT="$OUT" SMOKE_CATALOG="$OUT/catalog" SMOKE_SERVER_PY="$ROOT/demo/server.py" \
     timeout --kill-after=10 "$TIMEOUT" "$QGIS" --nologo --noversioncheck --code "$ROOT/dev/gui_smoke/drive.py" \
-    >"$OUT/qgis.log" 2>&1 || echo "gui-smoke: QGIS exited with status $?" >>"$OUT/qgis.log"
+    >"$OUT/qgis.log" 2>&1 && status=0 || status=$?
 
-"$PYTHON" - "$OUT" <<'EOF'
+"$PYTHON" - "$OUT" "$status" <<'EOF'
 import json, sys
 from pathlib import Path
 
@@ -74,13 +74,16 @@ try:
 except (OSError, ValueError) as exc:
     sys.exit(f"gui-smoke: FAILED, no result from QGIS ({exc}); see {out / 'qgis.log'}")
 log = (out / "qgis.log").read_text(errors="replace")
-errors = list(result["python_errors"]) + [l for l in log.splitlines() if "Traceback (most recent call last)" in l]
+errors = list(result["python_errors"]) + list(result["resource_warnings"]) + [l for l in log.splitlines() if "Traceback (most recent call last)" in l]
 for step in result["steps"]:
     print(f"  {step['t']:6.1f} s  {step['step']:<14} {out / step['screenshot']}")
 for name, layer in result["layers"].items():
     print(f"  {name}: {layer['drawn']:.0%} drawn  ({layer['source']})")
 if result.get("progress_text"):
     print(f"  progress bar read: {result['progress_text']!r}")
+status = int(sys.argv[2])
+if status:
+    errors.append(f"QGIS exited with status {status} (124: killed after GUI_SMOKE_TIMEOUT, e.g. a dialog)")
 for text in result["failures"] + errors:
     print(f"gui-smoke: {text}", file=sys.stderr)
 if result["failures"] or errors or not result["ok"]:
