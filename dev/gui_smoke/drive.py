@@ -140,7 +140,7 @@ def zoom_to_scene() -> None:
     layers = list(scene_layers().values())
     if not layers:
         return
-    scene_group().setExpanded(True)  # the Layers panel lists the bands in the screenshots
+    iface.layerTreeView().expandAll()  # the Layers panel lists the bands in the screenshots
     transform = QgsCoordinateTransform(layers[0].crs(), WGS84, QgsProject.instance())
     box = transform.transformBoundingBox(layers[0].extent())
     box.scale(1.3)
