@@ -16,7 +16,7 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QPushButton
 
-from .ui.dock import TAB_DOWNLOADS, ScenePickerDock
+from .ui.dock import ScenePickerDock
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 MENU_NAME = "Scene Picker"  # translated at use
@@ -95,33 +95,7 @@ class ScenePickerPlugin:
             QCoreApplication.removeTranslator(self.translator)
             self.translator = None
 
-    def show_downloads(self) -> None:
-        """Show the dock on its Downloads tab."""
-        if self.dock is not None:
-            self.dock.setUserVisible(True)
-            self.dock.tabs.setCurrentIndex(TAB_DOWNLOADS)
-
     # -- internals -------------------------------------------------------------------------------
-    def _on_about_to_quit(self) -> None:
-        if self.dock is not None and self.dock.downloads is not None:
-            self.dock.downloads.shutdown()
-
-    def _announce_resumed(self) -> None:
-        """Downloads of the last session resume: say so, with a button that shows them."""
-        downloads = self.dock.downloads if self.dock is not None else None
-        count = len(downloads.resumed) if downloads is not None else 0
-        if not count:
-            return
-        bar = self.iface.messageBar()
-        message = bar.createMessage(
-            self.tr("Scene Picker"), self.tr("{} download(s) from the last session resume.").format(count)
-        )
-        button = QPushButton(self.tr("Show downloads"), message)
-        button.setObjectName("ScenePickerShowDownloads")
-        button.clicked.connect(self.show_downloads)
-        message.layout().addWidget(button)
-        bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
-
     def _connect(self, signal, slot) -> None:
         signal.connect(slot)
         self._connections.append((signal, slot))
@@ -144,3 +118,32 @@ class ScenePickerPlugin:
             if translator.load(str(qm_file)):
                 QCoreApplication.installTranslator(translator)
                 self.translator = translator
+
+    # -- downloads that outlive a session -------------------------------------------------------
+    def show_downloads(self) -> None:
+        """Show the dock on its Downloads tab."""
+        from .ui.dock import TAB_DOWNLOADS
+
+        if self.dock is not None:
+            self.dock.setUserVisible(True)
+            self.dock.tabs.setCurrentIndex(TAB_DOWNLOADS)
+
+    def _on_about_to_quit(self) -> None:
+        if self.dock is not None and self.dock.downloads is not None:
+            self.dock.downloads.shutdown()
+
+    def _announce_resumed(self) -> None:
+        """Downloads of the last session resume: say so, with a button that shows them."""
+        downloads = self.dock.downloads if self.dock is not None else None
+        count = len(downloads.resumed) if downloads is not None else 0
+        if not count:
+            return
+        bar = self.iface.messageBar()
+        message = bar.createMessage(
+            self.tr("Scene Picker"), self.tr("{} download(s) from the last session resume.").format(count)
+        )
+        button = QPushButton(self.tr("Show downloads"), message)
+        button.setObjectName("ScenePickerShowDownloads")
+        button.clicked.connect(self.show_downloads)
+        message.layout().addWidget(button)
+        bar.pushWidget(message, Qgis.MessageLevel.Info, 0)
