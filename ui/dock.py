@@ -36,7 +36,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.errors import ScenePickerError
+from ..core.errors import LayerLoadError, ScenePickerError
 from ..core.scene import ROLE_DATA, Scene
 from ..providers.base import safe_name
 from . import settings
@@ -753,14 +753,18 @@ class ScenePickerDock(QgsDockWidget):
             self.tr("Scene Picker: stream {}").format(scene.id),
             work,
             scene.id,
-            on_done=lambda layers, error: self._on_loaded(self.tr("Stream"), layers, error),
+            on_done=lambda layers, error: self._on_loaded(
+                self.tr("Stream"), layers, error, self.tr("Download the band instead.")
+            ),
         )
         self.tasks.start(task)
         return task
 
-    def _on_loaded(self, title: str, layers: list[QgsRasterLayer], error) -> None:
+    def _on_loaded(self, title: str, layers: list[QgsRasterLayer], error, hint: str = "") -> None:
         if error is not None:
-            self._warn(title, str(error))
+            # GDAL could not open it remotely (no range requests, a format it cannot stream…)
+            text = f"{error} {hint}" if hint and isinstance(error, LayerLoadError) else str(error)
+            self._warn(title, text)
 
     def rgb_selected(self) -> FunctionTask | None:
         """An RGB composite VRT of three checked bands (downloaded files when present, else streamed), or
