@@ -117,7 +117,10 @@ def test_quitting_qgis_mid_download_resumes_it_at_the_next_start(shell, slow_ban
     # what QGIS does on File ▸ Exit: cancel every task (no prompt for ours), leave the event loop
     assert _our_task(SCENE).flags() & _our_task(SCENE).Flag.CancelWithoutPrompt
     QgsApplication.taskManager().cancelAll()
-    QgsApplication.instance().aboutToQuit.emit()
+    # then QCoreApplication.aboutToQuit, which the plugin listens to (emitting the real one here would
+    # start tearing down this test process's QGIS)
+    assert (QgsApplication.instance().aboutToQuit, plugin._on_about_to_quit) in plugin._connections
+    plugin._on_about_to_quit()
     plugin.unload()
     assert downloads.wait_idle(20)
     entry = _saved(job_id)
