@@ -470,8 +470,31 @@ class Provider(ABC):
         """The downloader of ``scene`` (the default one unless the provider needs its own)."""
         return Downloader(scene, self.http, provider=self.label)
 
+    def close(self) -> None:
+        """Close the HTTP sessions this provider opened (its own and those of its helpers, e.g. a
+        sign-in or download client), so no connection waits for the garbage collector."""
+        close_sessions(self)
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
+
+
+def close_sessions(owner: object, depth: int = 2) -> None:
+    """Close every :class:`HttpClient` among ``owner``'s attributes, and among its helpers' attributes
+    down to ``depth`` levels (a token provider or an accounts pool holding clients of their own)."""
+    from ..core.http import HttpClient
+
+    for value in list(getattr(owner, "__dict__", {}).values()):
+        if isinstance(value, HttpClient):
+            value.close()
+        elif depth > 1 and type(value).__module__.startswith(__package__.rsplit(".", 1)[0]):
+            close_sessions(value, depth - 1)
 
 
 #: A factory registered for a provider name: ``Provider`` subclass or a callable returning one.

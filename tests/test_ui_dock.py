@@ -536,6 +536,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     texts = dock.queue_panel.row_texts(job_id)
     assert texts[0] == f"{dock.proxy.index(3, 0).data()} · B08"  # the scene's label, what is fetched
     assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
+    assert dock.queue_panel.bar_tooltip(job_id) == f"downloading · {texts[3]} · {texts[4]}"
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
     # cancel from the queue panel
@@ -718,7 +719,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: group_of() is not None and group_of().findLayers(), 20)  # opened in a task
     group = group_of()
     (node,) = group.findLayers()
-    assert node.layer().isValid() and node.layer().name() == f"{scene.id}_B04"
+    assert node.layer().isValid() and node.layer().name() == "B04"  # named after its band
 
     # stream the other member without downloading it: /vsizip//vsicurl/
     dock.members_edit.setText(f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B03.tif")
@@ -726,6 +727,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: len(group.findLayers()) == 2, 30)
     streamed = [n.layer() for n in group.findLayers() if n.layer().source().startswith("/vsizip//vsicurl/")]
     assert len(streamed) == 1 and streamed[0].isValid() and streamed[0].width() == 32
+    assert streamed[0].name() == "B03"
 
 
 def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):
