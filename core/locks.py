@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 if sys.platform.startswith("win"):  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
+        """Take the exclusive lock on ``fd`` without waiting; False when another holder has it."""
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -40,7 +41,8 @@ if sys.platform.startswith("win"):  # pragma: no cover - exercised on Windows on
 else:
     import fcntl
 
-    def _try_lock(fd: int) -> bool:
+    def try_lock(fd: int) -> bool:
+        """Take the exclusive lock on ``fd`` without waiting; False when another holder has it."""
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -75,7 +77,7 @@ def exclusive(
             path.parent.mkdir(parents=True, exist_ok=True)
             continue
         try:
-            if _try_lock(fd):
+            if try_lock(fd):
                 if _same_file(fd, path):
                     break
                 _unlock(fd)  # its holder removed it meanwhile: lock the new one
@@ -134,7 +136,7 @@ def hold(path: Path) -> HeldLock:
     one is alive (:func:`held_elsewhere`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    if not _try_lock(fd):
+    if not try_lock(fd):
         os.close(fd)
         raise OSError(f"{path} is locked by another process")
     return HeldLock(path, fd)
@@ -148,7 +150,7 @@ def held_elsewhere(path: Path) -> bool:
     except FileNotFoundError:
         return False
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             return True
         with contextlib.suppress(OSError):
             path.unlink()
