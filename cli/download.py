@@ -274,7 +274,7 @@ class SceneJobs:
         try:
             scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
             downloader = self.pool_for(payload.get("url")).downloader(scene)
-            downloader.activate(cancel=cancel, progress=report)
+            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
             result = downloader.download(
                 payload["out"],
                 assets=payload.get("assets"),

@@ -212,9 +212,16 @@ class CmrProvider(Provider):
             for f in (umm.get("DataGranule") or {}).get("ArchiveAndDistributionInformation") or []
             if isinstance(f, dict)
         }
+        links = [link for link in umm.get("RelatedUrls") or [] if isinstance(link, dict)]
+        data_links = [link for link in links if link.get("Type") == "GET DATA"]
+        if len(files) == 1 and len(data_links) == 1:  # one file, whatever its recorded name
+            # (LAADS, e.g., names it "Not provided")
+            files = {
+                str(data_links[0].get("URL", "")).rstrip("/").rsplit("/", 1)[-1]: next(iter(files.values()))
+            }
         assets: dict[str, Asset] = {}
         quicklook = None
-        for link in umm.get("RelatedUrls") or []:
+        for link in links:
             href, kind = link.get("URL", ""), link.get("Type", "")
             if not href.startswith(("http://", "https://")):
                 continue

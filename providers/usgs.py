@@ -336,7 +336,7 @@ class UsgsDownloader(Downloader):
     def dataset(self) -> str:
         return str(self.scene.properties.get("dataset") or self.scene.collection)
 
-    def activate(self, cancel: Any = None, progress: Any = None) -> None:
+    def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
         if self.url:
             return
         options = self.usgs.call(

@@ -243,7 +243,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             feedback.setProgress(100.0 * (index + fraction) / count)
 
         downloader = provider.downloader(scene)
-        downloader.activate(cancel=cancel, progress=progress)
+        downloader.activate(cancel=cancel, progress=progress, assets=assets)
         return downloader.download(
             folder, assets=assets, members=members, overwrite=overwrite, cancel=cancel, progress=progress
         )
