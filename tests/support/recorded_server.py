@@ -126,5 +126,7 @@ class RecordedServer:
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         with self._lock:
             return [
-                s for s in self.seen if (method is None or s.method == method) and (path is None or s.path == path)
+                s
+                for s in self.seen
+                if (method is None or s.method == method) and (path is None or s.path == path)
             ]
