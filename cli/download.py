@@ -295,7 +295,7 @@ class SceneJobs:
             else:
                 scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
             downloader = pool.downloader(scene)
-            downloader.activate(cancel=cancel, progress=report)
+            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
             result = download_or_clip(
                 downloader,
                 payload["out"],

@@ -180,10 +180,14 @@ class Downloader:
 
     # -- activation
     def activate(
-        self, cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None
+        self,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+        assets: AssetSelection = None,
     ) -> None:
         """Make an offline scene downloadable; online scenes need nothing. Providers with
-        offline products (tape archives, orders) override this."""
+        offline products (tape archives, orders) override this; ``assets`` is the selection the
+        download will fetch (providers that activate per asset, like Planet, activate only those)."""
         if not self.scene.online:
             raise ActivationError(
                 f"Scene {self.scene.id} of {self.provider} is offline and this provider cannot activate it.",

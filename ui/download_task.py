@@ -313,7 +313,7 @@ class DownloadManager(QObject):
                 scene = provider.get(payload["scene_id"])
             downloader = provider.downloader(scene)
             report = self._aggregate(job.id, payload.get("total"), progress)
-            downloader.activate(cancel=cancel, progress=report)
+            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
             result = download_or_clip(
                 downloader,
                 Path(payload["outdir"]),

@@ -259,7 +259,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             feedback.setProgress(100.0 * (index + fraction) / count)
 
         downloader = provider.downloader(scene)
-        downloader.activate(cancel=cancel, progress=progress)
+        downloader.activate(cancel=cancel, progress=progress, assets=assets)
         return download_or_clip(
             downloader, folder, clip, assets, members, overwrite=overwrite, cancel=cancel, progress=progress
         )
