@@ -15,7 +15,7 @@ import sys
 
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
-from ..providers.registry import list_providers
+from ..providers.registry import canonical_name, list_providers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -42,8 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _spec(name: str):
+    wanted = canonical_name(name)  # a former name (theia) logs in to the provider now serving it
     for info in list_providers():
-        if info.name == name.strip().lower():
+        if info.name == wanted:
             return info
     known = ", ".join(i.name for i in list_providers()) or "none"
     raise UnknownProviderError(f"Unknown provider {name!r}; known providers: {known}.", provider=name)

@@ -20,7 +20,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List the registered catalogs: name (for --provider), title, platforms, credentials.",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    parser.add_argument(
+        "--collections",
+        metavar="NAME",
+        help="list the collections provider NAME offers (providers with a collection list: geodes)",
+    )
+    parser.add_argument(
+        "--refresh", action="store_true", help="with --collections: ask the catalog's live list"
+    )
+    parser.add_argument("--url", help="with --collections --refresh: the catalog URL")
     parser.set_defaults(handler=run)
+
+
+def run_collections(args: argparse.Namespace) -> int:
+    """``--collections NAME``: the shipped list, or the catalog's live one with ``--refresh``."""
+    from ..core.errors import UsageError
+    from ..providers.registry import get_provider
+
+    provider = get_provider(args.collections, **({"url": args.url} if args.url else {}))
+    if not hasattr(provider, "collections"):
+        raise UsageError(f"Provider {args.collections} has no collection list.")
+    collections = provider.refresh_collections() if args.refresh else provider.collections()
+    if args.json:
+        rows = [{"id": c.id, "title": c.title, "platforms": list(c.platforms)} for c in collections]
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    width = max((len(c.id) for c in collections), default=0)
+    for c in collections:
+        print(f"{c.id.ljust(width)}  {c.title}")
+    return 0
 
 
 def credential_status(name: str, needed: bool) -> str:
@@ -34,6 +63,12 @@ def credential_status(name: str, needed: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.collections:
+        return run_collections(args)
+    if args.refresh or args.url:
+        from ..core.errors import UsageError
+
+        raise UsageError("--refresh and --url go with --collections NAME.")
     rows = []
     for info in list_providers():
         spec = info.credentials

@@ -45,6 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--end", metavar="DATE", help="last day/time, inclusive (a date means the whole day)")
     parser.add_argument("--cloud-min", metavar="N", help="minimum cloud cover, percent")
     parser.add_argument("--cloud-max", metavar="N", help="maximum cloud cover, percent")
+    parser.add_argument(
+        "--tile", metavar="ID", help="tile id, e.g. 31TCJ (providers with a tile grid: geodes)"
+    )
     parser.add_argument("--limit", type=int, metavar="N", help="at most N scenes")
     parser.add_argument("--format", choices=("geojson", "csv"), default="geojson")
     parser.add_argument("--out", type=Path, metavar="FILE", help="output file (default: stdout)")
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         collections=args.collections,
         platforms=args.platforms,
         max_results=args.limit,
+        extras={"tile": args.tile} if args.tile else None,
     )
     options = {}
     if args.url:

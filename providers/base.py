@@ -244,7 +244,7 @@ class Downloader:
         except OSError as exc:  # a file where the folder should be, no permission, disk full
             raise output_error(exc, target) from None
         result = DownloadResult(self.scene.id)
-        names = _file_names(selected)
+        names = self.file_names(selected)
         for asset in selected:
             if cancel is not None:
                 cancel.raise_if_cancelled(f"Download of {self.scene.id}")
@@ -260,6 +260,10 @@ class Downloader:
                 "(or the selected assets are not zip archives)."
             )
         return result
+
+    def file_names(self, assets: Sequence[Asset]) -> dict[str, str]:
+        """The file name of each asset (by key): the href's base name, prefixed by the key on clashes."""
+        return _file_names(assets)
 
     def try_download(self, outdir: Union[str, Path], **kwargs) -> Union[DownloadResult, DownloadFailure]:
         """:meth:`download`, with a failure returned as a :class:`DownloadFailure` instead of raised

@@ -1,4 +1,4 @@
-"""Query values as catalogue request text, shared by the OpenSearch-like providers (Theia, Terrascope).
+"""Query values as catalogue request text, shared by the OpenSearch-like providers (Terrascope) and others.
 
 - :func:`bbox_param`: the AOI's bounding box as ``west,south,east,north``.
 - :func:`cloud_interval_param`: the cloud-cover range as an OpenSearch/resto interval ``[min,max]``.

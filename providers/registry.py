@@ -18,7 +18,7 @@ from .base import CredentialSpec, Provider
 PROVIDER_MODULES: tuple[str, ...] = (
     "stac",
     "stac_static",
-    "theia",
+    "geodes",
     "terrascope",
     "cmr",
     "usgs",
@@ -38,6 +38,8 @@ class ProviderInfo:
 
 
 _registry: dict[str, type[Provider]] = {}
+#: Former names -> the registered name now serving them (``theia`` -> ``geodes``); not listed.
+_aliases: dict[str, str] = {}
 _lock = threading.Lock()
 _loaded = False
 
@@ -53,6 +55,19 @@ def register(cls: type[Provider], name: Optional[str] = None) -> type[Provider]:
             raise ValueError(f"Provider name {key!r} is already taken by {existing.__name__}.")
         _registry[key] = cls
     return cls
+
+
+def register_alias(alias: str, target: str) -> None:
+    """Make ``alias`` (e.g. a retired provider's name) build the provider registered as ``target``."""
+    with _lock:
+        _aliases[alias.strip().lower()] = target.strip().lower()
+
+
+def canonical_name(name: str) -> str:
+    """The registered name ``name`` designates (itself, or the target of an alias)."""
+    _load_builtin()
+    key = name.strip().lower()
+    return _aliases.get(key, key)
 
 
 def unregister(name: str) -> None:
@@ -77,8 +92,7 @@ def get_provider(name: Union[str, Provider], **options: Any) -> Provider:
     """An instance of the provider registered as ``name``, built with ``options`` (e.g. ``url=``)."""
     if isinstance(name, Provider):
         return name
-    _load_builtin()
-    key = name.strip().lower()
+    key = canonical_name(name)
     cls = _registry.get(key)
     if cls is None:
         known = ", ".join(sorted(_registry)) or "none"
@@ -87,7 +101,7 @@ def get_provider(name: Union[str, Provider], **options: Any) -> Provider:
 
 
 def list_providers() -> list[ProviderInfo]:
-    """Every registered provider, sorted by name."""
+    """Every registered provider, sorted by name (aliases are not listed)."""
     _load_builtin()
     with _lock:
         items = sorted(_registry.items())

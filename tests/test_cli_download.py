@@ -171,7 +171,7 @@ def test_bad_input_exits_non_zero_with_a_clear_message(argv, code, message, caps
 
 def test_missing_credentials_exit_code(catalog, results_file, tmp_path, capsys):
     _demo, server, _url = catalog
-    name = "theia"  # needs an account and takes a URL, so nothing can leave loopback
+    name = "geodes"  # needs an account and takes a URL, so nothing can leave loopback
     delete_credentials(name)
     document = json.loads(results_file.read_text())
     for feature in document["features"]:

@@ -109,7 +109,7 @@ def test_reloaded_plugin_sees_every_provider(shell_iface):
         assert qgis.utils.loadPlugin(PLUGIN) and qgis.utils.startPlugin(PLUGIN)
         registry = sys.modules[PLUGIN + ".providers.registry"]
         names = {info.name for info in registry.list_providers()}
-        assert {"stac", "cdse", "theia", "terrascope", "cmr", "usgs", "planet"} <= names
+        assert {"stac", "cdse", "geodes", "terrascope", "cmr", "usgs", "planet"} <= names
         assert qgis.utils.unloadPlugin(PLUGIN)
         _flush_deletes()
         assert _plugin_modules() == []
