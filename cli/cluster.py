@@ -17,6 +17,7 @@ and id and signed again on the worker); workers read credentials from their own 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import uuid
@@ -74,12 +75,18 @@ def cluster_jobs(args: Any, pool: ProviderPool, view: ProgressView) -> Iterator[
     writable by every worker, and yield the job handler that runs scenes there."""
     distributed = require_distributed()
     kind, value = parse_address(args.cluster)
+    level = logging.getLogger().getEffectiveLevel()  # -v: INFO, -vv: DEBUG, else warnings only
+    logging.getLogger("distributed").setLevel(level)
     cluster = None
     try:
         if kind == "local":
             threads = max(1, -(-args.concurrency // value))
             cluster = distributed.LocalCluster(
-                n_workers=value, threads_per_worker=threads, processes=True, dashboard_address=None
+                n_workers=value,
+                threads_per_worker=threads,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=level,
             )
             client = distributed.Client(cluster)
         else:
@@ -93,7 +100,9 @@ def cluster_jobs(args: Any, pool: ProviderPool, view: ProgressView) -> Iterator[
         try:
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
         except TimeoutError:
-            raise NetworkError(f"No worker joined the Dask scheduler at {value} within {CONNECT_TIMEOUT} s.")
+            raise NetworkError(
+                f"No worker joined the Dask scheduler at {value} within {CONNECT_TIMEOUT} s."
+            ) from None
         check_shared_folder(client, args.out)
         jobs = ClusterSceneJobs(pool, view, args.per_host, client)
         yield jobs

@@ -1,0 +1,249 @@
+"""``scene-picker download --cluster``: a real ``dask scheduler`` and two ``dask worker`` processes on
+loopback run a plan of 20 scenes served by a counting server (who asked, how many at once).
+
+The scheduler hands the lease of a dead worker back after 2 s here (30 s by default), so the test of a
+worker killed mid-plan does not wait long for the per-host slot that worker held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from scene_picker.cli.main import main
+from scene_picker.core.transfer import part_path
+
+from support.counting_server import CountingServer
+from support.fixtures_engine import cli_command, cli_env, make_bytes, sha256
+
+pytestmark = pytest.mark.slow
+
+SCENES = 20
+SIZE = 64 * 1024
+BIG = "big.bin"
+BIG_SIZE = 3 * (1 << 20)
+DASK_ENV = {
+    "DASK_DISTRIBUTED__SCHEDULER__LOCKS__LEASE_TIMEOUT": "2s",
+    "DASK_DISTRIBUTED__SCHEDULER__LOCKS__LEASE_VALIDATION_INTERVAL": "200ms",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DaskProcesses:
+    """A scheduler and named workers, as separate processes; every one is killed at the end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.env = dict(cli_env(), **DASK_ENV)
+        self.workers: dict[str, subprocess.Popen] = {}
+        self.log = open(tmp / "dask.log", "wb")  # noqa: SIM115 - closed in stop()
+        port = self.address.rsplit(":", 1)[1]
+        self.scheduler = self._spawn(
+            ["scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], self.env
+        )
+
+    def _spawn(self, args: list[str], env: dict, prefix: list[str] = ()) -> subprocess.Popen:
+        command = [*prefix, sys.executable, "-m", "dask", *args]
+        return subprocess.Popen(command, env=env, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+
+    def start_worker(self, name: str, prefix: list[str] = (), env: dict | None = None) -> subprocess.Popen:
+        local = self.tmp / f"worker-{name}"
+        local.mkdir(exist_ok=True, mode=0o777)
+        local.chmod(0o777)
+        args = ["worker", self.address, "--name", name, "--nthreads", "2", "--no-nanny", "--no-dashboard"]
+        args += ["--host", "127.0.0.1", "--local-directory", str(local)]
+        self.workers[name] = self._spawn(args, env or self.env, prefix)
+        return self.workers[name]
+
+    def wait_for(self, count: int) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(count, timeout=60)
+
+    def pids(self) -> set[int]:
+        return {p.pid for p in self.workers.values() if p.poll() is None}
+
+    def stop(self) -> None:
+        for process in [*self.workers.values(), self.scheduler]:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskProcesses]:
+    pytest.importorskip("distributed")
+    processes = DaskProcesses(tmp_path_factory.mktemp("dask"))
+    try:
+        for name in ("w1", "w2"):
+            processes.start_worker(name)
+        processes.wait_for(2)
+        yield processes
+    finally:
+        processes.stop()
+
+
+@pytest.fixture
+def two_workers(dask_cluster: DaskProcesses) -> DaskProcesses:
+    """Both workers alive (one killed by an earlier test is started again)."""
+    for name, process in list(dask_cluster.workers.items()):
+        if process.poll() is not None:
+            dask_cluster.start_worker(name)
+    dask_cluster.wait_for(2)
+    return dask_cluster
+
+
+def _plan(tmp_path: Path, base_url: str, names: list[str]) -> Path:
+    features = [
+        {
+            "type": "Feature",
+            "id": f"SCENE_{index:02d}",
+            "geometry": {"type": "Point", "coordinates": [index, 0]},
+            "properties": {"provider": "stac", "datetime": "2024-05-01T10:00:00Z"},
+            "assets": {"data": {"href": f"{base_url}/{name}", "roles": ["data"]}},
+        }
+        for index, name in enumerate(names)
+    ]
+    path = tmp_path / "results.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _files(count: int) -> dict[str, bytes]:
+    return {f"f{index:02d}.bin": make_bytes(SIZE, seed=index) for index in range(count)}
+
+
+def _download(results: Path, out: Path, cluster: str, *extra: str) -> subprocess.CompletedProcess:
+    command = cli_command("download", str(results), "--out", str(out), "--cluster", cluster, *extra)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=cli_env(), stdin=subprocess.DEVNULL
+    )
+
+
+def _verify(out: Path, files: dict[str, bytes]) -> None:
+    for index, (name, data) in enumerate(sorted(files.items())):
+        assert sha256((out / f"SCENE_{index:02d}" / name).read_bytes()) == sha256(data), name
+
+
+def test_plan_runs_on_the_workers_under_one_per_host_cap_then_skips(two_workers, tmp_path):
+    files = _files(SCENES)
+    with CountingServer(files, hold=0.1) as server:
+        server.candidates = sorted(two_workers.pids())
+        results = _plan(tmp_path, server.base_url, sorted(files))
+        out = tmp_path / "out"
+        run = _download(results, out, two_workers.address, "-j", "4", "--per-host", "2")
+        assert run.returncode == 0, run.stderr
+        _verify(out, files)
+        assert run.stdout.count("done ") == SCENES
+        assert len(server.requests) == SCENES
+        # Every request came from a worker process (none from the command line), and from both.
+        assert {r.pid for r in server.requests} == two_workers.pids()
+        # Four jobs in flight on four worker threads, yet never more than two at the host at once.
+        assert server.max_active == 2
+
+        server.reset()
+        again = _download(results, out, two_workers.address, "-j", "4")
+        assert again.returncode == 0, again.stderr
+        assert server.requests == []
+        assert again.stdout.count("done ") == SCENES
+        _verify(out, files)
+
+
+def test_a_worker_killed_mid_plan_its_job_resumes_on_the_other(two_workers, tmp_path):
+    files = _files(SCENES - 1)
+    files[BIG] = make_bytes(BIG_SIZE, seed=99)
+    names = sorted(files)
+    with CountingServer(files, hold=0.05) as server:
+        server.candidates = sorted(two_workers.pids())
+        server.gate(BIG, after=2 * (1 << 20))
+        results = _plan(tmp_path, server.base_url, names)
+        out = tmp_path / "out"
+        command = cli_command(
+            "download", str(results), "--out", str(out), "--cluster", two_workers.address, "-j", "4",
+            "--per-host", "3",
+        )  # fmt: skip
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env()
+        )
+        try:
+            assert server.gated.wait(120), "the big file was never asked for"
+            part = part_path(out / f"SCENE_{names.index(BIG):02d}" / BIG)
+            deadline = time.monotonic() + 60
+            while not (part.exists() and part.stat().st_size >= 1 << 20) and time.monotonic() < deadline:
+                time.sleep(0.05)  # bounded wait for the first MiB to reach the .part
+            assert part.stat().st_size >= 1 << 20
+            victim = server.gated_pid
+            assert victim in two_workers.pids()
+            os.kill(victim, signal.SIGKILL)
+            server.release()
+            stdout, stderr = process.communicate(timeout=240)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        assert process.returncode == 0, stderr
+        for index, name in enumerate(names):
+            assert sha256((out / f"SCENE_{index:02d}" / name).read_bytes()) == sha256(files[name]), name
+        big = [r for r in server.requests if r.path == BIG]
+        assert len(big) == 2
+        assert big[0].range is None and big[0].pid == victim
+        # The survivor went on from the .part the dead worker left, not from byte 0.
+        assert big[1].range is not None and int(big[1].range[6:].split("-")[0]) >= 1 << 20
+        assert big[1].pid in two_workers.pids() - {victim}
+        assert stdout.count("done ") == SCENES
+
+
+def test_without_distributed_the_message_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    results = _plan(tmp_path, "http://127.0.0.1:9", ["a.bin"])
+    code = main(["download", str(results), "--out", str(tmp_path / "out"), "--cluster", "local:1"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "pip install 'scene-picker[cluster]'" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_that_cannot_write_the_shared_folder_is_refused():
+    """One worker runs as user nobody: it sees the folder but may not write into it."""
+    pytest.importorskip("distributed")
+    files = _files(1)
+    with tempfile.TemporaryDirectory() as tmp, CountingServer(files) as server:
+        tmp_path = Path(tmp)
+        tmp_path.chmod(0o755)  # nobody may look, not write
+        processes = DaskProcesses(tmp_path)
+        try:
+            processes.start_worker("root")
+            home = tmp_path / "nobody-home"
+            home.mkdir(mode=0o777)
+            home.chmod(0o777)
+            env = dict(processes.env, HOME=str(home), XDG_CONFIG_HOME=str(home), XDG_CACHE_HOME=str(home))
+            prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+            processes.start_worker("nobody", prefix=prefix, env=env)
+            processes.wait_for(2)
+            out = tmp_path / "out"
+            out.mkdir(mode=0o755)
+            run = _download(_plan(tmp_path, server.base_url, sorted(files)), out, processes.address)
+        finally:
+            processes.stop()
+        assert run.returncode == 9, run.stderr
+        assert "must be shared storage" in run.stderr
+        assert "cannot write to it (Permission denied)" in run.stderr
+        assert server.requests == []
