@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from .checksums import Checksum
-from .naming import temp_path
+from .naming import temp_path, tidy_private
 from .redact import redact_url
 
 
@@ -61,6 +61,7 @@ def record_verified(
             **{k: v for k, v in (validators or {}).items() if v},
         },
     )
+    tidy_private(dest.parent)  # the temporary file of the record went through the private folder
 
 
 def read_json(path: Path) -> Optional[dict]:
