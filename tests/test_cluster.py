@@ -23,6 +23,7 @@ import pytest
 from scene_picker.cli.main import main
 from scene_picker.core.transfer import part_path
 
+from support.cluster_tasks import take_slots
 from support.counting_server import CountingServer
 from support.fixtures_engine import cli_command, cli_env, make_bytes, sha256
 
@@ -50,7 +51,8 @@ class DaskProcesses:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.address = f"tcp://127.0.0.1:{_free_port()}"
-        self.env = dict(cli_env(), **DASK_ENV)
+        env = cli_env()  # workers import scene_picker and the tasks of support.cluster_tasks
+        self.env = dict(env, PYTHONPATH=f"{env['PYTHONPATH']}{os.pathsep}{Path(__file__).parent}", **DASK_ENV)
         self.workers: dict[str, subprocess.Popen] = {}
         self.log = open(tmp / "dask.log", "wb")  # noqa: SIM115 - closed in stop()
         port = self.address.rsplit(":", 1)[1]
@@ -247,3 +249,32 @@ def test_a_worker_that_cannot_write_the_shared_folder_is_refused():
         assert "must be shared storage" in run.stderr
         assert "cannot write to it (Permission denied)" in run.stderr
         assert server.requests == []
+
+
+# -- the limits shared by the workers (CDSE's sessions per account, request-rate windows) -------------
+ACCOUNT = "cdse:someone@example.org"
+
+
+def test_account_caps_and_rate_windows_hold_across_workers_and_free_when_a_worker_dies(two_workers):
+    from distributed import Client
+
+    with Client(two_workers.address, timeout=60) as client:
+        first, second = sorted(client.scheduler_info()["workers"])
+        # CDSE-like cap of one session for one account: the first worker holds it, the other waits.
+        assert client.submit(take_slots, "cap", ACCOUNT, 1, 30, workers=[first], pure=False).result(60) == 1
+        assert client.submit(take_slots, "cap", ACCOUNT, 1, 1.0, workers=[second], pure=False).result(60) == 0
+        # A window of 3 requests per 600 s: both workers together get 3, not 3 each.
+        takes = [
+            client.submit(take_slots, "rate", "terrascope:host", 2, 2.0, workers=[w], pure=False)
+            for w in (first, second)
+        ]
+        assert sum(f.result(60) for f in takes) == 3
+        # The scheduler knows the caps by hashed names only: no account name in its state.
+        names = client.run_on_scheduler(
+            lambda dask_scheduler: sorted(dask_scheduler.extensions["semaphores"].max_leases)
+        )
+        assert names and not any("example.org" in name or "terrascope" in name for name in names)
+        # The worker holding the account's session dies: its lease expires, the other worker gets it.
+        holder = client.run(os.getpid, workers=[first])[first]
+        os.kill(holder, signal.SIGKILL)
+        assert client.submit(take_slots, "cap", ACCOUNT, 1, 60, workers=[second], pure=False).result(90) == 1
