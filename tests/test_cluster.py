@@ -21,9 +21,10 @@ from typing import Iterator
 import pytest
 
 from scene_picker.cli.main import main
+from scene_picker.core.credentials import load_credentials
 from scene_picker.core.transfer import part_path
 
-from support.cluster_tasks import take_slots
+from support.cluster_tasks import take_slots, worker_account
 from support.counting_server import CountingServer
 from support.fixtures_engine import cli_command, cli_env, make_bytes, sha256
 
@@ -33,7 +34,12 @@ SCENES = 20
 SIZE = 64 * 1024
 BIG = "big.bin"
 BIG_SIZE = 3 * (1 << 20)
+WORKER_SECRET = "worker-only-secret-4e1f"
 DASK_ENV = {
+    # Workers read their account from their environment (the driver's keyring holds none).
+    "PYTHON_KEYRING_BACKEND": "scene_picker.core.env_keyring.EnvironmentKeyring",
+    "SCENE_PICKER_CDSE_USERNAME": "worker@example.org",
+    "SCENE_PICKER_CDSE_SECRET": WORKER_SECRET,
     "DASK_DISTRIBUTED__SCHEDULER__LOCKS__LEASE_TIMEOUT": "2s",
     "DASK_DISTRIBUTED__SCHEDULER__LOCKS__LEASE_VALIDATION_INTERVAL": "200ms",
 }
@@ -278,3 +284,14 @@ def test_account_caps_and_rate_windows_hold_across_workers_and_free_when_a_worke
         holder = client.run(os.getpid, workers=[first])[first]
         os.kill(holder, signal.SIGKILL)
         assert client.submit(take_slots, "cap", ACCOUNT, 1, 60, workers=[second], pure=False).result(90) == 1
+
+
+def test_workers_read_their_account_from_their_environment(two_workers):
+    from distributed import Client
+
+    assert load_credentials("cdse") is None  # nothing here: the account lives on the workers only
+    expected = ("worker@example.org", sha256(WORKER_SECRET.encode()))
+    with Client(two_workers.address, timeout=60) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        found = [client.submit(worker_account, "cdse", workers=[w], pure=False).result(60) for w in workers]
+    assert found == [expected, expected]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 from scene_picker.core.cancel import CancelToken
 from scene_picker.core.cluster import install_worker_limits
+from scene_picker.core.credentials import load_credentials
 from scene_picker.core.errors import CancelledError
 from scene_picker.core.ratelimit import shared_concurrency_limiter, shared_rate_limiter
 
@@ -27,3 +29,9 @@ def take_slots(kind: str, key: str, count: int, give_up_after: float) -> int:
     except CancelledError:
         pass
     return got
+
+
+def worker_account(provider: str) -> tuple[str, str] | None:
+    """On a worker: the account it reads for ``provider`` (user name, SHA-256 of the secret)."""
+    creds = load_credentials(provider)
+    return None if creds is None else (creds.username, hashlib.sha256(creds.secret.encode()).hexdigest())
