@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -220,8 +221,13 @@ def run_job(job_id: str, payload: dict, settings: dict) -> dict[str, Any]:
     if pool is None:
         pool = _pools[key] = ProviderPool(*key)
 
-    def report(event: Progress) -> None:
-        worker.log_event(settings["topic"], {"job": job_id, "progress": asdict(event)})
+    last = [0.0]
+
+    def report(event: Progress) -> None:  # through the scheduler: at most every _POLL s, and the end
+        now = time.monotonic()
+        if now - last[0] >= _POLL or (event.fraction or 0) >= 1:
+            last[0] = now
+            worker.log_event(settings["topic"], {"job": job_id, "progress": asdict(event)})
 
     try:
         result = run_scene(pool, payload, CancelToken(), report, settings.get("per_host"))

@@ -10,6 +10,7 @@ chosen assets (``--assets``), or only chosen members of zip assets (``--members`
 range requests). Interrupted downloads resume from their ``.part`` files when run again; files
 already downloaded and verified are skipped.
 ``--dry-run`` prints the plan (what would be fetched and how big) and writes nothing.
+``-j`` scenes are downloaded at once, at most ``--per-host`` of them from one host.
 ``--cluster ADDRESS`` runs the jobs on the workers of a Dask ``distributed`` cluster
 (:mod:`scene_picker.cli.cluster`); this process still keeps the queue, the progress and the table.
 

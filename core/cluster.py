@@ -21,15 +21,15 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
+import logging
 import threading
 import time
 from typing import Any, Optional, Sequence
 
 from .cancel import CancelToken
-from .ratelimit import Window, use_makers
+from .ratelimit import ConcurrencyLimiter, Window, use_makers
 
-#: Seconds one scheduler round trip of :meth:`ClusterSemaphore.acquire` waits before the token is checked.
-_POLL = 0.5
+log = logging.getLogger(__name__)
 
 
 def semaphore_name(key: str, limit: int) -> str:
@@ -37,41 +37,17 @@ def semaphore_name(key: str, limit: int) -> str:
     return f"scene-picker-{hashlib.sha256(f'{key}|{limit}'.encode()).hexdigest()[:24]}"
 
 
-class ClusterSemaphore:
+class ClusterSemaphore(ConcurrencyLimiter):
     """A :class:`~.ratelimit.ConcurrencyLimiter` whose ``limit`` slots are leases of a
     ``distributed.Semaphore`` shared by every worker (and the client) of the cluster."""
+
+    wait_step = 0.5  # each look is a round trip to the scheduler
 
     def __init__(self, key: str, limit: int) -> None:
         from distributed import Semaphore
 
-        self.limit = limit
+        super().__init__(limit)
         self._semaphore = Semaphore(max_leases=limit, name=semaphore_name(key, limit))
-        self._lock = threading.Lock()
-        self._active = 0
-
-    @property
-    def active(self) -> int:
-        """Slots held by this process right now."""
-        return self._active
-
-    def acquire(self, cancel: Optional[CancelToken] = None) -> None:
-        while not self._semaphore.acquire(timeout=_POLL):
-            if cancel is not None:
-                cancel.raise_if_cancelled("Waiting for a free download slot")
-        with self._lock:
-            self._active += 1
-
-    def release(self) -> None:
-        with self._lock:
-            self._active -= 1
-        self._semaphore.release()
-
-    def __enter__(self) -> ClusterSemaphore:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
 
 
 class ClusterRateLimiter:
@@ -110,7 +86,10 @@ def _release_loop() -> None:
             while not _due or _due[0][0] > time.monotonic():
                 _due_lock.wait(_due[0][0] - time.monotonic() if _due else None)
             _, _, slot = heapq.heappop(_due)
-        slot.release()
+        try:
+            slot.release()
+        except Exception as exc:  # noqa: BLE001 - the scheduler hands the lease back after its timeout
+            log.warning("a rate-limit lease was not given back at once: %s", exc)
 
 
 _installed = False

@@ -94,6 +94,9 @@ class RateLimiter:
 class ConcurrencyLimiter:
     """At most ``limit`` holders at once; a context manager (``with limiter: ...``)."""
 
+    #: Seconds between two looks at the cancel token while waiting for a slot.
+    wait_step = 0.1
+
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise UsageError(f"A concurrency limit must be at least 1, not {limit}.")
@@ -112,7 +115,7 @@ class ConcurrencyLimiter:
         if cancel is None:
             self._semaphore.acquire()
         else:
-            while not self._semaphore.acquire(timeout=0.1):
+            while not self._semaphore.acquire(timeout=self.wait_step):
                 cancel.raise_if_cancelled("Waiting for a free download slot")
         with self._lock:
             self._active += 1

@@ -295,3 +295,48 @@ def test_workers_read_their_account_from_their_environment(two_workers):
         workers = sorted(client.scheduler_info()["workers"])
         found = [client.submit(worker_account, "cdse", workers=[w], pure=False).result(60) for w in workers]
     assert found == [expected, expected]
+
+
+def test_an_interrupted_cluster_run_exits_130_and_the_next_run_completes(two_workers, tmp_path):
+    files = _files(SCENES - 1)
+    files[BIG] = make_bytes(BIG_SIZE, seed=7)
+    names = sorted(files)
+    with CountingServer(files) as server:
+        server.gate(BIG, after=1 << 20)
+        results = _plan(tmp_path, server.base_url, names)
+        out = tmp_path / "out"
+        command = cli_command("download", str(results), "--out", str(out), "--cluster", two_workers.address)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env()
+        )
+        try:
+            assert server.gated.wait(120), "the big file was never asked for"
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=120)
+        finally:
+            server.release()
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        assert process.returncode == 130, stderr
+        assert "scene-picker download --resume" in stderr
+        again = _download(results, out, two_workers.address)
+        assert again.returncode == 0, again.stderr
+        for index, name in enumerate(names):
+            assert sha256((out / f"SCENE_{index:02d}" / name).read_bytes()) == sha256(files[name]), name
+
+
+def test_per_host_cap_of_a_local_run(tmp_path):
+    files = _files(8)
+    with CountingServer(files, hold=0.1) as server:
+        results = _plan(tmp_path, server.base_url, sorted(files))
+        command = cli_command(
+            "download", str(results), "--out", str(tmp_path / "out"), "-j", "4", "--per-host", "1"
+        )
+        run = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, env=cli_env(), stdin=subprocess.DEVNULL
+        )
+        assert run.returncode == 0, run.stderr
+        assert len(server.requests) == len(files)
+        assert server.max_active == 1
+    _verify(tmp_path / "out", files)
