@@ -177,9 +177,10 @@ class ClusterSceneJobs(SceneJobs):
         from distributed import KilledWorker
 
         settings = {"provider": self.default_provider, "per_host": self.per_host, "topic": self.topic}
+        payload = {**job.payload, "out": str(Path(job.payload["out"]).resolve())}  # workers' cwd differ
         self._reporters[job.id] = report
         future = self.client.submit(
-            run_job, job.id, job.payload, settings, key=f"scene-{job.id}-{uuid.uuid4().hex[:8]}", pure=False
+            run_job, job.id, payload, settings, key=f"scene-{job.id}-{uuid.uuid4().hex[:8]}", pure=False
         )
         try:
             while True:

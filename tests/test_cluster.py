@@ -139,10 +139,10 @@ def _files(count: int) -> dict[str, bytes]:
     return {f"f{index:02d}.bin": make_bytes(SIZE, seed=index) for index in range(count)}
 
 
-def _download(results: Path, out: Path, cluster: str, *extra: str) -> subprocess.CompletedProcess:
+def _download(results: Path, out: Path, cluster: str, *extra: str, cwd=None) -> subprocess.CompletedProcess:
     command = cli_command("download", str(results), "--out", str(out), "--cluster", cluster, *extra)
     return subprocess.run(
-        command, capture_output=True, text=True, timeout=300, env=cli_env(), stdin=subprocess.DEVNULL
+        command, capture_output=True, text=True, timeout=300, env=cli_env(), stdin=subprocess.DEVNULL, cwd=cwd
     )
 
 
@@ -168,7 +168,8 @@ def test_plan_runs_on_the_workers_under_one_per_host_cap_then_skips(two_workers,
         assert server.max_active == 2
 
         server.reset()
-        again = _download(results, out, two_workers.address, "-j", "4")
+        # A relative --out means the driver's folder, whatever the workers' working folders are.
+        again = _download(results, Path("out"), two_workers.address, "-j", "4", cwd=tmp_path)
         assert again.returncode == 0, again.stderr
         assert server.requests == []
         assert again.stdout.count("done ") == SCENES
