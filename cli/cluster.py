@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from dataclasses import asdict
@@ -182,19 +183,19 @@ class ClusterSceneJobs(SceneJobs):
         future = self.client.submit(
             run_job, job.id, payload, settings, key=f"scene-{job.id}-{uuid.uuid4().hex[:8]}", pure=False
         )
+        done = threading.Event()  # not future.result(timeout): distributed's timed sync can lose the result
+        future.add_done_callback(lambda _: done.set())
         try:
-            while True:
-                try:
-                    answer = future.result(timeout=_POLL)
-                    break
-                except TimeoutError:
-                    if cancel.is_cancelled():
-                        future.cancel()
-                        raise CancelledError(f"{job.label}: cancelled.") from None
-                except KilledWorker:
-                    raise NetworkError(
-                        f"{job.label}: the workers running it died several times; see the workers' logs."
-                    ) from None
+            while not done.wait(_POLL):
+                if cancel.is_cancelled():
+                    future.cancel()
+                    raise CancelledError(f"{job.label}: cancelled.")
+            try:
+                answer = future.result()
+            except KilledWorker:
+                raise NetworkError(
+                    f"{job.label}: the workers running it died several times; see the workers' logs."
+                ) from None
         finally:
             self._reporters.pop(job.id, None)
         error = answer.get("error")
