@@ -341,3 +341,16 @@ def test_per_host_cap_of_a_local_run(tmp_path):
         assert len(server.requests) == len(files)
         assert server.max_active == 1
     _verify(tmp_path / "out", files)
+
+
+def test_a_failed_scene_gives_the_exit_code_and_table_of_a_local_run(two_workers, tmp_path):
+    files = _files(3)
+    with CountingServer(files) as server:
+        results = _plan(tmp_path, server.base_url, [*sorted(files), "missing.bin"])
+        table = tmp_path / "table.json"
+        run = _download(results, tmp_path / "out", two_workers.address, "--table", str(table))
+    assert run.returncode == 4, run.stderr  # a network error (HTTP 404), as locally
+    assert "1 of 4 scenes did not complete." in run.stderr
+    rows = {row["scene_id"]: row for row in json.loads(table.read_text())}
+    assert rows["SCENE_03"]["status"] == "failed" and "404" in rows["SCENE_03"]["error"]
+    assert [rows[f"SCENE_{i:02d}"]["status"] for i in range(3)] == ["done"] * 3
