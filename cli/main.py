@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "extract",
     "search",
     "download",
+    "sync",
     "queue_cmd",
     "cdse_cmd",
 )

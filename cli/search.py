@@ -3,11 +3,13 @@
     scene-picker search --provider stac --url URL [--collections A,B]
         (--bbox=W,S,E,N | --aoi WKT_OR_GEOJSON_FILE [--aoi-crs EPSG:N])
         [--start DATE] [--end DATE] [--cloud-max N] [--cloud-min N] [--limit N]
+        [--sidecar-filter EXPR]... [--sidecar-field NAME=PATH]... [--keep-unreadable]
         [--format geojson|csv] [--out FILE]
 
 The scenes go to stdout (or ``--out``); the count and the server's total go to stderr. A bad AOI,
 an unreachable server or a malformed answer ends with one clear line on stderr and a non-zero exit
-code (see :mod:`scene_picker.core.errors`).
+code (see :mod:`scene_picker.core.errors`). ``--sidecar-filter`` reads each found scene's metadata label
+and keeps the scenes that pass (:mod:`scene_picker.cli.sidecar_opts`); the values become columns.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ..core.export import write_csv, write_geojson
 from ..core.query import Query
+from . import sidecar_opts
 from .aoi_file import is_vector_file, read_vector_aoi
 
 
@@ -52,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("geojson", "csv"), default="geojson")
     parser.add_argument("--out", type=Path, metavar="FILE", help="output file (default: stdout)")
     parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
+    sidecar_opts.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--aoi-crs applies to --aoi only (a --bbox is in EPSG:4326 degrees).")
     if args.retries < 1:
         raise UsageError("--retries must be at least 1.")
+    sidecar = sidecar_opts.spec_from_args(args)
     aoi, aoi_crs = args.aoi, args.aoi_crs
     if is_vector_file(aoi):
         aoi, file_crs = read_vector_aoi(Path(aoi).expanduser())
@@ -88,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         options["retry"] = RetryPolicy(max_attempts=args.retries, backoff_max=10.0)
     provider = build_provider(args.provider, options)
     results = provider.search(query)
-    scenes = list(results)
+    scenes = sidecar_opts.filter_scenes(results, sidecar, provider.http, args.sidecar_workers)
     target = args.out if args.out is not None else sys.stdout
     if args.format == "csv":
         write_csv(scenes, target)

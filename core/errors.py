@@ -137,6 +137,13 @@ class OutputError(ScenePickerError):
     exit_code = 9
 
 
+class BusyError(ScenePickerError):
+    """Another process holds the lock on the output folder (e.g. a second ``sync`` from cron): nothing
+    was done; try again later. Exit code 75 (``EX_TEMPFAIL``)."""
+
+    exit_code = 75
+
+
 # -- map layers (the QGIS dock) ---------------------------------------------------------------------
 class LayerLoadError(ScenePickerError):
     """A downloaded file or a streamed URL could not be opened as a map layer (GDAL refused it)."""

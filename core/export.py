@@ -4,8 +4,9 @@ The GeoJSON is what :meth:`Scene.to_feature` gives, one feature per scene. The C
 scene: id, provider, collection, platform, datetime (UTC, RFC 3339), cloud cover, online, quicklook,
 the footprint's bbox, the asset hrefs (``key=href`` joined by ``;`` in one column, plus one
 column per asset key when ``asset_columns`` is true), and ``source``: the catalog options the scene
-came from (:attr:`Scene.source` as compact JSON, e.g. ``{"url": ...}``; empty when none). Both
-write to a path or an open text stream.
+came from (:attr:`Scene.source` as compact JSON, e.g. ``{"url": ...}``; empty when none); then one
+column per side-car value read (:mod:`scene_picker.core.sidecar_filter`) and ``sidecar_errors`` (why a
+label gave no value) when any scene carries them. Both write to a path or an open text stream.
 Text that comes from a catalog and would start a spreadsheet formula (``=``, ``+``, ``-``, ``@``, a tab
 or carriage return) is written with a leading ``'`` so that opening the CSV runs nothing.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator, Union
 
 from .scene import Scene
+from .sidecar import ERRORS_KEY
+from .sidecar_filter import sidecar_columns
 
 CSV_COLUMNS = (
     "id",
@@ -55,8 +58,12 @@ def write_geojson(scenes: Iterable[Scene], target: Target, indent: int | None = 
 
 def write_csv(scenes: Iterable[Scene], target: Target, asset_columns: bool = False) -> int:
     """Write one CSV row per scene (see the module docstring); returns how many were written."""
+    scenes = list(scenes)
     rows = [_row(scene) for scene in scenes]
     columns = list(CSV_COLUMNS)
+    extra = sidecar_columns(scenes)
+    if extra:
+        columns += [name for name in extra if name not in CSV_COLUMNS] + [ERRORS_KEY]
     if asset_columns:
         keys: list[str] = []
         for row in rows:
@@ -66,7 +73,8 @@ def write_csv(scenes: Iterable[Scene], target: Target, asset_columns: bool = Fal
         writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            flat = {k: _cell(v) if k in _CATALOG_TEXT else v for k, v in row.items() if k != "_assets"}
+            flat = {k: _cell(v) if k in _CATALOG_TEXT else v for k, v in row.items() if not k.startswith("_")}
+            flat.update(row["_sidecar"])
             if asset_columns:
                 flat.update({f"asset:{k}": _cell(href) for k, href in row["_assets"].items()})
             writer.writerow(flat)
@@ -101,7 +109,23 @@ def _row(scene: Scene) -> dict:
         "assets": ";".join(f"{k}={href}" for k, href in hrefs.items()),
         "source": json.dumps(scene.source, sort_keys=True, separators=(",", ":")) if scene.source else "",
         "_assets": hrefs,
+        "_sidecar": _sidecar_cells(scene),
     }
+
+
+def _sidecar_cells(scene: Scene) -> dict[str, str]:
+    """The side-car values of a scene as text (numbers as ``%g``), and its errors as ``name: reason``."""
+    cells = {}
+    for name in sidecar_columns([scene]):
+        value = scene.properties.get(name)
+        if name in CSV_COLUMNS or value is None:
+            continue
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        cells[name] = f"{value:g}" if number else _cell(str(value))
+    errors = scene.properties.get(ERRORS_KEY)
+    if isinstance(errors, dict) and errors:
+        cells[ERRORS_KEY] = _cell("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    return cells
 
 
 @contextmanager

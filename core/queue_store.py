@@ -93,6 +93,8 @@ class QueueStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
+            for stale in self._owners.glob("*.lock"):  # files of processes gone (removed when free)
+                held_elsewhere(stale)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise QueueCorruptError(f"The download queue {self.path} is unreadable: {exc}.") from None

@@ -9,7 +9,9 @@ those files concurrently with a bounded pool, in order, and stores the extracted
 - XML: an ElementTree path on the document with namespaces removed (``".//INCIDENCE_ANGLE"``), or
   ``path@attribute``;
 - PVL (PDS3/ISIS labels): a dotted key path (``"IMAGE.INCIDENCE_ANGLE"``) — only when the optional
-  package ``pvl`` is installed; units (``42.5 <DEG>``) are dropped.
+  package ``pvl`` is installed; units (``42.5 <DEG>``) are dropped;
+- any format: ``**.NAME`` finds the first key (JSON, PVL) or element (XML) named NAME anywhere in the
+  document, in document order, ignoring case and a JSON key's ``prefix:`` (``view:incidence_angle``).
 
 A side-car that cannot be fetched or parsed does not stop the others: its fields are None and the
 reason is in ``scene.properties["sidecar_errors"]``.
@@ -119,8 +121,13 @@ def parse(data: bytes, fmt: str, where: str) -> Any:
         raise ProviderResponseError(f"{where} is not a valid PVL label: {exc}") from None
 
 
+ANYWHERE = "**."
+
+
 def extract(document: Any, fmt: str, path: str) -> Any:
     """The value at ``path`` in a parsed document, or None when absent."""
+    if path.startswith(ANYWHERE):
+        return _unit_free(_find(document, fmt, path[len(ANYWHERE) :].lower()))
     if fmt == "xml":
         element_path, _, attribute = path.partition("@")
         element = document if element_path in ("", ".") else document.find(element_path)
@@ -139,9 +146,36 @@ def extract(document: Any, fmt: str, path: str) -> Any:
             return None
         if value is None:
             return None
+    return _unit_free(value)
+
+
+def _unit_free(value: Any) -> Any:
     if hasattr(value, "value") and hasattr(value, "units"):  # a PVL Quantity
-        value = value.value
+        return value.value
     return value
+
+
+def _find(document: Any, fmt: str, name: str) -> Any:
+    """The first value named ``name`` (lower case) anywhere in ``document``, depth first."""
+    if fmt == "xml":
+        for element in document.iter():
+            if isinstance(element.tag, str) and element.tag.lower() == name:
+                return (element.text or "").strip() or None
+        return None
+    if isinstance(document, list):
+        items = [(None, value) for value in document]
+    elif hasattr(document, "items"):
+        items = list(document.items())
+    else:
+        return None
+    for key, value in items:
+        if isinstance(key, str) and name in (key.lower(), key.lower().rsplit(":", 1)[-1]):
+            if value is not None and not isinstance(value, list) and not hasattr(value, "items"):
+                return value
+        found = _find(value, fmt, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _read(asset: Asset, http: Optional[HttpClient], cancel: Optional[CancelToken]) -> bytes:
@@ -203,7 +237,8 @@ def load_sidecar(
                     continue
             scene.properties[field.name] = value
             if value is None:
-                errors[field.name] = f"{field.path} not found in {redact_url(asset.href)}"
+                where = field.path[len(ANYWHERE) :] if field.path.startswith(ANYWHERE) else field.path
+                errors[field.name] = f"{where} not found in {redact_url(asset.href)}"
         except (ScenePickerError, OSError) as exc:
             if isinstance(exc, UsageError) and not isinstance(exc, ProviderResponseError):
                 raise  # a missing optional package or a bad field: the user must act, not per scene

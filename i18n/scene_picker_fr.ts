@@ -446,365 +446,443 @@
 <context>
     <name>ResultsModel</name>
     <message>
-        <location filename="../ui/results_model.py" line="44" />
+        <location filename="../ui/results_model.py" line="49" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="45" />
+        <location filename="../ui/results_model.py" line="50" />
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="46" />
+        <location filename="../ui/results_model.py" line="51" />
         <source>Date (UTC)</source>
         <translation>Date (UTC)</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="47" />
+        <location filename="../ui/results_model.py" line="52" />
         <source>Cloud %</source>
         <translation>Nuages %</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="48" />
+        <location filename="../ui/results_model.py" line="53" />
         <source>Platform</source>
         <translation>Plateforme</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="49" />
+        <location filename="../ui/results_model.py" line="54" />
         <source>Collection</source>
         <translation>Collection</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="50" />
+        <location filename="../ui/results_model.py" line="55" />
         <source>Availability</source>
         <translation>Disponibilité</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="141" />
+        <location filename="../ui/results_model.py" line="164" />
         <source>downloaded</source>
         <translation>téléchargée</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="142" />
+        <location filename="../ui/results_model.py" line="165" />
         <source>online</source>
         <translation>en ligne</translation>
     </message>
     <message>
-        <location filename="../ui/results_model.py" line="142" />
+        <location filename="../ui/results_model.py" line="165" />
         <source>offline</source>
         <translation>hors ligne</translation>
     </message>
 </context>
 <context>
-    <name>ScenePickerDock</name>
+    <name>SavedSearchControls</name>
     <message>
-        <location filename="../ui/dock.py" line="77" />
-        <source>Scene Picker</source>
-        <translation>Scene Picker</translation>
+        <location filename="../ui/saved_search.py" line="88" />
+        <source>from each scene's label, e.g. incidence_angle&lt;30</source>
+        <translation>lue dans l'étiquette de chaque scène, p. ex. incidence_angle&lt;30</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="395" />
-        <source>Area of interest</source>
-        <translation>Zone d'intérêt</translation>
+        <location filename="../ui/saved_search.py" line="89" />
+        <source>Keep the scenes whose metadata label (JSON, XML, PVL) holds a passing value: NAME OP VALUE or LOW&lt;=NAME&lt;HIGH, several separated by ';'. The values become columns of the table.</source>
+        <translation>Garder les scènes dont l'étiquette de métadonnées (JSON, XML, PVL) contient une valeur qui passe : NAME OP VALUE ou LOW&lt;=NAME&lt;HIGH, plusieurs séparés par « ; ». Les valeurs deviennent des colonnes du tableau.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="483" />
-        <source>Search</source>
-        <translation>Rechercher</translation>
+        <location filename="../ui/saved_search.py" line="143" />
+        <source>Side-car filter</source>
+        <translation>Filtre sur l'étiquette</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="117" />
-        <source>Results</source>
-        <translation>Résultats</translation>
+        <location filename="../ui/saved_search.py" line="101" />
+        <source>Saved search</source>
+        <translation>Recherche enregistrée</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="118" />
-        <source>Downloads</source>
-        <translation>Téléchargements</translation>
+        <location filename="../ui/saved_search.py" line="104" />
+        <source>Save search with these dates…</source>
+        <translation>Enregistrer la recherche avec ces dates…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="142" />
-        <source>Rectangle</source>
-        <translation>Rectangle</translation>
+        <location filename="../ui/saved_search.py" line="105" />
+        <source>Save search as a rolling window (last N days)…</source>
+        <translation>Enregistrer la recherche en fenêtre glissante (N derniers jours)…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="142" />
-        <source>Polygon</source>
-        <translation>Polygone</translation>
+        <location filename="../ui/saved_search.py" line="108" />
+        <source>Open search…</source>
+        <translation>Ouvrir une recherche…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="142" />
-        <source>Map extent</source>
-        <translation>Emprise du canevas</translation>
+        <location filename="../ui/saved_search.py" line="143" />
+        <source>{} scenes left out: their label could not be read (details in the log).</source>
+        <translation>{} scènes écartées : leur étiquette n'a pas pu être lue (détails dans le journal).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="142" />
-        <source>Edit vertices (right-click to finish)</source>
-        <translation>Modifier les sommets (clic droit pour terminer)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="142" />
-        <source>Clear</source>
-        <translation>Effacer</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="185" />
-        <source>Layer extent</source>
-        <translation>Emprise de la couche</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="188" />
-        <source>Selected features</source>
-        <translation>Entités sélectionnées</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="208" />
-        <source>Cancel</source>
-        <translation>Annuler</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="212" />
-        <source>Settings…</source>
-        <translation>Paramètres…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="236" />
-        <source>Filter id, platform, collection…</source>
-        <translation>Filtrer par identifiant, plateforme, collection…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="245" />
-        <source>All providers</source>
-        <translation>Tous les fournisseurs</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="255" />
-        <source>cloud ≤ </source>
-        <translation>nuages ≤ </translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="260" />
-        <source>Online only</source>
-        <translation>En ligne uniquement</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="262" />
-        <source>Labels</source>
-        <translation>Étiquettes</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="585" />
-        <source>No scene selected</source>
-        <translation>Aucune scène sélectionnée</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="314" />
-        <source>Assets to download</source>
-        <translation>Ressources à télécharger</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="320" />
-        <source>zip members, e.g. */IMG_DATA/*B04.jp2 (optional)</source>
-        <translation>fichiers du zip, p. ex. */IMG_DATA/*B04.jp2 (facultatif)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="323" />
-        <source>Members…</source>
-        <translation>Contenu…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="325" />
-        <source>List the files inside the checked zip asset</source>
-        <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="691" />
-        <source>Download</source>
-        <translation>Télécharger</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="766" />
-        <source>Stream</source>
-        <translation>Ouvrir à distance</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="334" />
-        <source>Open the checked band without downloading it (/vsicurl/)</source>
-        <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="336" />
-        <source>RGB</source>
-        <translation>RVB</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="338" />
-        <source>Build an RGB composite (VRT) from three checked bands, in order</source>
-        <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="352" />
-        <source>Export…</source>
-        <translation>Exporter…</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="354" />
-        <source>Save the shown scenes as GeoJSON or CSV</source>
-        <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="410" />
-        <source>No area: the search covers the whole world.</source>
-        <translation>Aucune zone : la recherche couvre le monde entier.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="413" />
-        <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
-        <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="425" />
+        <location filename="../ui/saved_search.py" line="157" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="450" />
+        <location filename="../ui/saved_search.py" line="200" />
+        <source>Scene Picker: save search</source>
+        <translation>Scene Picker : enregistrer la recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="283" />
+        <source>Save search</source>
+        <translation>Enregistrer la recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="209" />
+        <source>Saved to {}: run it with scene-picker sync {} --out DIR</source>
+        <translation>Enregistrée dans {} : lancez-la avec scene-picker sync {} --out DOSSIER</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="216" />
+        <source>Scene Picker: open search</source>
+        <translation>Scene Picker : ouvrir une recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="288" />
+        <source>Open search</source>
+        <translation>Ouvrir une recherche</translation>
+    </message>
+    <message>
+        <location filename="../ui/saved_search.py" line="288" />
+        <source>Plans (*.toml);;JSON (*.json)</source>
+        <translation>Plans (*.toml);;JSON (*.json)</translation>
+    </message>
+</context>
+<context>
+    <name>ScenePickerDock</name>
+    <message>
+        <location filename="../ui/dock.py" line="78" />
+        <source>Scene Picker</source>
+        <translation>Scene Picker</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="397" />
+        <source>Area of interest</source>
+        <translation>Zone d'intérêt</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="489" />
+        <source>Search</source>
+        <translation>Rechercher</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="118" />
+        <source>Results</source>
+        <translation>Résultats</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="119" />
+        <source>Downloads</source>
+        <translation>Téléchargements</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="143" />
+        <source>Rectangle</source>
+        <translation>Rectangle</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="143" />
+        <source>Polygon</source>
+        <translation>Polygone</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="143" />
+        <source>Map extent</source>
+        <translation>Emprise du canevas</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="143" />
+        <source>Edit vertices (right-click to finish)</source>
+        <translation>Modifier les sommets (clic droit pour terminer)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="143" />
+        <source>Clear</source>
+        <translation>Effacer</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="186" />
+        <source>Layer extent</source>
+        <translation>Emprise de la couche</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="189" />
+        <source>Selected features</source>
+        <translation>Entités sélectionnées</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="209" />
+        <source>Cancel</source>
+        <translation>Annuler</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="213" />
+        <source>Settings…</source>
+        <translation>Paramètres…</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="238" />
+        <source>Filter id, platform, collection…</source>
+        <translation>Filtrer par identifiant, plateforme, collection…</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="247" />
+        <source>All providers</source>
+        <translation>Tous les fournisseurs</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="257" />
+        <source>cloud ≤ </source>
+        <translation>nuages ≤ </translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="262" />
+        <source>Online only</source>
+        <translation>En ligne uniquement</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="264" />
+        <source>Labels</source>
+        <translation>Étiquettes</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="591" />
+        <source>No scene selected</source>
+        <translation>Aucune scène sélectionnée</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="316" />
+        <source>Assets to download</source>
+        <translation>Ressources à télécharger</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="322" />
+        <source>zip members, e.g. */IMG_DATA/*B04.jp2 (optional)</source>
+        <translation>fichiers du zip, p. ex. */IMG_DATA/*B04.jp2 (facultatif)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="325" />
+        <source>Members…</source>
+        <translation>Contenu…</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="327" />
+        <source>List the files inside the checked zip asset</source>
+        <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="697" />
+        <source>Download</source>
+        <translation>Télécharger</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="772" />
+        <source>Stream</source>
+        <translation>Ouvrir à distance</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="336" />
+        <source>Open the checked band without downloading it (/vsicurl/)</source>
+        <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="338" />
+        <source>RGB</source>
+        <translation>RVB</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="340" />
+        <source>Build an RGB composite (VRT) from three checked bands, in order</source>
+        <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="354" />
+        <source>Export…</source>
+        <translation>Exporter…</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="356" />
+        <source>Save the shown scenes as GeoJSON or CSV</source>
+        <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="412" />
+        <source>No area: the search covers the whole world.</source>
+        <translation>Aucune zone : la recherche couvre le monde entier.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="415" />
+        <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
+        <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="427" />
+        <source>Check at least one provider.</source>
+        <translation>Cochez au moins un fournisseur.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="455" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="468" />
+        <location filename="../ui/dock.py" line="473" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="470" />
+        <location filename="../ui/dock.py" line="475" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="479" />
+        <location filename="../ui/dock.py" line="485" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="481" />
+        <location filename="../ui/dock.py" line="487" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="489" />
+        <location filename="../ui/dock.py" line="495" />
         <source>{} scenes ({} shown)</source>
         <translation>{} scènes ({} affichées)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="501" />
+        <location filename="../ui/dock.py" line="507" />
         <source>Export scenes</source>
         <translation>Exporter les scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="501" />
+        <location filename="../ui/dock.py" line="507" />
         <source>GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="530" />
+        <location filename="../ui/dock.py" line="536" />
         <source>Export</source>
         <translation>Exporter</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="513" />
+        <location filename="../ui/dock.py" line="519" />
         <source>No scene to export.</source>
         <translation>Aucune scène à exporter.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="521" />
+        <location filename="../ui/dock.py" line="527" />
         <source>Scene Picker: export {}</source>
         <translation>Scene Picker : export de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="530" />
+        <location filename="../ui/dock.py" line="536" />
         <source>{} scenes written to {}.</source>
         <translation>{} scènes écrites dans {}.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="596" />
+        <location filename="../ui/dock.py" line="602" />
         <source>Loading quicklook…</source>
         <translation>Chargement de l'aperçu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="614" />
+        <location filename="../ui/dock.py" line="620" />
         <source>No quicklook</source>
         <translation>Pas d'aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="615" />
+        <location filename="../ui/dock.py" line="621" />
         <source>Quicklook of {}: {}</source>
         <translation>Aperçu de {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="646" />
+        <location filename="../ui/dock.py" line="652" />
         <source>Select one or more scenes first.</source>
         <translation>Sélectionnez d'abord une ou plusieurs scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="650" />
+        <location filename="../ui/dock.py" line="656" />
         <source>Check the assets to download.</source>
         <translation>Cochez les ressources à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="661" />
+        <location filename="../ui/dock.py" line="667" />
         <source>{} download(s) queued.</source>
         <translation>{} téléchargement(s) mis en file d'attente.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="691" />
+        <location filename="../ui/dock.py" line="697" />
         <source>{} downloaded, {} layer(s) added.</source>
         <translation>Scène {} téléchargée, {} couche(s) ajoutée(s).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="727" />
+        <location filename="../ui/dock.py" line="733" />
         <source>Zip members</source>
         <translation>Contenu du zip</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="708" />
+        <location filename="../ui/dock.py" line="714" />
         <source>Check a zip asset of the scene first.</source>
         <translation>Cochez d'abord une ressource zip de la scène.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="720" />
+        <location filename="../ui/dock.py" line="726" />
         <source>Scene Picker: list {}</source>
         <translation>Scene Picker : contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="743" />
+        <location filename="../ui/dock.py" line="749" />
         <source>Select a scene and check a band.</source>
         <translation>Sélectionnez une scène et cochez une bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="809" />
+        <location filename="../ui/dock.py" line="815" />
         <source>RGB composite</source>
         <translation>Composition RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="776" />
+        <location filename="../ui/dock.py" line="782" />
         <source>Check exactly three bands (red, green, blue).</source>
         <translation>Cochez exactement trois bandes (rouge, vert, bleu).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="785" />
+        <location filename="../ui/dock.py" line="791" />
         <source>{} RGB</source>
         <translation>{} RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="798" />
+        <location filename="../ui/dock.py" line="804" />
         <source>The RGB composite {} cannot be opened.</source>
         <translation>La composition RVB {} ne peut pas être ouverte.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="802" />
+        <location filename="../ui/dock.py" line="808" />
         <source>Scene Picker: RGB composite of {}</source>
         <translation>Scene Picker : composition RVB de {}</translation>
     </message>

@@ -44,6 +44,6 @@ os.environ.setdefault("PROJ_DATA", "/usr/share/proj")
 os.environ["PYTHON_KEYRING_BACKEND"] = "support.memory_keyring.MemoryKeyring"
 # Loopback servers must never be reached through a proxy from the environment.
 # Loopback nginx, fault proxies and their session fixtures, shared by every test module.
-pytest_plugins = ["support.fixtures_engine", "support.processing_fixtures"]
+pytest_plugins = ["support.fixtures_engine", "support.processing_fixtures", "support.pds_labels"]
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost,::1"

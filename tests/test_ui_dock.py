@@ -160,8 +160,8 @@ def dock_env(servers, qgis_iface, qgis_new_project, tmp_path, own_settings):
     stac, _nginx, _payloads = servers
     clear_plugin_settings()
     state = default_state_file()
-    for stale in state.parent.glob(state.name + "*"):  # the database and its -wal/-shm files
-        stale.unlink()
+    for stale in state.parent.glob(state.name + "*"):  # the database, its -wal/-shm files, its owners
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     settings.write_setting("providers/stac/url", stac.url)
     settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
     canvas = qgis_iface.mapCanvas()

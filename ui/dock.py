@@ -58,6 +58,7 @@ from .results_model import (
     ResultsModel,
     scene_key,
 )
+from .saved_search import SavedSearchControls
 from .search_task import ScopedProvider, SearchTask
 from .tasks import FunctionTask, TaskKeeper
 
@@ -214,6 +215,7 @@ class ScenePickerDock(QgsDockWidget):
         self.settings_button.clicked.connect(self.open_settings)
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.cancel_search_button)
+        self.saved_search = SavedSearchControls(self, body, buttons)  # side-car filter, save/open a plan
         buttons.addStretch(1)
         buttons.addWidget(self.settings_button)
         layout.addLayout(buttons)
@@ -426,6 +428,7 @@ class ScenePickerDock(QgsDockWidget):
             return None
         try:
             query = self.form.build_query(self.aoi.aoi_wkt())
+            sidecar = self.saved_search.search_started()
         except ScenePickerError as exc:
             self._warn(self.tr("Search"), str(exc))
             return None
@@ -437,7 +440,9 @@ class ScenePickerDock(QgsDockWidget):
         for name in names:
             collections, platforms = self.form.scope(name)
             factories.append(
-                lambda n=name, c=collections, p=platforms: ScopedProvider(make_provider(n), c, p)
+                lambda n=name, c=collections, p=platforms: self.saved_search.wrap(
+                    ScopedProvider(make_provider(n), c, p), sidecar
+                )
             )
         task = SearchTask(factories, query, max_workers=min(4, len(factories)))
         task.signals.scenesFound.connect(self._on_scenes)
@@ -472,6 +477,7 @@ class ScenePickerDock(QgsDockWidget):
 
     def _on_search_finished(self, ok: bool, error) -> None:
         self.search_task = None
+        self.saved_search.search_finished()
         self.search_button.setEnabled(True)
         self.cancel_search_button.setEnabled(False)
         count = self.model.rowCount()

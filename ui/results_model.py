@@ -3,6 +3,8 @@
 
 A scene's identity across the table, the footprint layer and the download queue is :func:`scene_key`.
 The provider column shows the registry's title of the scene's provider (its ``provider`` is the name).
+Side-car values read for the scenes (:func:`scene_picker.core.sidecar_filter.sidecar_columns`) get one
+more column each, added as scenes carrying them arrive.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from qgis.PyQt.QtCore import (
 )
 
 from ..core.scene import Scene
+from ..core.sidecar import ERRORS_KEY
+from ..core.sidecar_filter import sidecar_columns
 
 COL_PROVIDER, COL_ID, COL_DATE, COL_CLOUD, COL_PLATFORM, COL_COLLECTION, COL_ONLINE = range(7)
+BASE_COLUMNS = 7
 SCENE_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3
@@ -49,10 +54,18 @@ class ResultsModel(QAbstractTableModel):
             QCoreApplication.translate("ResultsModel", "Collection"),
             QCoreApplication.translate("ResultsModel", "Availability"),
         ]
+        self._extra: list[str] = []  # side-car value names, one column each after the base columns
 
     # -- content ----------------------------------------------------------------------------------------
     def add_scenes(self, scenes: list[Scene]) -> list[Scene]:
         """Append new scenes (replace known ones); returns the scenes that were new."""
+        names = [n for n in sidecar_columns(scenes) if n not in self._extra]
+        if names:
+            first = self.columnCount()
+            self.beginInsertColumns(QModelIndex(), first, first + len(names) - 1)
+            self._extra += names
+            self._headers += names
+            self.endInsertColumns()
         new: list[Scene] = []
         for scene in scenes:
             key = scene_key(scene)
@@ -75,6 +88,8 @@ class ResultsModel(QAbstractTableModel):
         self.beginResetModel()
         self._scenes.clear()
         self._rows.clear()
+        self._headers = self._headers[:BASE_COLUMNS]
+        self._extra.clear()
         self.endResetModel()
 
     def scenes(self) -> list[Scene]:
@@ -119,11 +134,19 @@ class ResultsModel(QAbstractTableModel):
             return self._display(scene, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == COL_ID:
             return scene.id
+        if role == Qt.ItemDataRole.ToolTipRole and column >= BASE_COLUMNS:
+            return (scene.properties.get(ERRORS_KEY) or {}).get(self._extra[column - BASE_COLUMNS])
         if role == Qt.ItemDataRole.TextAlignmentRole and column == COL_CLOUD:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def sidecar_value(self, scene: Scene, column: int) -> Any:
+        return scene.properties.get(self._extra[column - BASE_COLUMNS])
+
     def _display(self, scene: Scene, column: int) -> str:
+        if column >= BASE_COLUMNS:
+            value = self.sidecar_value(scene, column)
+            return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
         if column == COL_PROVIDER:
             return self._provider_title(scene.provider)
         if column == COL_ID:
@@ -156,6 +179,11 @@ class ResultsModel(QAbstractTableModel):
         return title
 
     def _sort_value(self, scene: Scene, column: int) -> Any:
+        if column >= BASE_COLUMNS:
+            value = self.sidecar_value(scene, column)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            return float("inf") if value is None else str(value).lower()
         if column == COL_DATE:
             return scene.datetime.timestamp() if scene.datetime else float("-inf")
         if column == COL_CLOUD:

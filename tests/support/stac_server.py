@@ -186,6 +186,14 @@ class StacServer:
         self._pypgstac("load", "collections", str(cols), "--method", "upsert")
         self._pypgstac("load", "items", str(items), "--method", "upsert")
 
+    def add_items(self, items: list[dict[str, Any]]) -> None:
+        """Load more items into the running server (``pypgstac load items --method upsert``)."""
+        assert self.workdir is not None
+        path = self.workdir / "more-items.ndjson"
+        path.write_text("".join(json.dumps(i) + "\n" for i in items))
+        self._pypgstac("load", "items", str(path), "--method", "upsert")
+        self.items.extend(items)
+
     def _start_api(self) -> None:
         assert self.workdir is not None
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
