@@ -10,6 +10,9 @@ chosen assets (``--assets``), or only chosen members of zip assets (``--members`
 range requests). Interrupted downloads resume from their ``.part`` files when run again; files
 already downloaded and verified are skipped.
 ``--dry-run`` prints the plan (what would be fetched and how big) and writes nothing.
+``-j`` scenes are downloaded at once, at most ``--per-host`` of them from one host.
+``--cluster ADDRESS`` runs the jobs on the workers of a Dask ``distributed`` cluster
+(:mod:`scene_picker.cli.cluster`); this process still keeps the queue, the progress and the table.
 
 The result table goes to stdout (and to ``--table FILE`` as CSV or JSON); progress goes to stderr.
 Exit code: 0 when every scene is complete, else the exit code of the first failure's error (e.g. 3
@@ -19,6 +22,7 @@ missing credentials, 4 network, 6 integrity), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
@@ -33,6 +37,7 @@ from ..core.errors import CancelledError, ProviderResponseError, ScenePickerErro
 from ..core.http import HttpClient
 from ..core.progress import Progress
 from ..core.queue import DONE, QUEUED, DownloadQueue, Job
+from ..core.ratelimit import host_slots
 from ..core.redact import redact_url, url_carries_secret
 from ..core.scene import Scene
 from ..providers.base import Downloader, Provider
@@ -66,6 +71,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--out", type=Path, default=Path("."), help="output folder (default: .)")
     parser.add_argument(
         "-j", "--concurrency", type=int, default=2, help="scenes downloaded at once (default: 2)"
+    )
+    parser.add_argument(
+        "--per-host", type=int, metavar="N", help="scenes downloaded at once from one host (default: -j)"
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the jobs on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N worker processes",
     )
     parser.add_argument("--overwrite", action="store_true", help="download again files already verified")
     parser.add_argument(
@@ -248,8 +261,9 @@ class Outcome:
 class SceneJobs:
     """The ``scene`` job kind of the download queue: one scene through its provider's downloader."""
 
-    def __init__(self, pool: ProviderPool, view: ProgressView) -> None:
+    def __init__(self, pool: ProviderPool, view: ProgressView, per_host: Optional[int] = None) -> None:
         self.pools = {pool.options.get("url"): pool}
+        self.per_host = per_host
         self.default_provider = pool.default_name
         self.view = view
         self.errors: dict[str, ScenePickerError] = {}
@@ -282,41 +296,50 @@ class SceneJobs:
         }
 
     def __call__(self, job: Job, cancel: CancelToken, progress) -> dict[str, Any]:
-        payload = job.payload
-
         def report(event: Progress) -> None:
             progress(event)
             self.view(event)
 
         try:
-            pool = self.pool_for(payload.get("url"))
-            if payload.get("scene") is None:  # stored by id: its links are signed afresh now
-                scene = pool.get(payload.get("provider"), payload.get("source")).get(payload["scene_id"])
-            else:
-                scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
-            downloader = pool.downloader(scene)
-            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
-            result = download_or_clip(
-                downloader,
-                payload["out"],
-                payload.get("clip"),
-                assets=payload.get("assets"),
-                members=payload.get("members"),
-                overwrite=bool(payload.get("overwrite")),
-                cancel=cancel,
-                progress=report,
-            )
+            return self.execute(job, cancel, report)
         except ScenePickerError as exc:
             self.errors[job.id] = exc
             if not isinstance(exc, CancelledError):
                 self.view.message(f"{job.label}: {exc}")
             raise
-        return {
-            "folder": str(downloader.scene_dir(payload["out"])),  # as named when written: read it back
-            "files": [str(p) for p in result.files],
-            "bytes_fetched": result.bytes_fetched,
-            "skipped": result.skipped,
-        }
+
+    def execute(self, job: Job, cancel: CancelToken, report) -> dict[str, Any]:
+        """Run the job in this process (a cluster run sends it to a worker: :mod:`.cluster`)."""
+        return run_scene(self.pool_for(job.payload.get("url")), job.payload, cancel, report, self.per_host)
+
+
+def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, per_host=None) -> dict:
+    """Download (or clip) the scene of a job's payload; its result as the queue keeps it. At most
+    ``per_host`` scenes at once per host (:func:`~scene_picker.core.ratelimit.host_slots`)."""
+    if payload.get("scene") is None:  # stored by id: its links are signed afresh now
+        scene = pool.get(payload.get("provider"), payload.get("source")).get(payload["scene_id"])
+    else:
+        scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
+    downloader = pool.downloader(scene)
+    hosts = [asset.href for asset in downloader.select_assets(payload.get("assets"))] if per_host else []
+    with host_slots(hosts, per_host, cancel):
+        downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
+        result = download_or_clip(
+            downloader,
+            payload["out"],
+            payload.get("clip"),
+            assets=payload.get("assets"),
+            members=payload.get("members"),
+            overwrite=bool(payload.get("overwrite")),
+            cancel=cancel,
+            progress=report,
+        )
+    return {
+        "folder": str(downloader.scene_dir(payload["out"])),  # as named when written: read it back
+        "files": [str(p) for p in result.files],
+        "bytes_fetched": result.bytes_fetched,
+        "skipped": result.skipped,
+    }
 
 
 def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) -> str:
@@ -324,8 +347,12 @@ def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) 
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1.")
+    if args.concurrency < 1 or (args.per_host is not None and args.per_host < 1):
+        raise UsageError("--concurrency and --per-host must be at least 1.")
+    if args.cluster:
+        from .cluster import check_cluster_option
+
+        check_cluster_option(args.cluster)
     assets, members = split_list(args.assets), split_list(args.members)
     pool = ProviderPool(args.provider, args.url)
     args.clip_request = clip_payload(args)
@@ -338,7 +365,16 @@ def run(args: argparse.Namespace) -> int:
         return print_plan(scenes, pool, args, assets, members)
     args.out.mkdir(parents=True, exist_ok=True)
     view = ProgressView(sys.stderr)
-    jobs = SceneJobs(pool, view)
+    with contextlib.ExitStack() as stack:
+        jobs = SceneJobs(pool, view, args.per_host)
+        if args.cluster:
+            from .cluster import cluster_jobs
+
+            jobs = stack.enter_context(cluster_jobs(args, pool, view))
+        return _run_queue(args, jobs, view, scenes, assets, members)
+
+
+def _run_queue(args, jobs: SceneJobs, view: ProgressView, scenes: Iterable[Scene], assets, members) -> int:
     queue = DownloadQueue(queue_file(args.out), workers=args.concurrency, handlers={SCENE_JOB: jobs})
     try:
         wanted, given = _enqueue(queue, scenes, args, assets, members)
