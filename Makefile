@@ -26,7 +26,8 @@ RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE
 
 test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	# --rootdir=tests: the checkout folder (a package: it has __init__.py) may have any name, e.g. ci-clone
+	$(PY) -m pytest --rootdir=tests $(PYTEST_ARGS)
 
 # The same `make test` inside a Debian root of another release, built with debootstrap and cached in
 # /var/tmp/scene-picker-roots (dev/debian-root.sh; needs root): trixie = QGIS 3.40 LTR, Python 3.13;
