@@ -21,12 +21,13 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
 from urllib.parse import unquote, urlsplit
 
 from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
 from ..core.query import Query
 from ..core.scene import ROLE_DATA, Asset, Scene
+from .spec import CredentialSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.cancel import CancelToken
@@ -34,19 +35,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CredentialSpec:
-    """What a provider needs to log in: ``kind`` is "password", "api_key" or "token"."""
-
-    kind: str
-    description: str
-    #: Where the user gets an account or key.
-    signup_url: Optional[str] = None
-    #: A "password" provider that also takes an access token instead (stored with an empty user name;
-    #: ``scene-picker login NAME --token``).
-    accepts_token: bool = False
 
 
 # -- search results ---------------------------------------------------------------------------------
@@ -406,6 +394,9 @@ def _file_names(assets: Sequence[Asset]) -> dict[str, str]:
 class Provider(ABC):
     """A catalog: search it, fetch one record, download a scene."""
 
+    #: The provider's self-description; a subclass declaring one is a registered provider (its
+    #: ``name``, ``title``, ``platforms`` and ``credentials`` come from it).
+    spec: Optional[ProviderSpec] = None
     #: Registry key, e.g. "stac", "cdse".
     name: str = ""
     #: Human-readable name.
@@ -416,6 +407,17 @@ class Provider(ABC):
     credentials: Optional[CredentialSpec] = None
     #: How the default HTTP client names the service in its messages (None: no name).
     http_name: Optional[str] = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.title, cls.platforms, cls.credentials = (
+                spec.name,
+                spec.title,
+                spec.platforms,
+                spec.credentials,
+            )
 
     def __init__(self, http: Optional[HttpClient] = None) -> None:
         self._http = http
@@ -448,7 +450,3 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
-
-
-#: A factory registered for a provider name: ``Provider`` subclass or a callable returning one.
-ProviderFactory = Callable[..., Provider]

@@ -42,7 +42,6 @@ from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
 from .base import (
-    CredentialSpec,
     Downloader,
     DownloadFailure,
     DownloadResult,
@@ -52,6 +51,7 @@ from .base import (
 )
 from .cdse_accounts import SESSIONS_PER_ACCOUNT, AccountPool, CdseAccount
 from .cdse_odata import (
+    COLLECTIONS,
     PAGE_MAX,
     SKIP_CAP,
     SliceStats,
@@ -63,7 +63,7 @@ from .cdse_odata import (
     to_scene,
 )
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,29 @@ def safe_names(name: str) -> set[str]:
 class CdseProvider(Provider):
     """CDSE's OData catalogue and download services."""
 
-    name = "cdse"
-    title = "Copernicus Data Space Ecosystem"
-    platforms = ("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p")
-    credentials = CredentialSpec(
-        "password",
-        "CDSE account: e-mail and password (accounts with two-factor TOTP are not supported)",
-        signup_url="https://dataspace.copernicus.eu",
+    spec = ProviderSpec(
+        name="cdse",
+        title="Copernicus Data Space Ecosystem",
+        platforms=("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p"),
+        collections=COLLECTIONS,
+        options=(
+            OptionSpec("catalogue_url", "url", CATALOGUE_URL, "OData catalogue"),
+            OptionSpec("download_url", "url", DOWNLOAD_URL, "OData download service"),
+            OptionSpec("token_url", "url", TOKEN_URL, "OpenID Connect token endpoint"),
+            OptionSpec("s3_endpoint", "url", S3_ENDPOINT, "EO data S3 endpoint"),
+            OptionSpec("slice_days", "float", None, "split a search into time slices of N days"),
+            OptionSpec("page_size", "int", PAGE_MAX, "results asked per request"),
+            OptionSpec("online_only", "bool", False, "only products online (not in the long-term archive)"),
+            OptionSpec(
+                "sessions_per_account", "int", SESSIONS_PER_ACCOUNT, "simultaneous downloads per account"
+            ),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "CDSE account: e-mail and password (accounts with two-factor TOTP are not supported)",
+            signup_url="https://dataspace.copernicus.eu",
+        ),
+        max_concurrency=SESSIONS_PER_ACCOUNT,
     )
     http_name = "CDSE"
 
@@ -453,6 +469,3 @@ class CdseDownloader(Downloader):
         return DownloadResult(
             self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
         )
-
-
-register(CdseProvider)

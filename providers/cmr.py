@@ -28,12 +28,12 @@ from ..core.auth import BasicAuth, BearerAuth, StaticTokenProvider
 from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import ProviderError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
-from .platforms import normalise_platform
+from .base import Downloader, Provider, ResultPage, SearchResults
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,22 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 class CmrProvider(Provider):
     """NASA's CMR granule search with Earthdata Login downloads."""
 
-    name = "cmr"
-    title = "NASA CMR / Earthdata (LP DAAC: HLS, MODIS)"
-    platforms = tuple(sorted({p for _, plats in COLLECTIONS.values() for p in plats}))
-    credentials = CredentialSpec(
-        "password",
-        "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
-        signup_url="https://urs.earthdata.nasa.gov/users/new",
-        accepts_token=True,
+    spec = ProviderSpec(
+        name="cmr",
+        title="NASA CMR / Earthdata (LP DAAC: HLS, MODIS)",
+        platforms=tuple(sorted({p for _, plats in COLLECTIONS.values() for p in plats})),
+        collections=tuple(COLLECTIONS),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "CMR search API"),
+            OptionSpec("urs_url", "url", DEFAULT_URS_URL, "Earthdata Login"),
+            OptionSpec("page_size", "int", 500, f"results asked per request (1 to {MAX_PAGE_SIZE})"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
+            signup_url="https://urs.earthdata.nasa.gov/users/new",
+            accepts_token=True,
+        ),
     )
     http_name = "NASA CMR"
 
@@ -381,6 +389,3 @@ def _int(*values: Any) -> Optional[int]:
         except (TypeError, ValueError):
             continue
     return None
-
-
-register(CmrProvider)

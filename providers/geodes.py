@@ -36,7 +36,7 @@ from ..core.errors import (
 )
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
+from .base import Downloader, Provider, ResultPage, SearchResults
 from .geodes_collections import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
@@ -47,7 +47,7 @@ from .geodes_collections import (
 )
 from .polling import PollPolicy
 from .query_params import host_pattern
-from .registry import register, register_alias
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +66,21 @@ _DROPPED = frozenset({"political", "references", "datetime", "eo:cloud_cover"})
 class GeodesProvider(Provider):
     """GEODES's STAC API (search) and download service (API key)."""
 
-    name = "geodes"
-    title = "GEODES (CNES: Theia, PEPS)"
-    platforms = ("sentinel-1", "sentinel-2", "landsat-5", "landsat-7", "landsat-8", "venus")
-    credentials = CredentialSpec(
-        "api_key",
-        "GEODES API key (geodes.cnes.fr: sign in, then 'API key' in your account)",
-        signup_url="https://geodes.cnes.fr",
+    spec = ProviderSpec(
+        name="geodes",
+        title="GEODES (CNES: Theia, PEPS)",
+        platforms=("sentinel-1", "sentinel-2", "landsat-5", "landsat-7", "landsat-8", "venus"),
+        collections=(DEFAULT_COLLECTION,),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "GEODES STAC API"),
+            OptionSpec("page_size", "int", MAX_LIMIT, f"results asked per request (at most {MAX_LIMIT})"),
+        ),
+        credentials=CredentialSpec(
+            "api_key",
+            "GEODES API key (geodes.cnes.fr: sign in, then 'API key' in your account)",
+            signup_url="https://geodes.cnes.fr",
+        ),
+        aliases=("theia",),
     )
     http_name = "GEODES"
 
@@ -348,7 +356,3 @@ def _assets(raw: dict[str, Any], parsed: dict[str, Asset]) -> tuple[dict[str, As
             checksum=checksum,
         )
     return out, online
-
-
-register(GeodesProvider)
-register_alias("theia", "geodes")

@@ -27,13 +27,13 @@ from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import ActivationError, HttpStatusError, ProviderError, ProviderResponseError, UsageError
+from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
-from .platforms import normalise_platform
+from .base import Downloader, DownloadResult, Provider, ResultPage, SearchResults
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +55,24 @@ _KEPT_PROPERTIES = (
 class PlanetProvider(Provider):
     """Planet's Data API (PlanetScope scenes by default)."""
 
-    name = "planet"
-    title = "Planet Data API (PlanetScope)"
-    platforms = ("planetscope",)
-    credentials = CredentialSpec(
-        "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
+    spec = ProviderSpec(
+        name="planet",
+        title="Planet Data API (PlanetScope)",
+        platforms=("planetscope",),
+        collections=("PSScene",),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "Planet Data API"),
+            OptionSpec("item_types", "list", ("PSScene",), "comma-separated item types searched"),
+            OptionSpec(
+                "asset_types", "list", ("ortho_analytic_4b",), "comma-separated asset types activated"
+            ),
+            OptionSpec(
+                "page_size", "int", MAX_PAGE_SIZE, f"results asked per request (at most {MAX_PAGE_SIZE})"
+            ),
+        ),
+        credentials=CredentialSpec(
+            "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
+        ),
     )
 
     def __init__(
@@ -321,6 +334,3 @@ class PlanetDownloader(Downloader):
             result.bytes_fetched += int(done.bytes_fetched)
             result.skipped += 1 if done.skipped else 0
         return result
-
-
-register(PlanetProvider)

@@ -21,12 +21,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, ScenePickerError, UsageError
+from ..core.platforms import normalise_platform
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
 from .aggregate import ProviderFailed, SceneFound, aggregate_search
 from .base import DownloadFailure, DownloadResult, Provider
-from .platforms import normalise_platform
 from .registry import get_provider, list_providers
 
 log = logging.getLogger(__name__)

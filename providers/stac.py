@@ -34,7 +34,7 @@ from ..core.query import Query, format_datetime
 from ..core.redact import redact_url
 from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, catalog_source, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults
-from .registry import register
+from .spec import OptionSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.auth import Auth
@@ -71,14 +71,20 @@ def _has(conformance: list[str], *fragments: str) -> bool:
     return any(all(f in c for f in fragments) for c in conformance)
 
 
-@register
 class StacProvider(Provider):
     """A STAC API (item search) at ``url``."""
 
-    name = "stac"
-    title = "STAC API (any catalog by URL)"
-    platforms = ()
-    credentials = None
+    spec = ProviderSpec(
+        name="stac",
+        title="STAC API (any catalog by URL)",
+        options=(
+            OptionSpec("url", "url", None, "the STAC API's root URL (required)"),
+            OptionSpec("cloud_filter", "str", "auto", "how cloud cover is filtered", CLOUD_MODES),
+            OptionSpec("method", "str", "auto", "HTTP method of item searches", METHODS),
+            OptionSpec("page_size", "int", DEFAULT_PAGE_SIZE, "results asked per request"),
+            OptionSpec("label", "str", None, "name shown in messages"),
+        ),
+    )
 
     def __init__(
         self,

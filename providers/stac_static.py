@@ -24,7 +24,7 @@ from ..core.query import Query
 from ..core.redact import redact_url
 from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
-from .registry import register
+from .spec import OptionSpec, ProviderSpec
 from .stac import item_to_scene
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,14 +51,18 @@ def _as_url(location: str) -> str:
     return path.resolve().as_uri()
 
 
-@register
 class StaticStacProvider(Provider):
     """A static STAC catalog, collection or ItemCollection at ``url`` (http(s), file:// or a path)."""
 
-    name = "stac-static"
-    title = "Static STAC catalog (file or URL, no API)"
-    platforms = ()
-    credentials = None
+    spec = ProviderSpec(
+        name="stac-static",
+        title="Static STAC catalog (file or URL, no API)",
+        options=(
+            OptionSpec("url", "url", None, "the catalog's JSON: file, file:// or http(s) URL (required)"),
+            OptionSpec("label", "str", None, "name shown in messages"),
+            OptionSpec("workers", "int", WORKERS, "documents read at once"),
+        ),
+    )
 
     def __init__(
         self,

@@ -41,10 +41,10 @@ from ..core.scene import (
     Scene,
     parse_scene_datetime,
 )
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults, safe_name
+from .base import Downloader, Provider, ResultPage, SearchResults, safe_name
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,29 @@ def link_roles(kind: str, link: dict[str, Any]) -> tuple[str, ...]:
 class TerrascopeProvider(Provider):
     """Terrascope's catalogue (OpenSearch or STAC) and download service."""
 
-    name = "terrascope"
-    title = "Terrascope (VITO)"
-    platforms = ("sentinel-1", "sentinel-2", "proba-v", "spot-vegetation")
-    credentials = CredentialSpec(
-        "password",
-        "Terrascope account: user name and password",
-        signup_url="https://terrascope.be/en/user/register",
+    spec = ProviderSpec(
+        name="terrascope",
+        title="Terrascope (VITO)",
+        platforms=("sentinel-1", "sentinel-2", "proba-v", "spot-vegetation"),
+        collections=(DEFAULT_COLLECTION,),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "OpenSearch catalogue and download service"),
+            OptionSpec("token_url", "url", DEFAULT_TOKEN_URL, "OpenID Connect token endpoint"),
+            OptionSpec("stac_url", "url", DEFAULT_STAC_URL, "STAC API (with api=stac)"),
+            OptionSpec("api", "str", "opensearch", "which catalogue API is searched", ("opensearch", "stac")),
+            OptionSpec(
+                "accessed_from", "str", "HTTP", "MEP: local file paths on the platform", ("HTTP", "MEP")
+            ),
+            OptionSpec("auth", "str", "bearer", "how downloads authenticate", ("bearer", "basic")),
+            OptionSpec("client_id", "str", DEFAULT_CLIENT_ID, "OpenID Connect client id"),
+            OptionSpec("page_size", "int", PAGE_SIZE, "results asked per request"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "Terrascope account: user name and password",
+            signup_url="https://terrascope.be/en/user/register",
+        ),
+        rate_limits=RATE_WINDOWS,
     )
 
     def __init__(
@@ -425,6 +441,3 @@ class TerrascopeDownloader(Downloader):
 
 def _same_size(asset: Asset, source: Path) -> bool:
     return asset.size is None or source.stat().st_size == asset.size
-
-
-register(TerrascopeProvider)

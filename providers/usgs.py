@@ -32,13 +32,13 @@ from ..core.errors import (
     ScenePickerError,
     UsageError,
 )
+from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
-from .platforms import LANDSAT_PREFIXES, normalise_platform
+from .base import Downloader, DownloadResult, Provider, ResultPage, SearchResults
 from .polling import PollPolicy, poll_until
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,21 @@ _KEY_ERRORS = frozenset({"AUTH_KEY_INVALID", "AUTH_UNAUTHORIZED", "AUTH_INVALID"
 class UsgsProvider(Provider):
     """USGS EarthExplorer's M2M API for Landsat Collection 2 Level 2."""
 
-    name = "usgs"
-    title = "USGS M2M (Landsat Collection 2 Level 2)"
-    platforms = tuple(sorted({p for plats in DATASETS.values() for p in plats}))
-    credentials = CredentialSpec(
-        "password",
-        "USGS ERS user name; as the password, an M2M application token (ERS profile → Application Tokens)",
-        signup_url="https://ers.cr.usgs.gov/profile/access",
+    spec = ProviderSpec(
+        name="usgs",
+        title="USGS M2M (Landsat Collection 2 Level 2)",
+        platforms=tuple(sorted({p for plats in DATASETS.values() for p in plats})),
+        collections=tuple(DATASETS),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "M2M API"),
+            OptionSpec("page_size", "int", 500, f"results asked per request (at most {MAX_PAGE_SIZE})"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "USGS ERS user name; as the password, an M2M application token "
+            "(ERS profile → Application Tokens)",
+            signup_url="https://ers.cr.usgs.gov/profile/access",
+        ),
     )
     http_name = "USGS M2M"
 
@@ -452,6 +460,3 @@ def _duplicates(value: Any) -> dict[str, str]:
         if isinstance(item, dict) and item.get("downloadId") is not None:
             out[str(item["downloadId"])] = str(item.get("label") or "")
     return out
-
-
-register(UsgsProvider)
