@@ -21,10 +21,11 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, Union
 from urllib.parse import unquote, urlsplit
 
 from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
+from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
 from ..core.scene import ROLE_DATA, Asset, Scene
 from .spec import CredentialSpec, ProviderSpec
@@ -419,16 +420,25 @@ class Provider(ABC):
                 spec.credentials,
             )
 
+    #: How every HTTP client of this provider reaches the network (set before ``__init__`` runs by
+    #: :func:`~scene_picker.providers.registry.get_provider`; see :meth:`http_client`).
+    network: NetworkConfig = DIRECT
+
     def __init__(self, http: Optional[HttpClient] = None) -> None:
         self._http = http
+
+    def http_client(self, **kwargs: Any) -> HttpClient:
+        """A new HTTP client with the provider's network configuration (every client a provider makes
+        comes from here, so the proxy, retries and limits reach all its requests)."""
+        from ..core.http import HttpClient
+
+        return HttpClient(network=self.network, **kwargs)
 
     @property
     def http(self) -> HttpClient:
         """The provider's :class:`~scene_picker.core.http.HttpClient` (a default one when none given)."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name=self.http_name, provider=self.name or None)
+            self._http = self.http_client(name=self.http_name, provider=self.name or None)
         return self._http
 
     @property

@@ -200,6 +200,7 @@ class CdseProvider(Provider):
                         self.http,
                         self.sessions_per_account,
                         retry=self.download_retry,
+                        network=self.network,
                         # keyring_accounts() lists cdse, cdse-2, cdse-3… in that order
                         login_key="cdse" if self._explicit or index == 0 else f"cdse-{index + 1}",
                     )

@@ -280,8 +280,6 @@ class CmrProvider(Provider):
         with self._lock:
             client = self._download_clients.get(key)
             if client is None:
-                from ..core.http import HttpClient
-
                 if creds.username:
                     auth = BasicAuth(creds.username, creds.secret, host_pattern(self.urs_url))
                 else:
@@ -292,7 +290,7 @@ class CmrProvider(Provider):
                             f"Granule {scene.id} has no data host to send a token to.", self.name
                         )
                     auth = BearerAuth(StaticTokenProvider(creds.secret), hosts)
-                client = HttpClient(
+                client = self.http_client(
                     auth=auth, name="NASA Earthdata", provider=self.name, timeout=(10.0, 120.0)
                 )
                 self._download_clients[key] = client

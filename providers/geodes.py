@@ -125,11 +125,9 @@ class GeodesProvider(Provider):
         """The client for downloads: the API key as ``X-API-Key``, to the GEODES host only."""
         with self._lock:
             if self._download_http is None:
-                from ..core.http import HttpClient
-
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("X-API-Key", creds.secret, host_pattern(self.url))
-                self._download_http = HttpClient(
+                self._download_http = self.http_client(
                     auth=auth, name="GEODES", provider=self.name, timeout=(10.0, 120.0)
                 )
                 self._download_http.session.proxies.update(self.http.session.proxies)

@@ -102,9 +102,7 @@ class PlanetProvider(Provider):
     def http(self) -> Any:
         """The plain client (no key) that fetches activated assets from their signed locations."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name="Planet", provider=self.name, timeout=(10.0, 120.0))
+            self._http = self.http_client(name="Planet", provider=self.name, timeout=(10.0, 120.0))
         return self._http
 
     @property
@@ -112,11 +110,9 @@ class PlanetProvider(Provider):
         """The client for the Data API: the key goes to the API host only."""
         with self._lock:
             if self._api is None:
-                from ..core.http import HttpClient
-
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
-                self._api = HttpClient(auth=auth, name="Planet", provider=self.name)
+                self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
             return self._api
 
     # -- search -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from ..core.errors import UnknownProviderError
+from ..core.network import NetworkConfig
 from .base import Provider
 from .spec import ProviderSpec
 
@@ -106,11 +107,19 @@ def provider_spec(name: str) -> ProviderSpec:
     return ProviderSpec(key, cls.title or key, tuple(cls.platforms), credentials=cls.credentials)
 
 
-def get_provider(name: Union[str, Provider], **options: Any) -> Provider:
-    """An instance of the provider registered as ``name``, built with ``options`` (e.g. ``url=``)."""
+def get_provider(
+    name: Union[str, Provider], network: Optional[NetworkConfig] = None, **options: Any
+) -> Provider:
+    """An instance of the provider registered as ``name``, built with ``options`` (e.g. ``url=``); every
+    HTTP client it makes, from its constructor on, goes out with ``network`` (proxy, retries, limits)."""
     if isinstance(name, Provider):
         return name
-    return provider_class(name)(**options)
+    cls = provider_class(name)
+    provider = cls.__new__(cls)
+    if network is not None:
+        provider.network = network  # before __init__: clients built there already see it
+    provider.__init__(**options)  # type: ignore[misc]
+    return provider
 
 
 def list_providers() -> list[ProviderSpec]:

@@ -110,9 +110,7 @@ class StacProvider(Provider):
         self.url = url.rstrip("/")
         self._label = label or f"stac:{parts.netloc}"
         if http is None:
-            from ..core.http import HttpClient
-
-            http = HttpClient(auth=auth, name=self._label, retry=retry)
+            http = self.http_client(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)
         self.cloud_filter = cloud_filter
         self.method = method

@@ -78,9 +78,7 @@ class StaticStacProvider(Provider):
         self.root = _as_url(str(url))
         self._label = label or f"stac-static:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
         if http is None and not self.root.startswith("file:"):
-            from ..core.http import HttpClient
-
-            http = HttpClient(auth=auth, name=self._label, retry=retry)
+            http = self.http_client(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)
         self.workers = max(1, int(workers))
 

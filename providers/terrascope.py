@@ -153,9 +153,7 @@ class TerrascopeProvider(Provider):
     def http(self) -> Any:
         """Catalogue client (no credentials needed to search), rate-limited for the services host."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
+            self._http = self.http_client(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
         return self._http
 
     # -- authentication ---------------------------------------------------------------------------
@@ -168,9 +166,7 @@ class TerrascopeProvider(Provider):
                 if self.auth_kind == "basic":
                     self._auth = BasicAuth(creds.username, creds.secret, self.host)
                 else:
-                    from ..core.http import HttpClient
-
-                    sign_in = HttpClient(name=f"{self.title} sign-in", provider=self.name)
+                    sign_in = self.http_client(name=f"{self.title} sign-in", provider=self.name)
                     sign_in.session.proxies.update(self.http.session.proxies)
                     tokens = OidcTokenProvider(
                         self.token_url, self.client_id, creds.username, creds.secret, http=sign_in
@@ -183,9 +179,7 @@ class TerrascopeProvider(Provider):
         auth = self.auth
         with self._lock:
             if self._download_http is None:
-                from ..core.http import HttpClient
-
-                self._download_http = HttpClient(
+                self._download_http = self.http_client(
                     auth=auth,
                     rate_limiter=self.rate_limiter,
                     name=self.title,

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import PKG_PARENT, ROOT
 
-PURE_PACKAGES = ("core", "providers", "cli")
+PURE_PACKAGES = ("core", "providers", "catalogs", "cli")
 FORBIDDEN_ROOTS = {
     "qgis",
     "PyQt4",
