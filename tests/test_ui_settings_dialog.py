@@ -13,6 +13,7 @@ from qgis.PyQt.QtTest import QTest
 
 from scene_picker.core.credentials import load_credentials, service_name
 from scene_picker.core.errors import UsageError
+from scene_picker.providers.spec import CredentialSpec
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
@@ -24,8 +25,13 @@ pytestmark = pytest.mark.qgis
 SECRET = "s3cr3t-Pa55word-for-test-5"
 PROVIDERS = [
     ProviderInfo("stac", "STAC API"),
-    ProviderInfo("cdse", "Copernicus Data Space", ("sentinel-2",), "username/password"),
-    ProviderInfo("planet", "Planet", ("planetscope",), "api key"),
+    ProviderInfo(
+        "cdse",
+        "Copernicus Data Space",
+        ("sentinel-2",),
+        credentials=CredentialSpec("password", "username/password"),
+    ),
+    ProviderInfo("planet", "Planet", ("planetscope",), credentials=CredentialSpec("api_key", "api key")),
 ]
 
 

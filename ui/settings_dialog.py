@@ -245,12 +245,14 @@ class SettingsDialog(QDialog):
         needs = bool(info.credentials)
         for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
             widget.setEnabled(needs)
-        self.username_edit.setEnabled(needs and info.credential_kind in (None, "password"))
+        self.username_edit.setEnabled(needs and info.credentials.kind == "password")
         self.test_button.setText(self.tr("Test login") if needs else self.tr("Test connection"))
-        self.secret_edit.setToolTip(info.credentials or "")
-        if info.signup_url:
+        self.secret_edit.setToolTip(info.credentials.description if needs else "")
+        if needs and info.credentials.signup_url:
             self.signup_label.setText(
-                self.tr('Get an account: <a href="{0}">{0}</a>').format(info.signup_url.replace('"', ""))
+                self.tr('Get an account: <a href="{0}">{0}</a>').format(
+                    info.credentials.signup_url.replace('"', "")
+                )
             )
         else:
             self.signup_label.clear()
