@@ -106,6 +106,7 @@ class CdseProvider(Provider):
         platforms=("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p"),
         collections=COLLECTIONS,
         options=(
+            OptionSpec("url", "url", None, "OData catalogue (as catalogue_url; the command line's --url)"),
             OptionSpec("catalogue_url", "url", CATALOGUE_URL, "OData catalogue"),
             OptionSpec("download_url", "url", DOWNLOAD_URL, "OData download service"),
             OptionSpec("token_url", "url", TOKEN_URL, "OpenID Connect token endpoint"),
