@@ -130,7 +130,6 @@ class GeodesProvider(Provider):
                 self._download_http = self.http_client(
                     auth=auth, name="GEODES", provider=self.name, timeout=(10.0, 120.0)
                 )
-                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:

@@ -167,7 +167,6 @@ class TerrascopeProvider(Provider):
                     self._auth = BasicAuth(creds.username, creds.secret, self.host)
                 else:
                     sign_in = self.http_client(name=f"{self.title} sign-in", provider=self.name)
-                    sign_in.session.proxies.update(self.http.session.proxies)
                     tokens = OidcTokenProvider(
                         self.token_url, self.client_id, creds.username, creds.secret, http=sign_in
                     )
@@ -186,7 +185,6 @@ class TerrascopeProvider(Provider):
                     provider=self.name,
                     timeout=(10.0, 120.0),
                 )
-                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:

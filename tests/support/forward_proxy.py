@@ -15,7 +15,7 @@ class _Relay(BaseHTTPRequestHandler):
     def _relay(self) -> None:
         self.server.seen.append((self.command, self.path, self.headers.get("Proxy-Authorization")))
         target = urlsplit(self.path)
-        if target.hostname != "127.0.0.1":
+        if target.hostname not in ("127.0.0.1", "localhost"):
             self.send_error(403, "loopback only")
             return
         length = int(self.headers.get("Content-Length") or 0)
