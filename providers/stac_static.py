@@ -40,7 +40,7 @@ BATCH = 64
 WORKERS = 8
 
 
-def _as_url(location: str) -> str:
+def location_url(location: str) -> str:
     """A URL for an http(s) URL, a ``file://`` URL or a local path."""
     parts = urlsplit(location)
     if parts.scheme in ("http", "https", "file"):
@@ -75,7 +75,7 @@ class StaticStacProvider(Provider):
     ) -> None:
         if not url:
             raise UsageError("The static STAC provider needs the catalog's location (--url FILE_OR_URL).")
-        self.root = _as_url(str(url))
+        self.root = location_url(str(url))
         self._label = label or f"stac-static:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
         if http is None and not self.root.startswith("file:"):
             http = self.http_client(auth=auth, name=self._label, retry=retry)
