@@ -209,3 +209,44 @@ def _tmp_dir() -> Any:
     import tempfile
 
     return tempfile.mkdtemp(prefix="contract-")
+
+
+def _narrowed(run: Running, **criteria: Any) -> Query:
+    """The row's plain query (its collections) with ``criteria`` added."""
+    return Query.build(collections=run.query().collections or None, **criteria)
+
+
+def _sample(name: str, run: Running, count: int = 6) -> list:
+    results = build_provider(name, run.options).search(run.query().replace(max_results=count))
+    return list(results)
+
+
+def test_the_time_filter_keeps_that_day_only(running):
+    name, run = running
+    scene = _sample(name, run)[-1]
+    day = scene.datetime.date().isoformat()
+    found = list(build_provider(name, run.options).search(_narrowed(run, start=day, end=day)))
+    assert scene.id in {s.id for s in found}
+    assert all(s.datetime.date().isoformat() == day for s in found)
+
+
+def test_the_area_filter_keeps_scenes_that_touch_it(running):
+    from shapely.geometry import box
+
+    name, run = running
+    scene = _sample(name, run)[-1]
+    point = scene.footprint.representative_point()
+    area = box(point.x - 0.01, point.y - 0.01, point.x + 0.01, point.y + 0.01)
+    found = list(build_provider(name, run.options).search(_narrowed(run, bbox=area.bounds)))
+    assert scene.id in {s.id for s in found}
+    assert all(s.footprint.intersects(area.buffer(0.05)) for s in found)
+
+
+def test_the_cloud_filter_keeps_clear_enough_scenes(running):
+    name, run = running
+    clouded = [s for s in _sample(name, run, 20) if s.cloud_cover is not None]
+    assert clouded, f"{name}'s emulator serves no cloud cover"
+    limit = sorted(s.cloud_cover for s in clouded)[len(clouded) // 2]
+    found = list(build_provider(name, run.options).search(_narrowed(run, cloud_max=limit)))
+    assert found and all(s.cloud_cover is not None and s.cloud_cover <= limit for s in found)
+    assert {s.id for s in clouded if s.cloud_cover <= limit} <= {s.id for s in found}
