@@ -16,8 +16,9 @@ import pytest
 
 from scene_picker.catalogs import NetworkConfig, build_provider, list_providers
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import CredentialsError
+from scene_picker.core.errors import ChecksumMismatchError, CredentialsError
 from scene_picker.core.query import Query
+from scene_picker.providers.polling import PollPolicy
 
 from support.cmr_emulator import CmrEmulator
 from support.earthdata_emulator import EarthdataEmulator
@@ -29,13 +30,16 @@ from support.ndjson_emulator import NdjsonEmulator
 from support.planet_emulator import PlanetEmulator
 from support.terrascope_emulator import NDVI, TerrascopeEmulator, make_product
 
+FAST = PollPolicy(interval=0.01, factor=2.0, max_interval=0.05, timeout=5.0)
+
 
 @dataclass
 class Running:
     """A provider's emulator, running: the options that point the provider at it, its account, the
     records a plain search returns, and the servers whose request logs count what reached them."""
 
-    options: dict[str, str]
+    #: Text options as a user writes them (objects such as a fast poll policy where tests need one).
+    options: dict[str, Any]
     #: (user, secret) stored in the keyring for the test; None for a provider without an account.
     account: tuple[str, str] | None
     expected_ids: set[str]
@@ -43,6 +47,8 @@ class Running:
     #: Whether the catalog announces a total.
     total: bool = True
     query: Callable[[], Query] = Query.build
+    #: Makes the emulator serve the data of the scene with this id corrupted (None: it cannot).
+    corrupt: Callable[[str], None] | None = None
 
 
 @contextlib.contextmanager
@@ -51,7 +57,9 @@ def planet() -> Iterator[Running]:
     emulator = PlanetEmulator(api_keys={key}).start()
     try:
         ids = {i.id for i in emulator.items}
-        yield Running({"url": emulator.api_url, "page_size": "5"}, ("", key), ids, [emulator.server], False)
+        options = {"url": emulator.api_url, "page_size": "5", "poll": FAST}
+        corrupt = lambda scene_id: emulator.corrupt.add((scene_id, "ortho_analytic_4b"))  # noqa: E731
+        yield Running(options, ("", key), ids, [emulator.server], False, corrupt=corrupt)
     finally:
         emulator.close()
 
@@ -64,8 +72,14 @@ def cmr() -> Iterator[Running]:
     earthdata.add_files(emulator.data_files())
     try:
         options = {"url": emulator.url, "urs_url": earthdata.urs_url, "page_size": "4"}
-        ids = {g.granule_ur for g in emulator.granules}
-        yield Running(options, (user, password), ids, [emulator.server, earthdata.urs, earthdata.data])
+        granules = {g.granule_ur: g for g in emulator.granules}
+
+        def corrupt(scene_id: str) -> None:
+            for file_name in granules[scene_id].files:
+                earthdata.faults[emulator.file_path(granules[scene_id], file_name)] = "corrupt"
+
+        servers = [emulator.server, earthdata.urs, earthdata.data]
+        yield Running(options, (user, password), set(granules), servers, corrupt=corrupt)
     finally:
         emulator.close()
         earthdata.close()
@@ -77,7 +91,9 @@ def usgs() -> Iterator[Running]:
     emulator = M2MEmulator(users={user: token}).start()
     try:
         ids = {s.display_id for s in emulator.scenes}
-        yield Running({"url": emulator.api_url, "page_size": "4"}, (user, token), ids, [emulator.server])
+        options = {"url": emulator.api_url, "page_size": "4", "poll": FAST}
+        # No corrupt hook: M2M publishes no checksum of a bundle, so a flipped byte goes unnoticed.
+        yield Running(options, (user, token), ids, [emulator.server])
     finally:
         emulator.close()
 
@@ -88,12 +104,14 @@ def geodes() -> Iterator[Running]:
     with GeodesEmulator(default_catalogue(), api_keys=(key,)) as emulator:
         default = emulator.products[0].collection
         ids = {p.identifier for p in emulator.products if p.collection == default}
+        urns = {p.identifier: p.urn for p in emulator.products}
         yield Running(
-            {"url": emulator.root_url, "page_size": "7"},
+            {"url": emulator.root_url, "page_size": "7", "poll": FAST},
             ("", key),
             ids,
             [emulator.server, emulator.data_server],
             query=lambda: Query.build(collections=default),
+            corrupt=lambda scene_id: emulator.corrupt(urns[scene_id], 100),
         )
 
 
@@ -115,7 +133,8 @@ def terrascope() -> Iterator[Running]:
 def stac_ndjson() -> Iterator[Running]:
     with NdjsonEmulator() as emulator:
         ids = {item["id"] for item in emulator.items}
-        yield Running({"url": emulator.url, "batch": "9"}, None, ids, [emulator.server], False)
+        options = {"url": emulator.url, "batch": "9"}
+        yield Running(options, None, ids, [emulator.server], False, corrupt=emulator.corrupt.add)
 
 
 #: One row per provider: its registry name and how to run its emulator.
@@ -250,3 +269,29 @@ def test_the_cloud_filter_keeps_clear_enough_scenes(running):
     found = list(build_provider(name, run.options).search(_narrowed(run, cloud_max=limit)))
     assert found and all(s.cloud_cover is not None and s.cloud_cover <= limit for s in found)
     assert {s.id for s in clouded if s.cloud_cover <= limit} <= {s.id for s in found}
+
+
+def test_download_writes_verified_files(running, tmp_path):
+    name, run = running
+    provider = build_provider(name, run.options)
+    scene = _sample(name, run, 1)[0]
+    downloader = provider.downloader(scene)
+    downloader.activate()
+    result = downloader.download(tmp_path)
+    assert result.ok and result.files and all(f.is_file() and f.stat().st_size > 0 for f in result.files)
+    again = provider.downloader(scene).download(tmp_path)  # verified files already there: nothing fetched
+    assert again.bytes_fetched == 0 and sorted(again.files) == sorted(result.files)
+
+
+def test_a_corrupt_download_is_refused_and_leaves_no_file(running, tmp_path):
+    name, run = running
+    if run.corrupt is None:
+        pytest.skip(f"{name}: no checksum to check, or its emulator cannot corrupt data yet")
+    provider = build_provider(name, run.options)
+    scene = _sample(name, run, 2)[-1]
+    run.corrupt(scene.id)
+    downloader = provider.downloader(scene)
+    downloader.activate()
+    with pytest.raises(ChecksumMismatchError):
+        downloader.download(tmp_path)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and not p.name.endswith(".part")]
