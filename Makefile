@@ -22,7 +22,7 @@ RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE
 	core providers catalogs ui cli icons i18n
 
 .PHONY: test test-all test-trixie test-sid stac-venv system-deps venv lint format package deploy i18n \
-	translations clean demo
+	translations clean demo gui-smoke
 
 test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
@@ -53,6 +53,15 @@ venv: $(VENV)/.stamp
 demo: system-deps venv
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
 	$(PY) demo/run_demo.py
+
+# Scene Picker in the real QGIS desktop under Xvfb (display GUI_SMOKE_DISPLAY, default :91): a throw-away
+# profile with the plugin from `make deploy`, the demo catalog served on loopback, the dock driven through
+# search, download by pattern, stream and RGB; screenshots and result.json in build/gui-smoke/.
+GUI_SMOKE_DISPLAY ?= :91
+GUI_SMOKE_PACKAGES := qgis xvfb openbox imagemagick x11-utils python3-shapely python3-pyproj python3-keyring
+gui-smoke: venv
+	bash dev/install-system-deps.sh $(GUI_SMOKE_PACKAGES)
+	GUI_SMOKE_DISPLAY=$(GUI_SMOKE_DISPLAY) PYTHON=$(CURDIR)/$(PY) dev/gui_smoke/run.sh
 
 # The real STAC API the tests run (stac-fastapi-pgstac), in its own venv: tests/support/stac_server.py.
 STAC_VENV := .venv-stac

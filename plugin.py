@@ -2,6 +2,9 @@
 
 Everything this class adds to the QGIS window (actions, menu entries, the dock, the translator and
 every signal connection) is recorded and removed again by :meth:`ScenePickerPlugin.unload`.
+
+Downloads running when QGIS quits (``aboutToQuit``) or the plugin unloads are saved as interrupted and
+resume at the next start, which the message bar announces with a button opening the Downloads tab.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from pathlib import Path
 from qgis.core import Qgis, QgsApplication, QgsSettings
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QTranslator
 from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QPushButton
 
 try:
     from qgis.PyQt.QtGui import QAction  # Qt6 (QGIS 4)
@@ -79,6 +83,9 @@ class ScenePickerPlugin:
 
         self.iface.addWebToolBarIcon(self.action)
         self.iface.addPluginToWebMenu(self.tr(MENU_NAME), self.action)
+        # QGIS quitting: interrupt the downloads (saved to resume) before their threads are torn down
+        self._connect(QgsApplication.instance().aboutToQuit, self._on_about_to_quit)
+        self._announce_resumed()
 
     def unload(self) -> None:
         if self.processing_provider is not None:
@@ -152,3 +159,32 @@ class ScenePickerPlugin:
             if translator.load(str(qm_file)):
                 QCoreApplication.installTranslator(translator)
                 self.translator = translator
+
+    # -- downloads that outlive a session -------------------------------------------------------
+    def show_downloads(self) -> None:
+        """Show the dock on its Downloads tab."""
+        from .ui.dock import TAB_DOWNLOADS
+
+        if self.dock is not None:
+            self.dock.setUserVisible(True)
+            self.dock.tabs.setCurrentIndex(TAB_DOWNLOADS)
+
+    def _on_about_to_quit(self) -> None:
+        if self.dock is not None and self.dock.downloads is not None:
+            self.dock.downloads.shutdown()
+
+    def _announce_resumed(self) -> None:
+        """Downloads of the last session resume: say so, with a button that shows them."""
+        downloads = self.dock.downloads if self.dock is not None else None
+        count = len(downloads.resumed) if downloads is not None else 0
+        if not count:
+            return
+        bar = self.iface.messageBar()
+        message = bar.createMessage(
+            self.tr("Scene Picker"), self.tr("{} download(s) from the last session resume.").format(count)
+        )
+        button = QPushButton(self.tr("Show downloads"), message)
+        button.setObjectName("ScenePickerShowDownloads")
+        button.clicked.connect(self.show_downloads)
+        message.layout().addWidget(button)
+        bar.pushWidget(message, Qgis.MessageLevel.Info, 0)

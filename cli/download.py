@@ -1,11 +1,18 @@
 """``scene-picker download``: fetch scenes from a search result file or by id, in parallel.
 
 Scenes come from a GeoJSON file written by ``scene-picker search --output`` (optionally narrowed with
-``--id``), or from ``--provider NAME --id ID…`` (looked up in the catalog). Each scene goes to
-``OUT/<scene id>/`` through its provider's downloader: chosen assets (``--assets``), or only chosen
-members of zip assets (``--members``, fetched with HTTP range requests). Interrupted downloads resume
-from their ``.part`` files when run again; files already downloaded and verified are skipped.
+``--id``; read one feature at a time), or from ``--provider NAME --id ID…`` (looked up in the catalog).
+They are queued in ``OUT/.scene-picker/queue.sqlite`` (:mod:`scene_picker.core.queue`; several
+processes may share it), a scene whose links are signed by provider and id only (its record is asked
+for again when the job runs). Each scene goes to ``OUT/<scene folder>/`` (the id, made safe and
+unique: :func:`~scene_picker.core.naming.scene_folder_name`) through its provider's downloader:
+chosen assets (``--assets``), or only chosen members of zip assets (``--members``, fetched with HTTP
+range requests). Interrupted downloads resume from their ``.part`` files when run again; files
+already downloaded and verified are skipped.
 ``--dry-run`` prints the plan (what would be fetched and how big) and writes nothing.
+``-j`` scenes are downloaded at once, at most ``--per-host`` of them from one host.
+``--cluster ADDRESS`` runs the jobs on the workers of a Dask ``distributed`` cluster
+(:mod:`scene_picker.cli.cluster`); this process still keeps the queue, the progress and the table.
 
 The result table goes to stdout (and to ``--table FILE`` as CSV or JSON); progress goes to stderr.
 Exit code: 0 when every scene is complete, else the exit code of the first failure's error (e.g. 3
@@ -15,26 +22,29 @@ missing credentials, 4 network, 6 integrity), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from ..core.cancel import CancelToken
 from ..core.clip import download_or_clip
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
 from ..core.http import HttpClient
 from ..core.progress import Progress
-from ..core.queue import DONE, DownloadQueue, Job
-from ..core.redact import redact_url
+from ..core.queue import DONE, QUEUED, DownloadQueue, Job
+from ..core.ratelimit import host_slots
+from ..core.redact import redact_url, url_carries_secret
 from ..core.scene import Scene
 from ..providers.base import Downloader, Provider
 from ..providers.registry import get_provider, list_providers
 from .clip_options import add_clip_arguments, clip_payload, report_clips
 from .progress_view import ProgressView, human_bytes
+from .results_file import iter_features
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +72,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-j", "--concurrency", type=int, default=2, help="scenes downloaded at once (default: 2)"
     )
+    parser.add_argument(
+        "--per-host", type=int, metavar="N", help="scenes downloaded at once from one host (default: -j)"
+    )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the jobs on a Dask cluster: tcp://HOST:PORT of its scheduler, or local:N worker processes",
+    )
     parser.add_argument("--overwrite", action="store_true", help="download again files already verified")
     parser.add_argument(
         "--resume",
@@ -81,29 +99,28 @@ def split_list(text: Optional[str]) -> Optional[list[str]]:
 
 
 # -- input --------------------------------------------------------------------------------------------
-def read_result_file(path: Path) -> list[Scene]:
-    """Scenes of a GeoJSON FeatureCollection (or one Feature, or a list of Features)."""
+def iter_result_file(path: Path) -> Iterator[Scene]:
+    """Scenes of a GeoJSON FeatureCollection (or one Feature, or a list of Features), one at a time.
+
+    Raises :class:`UsageError` for a file that is not JSON, :class:`ProviderResponseError` (exit 5)
+    naming the feature for one that is not a scene (no id, a malformed geometry…)."""
+    number = 0
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        for number, feature in enumerate(iter_features(path), start=1):
+            try:
+                yield Scene.from_feature(feature)
+            except ProviderResponseError as exc:
+                raise ProviderResponseError(f"{path}: feature {number} is not a scene ({exc})") from None
     except FileNotFoundError:
         raise UsageError(f"No such result file: {path}") from None
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{path} is not a JSON search result file: {exc}") from None
-    if isinstance(document, dict) and document.get("type") == "FeatureCollection":
-        features = document.get("features") or []
-    elif isinstance(document, dict) and document.get("type") == "Feature":
-        features = [document]
-    elif isinstance(document, list):
-        features = document
-    else:
-        raise UsageError(f"{path} is not a GeoJSON FeatureCollection of scenes.")
-    scenes = []
-    for number, feature in enumerate(features, start=1):
-        try:
-            scenes.append(Scene.from_feature(feature))
-        except ProviderResponseError as exc:
-            raise UsageError(f"{path}: feature {number} is not a scene ({exc})") from None
-    return scenes
+        where = f" (after feature {number})" if number else ""
+        raise UsageError(f"{path} is not a JSON search result file{where}: {exc}") from None
+
+
+def read_result_file(path: Path) -> list[Scene]:
+    """All scenes of a result file (see :func:`iter_result_file`)."""
+    return list(iter_result_file(path))
 
 
 def build_provider(name: str, options: dict[str, Any]) -> Provider:
@@ -155,9 +172,12 @@ class ProviderPool:
         return provider.downloader(scene)
 
 
-def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> list[Scene]:
+def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> Iterable[Scene]:
+    """The scenes to download: streamed from the result file, or (with ``--id``) a list."""
     if args.results is not None:
-        scenes = read_result_file(args.results)
+        if not args.ids:
+            return iter_result_file(args.results)
+        scenes = list(iter_result_file(args.results))
         if args.ids:
             wanted = set(args.ids)
             scenes = [s for s in scenes if s.id in wanted]
@@ -174,10 +194,11 @@ def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> list[Scene]:
 
 
 # -- plan ---------------------------------------------------------------------------------------------
-def print_plan(scenes: list[Scene], pool: ProviderPool, args, assets, members) -> int:
-    total = 0
+def print_plan(scenes: Iterable[Scene], pool: ProviderPool, args, assets, members) -> int:
+    total = count = 0
     unknown = False
     for scene in scenes:
+        count += 1
         downloader = pool.downloader(scene)
         target = downloader.scene_dir(args.out)
         print(f"{scene.provider}:{scene.id} -> {target}")
@@ -203,12 +224,12 @@ def print_plan(scenes: list[Scene], pool: ProviderPool, args, assets, members) -
                 else:
                     total += asset.size
     note = " (at least: some sizes are unknown)" if unknown else ""
-    print(f"Plan: {len(scenes)} scenes, {human_bytes(total)} to fetch{note}. Nothing downloaded (--dry-run).")
+    print(f"Plan: {count} scenes, {human_bytes(total)} to fetch{note}. Nothing downloaded (--dry-run).")
     return 0
 
 
 # -- run ----------------------------------------------------------------------------------------------
-QUEUE_FILE = Path(".scene-picker") / "queue.json"
+QUEUE_FILE = Path(".scene-picker") / "queue.sqlite"
 SCENE_JOB = "scene"
 
 
@@ -240,8 +261,9 @@ class Outcome:
 class SceneJobs:
     """The ``scene`` job kind of the download queue: one scene through its provider's downloader."""
 
-    def __init__(self, pool: ProviderPool, view: ProgressView) -> None:
+    def __init__(self, pool: ProviderPool, view: ProgressView, per_host: Optional[int] = None) -> None:
         self.pools = {pool.options.get("url"): pool}
+        self.per_host = per_host
         self.default_provider = pool.default_name
         self.view = view
         self.errors: dict[str, ScenePickerError] = {}
@@ -256,11 +278,16 @@ class SceneJobs:
 
     @staticmethod
     def payload(scene: Scene, args, assets, members) -> dict[str, Any]:
+        """What the queue keeps of a scene: its record, or only provider, source and id when its links
+        carry a credential (signed URLs): the record is fetched (signed) again when the job runs."""
+        signed = any(url_carries_secret(asset.href) for asset in scene.assets.values())
         return {
             "key": job_key(scene.provider or args.provider, scene.id, assets, members, args.clip_request),
             "provider": scene.provider or args.provider,
             "url": args.url,
-            "scene": scene.to_feature(),
+            "scene_id": scene.id,
+            "source": scene.source,
+            "scene": None if signed else scene.to_feature(),
             "assets": assets,
             "members": members,
             "out": str(args.out),
@@ -269,36 +296,50 @@ class SceneJobs:
         }
 
     def __call__(self, job: Job, cancel: CancelToken, progress) -> dict[str, Any]:
-        payload = job.payload
-
         def report(event: Progress) -> None:
             progress(event)
             self.view(event)
 
         try:
-            scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
-            downloader = self.pool_for(payload.get("url")).downloader(scene)
-            downloader.activate(cancel=cancel, progress=report)
-            result = download_or_clip(
-                downloader,
-                payload["out"],
-                payload.get("clip"),
-                assets=payload.get("assets"),
-                members=payload.get("members"),
-                overwrite=bool(payload.get("overwrite")),
-                cancel=cancel,
-                progress=report,
-            )
+            return self.execute(job, cancel, report)
         except ScenePickerError as exc:
             self.errors[job.id] = exc
             if not isinstance(exc, CancelledError):
                 self.view.message(f"{job.label}: {exc}")
             raise
-        return {
-            "files": [str(p) for p in result.files],
-            "bytes_fetched": result.bytes_fetched,
-            "skipped": result.skipped,
-        }
+
+    def execute(self, job: Job, cancel: CancelToken, report) -> dict[str, Any]:
+        """Run the job in this process (a cluster run sends it to a worker: :mod:`.cluster`)."""
+        return run_scene(self.pool_for(job.payload.get("url")), job.payload, cancel, report, self.per_host)
+
+
+def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, per_host=None) -> dict:
+    """Download (or clip) the scene of a job's payload; its result as the queue keeps it. At most
+    ``per_host`` scenes at once per host (:func:`~scene_picker.core.ratelimit.host_slots`)."""
+    if payload.get("scene") is None:  # stored by id: its links are signed afresh now
+        scene = pool.get(payload.get("provider"), payload.get("source")).get(payload["scene_id"])
+    else:
+        scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
+    downloader = pool.downloader(scene)
+    hosts = [asset.href for asset in downloader.select_assets(payload.get("assets"))] if per_host else []
+    with host_slots(hosts, per_host, cancel):
+        downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
+        result = download_or_clip(
+            downloader,
+            payload["out"],
+            payload.get("clip"),
+            assets=payload.get("assets"),
+            members=payload.get("members"),
+            overwrite=bool(payload.get("overwrite")),
+            cancel=cancel,
+            progress=report,
+        )
+    return {
+        "folder": str(downloader.scene_dir(payload["out"])),  # as named when written: read it back
+        "files": [str(p) for p in result.files],
+        "bytes_fetched": result.bytes_fetched,
+        "skipped": result.skipped,
+    }
 
 
 def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) -> str:
@@ -306,26 +347,45 @@ def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) 
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1.")
+    if args.concurrency < 1 or (args.per_host is not None and args.per_host < 1):
+        raise UsageError("--concurrency and --per-host must be at least 1.")
+    if args.cluster:
+        from .cluster import check_cluster_option
+
+        check_cluster_option(args.cluster)
     assets, members = split_list(args.assets), split_list(args.members)
     pool = ProviderPool(args.provider, args.url)
     args.clip_request = clip_payload(args)
-    scenes: list[Scene] = []
+    scenes: Iterable[Scene] = []
     if not (args.resume and args.results is None and not args.ids):
         scenes = collect_scenes(args, pool)
-        if not scenes:
-            raise UsageError("No scene to download.")
     if args.dry_run:
         if args.clip_request:
             print("--clip: only the AOI's tiles/strips of each GeoTIFF will be fetched (sizes: whole files).")
         return print_plan(scenes, pool, args, assets, members)
     args.out.mkdir(parents=True, exist_ok=True)
     view = ProgressView(sys.stderr)
-    jobs = SceneJobs(pool, view)
+    with contextlib.ExitStack() as stack:
+        jobs = SceneJobs(pool, view, args.per_host)
+        if args.cluster:
+            from .cluster import cluster_jobs
+
+            jobs = stack.enter_context(cluster_jobs(args, pool, view))
+        return _run_queue(args, jobs, view, scenes, assets, members)
+
+
+def _run_queue(args, jobs: SceneJobs, view: ProgressView, scenes: Iterable[Scene], assets, members) -> int:
     queue = DownloadQueue(queue_file(args.out), workers=args.concurrency, handlers={SCENE_JOB: jobs})
-    wanted = _enqueue(queue, scenes, args, assets, members)
+    try:
+        wanted, given = _enqueue(queue, scenes, args, assets, members)
+    except BaseException:
+        queue.close()
+        raise
+    if not given and not (args.resume and args.results is None and not args.ids):
+        queue.close()
+        raise UsageError("No scene to download.")
     if not wanted:
+        queue.close()
         print(f"Nothing to resume in {queue_file(args.out)}.", file=sys.stderr)
         return 0
     queue.start()
@@ -333,18 +393,16 @@ def run(args: argparse.Namespace) -> int:
         queue.wait()
     except KeyboardInterrupt:
         view.message("Interrupted: stopping the downloads…")
-        queue.shutdown(cancel_active=True)
+        queue.close()
         raise CancelledError(
             f"Download interrupted; resume with: scene-picker download --resume --out {args.out}"
         ) from None
     queue.shutdown()
     view.close()
-    outcomes = [
-        Outcome(job, job.payload["scene"]["id"], job.payload.get("provider") or "", jobs.errors.get(job.id))
-        for job in (queue.get(job_id) for job_id in wanted)
-    ]
+    outcomes = [_outcome(queue.get(job_id), jobs) for job_id in wanted]
+    queue.close()
     print_table(outcomes)
-    if any(o.job.payload.get("clip") for o in outcomes):
+    if args.clip_request:
         report_clips([f for o in outcomes if o.status == DONE for f in o.files], args.out)
     if args.table:
         write_table(args.table, outcomes)
@@ -356,24 +414,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _enqueue(queue: DownloadQueue, scenes: list[Scene], args, assets, members) -> list[str]:
-    """Job ids to run: one per given scene (an unfinished job of an earlier run for the same scene and
-    selection is reused and resumes from its ``.part`` files), plus every job still queued in the file.
-    With ``--resume``, failed and cancelled jobs of earlier runs are queued again too. Finished jobs of
-    earlier runs are dropped from the file."""
-    keys = {job_key(s.provider or args.provider, s.id, assets, members, args.clip_request) for s in scenes}
-    for job in queue.jobs():
-        if job.kind == SCENE_JOB and (args.resume or job.payload.get("key") in keys):
-            queue.retry(job.id)  # failed or cancelled: queued again
+def _outcome(job: Job, jobs: SceneJobs) -> Outcome:
+    """The outcome of a finished job, without its (possibly large) payload."""
+    payload, job.payload = job.payload, {}
+    scene_id = payload.get("scene_id") or (payload.get("scene") or {}).get("id") or job.label
+    return Outcome(job, scene_id, payload.get("provider") or "", jobs.errors.get(job.id))
+
+
+def _enqueue(queue: DownloadQueue, scenes: Iterable[Scene], args, assets, members) -> tuple[list[str], int]:
+    """Job ids to run, and how many scenes were given: one job per given scene (the job of an earlier
+    run for the same scene and selection is reused: an unfinished one resumes from its ``.part``
+    files, a finished one runs again and skips verified files), plus every job still queued in the
+    database. With ``--resume``, failed and cancelled jobs of earlier runs are queued again too.
+    Finished jobs of earlier runs are dropped. The scenes are queued in one transaction."""
+    if args.resume:
+        queue.retry_all(SCENE_JOB)
     queue.remove_finished()
-    existing = {job.payload.get("key"): job for job in queue.jobs() if job.kind == SCENE_JOB}
-    wanted: list[str] = []
-    for scene in scenes:
-        payload = SceneJobs.payload(scene, args, assets, members)
-        job = existing.get(payload["key"]) or queue.add(SCENE_JOB, payload, label=scene.id)
-        wanted.append(job.id)
-    wanted += [job.id for job in queue.jobs() if job.kind == SCENE_JOB and job.id not in wanted]
-    return wanted
+    given = 0
+
+    def entries() -> Iterator[tuple[dict[str, Any], str, str]]:
+        nonlocal given
+        for scene in scenes:
+            given += 1
+            payload = SceneJobs.payload(scene, args, assets, members)
+            yield payload, scene.id, payload["key"]
+
+    wanted = queue.add_many(SCENE_JOB, entries())
+    chosen = set(wanted)
+    wanted += [job_id for job_id in queue.job_ids(QUEUED, SCENE_JOB) if job_id not in chosen]
+    return wanted, given
 
 
 def table_rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:

@@ -74,6 +74,11 @@ def _configure_logging(verbosity: int) -> None:
 
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from ..core.redact import RedactingFilter
+
+    for handler in logging.getLogger().handlers:  # e.g. urllib3's request lines at -vv: no signature
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 if __name__ == "__main__":

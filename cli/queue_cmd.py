@@ -1,8 +1,9 @@
 """``scene-picker queue [PATH]``: the state of a persisted download queue, read-only.
 
-PATH is a download folder (its ``.scene-picker/queue.json``, written by ``scene-picker download``), a
-queue file, or nothing: the current folder's queue if there is one, else the plugin dock's queue.
-Exit code 0 when every job is done, 1 when some failed or were cancelled, 0 with jobs still to run
+PATH is a download folder (its ``.scene-picker/queue.sqlite``, written by ``scene-picker download``), a
+queue database (or a legacy ``queue.json``), or nothing: the current folder's queue if there is one,
+else the plugin dock's queue. Exit code 0 when every job is done, 1 when some failed or were cancelled
+or the queue is unreadable (the message says why), 0 with jobs still to run
 (``scene-picker download --resume --out FOLDER`` runs them).
 """
 
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import UsageError
+from ..core.queue_store import database_path
+from ..core.queue_store import read_jobs as read_queue
 from .download import queue_file
 from .progress_view import human_bytes
 
@@ -42,7 +45,7 @@ def dock_queue_file() -> Path:
         base = Path.home() / "Library" / "Application Support"
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "scene_picker" / "download_queue.json"
+    return base / "scene_picker" / "download_queue.sqlite"
 
 
 def resolve(path: Path | None) -> Path:
@@ -50,21 +53,17 @@ def resolve(path: Path | None) -> Path:
         here = queue_file(Path("."))
         return here if here.is_file() else dock_queue_file()
     if path.is_dir():
-        return queue_file(path)
-    return path
+        found = queue_file(path)
+        legacy = found.with_suffix(".json")
+        return legacy if not found.is_file() and legacy.is_file() else found
+    return path if path.exists() else database_path(path)
 
 
 def read_jobs(path: Path) -> list[dict[str, Any]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return read_queue(path)
     except FileNotFoundError:
         raise UsageError(f"No download queue at {path}.") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{path} is not a readable download queue: {exc}") from None
-    jobs = data.get("jobs") if isinstance(data, dict) else None
-    if not isinstance(jobs, list):
-        raise UsageError(f"{path} is not a download queue file (no 'jobs' list).")
-    return [job for job in jobs if isinstance(job, dict)]
 
 
 def _label(job: dict[str, Any]) -> str:
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         counts = {state: sum(1 for j in jobs if j.get("state") == state) for state in STATES}
         summary = ", ".join(f"{n} {state}" for state, n in counts.items() if n) or "empty"
-        print(f"{path}: {len(jobs)} jobs ({summary})")
+        print(f"{path}: {len(jobs)} jobs ({summary})" if jobs else f"{path}: no jobs")
         for job in jobs:
             total = job.get("total")
             done = job.get("done") or 0

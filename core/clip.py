@@ -201,7 +201,8 @@ class _SceneClip:
     # -- zip members ----------------------------------------------------------------------------------
     def zip_members(self, asset: Asset, patterns: Sequence[str]) -> None:
         from .remotezip import RemoteZip
-        from .zipformat import STORED, check_supported, parse_local_header
+        from .zipdecode import check_supported
+        from .zipformat import STORED, parse_local_header
 
         archive = RemoteZip(asset.href, http=self.downloader.http, range_mode=self.downloader.range_mode)
         counted = (0, 0)  # the archive's directory is counted with the first member read

@@ -1,7 +1,7 @@
 """An exclusive, OS-level lock on a folder: one process at a time works on it (``scene-picker sync``).
 
-The lock is taken on ``<folder>/.scene-picker/<name>.lock`` with ``fcntl.flock`` (POSIX) or
-``msvcrt.locking`` (Windows); the OS releases it when the process ends, even on kill -9, so a stale
+The lock is taken on ``<folder>/.scene-picker/<name>.lock`` with :func:`.locks.try_lock` (``fcntl.flock`` on
+POSIX, ``msvcrt.locking`` on Windows); the OS releases it when the process ends, even on kill -9, so a stale
 lock file never blocks anyone. The holder's pid is written into the file for the message a second
 process shows.
 """
@@ -12,33 +12,14 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, Optional
+from typing import Iterator, Optional
 
 from .errors import BusyError
+from .locks import try_lock
 from .transfer import output_error
 
 LOCK_DIR = ".scene-picker"
 _POLL = 0.2
-
-
-def _try_lock(handle: IO[str], block: bool) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        import msvcrt
-
-        mode = msvcrt.LK_LOCK if block else msvcrt.LK_NBLCK
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), mode, 1)
-        except OSError:
-            return False
-        return True
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
-    except BlockingIOError:
-        return False
-    return True
 
 
 @contextmanager
@@ -51,25 +32,24 @@ def folder_lock(folder: Path, name: str, wait: Optional[float] = 0.0, what: str 
     path = Path(folder) / LOCK_DIR / f"{name}.lock"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - closed below
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise output_error(exc, path) from None
     try:
         deadline = None if wait is None else time.monotonic() + max(0.0, wait)
-        while not _try_lock(handle, block=wait is None):
+        while not try_lock(fd):
             if deadline is not None and time.monotonic() >= deadline:
-                handle.seek(0)
-                holder = handle.read().strip()
+                os.lseek(fd, 0, os.SEEK_SET)
+                holder = os.read(fd, 64).decode("ascii", "replace").strip()
                 who = f" (pid {holder})" if holder.isdigit() else ""
                 raise BusyError(
                     f"Another process{who} is already running {what or name} on {folder}; nothing done. "
                     "Try again later, or pass --wait to wait for it."
                 )
             time.sleep(_POLL)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode("ascii"))
         yield path
     finally:
-        handle.close()  # releases the lock
+        os.close(fd)  # releases the lock

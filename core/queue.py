@@ -1,41 +1,80 @@
-"""A persisted download queue: jobs with a state, worked by a bounded pool of threads.
+"""A persisted download queue: jobs with a state, worked by bounded pools of threads in one or more
+processes.
 
-Each job is ``queued`` → ``active`` → ``done`` | ``failed`` | ``cancelled``. The list of jobs is saved
-atomically to a small JSON file (typically under the output folder) on every state change, so a
-restarted QGIS or command line reloads it: jobs that were ``active`` when the process ended go back to
-``queued`` and, through the ``.part`` files of :mod:`scene_picker.core.transfer`, resume where they
-stopped. The built-in ``url`` job kind downloads one URL with
-:func:`~scene_picker.core.transfer.download_file`; callers register other kinds (e.g. a provider's scene
-download) as handlers. Payloads are saved as given: enqueue a scene id rather than a signed URL that
-carries a credential.
+Each job is ``queued`` → ``active`` → ``done`` | ``failed`` | ``cancelled``. Jobs live in a SQLite
+database (:mod:`.queue_store`; one per output folder, e.g. ``OUT/.scene-picker/queue.sqlite``; a
+``.json`` path given by an older caller maps to ``.sqlite`` and a legacy JSON queue there is imported).
+One row per job: an enqueue, a claim and a state change each touch one row in one transaction, so
+10 000 jobs cost no more per job than 10. Several processes (two command lines, QGIS and a command
+line) may open the same database: a queued job is claimed atomically by exactly one worker of one
+process, and jobs left ``active`` by a process that died (even kill -9) are queued again when a
+queue notices (on open and while waiting), to resume from their ``.part`` files.
+
+API (used by the dock, the command line and builders of other front ends)::
+
+    queue = DownloadQueue(path, workers=4, handlers={"scene": handler}, on_change=callback)
+    job = queue.add("scene", payload, label="S2A_…", key="stable key")  # one job
+    ids = queue.add_many("scene", [(payload, label, key), …])           # one transaction
+    queue.start(); queue.wait(); queue.shutdown(); queue.close()
+    queue.jobs(), queue.job_ids(state, kind), queue.get(id), queue.counts()
+    queue.cancel(id), queue.retry(id), queue.retry_all(), queue.remove_finished()
+
+A ``key`` makes enqueueing idempotent: the job with that key is reused (and queued again if it had
+finished). ``handler(job, cancel_token, progress_callback)`` does the work and returns a JSON-able
+result; the built-in ``url`` kind downloads one URL with :func:`~.transfer.download_file`.
+``on_change(job)`` is called from worker threads with a copy of the job after each state change and
+progress event. Progress is kept in memory and written to the database at most every
+:data:`PROGRESS_EVERY` seconds by a background thread, so workers never wait on the database for it.
+Cancelling an active job works for jobs of this process (another process's job is cancelled there).
+
+Payloads are stored as given, so a payload holding a URL that carries a credential (a signature, a
+token, user info) is refused: queue such scenes by provider and id and sign their links again when the
+job runs. Errors and results are stored redacted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from .cancel import CancelToken
 from .checksums import Checksum
 from .errors import CancelledError, ScenePickerError, UsageError
 from .http import HttpClient
 from .progress import Progress, ProgressCallback
+from .queue_store import (
+    ACTIVE,
+    CANCELLED,
+    DONE,
+    FAILED,
+    FINISHED,
+    QUEUED,
+    STATES,
+    QueueCorruptError,
+    QueueStore,
+    database_path,
+    scrub,
+)
 from .redact import redact, redact_url, url_carries_secret
 from .transfer import download_file
 
+__all__ = [
+    "ACTIVE", "CANCELLED", "DONE", "FAILED", "FINISHED", "QUEUED", "STATES", "DownloadQueue", "Job",
+    "JobHandler", "QueueCorruptError", "database_path",
+]  # fmt: skip
+
 log = logging.getLogger(__name__)
 
-QUEUED, ACTIVE, DONE, FAILED, CANCELLED = "queued", "active", "done", "failed", "cancelled"
-STATES = (QUEUED, ACTIVE, DONE, FAILED, CANCELLED)
-FINISHED = (DONE, FAILED, CANCELLED)
-_FORMAT_VERSION = 1
+#: Seconds between two writes of a job's byte counts to the database.
+PROGRESS_EVERY = 2.0
+#: Seconds between two looks at the database while idle (jobs added or finished by other processes).
+_POLL = 0.5
 
 
 @dataclass
@@ -62,17 +101,22 @@ class Job:
             job.state = QUEUED
         return job
 
+    @classmethod
+    def from_row(cls, row: tuple) -> Job:
+        id_, kind, payload, label, state, error, done, total, result, created, updated = row
+        return cls(
+            id_, kind, json.loads(payload), label, state, error, done or 0, total,
+            json.loads(result) if result else None, created, updated,
+        )  # fmt: skip
+
 
 #: A job handler: does the work, reports progress, honours the token; returns a JSON-able result.
 JobHandler = Callable[[Job, CancelToken, ProgressCallback], Optional[dict]]
 
 
 class DownloadQueue:
-    """Jobs persisted in ``state_file``, run by at most ``workers`` threads once :meth:`start` is called.
-
-    ``on_change(job)`` is called (from worker threads) after every state change and progress event,
-    with a copy of the job.
-    """
+    """Jobs persisted in the database for ``state_file``, run by at most ``workers`` threads of this
+    process once :meth:`start` is called (see the module docstring)."""
 
     def __init__(
         self,
@@ -85,32 +129,54 @@ class DownloadQueue:
     ) -> None:
         if workers < 1:
             raise UsageError(f"A download queue needs at least one worker, not {workers}.")
-        self.state_file = Path(state_file)
+        self.state_file = database_path(state_file)
         self.workers = workers
         self.http = http or HttpClient()
         self.handlers: dict[str, JobHandler] = {"url": self._download_url}
         self.handlers.update(handlers or {})
         self.on_change = on_change
+        self._store = QueueStore(self.state_file)
         self._lock = threading.Condition()
-        self._jobs: dict[str, Job] = {}
+        self._live: dict[str, Job] = {}  # jobs active in this process, with their latest progress
         self._tokens: dict[str, CancelToken] = {}
+        self._pending: dict[str, tuple[int, Optional[int]]] = {}  # progress not yet in the database
         self._threads: list[threading.Thread] = []
+        self._flusher: Optional[threading.Thread] = None
         self._stopping = False
         self._interrupted: set[str] = set()  # active jobs stopped by shutdown(): queued again
-        self._load()
+        self._last_reclaim = 0.0
+        self._reclaim()
 
     # -- adding and inspecting ------------------------------------------------------------------------
-    def add(self, kind: str, payload: Mapping[str, Any], label: Optional[str] = None) -> Job:
+    def add(
+        self, kind: str, payload: Mapping[str, Any], label: Optional[str] = None, key: Optional[str] = None
+    ) -> Job:
+        """Queue one job (or reuse the job with the same ``key``)."""
+        (job_id,) = self.add_many(kind, [(payload, label, key)])
+        return self.get(job_id)
+
+    def add_many(
+        self, kind: str, entries: Iterable[tuple[Mapping[str, Any], Optional[str], Optional[str]]]
+    ) -> list[str]:
+        """Queue ``(payload, label, key)`` entries in one transaction (all or none); returns their job
+        ids. ``entries`` may be a generator: it is consumed once, row by row."""
         if kind not in self.handlers:
             raise UsageError(f"No handler for download jobs of kind '{kind}'.")
-        json.dumps(payload)  # refuse what could not be saved, now rather than at the next save
-        job = Job(uuid.uuid4().hex[:12], kind, dict(payload), label or kind)
+
+        def rows() -> Iterable[dict[str, Any]]:
+            for payload, label, key in entries:
+                text = json.dumps(payload)  # refuse what could not be saved (TypeError), now
+                _refuse_credentials(payload)
+                yield {"id": uuid.uuid4().hex[:12], "kind": kind, "key": key, "payload": text,
+                       "label": label or kind}  # fmt: skip
+
+        ids = self._store.insert(rows())
         with self._lock:
-            self._jobs[job.id] = job
-            self._save_locked()
             self._lock.notify_all()
-        self._notify(job)
-        return _copy(job)
+        if self.on_change is not None:
+            for job_id in ids:
+                self._notify(self.get(job_id))
+        return ids
 
     def add_url(
         self,
@@ -121,33 +187,36 @@ class DownloadQueue:
         checksum: Optional[Checksum] = None,
         label: Optional[str] = None,
     ) -> Job:
-        """Queue one download of ``url`` to ``dest``.
-
-        A URL that carries a credential (user info, a signature or token in its query) is refused:
-        the queue file would keep it. Queue such a scene by id with a provider's job kind instead.
-        """
-        if url_carries_secret(url):
-            raise UsageError(
-                f"Not queued: {redact_url(url)} carries a credential, which the queue file would keep. "
-                "Queue the scene from its provider (it signs the link again when the job runs), or "
-                "download it at once with: scene-picker fetch URL --out DIR."
-            )
+        """Queue one download of ``url`` to ``dest`` (a URL carrying a credential is refused)."""
         payload: dict[str, Any] = {"url": url, "dest": str(dest), "expected_size": expected_size}
         if checksum is not None:
             payload["checksum"] = [checksum.algorithm, checksum.hexdigest]
         return self.add("url", payload, label or Path(dest).name)
 
     def jobs(self) -> list[Job]:
-        with self._lock:
-            return [_copy(job) for job in self._jobs.values()]
+        return [self._overlay(Job.from_row(row)) for row in self._store.rows()]
 
     def get(self, job_id: str) -> Job:
+        """The job (KeyError when there is none with this id)."""
         with self._lock:
-            return _copy(self._jobs[job_id])
+            live = self._live.get(job_id)
+            if live is not None:
+                return _copy(live)
+        rows = self._store.rows("WHERE id = ?", (job_id,))
+        if not rows:
+            raise KeyError(job_id)
+        return Job.from_row(rows[0])
+
+    def job_ids(self, state: Optional[str] = None, kind: Optional[str] = None) -> list[str]:
+        """Ids of the jobs (in ``state``, of ``kind``), oldest first, without loading their payloads."""
+        where = [f"{name} = ?" for name, value in (("state", state), ("kind", kind)) if value]
+        args = [value for value in (state, kind) if value]
+        sql = "SELECT id FROM jobs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY seq"
+        return [row[0] for row in self._store.query(sql, args)]
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return {state: sum(1 for j in self._jobs.values() if j.state == state) for state in STATES}
+        found = dict(self._store.query("SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+        return {state: int(found.get(state, 0)) for state in STATES}
 
     # -- control ----------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -161,16 +230,20 @@ class DownloadQueue:
                 )
                 self._threads.append(thread)
                 thread.start()
+            if self._flusher is None or not self._flusher.is_alive():
+                self._flusher = threading.Thread(
+                    target=self._flush_loop, name="scene-picker-progress", daemon=True
+                )
+                self._flusher.start()
 
     def cancel(self, job_id: str) -> None:
-        """Cancel a queued job at once, or ask an active one to stop between chunks."""
+        """Cancel a queued job at once, or ask an active one of this process to stop between chunks."""
         with self._lock:
-            job = self._jobs[job_id]
-            if job.state == QUEUED:
-                self._set_locked(job, CANCELLED)
-            elif job.state == ACTIVE:
-                self._tokens[job_id].cancel()
-        self._notify(job)
+            token = self._tokens.get(job_id)
+        if token is not None:
+            token.cancel()
+        elif self._store.set_state(job_id, CANCELLED, only_from=(QUEUED,)):
+            self._changed(job_id)
 
     def cancel_all(self) -> None:
         for job in self.jobs():
@@ -179,29 +252,44 @@ class DownloadQueue:
 
     def retry(self, job_id: str) -> None:
         """Queue a failed or cancelled job again (its ``.part`` makes it resume)."""
+        if self._store.set_state(job_id, QUEUED, only_from=(FAILED, CANCELLED), error=None):
+            self._changed(job_id)
+
+    def retry_all(self, kind: Optional[str] = None) -> int:
+        """Queue every failed or cancelled job (of ``kind``) again, in one transaction."""
+        where = "state IN (?, ?)" + (" AND kind = ?" if kind else "")
+        with self._store.transaction() as db:
+            count = db.execute(
+                f"UPDATE jobs SET state = ?, error = NULL, updated = ? WHERE {where}",
+                (QUEUED, time.time(), FAILED, CANCELLED, *([kind] if kind else [])),
+            ).rowcount
         with self._lock:
-            job = self._jobs[job_id]
-            if job.state in (FAILED, CANCELLED):
-                job.error = None
-                self._set_locked(job, QUEUED)
-                self._lock.notify_all()
-        self._notify(job)
+            self._lock.notify_all()
+        return count
 
     def remove_finished(self) -> None:
-        with self._lock:
-            self._jobs = {k: j for k, j in self._jobs.items() if j.state not in FINISHED}
-            self._save_locked()
+        """Forget finished jobs (except those another running process may still report)."""
+        self._store.remove_finished()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
-        """Wait until no job is queued or active; False when ``timeout`` passed first."""
+        """Wait until no job this queue can run is queued or active (in any process); False when
+        ``timeout`` passed first."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._lock:
-            while any(j.state in (QUEUED, ACTIVE) for j in self._jobs.values()):
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._lock.wait(left if left is not None else 1.0)
-        return True
+        kinds = tuple(self.handlers)
+        marks = ", ".join("?" * len(kinds))
+        while True:
+            self._reclaim()
+            (left_jobs,) = self._store.query(
+                f"SELECT COUNT(*) FROM jobs WHERE state IN (?, ?) AND kind IN ({marks})",
+                (QUEUED, ACTIVE, *kinds),
+            )[0]
+            if not left_jobs:
+                return True
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            with self._lock:
+                self._lock.wait(min(_POLL, left) if left is not None else _POLL)
 
     def shutdown(self, cancel_active: bool = False, timeout: float = 30.0) -> None:
         """Stop the workers after their current job, or interrupt it (``cancel_active``: it is saved as
@@ -213,8 +301,14 @@ class DownloadQueue:
                     self._interrupted.add(job_id)
                     token.cancel()
             self._lock.notify_all()
-        for thread in self._threads:
+        for thread in [*self._threads, *([self._flusher] if self._flusher else [])]:
             thread.join(timeout=timeout)
+        self._flush()
+
+    def close(self) -> None:
+        """Stop the workers (interrupting active jobs) and release the database."""
+        self.shutdown(cancel_active=True)
+        self._store.close()
 
     def __enter__(self) -> DownloadQueue:
         self.start()
@@ -225,44 +319,60 @@ class DownloadQueue:
 
     # -- workers ----------------------------------------------------------------------------------------
     def _next_job(self) -> Optional[Job]:
-        with self._lock:
-            while not self._stopping:
-                for job in sorted(self._jobs.values(), key=lambda j: j.created):
-                    if job.state == QUEUED:
-                        self._tokens[job.id] = CancelToken()
-                        self._set_locked(job, ACTIVE)
-                        return job
-                self._lock.wait(1.0)
-            return None
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return None
+            self._reclaim()
+            row = self._store.claim(self.handlers)
+            if row is not None:
+                job = Job.from_row(row)
+                job.state = ACTIVE
+                with self._lock:
+                    if self._stopping:  # claimed while stopping: give it back
+                        self._store.set_state(job.id, QUEUED)
+                        return None
+                    self._tokens[job.id] = CancelToken()
+                    self._live[job.id] = job
+                return job
+            with self._lock:
+                if not self._stopping:
+                    self._lock.wait(_POLL)
 
     def _work(self) -> None:
         while True:
-            job = self._next_job()
+            try:
+                job = self._next_job()
+            except QueueCorruptError as exc:  # e.g. the disk went away: keep the worker, try later
+                log.warning("%s", exc)
+                with self._lock:
+                    self._lock.wait(5 * _POLL)
+                continue
             if job is None:
                 return
             self._notify(job)
             token = self._tokens[job.id]
-            handler = self.handlers.get(job.kind)
             state, error, result = DONE, None, None
             try:
-                if handler is None:
-                    raise UsageError(f"No handler for download jobs of kind '{job.kind}'.")
-                result = handler(_copy(job), token, self._progress_for(job))
+                result = self.handlers[job.kind](_copy(job), token, self._progress_for(job))
             except CancelledError:
                 state = CANCELLED
             except ScenePickerError as exc:
-                state, error = FAILED, str(exc)
+                state, error = FAILED, redact(str(exc))
             except Exception as exc:  # noqa: BLE001 - a worker must outlive any job; the error is recorded
                 log.exception("download job %s failed unexpectedly", job.label)
                 state, error = FAILED, redact(f"{type(exc).__name__}: {exc}")[:500]
             with self._lock:
                 self._tokens.pop(job.id, None)
-                job.result = result
-                job.error = error
+                self._pending.pop(job.id, None)
                 if state == CANCELLED and job.id in self._interrupted:
                     state = QUEUED
                 self._interrupted.discard(job.id)
-                self._set_locked(job, state)
+            saved = json.dumps(scrub(result)) if result is not None else None
+            self._store.set_state(job.id, state, error=error, result=saved, done=job.done, total=job.total)
+            with self._lock:
+                self._live.pop(job.id, None)
+                job.state, job.error, job.result, job.updated = state, error, result, time.time()
                 self._lock.notify_all()
             self._notify(job)
 
@@ -271,9 +381,27 @@ class DownloadQueue:
             with self._lock:
                 job.done = progress.done
                 job.total = progress.total
+                self._pending[job.id] = (progress.done, progress.total)
             self._notify(job)
 
         return report
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                self._lock.wait(PROGRESS_EVERY)
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            try:
+                self._store.save_progress(pending)
+            except (QueueCorruptError, OSError) as exc:  # progress is advisory: never fail a worker
+                log.debug("progress not saved: %s", exc)
 
     def _download_url(self, job: Job, cancel: CancelToken, progress: ProgressCallback) -> dict:
         payload = job.payload
@@ -294,11 +422,26 @@ class DownloadQueue:
             "skipped": result.skipped,
         }
 
-    # -- persistence ------------------------------------------------------------------------------------
-    def _set_locked(self, job: Job, state: str) -> None:
-        job.state = state
-        job.updated = time.time()
-        self._save_locked()
+    # -- helpers ----------------------------------------------------------------------------------------
+    def _reclaim(self) -> None:
+        now = time.monotonic()
+        if now - self._last_reclaim < 2.0:
+            return
+        self._last_reclaim = now
+        if self._store.reclaim_orphans():
+            with self._lock:
+                self._lock.notify_all()
+
+    def _overlay(self, job: Job) -> Job:
+        with self._lock:
+            live = self._live.get(job.id)
+            return _copy(live) if live is not None else job
+
+    def _changed(self, job_id: str) -> None:
+        with self._lock:
+            self._lock.notify_all()
+        if self.on_change is not None:
+            self._notify(self.get(job_id))
 
     def _notify(self, job: Job) -> None:
         if self.on_change is not None:
@@ -306,28 +449,22 @@ class DownloadQueue:
                 snapshot = _copy(job)
             self.on_change(snapshot)
 
-    def _save_locked(self) -> None:
-        data = {"version": _FORMAT_VERSION, "jobs": [asdict(job) for job in self._jobs.values()]}
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.state_file)
 
-    def _load(self) -> None:
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"The download queue file {self.state_file} is unreadable: {exc}") from None
-        for item in data.get("jobs", []) if isinstance(data, dict) else []:
-            job = Job.from_dict(item)
-            if job.state == ACTIVE:  # the previous process ended while working on it: resume
-                job.state = QUEUED
-            self._jobs[job.id] = job
+def _refuse_credentials(payload: Any) -> None:
+    """UsageError when a string of ``payload`` is a URL that carries a credential."""
+    if isinstance(payload, str):
+        if "://" in payload and url_carries_secret(payload):
+            raise UsageError(
+                f"Not queued: {redact_url(payload)} carries a credential, which the queue database would "
+                "keep. Queue the scene from its provider (it signs the link again when the job runs), or "
+                "download it at once with: scene-picker fetch URL --out DIR."
+            )
+    elif isinstance(payload, Mapping):
+        for value in payload.values():
+            _refuse_credentials(value)
+    elif isinstance(payload, (list, tuple)):
+        for value in payload:
+            _refuse_credentials(value)
 
 
 def _copy(job: Job) -> Job:

@@ -11,10 +11,12 @@ limiter per host or account: get them from :func:`shared_rate_limiter` / :func:`
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
+from urllib.parse import urlsplit
 
 from .cancel import CancelToken
 from .errors import UsageError
@@ -92,6 +94,9 @@ class RateLimiter:
 class ConcurrencyLimiter:
     """At most ``limit`` holders at once; a context manager (``with limiter: ...``)."""
 
+    #: Seconds between two looks at the cancel token while waiting for a slot.
+    wait_step = 0.1
+
     def __init__(self, limit: int) -> None:
         if limit < 1:
             raise UsageError(f"A concurrency limit must be at least 1, not {limit}.")
@@ -110,7 +115,7 @@ class ConcurrencyLimiter:
         if cancel is None:
             self._semaphore.acquire()
         else:
-            while not self._semaphore.acquire(timeout=0.1):
+            while not self._semaphore.acquire(timeout=self.wait_step):
                 cancel.raise_if_cancelled("Waiting for a free download slot")
         with self._lock:
             self._active += 1
@@ -131,6 +136,21 @@ class ConcurrencyLimiter:
 _registry_lock = threading.Lock()
 _rate_limiters: dict[str, RateLimiter] = {}
 _concurrency_limiters: dict[str, ConcurrencyLimiter] = {}
+#: What the two registries create: these classes, or cluster-wide twins (see :func:`use_makers`).
+_makers: dict[str, Callable] = {
+    "rate": lambda key, windows: RateLimiter(windows),
+    "concurrency": lambda key, limit: ConcurrencyLimiter(limit),
+}
+
+
+def use_makers(rate: Callable[[str, Sequence[Window]], RateLimiter], concurrency: Callable) -> None:
+    """Make the registries create limiters with ``rate(key, windows)`` and ``concurrency(key, limit)``
+    from now on (a cluster worker shares them through its scheduler: :mod:`.cluster`)."""
+    with _registry_lock:
+        _makers["rate"] = rate
+        _makers["concurrency"] = concurrency
+        _rate_limiters.clear()
+        _concurrency_limiters.clear()
 
 
 def shared_rate_limiter(key: str, windows: Sequence[Window]) -> RateLimiter:
@@ -139,7 +159,7 @@ def shared_rate_limiter(key: str, windows: Sequence[Window]) -> RateLimiter:
     with _registry_lock:
         limiter = _rate_limiters.get(key)
         if limiter is None:
-            limiter = _rate_limiters[key] = RateLimiter(windows)
+            limiter = _rate_limiters[key] = _makers["rate"](key, windows)
         return limiter
 
 
@@ -148,5 +168,24 @@ def shared_concurrency_limiter(key: str, limit: int) -> ConcurrencyLimiter:
     with _registry_lock:
         limiter = _concurrency_limiters.get(key)
         if limiter is None:
-            limiter = _concurrency_limiters[key] = ConcurrencyLimiter(limit)
+            limiter = _concurrency_limiters[key] = _makers["concurrency"](key, limit)
         return limiter
+
+
+@contextlib.contextmanager
+def host_slots(
+    urls: Iterable[str], limit: Optional[int], cancel: Optional[CancelToken] = None
+) -> Iterator[None]:
+    """Hold a slot of the shared ``host:<host>`` cap of ``limit`` for each host of ``urls`` (taken in
+    a fixed order, so two holders never wait on each other); no cap when ``limit`` is None."""
+    hosts = sorted({(urlsplit(url).netloc or "").lower() for url in urls}) if limit else []
+    held: list[ConcurrencyLimiter] = []
+    try:
+        for host in hosts:
+            limiter = shared_concurrency_limiter(f"host:{host}|{limit}", int(limit or 0))
+            limiter.acquire(cancel)
+            held.append(limiter)
+        yield
+    finally:
+        for limiter in reversed(held):
+            limiter.release()

@@ -4,18 +4,14 @@ Owns :class:`RemoteZip`: it reads the end-of-central-directory record and the ce
 as few range requests as possible (one suffix range usually covers both), lists the members, and
 fetches only the wanted members' bytes: adjacent wanted members share one request when the gap between
 them is small, and bytes already read with the directory are not fetched again. Members are
-decompressed while they stream (stored, deflate, bzip2, lzma), their CRC32 checked, and written as
-``<name>.part`` + fsync + atomic rename; a member that fails its check is fetched once more, then
+decompressed while they stream (stored, deflate, bzip2, lzma), their CRC32 checked, and written to a
+unique temporary file in the folder's private ``.scene-picker/tmp/``, fsynced once and renamed
+atomically; a member that fails its check is fetched once more, then
 :class:`~scene_picker.core.errors.ChecksumMismatchError` is raised. An archive holding any unsafe
 member (zip-slip name, symlink, zip bomb) is refused as a whole before anything is written.
 
-Also owns :class:`RangeReader`, the range requests themselves, in three modes:
-
-- ``"bounded"``: ``Range: bytes=a-b``. A server that closes the connection early (Theia's does) is
-  asked again from the first missing byte, as long as each answer makes progress.
-- ``"open-ended"``: ``Range: bytes=a-``, closing the connection once the needed bytes have arrived.
-- ``"auto"``: bounded, switching to open-ended only for a host whose bounded answers make no progress
-  at all; which mode works is remembered per host for the life of the process.
+The range requests themselves (bounded, open-ended, or chosen per host) are made by
+:class:`~scene_picker.core.rangereader.RangeReader`.
 
 The zip format itself (parsing, safety rules, decoding) is in :mod:`scene_picker.core.zipformat`.
 """
@@ -26,9 +22,8 @@ import bisect
 import fnmatch
 import logging
 import os
-import re
-import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,308 +31,41 @@ from typing import Iterable, Iterator, Optional, Sequence, Union
 from urllib.parse import unquote, urlsplit
 
 import requests
-import urllib3
 
 from .cancel import CancelToken
 from .checksums import Checksum
 from .errors import (
     ArchiveError,
     ChecksumMismatchError,
-    HttpStatusError,
-    NetworkError,
-    RangeNotSupportedError,
     UnsafeArchiveError,
     UsageError,
 )
-from .http import HttpClient, interrupt_response
+from .http import HttpClient
+from .naming import temp_path, tidy_private
 from .progress import ProgressCallback, ProgressMeter
-from .redact import redact_url
+from .rangereader import (  # noqa: F401 - re-exported
+    OPEN_ENDED,
+    RANGE_MODES,
+    ByteStream,
+    RangeReader,
+    forget_range_modes,
+    remember_range_mode,
+    remembered_range_mode,
+)
 from .transfer import output_error
+from .zipdecode import MemberDecoder, check_supported
 from .zipformat import (
     LOCAL_SIZE,
     EndOfCentralDirectory,
-    MemberDecoder,
     ZipLimits,
     ZipMember,
-    check_archive,
     check_local_header,
-    check_supported,
-    member_parts,
     parse_local_header,
     read_directory,
 )
+from .zipsafety import check_archive, member_parts
 
 log = logging.getLogger(__name__)
-
-RANGE_MODES = ("auto", "bounded", "open-ended")
-BOUNDED, OPEN_ENDED = "bounded", "open-ended"
-_CHUNK = 64 * 1024
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$")
-
-# -- which range mode works, per host (scheme://host:port), for the life of the process --------------
-_host_modes: dict[str, str] = {}
-_host_lock = threading.Lock()
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
-
-
-def remembered_range_mode(url: str) -> Optional[str]:
-    """The range mode that worked for ``url``'s host in this process ("bounded" / "open-ended")."""
-    with _host_lock:
-        return _host_modes.get(_origin(url))
-
-
-def remember_range_mode(url: str, mode: str) -> None:
-    with _host_lock:
-        _host_modes[_origin(url)] = mode
-
-
-def forget_range_modes() -> None:
-    """Forget every host's range mode (tests, or after the user changed a setting)."""
-    with _host_lock:
-        _host_modes.clear()
-
-
-# -- range requests ---------------------------------------------------------------------------------
-class RangeReader:
-    """Byte ranges of one URL through :class:`HttpClient`, surviving answers that end early.
-
-    :attr:`size` is known after the first request; :attr:`requests` and :attr:`bytes_received` count
-    what this reader did. ``max_stalls`` bounds the consecutive answers that bring no new byte.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        http: HttpClient,
-        range_mode: str = "auto",
-        *,
-        cancel: Optional[CancelToken] = None,
-        max_stalls: int = 3,
-        fallback_after: int = 2,
-        max_requests_per_range: int = 100_000,
-    ) -> None:
-        if range_mode not in RANGE_MODES:
-            raise UsageError(f"unknown range mode {range_mode!r}; choose one of {', '.join(RANGE_MODES)}")
-        self.url = url
-        self.http = http
-        self.range_mode = range_mode
-        self.cancel = cancel
-        self.max_stalls = max_stalls
-        self.fallback_after = fallback_after
-        self.max_requests_per_range = max_requests_per_range
-        self.size: Optional[int] = None
-        self.requests = 0
-        self.bytes_received = 0
-        self.short_answers = 0
-        self._validator: Optional[tuple[str, str]] = None
-        self._shown = redact_url(url)
-        self._target = url  # where range requests go: the URL, or where it redirected to
-
-    @property
-    def current_mode(self) -> str:
-        """The mode the next bounded-capable request will use."""
-        if self.range_mode != "auto":
-            return self.range_mode
-        return remembered_range_mode(self.url) or BOUNDED
-
-    def suffix(self, length: int) -> bytes:
-        """The last ``length`` bytes (fewer if the file is shorter); learns :attr:`size`."""
-        with self._get(f"bytes=-{length}") as response:
-            first, _last, total = self._check_answer(response, None)
-            self.size = total
-            received = bytearray()
-            for chunk in self._body(response, total - first):
-                received += chunk
-        if first + len(received) < total:
-            self.short_answers += 1
-            received += self.read(first + len(received), total)
-        return bytes(received)
-
-    def read(self, start: int, end: int) -> bytes:
-        """The bytes ``[start, end)``."""
-        return b"".join(self.iter_range(start, end))
-
-    def iter_range(self, start: int, end: int) -> Iterator[bytes]:
-        """Yield the bytes ``[start, end)`` in chunks, asking again from the first missing byte when an
-        answer ends early; in ``auto`` mode, switch to open-ended ranges when bounded ones bring
-        nothing."""
-        if self.size is None:
-            raise RuntimeError("suffix() must come first")
-        if not 0 <= start <= end <= self.size:
-            raise ArchiveError(f"range {start}-{end} lies outside the {self.size}-byte archive")
-        pos = start
-        stalls = 0
-        for _ in range(self.max_requests_per_range):
-            if pos >= end:
-                return
-            mode = self.current_mode
-            header = f"bytes={pos}-{end - 1}" if mode == BOUNDED else f"bytes={pos}-"
-            before = pos
-            with self._get(header) as response:
-                self._check_answer(response, pos)
-                for chunk in self._body(response, end - pos):
-                    pos += len(chunk)
-                    yield chunk
-                # Leaving the block closes the response: for an open-ended range that also closes
-                # the connection, so the server stops sending.
-            if pos >= end:
-                if self.range_mode == "auto" and remembered_range_mode(self.url) is None:
-                    remember_range_mode(self.url, mode)
-                return
-            self.short_answers += 1
-            if pos > before:
-                stalls = 0
-                log.info("%s: answer ended %d bytes early; asking again", self._shown, end - pos)
-                continue
-            stalls += 1
-            if self.range_mode == "auto" and mode == BOUNDED and stalls >= self.fallback_after:
-                log.info("%s: bounded ranges bring nothing; switching to open-ended ranges", self._shown)
-                remember_range_mode(self.url, OPEN_ENDED)
-                stalls = 0
-                continue
-            if stalls >= self.max_stalls:
-                hint = " Try the open-ended range mode (--range-mode open-ended)." if mode == BOUNDED else ""
-                raise NetworkError(
-                    f"{self._shown}: the server closed {stalls} range answers in a row without sending "
-                    f"any byte (at offset {pos}).{hint}"
-                )
-        raise NetworkError(f"{self._shown}: too many requests for one byte range; giving up at offset {pos}")
-
-    # -- internals ----------------------------------------------------------------------------------
-    def _get(self, range_header: str) -> requests.Response:
-        """One range request. After a redirect, later ranges go straight to where it led (one round
-        trip each instead of two); if that target stops working, the original URL is asked again."""
-        if self.cancel is not None:
-            self.cancel.raise_if_cancelled()
-        target = self._target
-        self.requests += 1
-        try:
-            response = self.http.request(
-                "GET",
-                target,
-                headers={"Range": range_header, "Accept-Encoding": "identity"},
-                stream=True,
-                accept_status=(416,),
-                cancel=self.cancel,
-                origin=self.url,  # sensitive headers stay with the URL's host, not the redirect target
-            )
-        except HttpStatusError as exc:
-            if target != self.url and exc.status in (401, 403, 404, 410):
-                log.info(
-                    "%s: the redirect target answered HTTP %s; back to the original URL",
-                    self._shown,
-                    exc.status,
-                )
-                self._target = self.url
-                return self._get(range_header)
-            raise HttpStatusError(f"Reading the zip archive failed: {exc}", exc.status, exc.url) from None
-        if response.status_code == 206 and response.url and response.url != target:
-            self._target = response.url
-        return response
-
-    def _check_answer(
-        self, response: requests.Response, expected_start: Optional[int]
-    ) -> tuple[int, int, int]:
-        empty = response.status_code == 200 and response.headers.get("Content-Length") == "0"
-        if response.status_code == 416 or empty:
-            raise ArchiveError(f"{self._shown} is empty or shorter than asked: not a zip archive")
-        if response.status_code != 206:
-            raise RangeNotSupportedError(
-                f"{self._shown} answered HTTP {response.status_code} to a range request: this server does "
-                "not serve byte ranges, so members cannot be fetched alone. Download the whole archive "
-                "instead (scene-picker fetch URL --out DIR)."
-            )
-        match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-        if not match or match.group(3) == "*":
-            raise RangeNotSupportedError(
-                f"{self._shown} answered a range request without a usable Content-Range "
-                f"({response.headers.get('Content-Range')!r})."
-            )
-        first, last, total = int(match.group(1)), int(match.group(2)), int(match.group(3))
-        if expected_start is not None and first != expected_start:
-            raise RangeNotSupportedError(
-                f"{self._shown} answered bytes {first}-{last} when asked for offset {expected_start}."
-            )
-        if self.size is not None and total != self.size:
-            raise ArchiveError(
-                f"{self._shown} changed on the server while being read (size {self.size} → {total}); "
-                "try again."
-            )
-        validator = (response.headers.get("ETag", ""), response.headers.get("Last-Modified", ""))
-        if self._validator is None:
-            self._validator = validator
-        elif validator != self._validator and all(validator) and all(self._validator):
-            raise ArchiveError(f"{self._shown} changed on the server while being read; try again.")
-        return first, last, total
-
-    def _body(self, response: requests.Response, limit: int) -> Iterator[bytes]:
-        """At most ``limit`` body bytes; ends quietly (short) when the connection ends early."""
-        cancel = self.cancel
-        if cancel is None:
-            yield from self._body_chunks(response, limit)
-            return
-        # A cancel shuts the connection down, so a read blocked on a stalled server returns at once.
-        with cancel.interrupting(lambda: interrupt_response(response)):
-            yield from self._body_chunks(response, limit)
-        cancel.raise_if_cancelled("Reading the zip archive")  # also when the interrupt ended the body
-
-    def _body_chunks(self, response: requests.Response, limit: int) -> Iterator[bytes]:
-        raw = response.raw
-        left = limit
-        while left > 0:
-            if self.cancel is not None:
-                self.cancel.raise_if_cancelled("Reading the zip archive")
-            try:
-                chunk = raw.read(min(_CHUNK, left), decode_content=False)
-            except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
-                log.info("%s: connection ended during the body: %s", self._shown, exc)
-                return
-            if not chunk:
-                return
-            left -= len(chunk)
-            self.bytes_received += len(chunk)
-            yield chunk
-
-
-# -- reading a run of bytes with exact-size reads ----------------------------------------------------
-class _ByteStream:
-    """Exact-size reads over an iterator of chunks that starts at archive offset ``pos``."""
-
-    def __init__(self, chunks: Iterator[bytes], pos: int) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-        self.pos = pos
-
-    def _next(self) -> bytes:
-        chunk = next(self._chunks, None)
-        if chunk is None:
-            raise ArchiveError(f"archive data ended early at offset {self.pos}")
-        return chunk
-
-    def pieces(self, count: int) -> Iterator[bytes]:
-        """Yield pieces totalling exactly ``count`` bytes."""
-        while count > 0:
-            if not self._buffer:
-                self._buffer = self._next()
-            piece = self._buffer[:count]
-            self._buffer = self._buffer[len(piece) :]
-            count -= len(piece)
-            self.pos += len(piece)
-            yield piece
-
-    def read(self, count: int) -> bytes:
-        return b"".join(self.pieces(count))
-
-    def skip_to(self, offset: int) -> None:
-        if offset < self.pos:
-            raise ArchiveError(f"archive member at offset {offset} overlaps the previous one")
-        for _ in self.pieces(offset - self.pos):
-            pass
 
 
 @dataclass
@@ -627,7 +355,7 @@ class RemoteZip:
             self.stats.runs += 1
             chunks = self._run_chunks(run, use_tail=not one_by_one)  # one by one: a refetch
             try:
-                stream = _ByteStream(chunks, run.start)
+                stream = ByteStream(chunks, run.start)
                 for member in run.members:
                     error = self._extract_member(stream, member, targets[member.header_offset], meter, cancel)
                     if error is not None:
@@ -641,7 +369,7 @@ class RemoteZip:
 
     def _extract_member(
         self,
-        stream: _ByteStream,
+        stream: ByteStream,
         member: ZipMember,
         target: Path,
         meter: ProgressMeter,
@@ -717,9 +445,14 @@ class _PartFile:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self.part = target.with_name(target.name + ".part")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.part, "wb")  # noqa: SIM115 - closed in commit()/discard()
+        # a unique name in the private folder: no member, asset or other process can name it
+        self.part = temp_path(target, f".{uuid.uuid4().hex[:12]}.part")
+        while True:
+            try:
+                self._file = open(self.part, "xb")  # noqa: SIM115 - closed in commit()/discard()
+                break
+            except FileNotFoundError:  # missing, or just tidied away by a finished member
+                self.part.parent.mkdir(parents=True, exist_ok=True)
         self._handed_over = False
 
     def write(self, data: bytes) -> None:
@@ -745,9 +478,12 @@ class _PartFile:
             self._file.close()
             self.part.unlink(missing_ok=True)
             raise
+        finally:
+            tidy_private(self.target.parent)
 
     def discard(self) -> None:
         if self._handed_over:
             return
         self._file.close()
         self.part.unlink(missing_ok=True)
+        tidy_private(self.target.parent)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -195,6 +197,10 @@ class Scene:
         )
         extra = {k: v for k, v in props.items() if k not in known}
         geometry = feature.get("geometry")
+        try:
+            footprint = shape(geometry) if geometry else None
+        except (ValueError, TypeError, KeyError, AttributeError, ShapelyError) as exc:
+            raise ProviderResponseError(f"Scene {feature['id']} has a malformed geometry ({exc}).") from None
         cloud = props.get("eo:cloud_cover")
         return cls(
             provider=provider or props.get("provider") or "",
@@ -202,7 +208,7 @@ class Scene:
             platform=props.get("platform"),
             collection=props.get("collection") or feature.get("collection"),
             datetime=parse_scene_datetime(props.get("datetime")),
-            footprint=shape(geometry) if geometry else None,
+            footprint=footprint,
             cloud_cover=float(cloud) if isinstance(cloud, (int, float)) and math.isfinite(cloud) else None,
             quicklook=props.get("quicklook"),
             assets={k: Asset.from_dict(k, v) for k, v in (feature.get("assets") or {}).items()},
@@ -231,11 +237,19 @@ def _source_of(value: Any) -> dict[str, str]:
     return out
 
 
+#: USGS M2M's day-of-year times, e.g. "2020:217:13:48:06.7714180" (year, day of year, time, UTC).
+_DAY_OF_YEAR = re.compile(r"^(\d{4}):(\d{3}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$")
+
+
 def parse_scene_datetime(value: Any) -> Optional[dt.datetime]:
-    """Aware UTC datetime from catalog text (``Z`` or offset; naive taken as UTC); None if absent/bad."""
+    """Aware UTC datetime from catalog text (ISO 8601 with ``Z`` or offset, naive taken as UTC; or
+    M2M's ``YYYY:DDD:HH:MM:SS.fffffff`` day-of-year form); None if absent/bad."""
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
+    day_of_year = _DAY_OF_YEAR.match(text)
+    if day_of_year:
+        return _from_day_of_year(*day_of_year.groups())
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     # Python < 3.11 accepts only 0, 3 or 6 fractional digits: normalise to 6.
@@ -252,6 +266,19 @@ def parse_scene_datetime(value: Any) -> Optional[dt.datetime]:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.timezone.utc)
     return moment.astimezone(dt.timezone.utc)
+
+
+def _from_day_of_year(
+    year: str, day: str, hour: str, minute: str, second: str, fraction: Optional[str]
+) -> Optional[dt.datetime]:
+    try:
+        start = dt.datetime(int(year), 1, 1, int(hour), int(minute), int(second), tzinfo=dt.timezone.utc)
+    except ValueError:
+        return None
+    if not 1 <= int(day) <= (dt.date(start.year + 1, 1, 1) - start.date()).days:
+        return None
+    micro = int(((fraction or "") + "000000")[:6])
+    return start + dt.timedelta(days=int(day) - 1, microseconds=micro)
 
 
 def _format_dt(moment: Optional[dt.datetime]) -> Optional[str]:

@@ -1,24 +1,26 @@
 """Downloading one URL to one file: resumable, verified, atomic, cancellable, constant memory.
 
-:func:`download_file` streams into ``<name>.part`` beside the destination (1 MiB chunks), fsyncs it
+:func:`download_file` streams into a ``.part`` file in the folder's private ``.scene-picker/tmp/``
+(named from a hash of the destination's name, see :mod:`scene_picker.core.naming`), fsyncs it once
 and renames it atomically, so a finished file is never half-written and a cancelled or failed download
-leaves nothing under the final name. An existing ``.part`` continues with ``Range: bytes=N-`` and
-``If-Range``; the validators (ETag, Last-Modified, total size) of the first answer are kept in
-``<name>.part.json`` and a server that ignores the range (200) or whose resource changed is handled
-by starting over cleanly. A body cut short resumes from the first missing byte, as long as answers
-make progress. The expected size and checksum are verified; on mismatch the file is fetched once more,
-then :class:`~scene_picker.core.errors.IntegrityError` is raised. A verified file gets a hidden sidecar
-record (``.<name>.scene-picker.json``: size, mtime, checksum) so the next run skips it without
-re-reading it, and without trusting a mere "file exists".
+leaves nothing under the final name. The whole transfer holds an OS lock (:mod:`.locks`): a second
+process (or thread) downloading the same file waits for it, then finds it verified, and never appends
+to the same ``.part``. An existing ``.part`` continues with ``Range: bytes=N-`` and ``If-Range``; the
+validators (ETag, Last-Modified, total size) of the first answer are kept in a ``.part.json`` record
+(URL redacted) and a server that ignores the range (200) or whose resource changed is handled by
+starting over cleanly. A body cut short keeps every byte read and resumes from the first missing one,
+as long as answers make progress. Before the rename the ``.part`` length is checked against the total
+the server announced, and the expected size and checksum are verified; on mismatch the file is fetched
+once more, then :class:`~scene_picker.core.errors.IntegrityError` is raised. A verified file gets a
+sidecar record (:mod:`.verified`) so the next run skips it without re-reading it.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Optional
@@ -38,8 +40,11 @@ from .errors import (
     SizeMismatchError,
 )
 from .http import HttpClient, interrupt_response
+from .locks import exclusive
+from .naming import temp_path, tidy_private
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact, redact_url
+from .verified import is_verified, read_json, record_verified, sidecar_path, write_json
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +53,13 @@ CHUNK_SIZE = 1 << 20
 _WRITEBACK_EVERY = 8 << 20
 PART_SUFFIX = ".part"
 RECORD_SUFFIX = ".part.json"
+LOCK_SUFFIX = ".lock"
 #: Answers that make no progress in a row before giving up (each waits a back-off first).
 _RESTART_LIMIT = 3
 _MAX_RESUMES = 10_000
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 _UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
 _READ_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-
-_locks_guard = threading.Lock()
-_path_locks: dict[str, threading.Lock] = {}
 
 
 @dataclass(frozen=True)
@@ -71,16 +74,17 @@ class TransferResult:
 
 
 def part_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + PART_SUFFIX)
+    """Where the bytes of ``dest`` accumulate until it is verified (the private temporary folder)."""
+    return temp_path(dest, PART_SUFFIX)
 
 
 def record_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + RECORD_SUFFIX)
+    """The resume record of ``dest``'s ``.part``: validators and total of the first answer."""
+    return temp_path(dest, RECORD_SUFFIX)
 
 
-def sidecar_path(dest: Path) -> Path:
-    """The hidden record saying ``dest`` was downloaded and verified."""
-    return dest.with_name(f".{dest.name}.scene-picker.json")
+def lock_path(dest: Path) -> Path:
+    return temp_path(dest, LOCK_SUFFIX)
 
 
 def download_file(
@@ -113,6 +117,8 @@ def download_file(
         if isinstance(exc, requests.RequestException):  # requests' errors are OSErrors too
             raise
         raise output_error(exc, dest) from None
+    finally:
+        tidy_private(dest.parent)
 
 
 def output_error(exc: OSError, path: Path) -> OutputError:
@@ -136,7 +142,12 @@ def _download(
     chunk_size: int,
 ) -> TransferResult:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with _lock_for(dest):
+
+    def waiting() -> None:
+        log.warning("%s is already being downloaded by another process; waiting for it", dest)
+
+    with exclusive(lock_path(dest), cancel=cancel, on_wait=waiting, remove=True):
+        part_path(dest).parent.mkdir(parents=True, exist_ok=True)
         if overwrite:
             _unlink(sidecar_path(dest), part_path(dest), record_path(dest))
         elif is_verified(dest, expected_size, checksum):
@@ -175,6 +186,7 @@ class _Transfer:
         self.meter = ProgressMeter(dest.name, expected_size, progress)
         self.fetched = 0
         self.validators: dict[str, Any] = {}
+        self.total: Optional[int] = None
 
     def run(self) -> TransferResult:
         problem: Optional[IntegrityError] = None
@@ -200,6 +212,10 @@ class _Transfer:
 
     def _check(self, size: int, digest: Optional[str]) -> Optional[IntegrityError]:
         name = self.dest.name
+        if self.total is not None and size != self.total:
+            return SizeMismatchError(
+                f"{name}: the .part holds {size} bytes, the server announced {self.total}"
+            )
         if self.expected_size is not None and size != self.expected_size:
             return SizeMismatchError(f"{name}: got {size} bytes, expected {self.expected_size}")
         if self.checksum is not None and digest is not None and not self.checksum.matches(digest):
@@ -246,6 +262,7 @@ class _Transfer:
         else:  # pragma: no cover - needs 10 000 interruptions
             raise RetriesExhaustedError(f"The download of {redact_url(self.url)} was interrupted too often.")
         size = self.part.stat().st_size
+        self.total = state.get("total")
         return size, hasher.hexdigest() if hasher is not None else None
 
     def _one_request(self, offset: int, state: dict, hasher: Any) -> tuple[str, int, dict, Any]:
@@ -295,7 +312,7 @@ class _Transfer:
             state = {"url": redact_url(self.url), "total": total, **fresh}
             self.validators = fresh
             if mode == "wb" or not self.record.exists():
-                _write_json(self.record, state)
+                write_json(self.record, state)
             self.meter.reset(offset, total)
             start = offset
             offset, interrupted = self._stream(response, mode, offset, hasher)
@@ -352,7 +369,6 @@ class _Transfer:
                 raise CancelledError(
                     f"The download of {self.dest.name} was cancelled (the .part is kept to resume)."
                 )
-            os.fsync(fd)
         return offset, interrupted
 
     def _restart(self) -> tuple[str, int, dict, Any]:
@@ -379,7 +395,7 @@ class _Transfer:
     def _load_state(self) -> Optional[dict]:
         if not self.part.exists():
             return None
-        state = _read_json(self.record)
+        state = read_json(self.record)
         if not state or state.get("url") != redact_url(self.url):
             return None
         return state
@@ -387,23 +403,24 @@ class _Transfer:
 
 # -- helpers ------------------------------------------------------------------------------------------
 def _body_chunks(response: requests.Response, size: int) -> Iterator[Any]:
-    """The body in chunks of up to ``size`` bytes, without per-chunk allocation when possible.
+    """The body in chunks of up to ``size`` bytes, each what one read returned.
 
     For an identity-encoded body the bytes are read straight from the underlying ``http.client``
-    response into one reused buffer (each yielded memoryview is valid until the next one), which keeps
-    throughput near curl's; otherwise ``iter_content`` decodes as usual.
+    response, one socket read per chunk (``read1``): on a slow link progress moves with every read
+    instead of once per ``size`` bytes, at the throughput of whole-buffer reads on a fast one, and a
+    connection reset loses nothing already received (each read is yielded, and written, before the
+    next); otherwise ``iter_content`` decodes as usual.
     """
     fp = getattr(response.raw, "_fp", None)
     encoding = response.headers.get("Content-Encoding", "identity").lower()
-    if fp is None or not hasattr(fp, "readinto") or encoding not in ("", "identity"):
+    if fp is None or not hasattr(fp, "read1") or encoding not in ("", "identity"):
         yield from response.iter_content(size)
         return
-    view = memoryview(bytearray(size))
     while True:
-        count = fp.readinto(view)
-        if not count:
+        data = fp.read1(size)
+        if not data:
             return
-        yield view[:count]
+        yield data
 
 
 def _validators(response: requests.Response) -> dict[str, Optional[str]]:
@@ -437,80 +454,17 @@ def _content_length(response: requests.Response) -> Optional[int]:
     return None
 
 
-def is_verified(dest: Path, expected_size: Optional[int], checksum: Optional[Checksum]) -> bool:
-    """Whether ``dest`` is complete: its sidecar record matches its size and mtime (and the expected
-    checksum), or the file matches ``checksum`` when read (then a record is written)."""
-    if not dest.is_file():
-        return False
-    stat = dest.stat()
-    if expected_size is not None and stat.st_size != expected_size:
-        return False
-    record = _read_json(sidecar_path(dest))
-    if record and record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns:
-        if checksum is None:
-            return True
-        stored = record.get("checksum") or {}
-        if stored.get("algorithm") == checksum.algorithm:
-            return stored.get("hexdigest") == checksum.hexdigest
-    if checksum is None or not checksum.matches_file(dest):
-        return False
-    # A complete file we did not record (or recorded with another algorithm): verified now.
-    record_verified(dest, (record or {}).get("url", ""), checksum, {})
-    return True
-
-
-def record_verified(
-    dest: Path, url: str, checksum: Optional[Checksum], validators: Optional[Mapping[str, Any]] = None
-) -> None:
-    """Write the sidecar record saying ``dest`` (from ``url``) is complete and verified."""
-    stat = dest.stat()
-    _write_json(
-        sidecar_path(dest),
-        {
-            "version": 1,
-            "url": redact_url(url) if url else "",
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
-            "checksum": {"algorithm": checksum.algorithm, "hexdigest": checksum.hexdigest}
-            if checksum
-            else None,
-            **{k: v for k, v in (validators or {}).items() if v},
-        },
-    )
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_json(path: Path) -> Optional[dict]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _unlink(*paths: Path) -> None:
     for path in paths:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+        path.unlink(missing_ok=True)
 
 
 def _start_writeback(fd: int, offset: int, length: int) -> None:
     """Let the kernel write this range to disk now, in the background, and drop it from the page
     cache once written: the final fsync then has little left to do, and a large download does not
     evict everything else from memory. A no-op where ``posix_fadvise`` does not exist."""
-    advise = getattr(os, "posix_fadvise", None)
-    if advise is not None:
-        try:
-            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
-        except OSError:
-            pass
+    with contextlib.suppress(AttributeError, OSError):
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -518,18 +472,6 @@ def _fsync_dir(path: Path) -> None:
         fd = os.open(path, os.O_RDONLY)
     except OSError:  # e.g. Windows cannot open directories
         return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _lock_for(dest: Path) -> threading.Lock:
-    key = str(dest.resolve())
-    with _locks_guard:
-        lock = _path_locks.get(key)
-        if lock is None:
-            lock = _path_locks[key] = threading.Lock()
-        return lock
+    os.close(fd)

@@ -2,6 +2,7 @@
 # Install the Debian packages the tests, the demo and `make i18n` need (idempotent, quick when present).
 # PostgreSQL/PostGIS follow the Debian release: bookworm 15, trixie 17, otherwise (sid…) the release's default
 # (what its `postgresql` package depends on). Runs apt-get only for missing packages; uses sudo when not root.
+# Extra packages may be given as arguments (make gui-smoke adds the QGIS desktop, Xvfb and the screenshot tools).
 set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -29,6 +30,7 @@ esac
 PACKAGES=(
   python3-qgis qgis-providers qgis-common python3-gdal gdal-bin python3-venv python3-pip
   nginx "postgresql-$pg" "postgresql-$pg-postgis-3" pyqt5-dev-tools qttools5-dev-tools
+  "$@"
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, U
 from urllib.parse import unquote, urlsplit
 
 from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
+from ..core.naming import scene_folder_name
 from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
+from ..core.redact import redact_url
 from ..core.scene import ROLE_DATA, Asset, Scene
 from .spec import CredentialSpec, ProviderSpec
 
@@ -167,10 +169,14 @@ class Downloader:
 
     # -- activation
     def activate(
-        self, cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None
+        self,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+        assets: AssetSelection = None,
     ) -> None:
         """Make an offline scene downloadable; online scenes need nothing. Providers with
-        offline products (tape archives, orders) override this."""
+        offline products (tape archives, orders) override this; ``assets`` is the selection the
+        download will fetch (providers that activate per asset, like Planet, activate only those)."""
         if not self.scene.online:
             raise ActivationError(
                 f"Scene {self.scene.id} of {self.provider} is offline and this provider cannot activate it.",
@@ -208,7 +214,8 @@ class Downloader:
         return list(chosen.values())
 
     def scene_dir(self, outdir: Union[str, Path]) -> Path:
-        return Path(outdir) / safe_name(self.scene.id)
+        """``outdir/<folder>``, named injectively from provider and id (see :mod:`~..core.naming`)."""
+        return Path(outdir) / scene_folder_name(self.scene.id, self.scene.provider)
 
     # -- download
     def download(
@@ -272,7 +279,7 @@ class Downloader:
         cancel: Optional[CancelToken],
         progress: Optional[ProgressCallback],
     ) -> None:
-        local = local_path(asset.href)
+        local = self._checked_local_path(asset)
         if local is not None:
             self._copy_local(asset, local, dest, overwrite, result)
             return
@@ -293,12 +300,32 @@ class Downloader:
         if done.skipped:
             result.skipped += 1
 
+    def _checked_local_path(self, asset: Asset) -> Optional[Path]:
+        """The local file of a local href, None for an http(s) one; a local path from a remote catalog
+        (its recorded source is an http(s) URL) or another scheme (ftp:, s3:…) is refused."""
+        local = local_path(asset.href)
+        scheme = urlsplit(asset.href).scheme.lower()
+        if local is None and scheme not in ("http", "https"):
+            raise ProviderError(
+                f"Asset {asset.key} of {self.scene.id}: {redact_url(asset.href)} is not an http(s) link; "
+                "not downloaded.",
+                self.provider,
+            )
+        catalog = urlsplit((self.scene.source or {}).get("url", "")).scheme.lower()
+        if local is not None and catalog in ("http", "https"):
+            raise ProviderError(
+                f"Asset {asset.key} of {self.scene.id}: the remote catalog points at the local file "
+                f"{redact_url(asset.href)}; refused (only local catalogs may name local files).",
+                self.provider,
+            )
+        return local
+
     def _copy_local(
         self, asset: Asset, source: Path, dest: Path, overwrite: bool, result: DownloadResult
     ) -> None:
         from ..core.checksums import verify_file
         from ..core.errors import SizeMismatchError
-        from ..core.transfer import is_verified, output_error, record_verified
+        from ..core.transfer import is_verified, output_error, part_path, record_verified
 
         if not source.is_file():
             raise ProviderError(
@@ -310,7 +337,8 @@ class Downloader:
             result.files.append(dest)
             result.skipped += 1
             return
-        part = dest.with_name(dest.name + ".part")
+        part = part_path(dest)
+        part.parent.mkdir(parents=True, exist_ok=True)
         try:
             try:
                 shutil.copyfile(source, part)
@@ -458,5 +486,28 @@ class Provider(ABC):
         """The downloader of ``scene`` (the default one unless the provider needs its own)."""
         return Downloader(scene, self.http, provider=self.label)
 
+    def close(self) -> None:
+        """Close the HTTP sessions this provider opened (its own and those of its helpers, e.g. a
+        sign-in or download client), so no connection waits for the garbage collector."""
+        close_sessions(self)
+
+    def __enter__(self) -> Provider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
+
+
+def close_sessions(owner: object, depth: int = 2) -> None:
+    """Close every :class:`HttpClient` among ``owner``'s attributes, and among its helpers' attributes
+    down to ``depth`` levels (a token provider or an accounts pool holding clients of their own)."""
+    from ..core.http import HttpClient
+
+    for value in list(getattr(owner, "__dict__", {}).values()):
+        if isinstance(value, HttpClient):
+            value.close()
+        elif depth > 1 and type(value).__module__.startswith(__package__.rsplit(".", 1)[0]):
+            close_sessions(value, depth - 1)

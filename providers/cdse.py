@@ -398,7 +398,10 @@ class CdseDownloader(Downloader):
         self.cdse = provider
 
     def activate(
-        self, cancel: Optional[CancelToken] = None, progress: Optional[ProgressCallback] = None
+        self,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+        assets: Optional[Sequence[str]] = None,
     ) -> None:
         if not self.scene.online:
             raise ProviderError(

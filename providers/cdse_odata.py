@@ -7,7 +7,9 @@ splits the period into time slices (a user-chosen length, or the whole period), 
 ``$orderby=ContentDate/Start`` (the service adds ``Id`` as tie-breaker, so pages are stable), and
 halves any slice whose ``@odata.count`` is beyond reach, recursively. Slices are half-open
 (``ge`` start, ``lt`` end; the last one ``le`` the query end), so they never overlap; results are also
-de-duplicated by product ``Id``.
+de-duplicated by product ``Id``. A search selects the products that *overlap* its period: the first slice
+has no lower bound on the start but asks ``ContentDate/End ge`` the period's start, so a product begun
+before the period and ending within it is found (as EODAG and the catalogue's own examples ask).
 """
 
 from __future__ import annotations
@@ -137,13 +139,24 @@ class Criteria:
     #: Platform serial letters wanted ("A", "B"…); empty means every satellite of the collection.
     serials: tuple[str, ...] = ()
 
-    def filter(self, start: dt.datetime, end: dt.datetime, end_inclusive: bool) -> str:
-        """The ``$filter`` text for sensing starts in ``[start, end)`` (``[start, end]`` if inclusive)."""
+    def filter(
+        self,
+        start: Optional[dt.datetime],
+        end: dt.datetime,
+        end_inclusive: bool,
+        since: Optional[dt.datetime] = None,
+    ) -> str:
+        """The ``$filter`` text for sensing starts in ``[start, end)`` (``[start, end]`` if inclusive)
+        of products sensed until ``since`` or later (``ContentDate/End ge since``): with ``start``
+        None, every product overlapping ``[since, end]``, including one that began before ``since``."""
         clauses = [f"Collection/Name eq {quote(self.collection)}"]
         if self.aoi is not None:
             areas = area_clauses(self.aoi)
             clauses.append(areas[0] if len(areas) == 1 else "(" + " or ".join(areas) + ")")
-        clauses.append(f"ContentDate/Start ge {odata_datetime(start)}")
+        if start is not None:
+            clauses.append(f"ContentDate/Start ge {odata_datetime(start)}")
+        if since is not None and (start is None or start < since):
+            clauses.append(f"ContentDate/End ge {odata_datetime(since)}")
         clauses.append(f"ContentDate/Start {'le' if end_inclusive else 'lt'} {odata_datetime(end)}")
         if self.collection != "SENTINEL-1":  # SAR products have no cloud cover
             if self.cloud_min is not None:
@@ -272,15 +285,21 @@ def sliced_pages(
     total: Optional[int] = None
     if len(windows) > 1:
         stats.requests += 1
-        counted = checked(fetch({"$filter": criteria.filter(start, end, True), "$top": 0, "$count": "true"}))
+        text = criteria.filter(None, end, True, since=start)
+        counted = checked(fetch({"$filter": text, "$top": 0, "$count": "true"}))
         total = _count_of(counted)
     first = True
     seen: set[str] = set()
     # A stack of windows to read, earliest first; a window beyond reach is replaced by its halves.
-    stack = [(a, b, b == end) for a, b in reversed(windows)]
+    # The first window has no lower bound on the start: it holds the products that overlap the
+    # period's start (begun before it, ended after it) as well (ContentDate/End ge start).
+    stack: list[tuple[Optional[dt.datetime], dt.datetime, bool]] = [
+        (a if a > start else None, b, b == end) for a, b in reversed(windows)
+    ]
     while stack:
         a, b, inclusive = stack.pop()
-        text = criteria.filter(a, b, inclusive)
+        low = a or start
+        text = criteria.filter(a, b, inclusive, since=start)
         base = {
             "$filter": text,
             "$orderby": "ContentDate/Start asc",
@@ -291,14 +310,14 @@ def sliced_pages(
         body = checked(fetch({**base, "$skip": 0, "$count": "true"}))
         count = _count_of(body)
         if count is not None and count > reach:
-            if b - a <= MIN_SLICE:
+            if b - low <= MIN_SLICE:
                 raise ProviderError(
-                    f"CDSE holds {count} products starting within {odata_datetime(a)} .. "
+                    f"CDSE holds {count} products starting within {odata_datetime(low)} .. "
                     f"{odata_datetime(b)}, more than the {reach} one search can page through; "
                     "narrow the query.",
                     "cdse",
                 )
-            mid = _to_ms(a + (b - a) / 2)
+            mid = _to_ms(low + (b - low) / 2)
             stats.splits += 1
             log.debug("CDSE slice %s..%s has %s products: splitting", a, b, count)
             stack.append((mid, b, inclusive))
@@ -340,9 +359,9 @@ def sliced_pages(
             yield _fresh(page, seen), None
         if resume:
             restart = _start_of(last)
-            if restart is None or restart <= a:
+            if restart is None or (a is not None and restart <= a):
                 raise ProviderError(
-                    f"CDSE cannot page past $skip={skip_cap} within {odata_datetime(a)} .. "
+                    f"CDSE cannot page past $skip={skip_cap} within {odata_datetime(low)} .. "
                     f"{odata_datetime(b)}; narrow the query or set a shorter time slice.",
                     "cdse",
                 )

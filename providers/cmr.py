@@ -27,7 +27,8 @@ from shapely.ops import unary_union
 from ..core.auth import BasicAuth, BearerAuth, StaticTokenProvider
 from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
-from ..core.errors import ProviderError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.errors import InvalidAOIError, ProviderError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.geometry import normalize_wgs84
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
@@ -219,9 +220,16 @@ class CmrProvider(Provider):
             for f in (umm.get("DataGranule") or {}).get("ArchiveAndDistributionInformation") or []
             if isinstance(f, dict)
         }
+        links = [link for link in umm.get("RelatedUrls") or [] if isinstance(link, dict)]
+        data_links = [link for link in links if link.get("Type") == "GET DATA"]
+        if len(files) == 1 and len(data_links) == 1:  # one file, whatever its recorded name
+            # (LAADS, e.g., names it "Not provided")
+            files = {
+                str(data_links[0].get("URL", "")).rstrip("/").rsplit("/", 1)[-1]: next(iter(files.values()))
+            }
         assets: dict[str, Asset] = {}
         quicklook = None
-        for link in umm.get("RelatedUrls") or []:
+        for link in links:
             href, kind = link.get("URL", ""), link.get("Type", "")
             if not href.startswith(("http://", "https://")):
                 continue
@@ -337,7 +345,9 @@ def _footprint(spatial: dict) -> Optional[BaseGeometry]:
         points = ((gpoly.get("Boundary") or {}).get("Points")) or []
         ring = [(p["Longitude"], p["Latitude"]) for p in points if "Longitude" in p and "Latitude" in p]
         if len(ring) >= 4:
-            parts.append(Polygon(ring).buffer(0))
+            part = _gpolygon(ring)
+            if part is not None:
+                parts.append(part)
     for rect in geometry.get("BoundingRectangles") or []:
         try:
             west, east = rect["WestBoundingCoordinate"], rect["EastBoundingCoordinate"]
@@ -351,6 +361,28 @@ def _footprint(spatial: dict) -> Optional[BaseGeometry]:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else unary_union(parts)
+
+
+def _gpolygon(ring: list[tuple[float, float]]) -> Optional[BaseGeometry]:
+    """A GPolygon boundary in EPSG:4326 within ±180°: one crossing the antimeridian (an edge jumping
+    more than 180° of longitude) is cut there like an AOI (:func:`normalize_wgs84`), and one winding
+    once around a pole (longitudes adding up to ±360°, e.g. a polar MODIS swath) is closed over it."""
+    lons = [ring[0][0]]
+    for (x0, _), (x1, _) in zip(ring, ring[1:]):
+        step = (x1 - x0 + 180.0) % 360.0 - 180.0  # the shorter way round
+        lons.append(lons[-1] + step)
+    turns = round((lons[-1] - lons[0]) / 360.0)
+    lons[-1] = lons[0] + 360.0 * turns  # exactly, despite rounding
+    unwrapped = [(x, y) for x, (_, y) in zip(lons, ring)]
+    if turns:  # the boundary circles a pole: close it along the pole
+        pole = 90.0 if sum(y for _, y in ring) > 0 else -90.0
+        unwrapped += [(lons[-1], pole), (lons[0], pole)]
+    try:
+        # the pieces cut at ±180° may touch along a meridian: merged so the result is valid
+        return unary_union(normalize_wgs84(Polygon(unwrapped), unwrap=False))
+    except InvalidAOIError:
+        log.info("NASA CMR sent an unusable granule footprint; the granule is kept without one")
+        return None
 
 
 def _spatial_params(aoi: BaseGeometry) -> tuple[list[tuple[str, str]], bool]:

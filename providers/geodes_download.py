@@ -106,8 +106,9 @@ class GeodesDownloader(Downloader):
             return None
         return availability_of(answer, archive)
 
-    def activate(self, cancel: Any = None, progress: Any = None) -> None:
-        """Wait, with bounded back-off, until GEODES says the archive is available."""
+    def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
+        """Wait, with bounded back-off, until GEODES says the archive is available (one archive per
+        product, whatever ``assets`` are chosen)."""
         self._resolve()
         if self.scene.online:
             return

@@ -7,7 +7,7 @@
   percentages here) and ``PermissionFilter`` (downloadable items only), sorted by acquisition, paged by
   following ``_links._next``. Planet does not announce a total.
 - Activation: each wanted asset (``ortho_analytic_4b`` unless told otherwise) that is ``inactive`` is
-  activated (``POST`` to its ``activate`` link), then its status is polled with back-off
+  activated (``GET`` on its ``activate`` link, as Planet documents), then its status is polled with back-off
   (:mod:`.polling`) until ``active``; the wait is bounded and ends in
   :class:`~scene_picker.core.errors.ActivationError` with the last status seen.
 - Download: the ``location`` of each active asset, verified against its ``md5_digest``; a location
@@ -246,7 +246,8 @@ class PlanetDownloader(Downloader):
                 self.active[asset_type] = doc
                 continue
             if doc.get("status") == "inactive":
-                api.request("POST", doc["_links"]["activate"], idempotent=True).close()
+                # GET, as Planet documents the activation link (and its own client calls it)
+                api.request("GET", doc["_links"]["activate"], idempotent=True).close()
             pending[asset_type] = doc
         for asset_type, doc in pending.items():
             self.active[asset_type] = self._wait_active(asset_type, doc, cancel)

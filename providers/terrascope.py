@@ -277,15 +277,20 @@ class TerrascopeProvider(Provider):
             props = feature["properties"]
             scene_id = str(feature["id"])
             links = props.get("links") or {}
-            acquisition = next(
-                (a for a in props.get("acquisitionInformation") or [] if isinstance(a, dict)), {}
-            )
+            # The catalogue may split one acquisition over several entries (the platform in one,
+            # the acquisition parameters in the next): every entry is read, the first value wins.
+            acquisition: dict[str, dict[str, Any]] = {"platform": {}, "acquisitionParameters": {}}
+            for entry in props.get("acquisitionInformation") or []:
+                for part, values in acquisition.items():
+                    found = entry.get(part) if isinstance(entry, dict) else None
+                    if isinstance(found, dict):
+                        values.update({k: v for k, v in found.items() if k not in values})
         except (KeyError, TypeError, AttributeError) as exc:
             raise ProviderResponseError(
                 f"Terrascope answered a malformed feature ({exc}).", self.name
             ) from None
-        parameters = acquisition.get("acquisitionParameters") or {}
-        platform = acquisition.get("platform") or {}
+        parameters = acquisition["acquisitionParameters"]
+        platform = acquisition["platform"]
         platform_name = platform.get("platformShortName")
         if platform_name and platform.get("platformSerialIdentifier"):
             platform_name = f"{platform_name} {platform['platformSerialIdentifier']}"
@@ -314,6 +319,8 @@ class TerrascopeProvider(Provider):
             properties={
                 "title": props.get("title"),
                 "tileId": parameters.get("tileId"),
+                "relativeOrbitNumber": parameters.get("relativeOrbitNumber"),
+                "orbitDirection": parameters.get("orbitDirection"),
                 "productType": (props.get("productInformation") or {}).get("productType"),
                 "accessedFrom": self.accessed_from,
             },

@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Iterator, Optional, Sequence, Union
 
-from shapely.geometry import Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Polygon, shape
 
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import (
@@ -181,8 +181,16 @@ class UsgsProvider(Provider):
         flt: dict[str, Any] = {}
         exact = True
         if query.aoi is not None:
-            if isinstance(query.aoi, Polygon):
-                flt["spatialFilter"] = {"filterType": "geojson", "geoJson": mapping(query.aoi)}
+            polygon = _single_polygon(query.aoi)
+            if polygon is not None:
+                # M2M's documented SpatialFilterGeoJson: filterType "geojson" and a GeoJSON geometry
+                # (type + coordinates), as the maintained M2M clients send it. Holes are left out.
+                exterior = [[float(x), float(y)] for x, y, *_ in polygon.exterior.coords]
+                flt["spatialFilter"] = {
+                    "filterType": "geojson",
+                    "geoJson": {"type": "Polygon", "coordinates": [exterior]},
+                }
+                exact = not polygon.interiors
             else:
                 west, south, east, north = query.aoi.bounds
                 flt["spatialFilter"] = {
@@ -336,7 +344,7 @@ class UsgsDownloader(Downloader):
     def dataset(self) -> str:
         return str(self.scene.properties.get("dataset") or self.scene.collection)
 
-    def activate(self, cancel: Any = None, progress: Any = None) -> None:
+    def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
         if self.url:
             return
         options = self.usgs.call(
@@ -448,6 +456,15 @@ class UsgsDownloader(Downloader):
         except ScenePickerError as exc:
             log.info("USGS M2M: could not remove download label %s: %s", self.label, exc)
         self.label = None
+
+
+def _single_polygon(aoi: Any) -> Optional[Polygon]:
+    """The AOI as one polygon (a one-part MultiPolygon, as QGIS often gives, counts), else None."""
+    if isinstance(aoi, Polygon):
+        return aoi
+    if isinstance(aoi, MultiPolygon) and len(aoi.geoms) == 1:
+        return aoi.geoms[0]
+    return None
 
 
 def _duplicates(value: Any) -> dict[str, str]:

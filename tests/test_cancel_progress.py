@@ -50,3 +50,28 @@ def test_meter_speed_eta_and_throttling():
     meter.finish()
     assert len(events) == 2
     assert Progress("x", 5, None, 0.0, None).fraction is None
+
+
+def test_progress_follows_the_bytes_read_on_a_slow_link(tmp_path):
+    """A 768 KiB band from a server pacing 64 KiB every 0.1 s: progress events come with the bytes as they
+    arrive (several with a partial count and a speed), not once per 1 MiB read buffer (one at the end)."""
+    from scene_picker.core.http import HttpClient
+    from scene_picker.core.transfer import download_file
+    from scene_picker.demo.server import RangeServer
+
+    from support.fixtures_engine import make_bytes
+
+    payload = make_bytes(768 * 1024, seed=3)
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "band.tif").write_bytes(payload)
+    events: list[Progress] = []
+    with RangeServer(tmp_path / "served") as server, HttpClient() as http:
+        server.chunk_delay = 0.1
+        download_file(
+            server.url_for("band.tif"), tmp_path / "out" / "band.tif", http=http, progress=events.append
+        )
+    assert (tmp_path / "out" / "band.tif").read_bytes() == payload
+    partial = [e for e in events if 0 < e.done < len(payload)]
+    assert len(partial) >= 2, [e.done for e in events]
+    assert all(e.speed > 0 for e in partial[1:])
+    assert [e.done for e in partial] == sorted(e.done for e in partial)

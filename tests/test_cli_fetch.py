@@ -6,6 +6,8 @@ import hashlib
 import os
 import subprocess
 
+from scene_picker.core.transfer import part_path
+
 from support.fixtures_engine import cli_command, cli_env, make_bytes, run_cli, sha256
 
 MEDIUM = "medium.bin"
@@ -84,7 +86,7 @@ def test_interrupt_exits_130_keeps_part_and_rerun_resumes(served_dir, proxy, tmp
         stdin=subprocess.DEVNULL,
         env=cli_env(),
     )
-    part = tmp_path / "interrupt.bin.part"
+    part = part_path(tmp_path / "interrupt.bin")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (part.exists() and part.stat().st_size >= 2 * 1024 * 1024):
         time.sleep(0.02)

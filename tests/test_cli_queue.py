@@ -21,11 +21,11 @@ def _queue_with_a_done_and_a_failed_job(state_file) -> None:
     queue.add("scene", {"fail": True}, label="SCENE_BAD")
     queue.start()
     assert queue.wait(timeout=60)
-    queue.shutdown()
+    queue.close()
 
 
 def test_status_of_a_queue_file_with_a_failure(tmp_path, capsys):
-    state = tmp_path / "q.json"
+    state = tmp_path / "q.sqlite"
     _queue_with_a_done_and_a_failed_job(state)
     assert main(["queue", str(state)]) == 1
     out = capsys.readouterr().out
@@ -38,7 +38,7 @@ def test_status_of_a_queue_file_with_a_failure(tmp_path, capsys):
 
 
 def test_a_download_folder_means_its_queue(tmp_path, capsys):
-    state = tmp_path / ".scene-picker" / "queue.json"
+    state = tmp_path / ".scene-picker" / "queue.sqlite"
     _queue_with_a_done_and_a_failed_job(state)
     assert main(["queue", str(tmp_path)]) == 1
     assert f"{state}: 2 jobs" in capsys.readouterr().out
@@ -49,11 +49,49 @@ def test_missing_or_broken_queue_is_a_usage_error(tmp_path, capsys):
     assert "No download queue at" in capsys.readouterr().err
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    assert main(["queue", str(bad)]) == 2
-    assert "not a readable download queue" in capsys.readouterr().err
+    assert main(["queue", str(bad)]) == 1
+    assert "not a readable download queue: Expecting property name" in capsys.readouterr().err
     bad.write_text('{"version": 1}')
-    assert main(["queue", str(bad)]) == 2
+    assert main(["queue", str(bad)]) == 1
     assert "no 'jobs' list" in capsys.readouterr().err
+    # a database damaged past its header: one line saying so, no traceback
+    good = tmp_path / "damaged.sqlite"
+    _queue_with_a_done_and_a_failed_job(good)
+    data = bytearray(good.read_bytes())
+    data[16:] = b"\xff" * (len(data) - 16)  # the magic header stays, the rest is garbage
+    good.write_bytes(bytes(data))
+    for stale in tmp_path.glob("damaged.sqlite-*"):
+        stale.unlink()
+    assert main(["queue", str(good)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err.startswith(f"scene-picker: error: {good} is not a readable download queue")
+        and err.count("\n") == 1
+    )
+
+
+def test_an_empty_queue_says_so(tmp_path, capsys):
+    DownloadQueue(tmp_path / "q.sqlite").close()
+    assert main(["queue", str(tmp_path / "q.sqlite")]) == 0
+    assert capsys.readouterr().out.strip() == f"{tmp_path / 'q.sqlite'}: no jobs"
+
+
+def test_a_legacy_json_queue_is_imported_without_its_secrets(tmp_path, capsys):
+    legacy = tmp_path / ".scene-picker" / "queue.json"
+    legacy.parent.mkdir()
+    signed = "http://127.0.0.1:9/b.tif?X-Amz-Signature=SECRET123"
+    job = {"id": "j1", "kind": "url", "label": "b.tif", "state": "active", "done": 5,
+           "payload": {"url": signed, "dest": "b.tif"}}  # fmt: skip
+    legacy.write_text(json.dumps({"version": 1, "jobs": [job]}))
+    assert main(["queue", str(tmp_path)]) == 0  # read as it is, read-only
+    assert "SECRET123" not in capsys.readouterr().out
+    queue = DownloadQueue(legacy)  # the old path still works: it is migrated to the database
+    (migrated,) = queue.jobs()
+    assert migrated.id == "j1" and migrated.state == "queued" and migrated.done == 5
+    assert "X-Amz-Signature=%2A%2A%2A" in migrated.payload["url"] or "***" in migrated.payload["url"]
+    queue.close()
+    assert not legacy.exists()
+    assert all(b"SECRET123" not in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
 
 
 def test_default_is_the_dock_queue_where_qgis_keeps_it(qgis_app):

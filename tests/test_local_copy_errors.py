@@ -11,6 +11,7 @@ import pytest
 
 from scene_picker.core.errors import OutputError
 from scene_picker.core.scene import ROLE_DATA, Asset, Scene
+from scene_picker.core.transfer import part_path
 from scene_picker.providers.base import Downloader
 
 DATA = os.urandom(200_000)
@@ -38,18 +39,19 @@ def test_the_copy_itself_works(scene, tmp_path):
 def test_a_full_disk_is_an_output_error(scene, tmp_path):
     folder = tmp_path / "out" / "S1_LOCAL"
     folder.mkdir(parents=True)
-    (folder / "band.tif.part").symlink_to("/dev/full")  # every write there fails with ENOSPC
+    part_path(folder / "band.tif").parent.mkdir(parents=True)
+    part_path(folder / "band.tif").symlink_to("/dev/full")  # every write there fails with ENOSPC
     with pytest.raises(OutputError) as info:
         _downloader(scene).download(tmp_path / "out")
     message = str(info.value)
     assert "Cannot write" in message and "free space" in message and "No space left" in message
     assert not (folder / "band.tif").exists()
-    assert not (folder / "band.tif.part").is_symlink()  # the .part is cleaned up
+    assert not part_path(folder / "band.tif").is_symlink()  # the .part is cleaned up
 
 
 def test_a_folder_in_the_way_of_the_part_file_is_an_output_error(scene, tmp_path):
     folder = tmp_path / "out" / "S1_LOCAL"
-    (folder / "band.tif.part").mkdir(parents=True)
+    part_path(folder / "band.tif").mkdir(parents=True)
     with pytest.raises(OutputError, match="Cannot write"):
         _downloader(scene).download(tmp_path / "out")
     assert not (folder / "band.tif").exists()

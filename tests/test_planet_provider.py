@@ -140,3 +140,22 @@ def test_an_asset_not_matching_its_md5_digest_is_refused(provider, planet, tmp_p
     finally:
         planet.corrupt.clear()
     assert not (tmp_path / item.id / f"{item.id}_ortho_analytic_4b.tif").exists()
+
+
+def test_cli_download_of_ortho_visual_does_not_wait_for_the_default_asset(provider, planet, tmp_path, capsys):
+    from scene_picker.cli.main import main
+
+    item = planet.items[10]
+    planet.never_activate.add((item.id, "ortho_analytic_4b"))  # the default asset never activates
+    planet.calls.clear()
+    try:
+        code = main(
+            ["download", "--provider", "planet", "--url", planet.api_url, "--id", item.id]
+            + ["--assets", "ortho_visual", "-o", str(tmp_path)]
+        )
+    finally:
+        planet.never_activate.discard((item.id, "ortho_analytic_4b"))
+    assert code == 0, capsys.readouterr().err
+    assert (tmp_path / item.id / f"{item.id}_ortho_visual.tif").read_bytes() == item.assets["ortho_visual"]
+    activations = [c for c in planet.calls if c["path"].endswith("/activate")]
+    assert [c["method"] for c in activations] == ["GET"]  # the chosen asset only, as Planet's client does

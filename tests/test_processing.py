@@ -390,3 +390,32 @@ def test_without_a_url_the_dock_settings_configure_the_provider(provider, demo_c
     finally:
         write_setting(endpoint_setting("stac-static"), "")
     assert results["COUNT"] == 2
+
+
+def test_download_defaults_to_the_plugins_output_folder(provider, demo_catalog, tmp_path):
+    """The algorithm's dialog proposes the folder the dock downloads to (Settings ▸ output folder, or its
+    default), not a temporary folder; a run given that default writes there."""
+    from scene_picker.ui import settings
+
+    registry = QgsApplication.processingRegistry()
+    first = registry.createAlgorithmById("scenepicker:downloadscenes")
+    assert (
+        first.parameterDefinition("OUTPUT_FOLDER").defaultValue() == settings.output_dir()
+    )  # the built-in default when none is set
+    _catalog, _server, url = demo_catalog
+    folder = tmp_path / "plugin-output"
+    settings.write_setting(settings.OUTPUT_DIR, str(folder))
+    try:
+        algorithm = registry.createAlgorithmById("scenepicker:downloadscenes")
+        default = algorithm.parameterDefinition("OUTPUT_FOLDER").defaultValue()
+        assert default == str(folder)
+        layer = _search_demo(url, 5)
+        results = run(
+            "scenepicker:downloadscenes",
+            {"INPUT": layer, "MEMBERS": "*_B04_20m.tif", "OUTPUT_FOLDER": default},
+        )
+    finally:
+        settings.write_setting(settings.OUTPUT_DIR, "")
+    assert Path(results["OUTPUT_FOLDER"]) == folder
+    assert results["FILES"] and all(Path(p).is_relative_to(folder) for p in results["FILES"])
+    QgsProject.instance().removeMapLayer(layer.id())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -12,16 +16,23 @@ import pytest
 from scene_picker.core.checksums import Checksum
 from scene_picker.core.errors import UsageError
 from scene_picker.core.http import HttpClient, RetryPolicy
-from scene_picker.core.queue import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, DownloadQueue
+from scene_picker.core.queue import ACTIVE, CANCELLED, DONE, FAILED, QUEUED, DownloadQueue, QueueCorruptError
 from scene_picker.core.transfer import part_path
 
-from support.fixtures_engine import make_bytes, sha256
+from support.fixtures_engine import cli_env, make_bytes, sha256
 
 MIB = 1 << 20
 
 
 def http_client() -> HttpClient:
     return HttpClient(retry=RetryPolicy(max_attempts=2, backoff_base=0.01, sleep=lambda s: None))
+
+
+def saved(database) -> dict[str, dict]:
+    """The jobs as stored on disk (read with a separate connection, as another process would)."""
+    with sqlite3.connect(database) as db:
+        db.row_factory = sqlite3.Row
+        return {row["id"]: dict(row) for row in db.execute("SELECT * FROM jobs")}
 
 
 def wait_for(predicate, timeout: float = 30.0) -> None:
@@ -34,7 +45,7 @@ def wait_for(predicate, timeout: float = 30.0) -> None:
 
 
 def test_jobs_run_to_done_or_failed_and_are_persisted(proxy, sample_files, tmp_path):
-    state_file = tmp_path / "out" / ".scene-picker-queue.json"
+    state_file = tmp_path / "out" / ".scene-picker" / "queue.sqlite"
     events = []
     queue = DownloadQueue(state_file, workers=2, http=http_client(), on_change=events.append)
     good = queue.add_url(
@@ -44,16 +55,16 @@ def test_jobs_run_to_done_or_failed_and_are_persisted(proxy, sample_files, tmp_p
     )
     small = queue.add_url(proxy.url("small.bin"), tmp_path / "out" / "small.bin")
     missing = queue.add_url(proxy.url("absent.bin"), tmp_path / "out" / "absent.bin")
-    assert json.loads(state_file.read_text())["jobs"][0]["state"] == QUEUED
+    assert saved(state_file)[good.id]["state"] == QUEUED
     with queue:
         assert queue.wait(timeout=60)
     assert queue.get(good.id).state == DONE
     assert queue.get(small.id).state == DONE
     failed = queue.get(missing.id)
     assert failed.state == FAILED and "404" in failed.error
-    saved = {j["id"]: j for j in json.loads(state_file.read_text())["jobs"]}
-    assert saved[good.id]["state"] == DONE and saved[missing.id]["state"] == FAILED
-    assert saved[good.id]["result"]["size"] == len(sample_files["medium.bin"])
+    rows = saved(state_file)
+    assert rows[good.id]["state"] == DONE and rows[missing.id]["state"] == FAILED
+    assert json.loads(rows[good.id]["result"])["size"] == len(sample_files["medium.bin"])
     assert hashlib.sha256((tmp_path / "out" / "medium.bin").read_bytes()).hexdigest() == sha256(
         sample_files["medium.bin"]
     )
@@ -90,45 +101,82 @@ def test_cancel_queued_and_active(served_dir, proxy, tmp_path):
         queue.cancel(waiting.id)
         assert queue.get(waiting.id).state == CANCELLED
         queue.cancel(active.id)
-        threading.Timer(0.3, proxy.release_stall).start()  # the token is checked between chunks
+        release = threading.Timer(0.3, proxy.release_stall)  # the token is checked between chunks
+        release.start()
         assert queue.wait(timeout=30)
     finally:
         queue.shutdown()
+    release.join()  # not left to fire during the next test
     assert queue.get(active.id).state == CANCELLED
     assert not (tmp_path / "slow.bin").exists() and not (tmp_path / "small.bin").exists()
     queue.retry(waiting.id)
     with queue:
         assert queue.wait(timeout=30)
-    assert queue.get(waiting.id).state == DONE
+    assert queue.get(waiting.id).state == DONE, queue.get(waiting.id).error
 
 
-def test_restart_resumes_an_interrupted_job(served_dir, proxy, tmp_path):
+_WORKER = """
+import sys, time
+from pathlib import Path
+from scene_picker.core.queue import DownloadQueue
+queue = DownloadQueue(Path(sys.argv[1]), workers=1)
+queue.add_url(sys.argv[2], Path(sys.argv[3]))
+queue.start()
+time.sleep(600)
+"""
+
+
+def test_a_job_of_a_killed_process_resumes_in_the_next_one(served_dir, proxy, tmp_path):
+    """kill -9 mid-download: the job stays in the database, is queued again by the next process
+    (its owner is gone) and resumes from the .part."""
     data = make_bytes(4 * MIB + 5, seed=400)
     (served_dir / "resume.bin").write_bytes(data)
-    state_file = tmp_path / "queue.json"
+    state_file = tmp_path / "queue.sqlite"
     dest = tmp_path / "resume.bin"
-    proxy.configure(stall_after=2 * MIB, stall_timeout=30)
-    first = DownloadQueue(state_file, workers=1, http=http_client())
-    job = first.add_url(proxy.url("resume.bin"), dest)
-    first.start()
-    wait_for(lambda: part_path(dest).exists() and part_path(dest).stat().st_size >= MIB)
-    # What a crashed QGIS leaves on disk: the job still marked active.
-    crashed_state = state_file.read_text()
-    assert json.loads(crashed_state)["jobs"][0]["state"] == ACTIVE
-    threading.Timer(0.3, proxy.release_stall).start()
-    first.shutdown(cancel_active=True)
-    assert first.get(job.id).state == QUEUED  # an interrupted job is queued again, not cancelled
-    state_file.write_text(crashed_state)
+    proxy.configure(stall_after=2 * MIB, stall_timeout=60)
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WORKER, str(state_file), proxy.url("resume.bin"), str(dest)],
+        env=cli_env(),
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: part_path(dest).exists() and part_path(dest).stat().st_size >= MIB)
+        wait_for(lambda: [j["state"] for j in saved(state_file).values()] == [ACTIVE])
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=30)
+        child.stderr.close()
     kept = part_path(dest).stat().st_size
 
     proxy.configure()
     second = DownloadQueue(state_file, workers=1, http=http_client())
-    assert second.get(job.id).state == QUEUED
+    (job,) = second.jobs()
+    assert job.state == QUEUED  # its owner died: queued again, not stuck active
     with second:
         assert second.wait(timeout=60)
     assert second.get(job.id).state == DONE
     assert dest.read_bytes() == data
     assert proxy.log[0].range == f"bytes={kept}-" and proxy.bytes_sent == len(data) - kept
+    second.close()
+
+
+def test_shutdown_queues_an_interrupted_job_again(served_dir, proxy, tmp_path):
+    (served_dir / "slow2.bin").write_bytes(make_bytes(3 * MIB, seed=401))
+    proxy.configure(stall_after=MIB, stall_timeout=30)
+    queue = DownloadQueue(tmp_path / "q.sqlite", workers=1, http=http_client())
+    job = queue.add_url(proxy.url("slow2.bin"), tmp_path / "slow2.bin")
+    queue.start()
+    wait_for(lambda: queue.get(job.id).state == ACTIVE and proxy.requests == 1)
+    release = threading.Timer(0.3, proxy.release_stall)
+    release.start()
+    queue.shutdown(cancel_active=True)
+    release.join()
+    assert queue.get(job.id).state == QUEUED
+    assert saved(tmp_path / "q.sqlite")[job.id]["state"] == QUEUED
 
 
 def test_custom_handler_and_bad_input(tmp_path):
@@ -148,8 +196,11 @@ def test_custom_handler_and_bad_input(tmp_path):
         assert queue.wait(timeout=30)
     assert seen == ["S2A_X"] and queue.get(job.id).result == {"files": 0}
     (tmp_path / "broken.json").write_text("{not json")
-    with pytest.raises(UsageError, match="unreadable"):
+    with pytest.raises(QueueCorruptError, match="unreadable"):
         DownloadQueue(tmp_path / "broken.json")
+    (tmp_path / "garbage.sqlite").write_bytes(b"not a database, not at all" * 100)
+    with pytest.raises(QueueCorruptError, match="garbage.sqlite is unreadable"):
+        DownloadQueue(tmp_path / "garbage.sqlite")
 
 
 @pytest.mark.parametrize(
@@ -168,5 +219,5 @@ def test_a_url_carrying_a_credential_is_not_persisted(tmp_path, url):
         queue.add_url(url, tmp_path / "b.tif")
     for secret in ("deadbeef0123", "AKIAEXAMPLE", "s3cret"):
         assert secret not in str(info.value)
-        assert secret not in state.read_text()
+        assert all(secret.encode() not in f.read_bytes() for f in tmp_path.rglob("*") if f.is_file())
     assert [job.payload["url"] for job in queue.jobs()] == ["http://127.0.0.1:9/plain.tif?band=B04"]

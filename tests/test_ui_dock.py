@@ -30,6 +30,8 @@ from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QImage
 from shapely.geometry import shape
 
+from scene_picker.core.queue_store import read_jobs
+from scene_picker.core.transfer import part_path
 from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
@@ -158,8 +160,8 @@ def dock_env(servers, qgis_iface, qgis_new_project, tmp_path, own_settings):
     stac, _nginx, _payloads = servers
     clear_plugin_settings()
     state = default_state_file()
-    if state.exists():
-        state.unlink()
+    for stale in state.parent.glob(state.name + "*"):  # the database, its -wal/-shm files, its owners
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     settings.write_setting("providers/stac/url", stac.url)
     settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
     canvas = qgis_iface.mapCanvas()
@@ -534,6 +536,7 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     texts = dock.queue_panel.row_texts(job_id)
     assert texts[0] == f"{dock.proxy.index(3, 0).data()} · B08"  # the scene's label, what is fetched
     assert bar == f"{dock.queue_panel.progress_value(job_id) // 10}% · {texts[3]} · {texts[4]}", bar
+    assert dock.queue_panel.bar_tooltip(job_id) == f"downloading · {texts[3]} · {texts[4]}"
     _save_screenshot(dock, final.parent.parent, "dock_download_running.png")
 
     # cancel from the queue panel
@@ -552,10 +555,9 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     dock.close_panel()
     assert manager.wait_idle(20)
     assert not final.exists()
-    saved = json.loads(default_state_file().read_text())
-    (entry,) = [j for j in saved["jobs"] if j["id"] == job_id]
+    (entry,) = [j for j in read_jobs(default_state_file()) if j["id"] == job_id]
     assert entry["state"] == "queued" and entry["done"] > 0  # saved to resume at the next start
-    partial = final.with_name(final.name + ".part")
+    partial = part_path(final)
     assert partial.exists() and 0 < partial.stat().st_size < len(payloads[scene.id]["B08"])
 
     # "restart": a new dock shows the interrupted job and resumes it from the partial file
@@ -717,7 +719,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: group_of() is not None and group_of().findLayers(), 20)  # opened in a task
     group = group_of()
     (node,) = group.findLayers()
-    assert node.layer().isValid() and node.layer().name() == f"{scene.id}_B04"
+    assert node.layer().isValid() and node.layer().name() == "B04"  # named after its band
 
     # stream the other member without downloading it: /vsizip//vsicurl/
     dock.members_edit.setText(f"{scene.id}.SAFE/IMG_DATA/{scene.id}_B03.tif")
@@ -725,6 +727,7 @@ def test_zip_members_partial_extraction_and_vsizip_streaming(dock_env, servers):
     assert wait_until(lambda: len(group.findLayers()) == 2, 30)
     streamed = [n.layer() for n in group.findLayers() if n.layer().source().startswith("/vsizip//vsicurl/")]
     assert len(streamed) == 1 and streamed[0].isValid() and streamed[0].width() == 32
+    assert streamed[0].name() == "B03"
 
 
 def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):
@@ -750,7 +753,9 @@ def test_signed_hrefs_never_reach_the_queue_file(dock_env, servers):
     job = manager.job(job_id)
     assert job.state == "done", job.error
     assert Path(job.files[0]).read_bytes() == payloads[scene.id]["B03"]
-    assert secret not in default_state_file().read_text()
+    state = default_state_file()
+    stored = [f for f in state.parent.glob(state.name + "*") if f.is_file()]  # with -wal, -shm
+    assert stored and all(secret.encode() not in f.read_bytes() for f in stored)
 
 
 def test_cancel_search_while_the_server_stalls(dock_env, servers):

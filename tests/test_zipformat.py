@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from scene_picker.core import zipformat
+from scene_picker.core import zipdecode, zipformat, zipsafety
 from scene_picker.core.errors import (
     ArchiveError,
     UnsafeArchiveError,
@@ -37,7 +37,7 @@ def decode(data: bytes, member: zipformat.ZipMember, chunk: int = 65536) -> byte
     zipformat.check_local_header(member, header, name)
     start = member.header_offset + header.length
     payload = data[start : start + member.compressed_size]
-    decoder = zipformat.MemberDecoder(member, piece=100_000)
+    decoder = zipdecode.MemberDecoder(member, piece=100_000)
     out = bytearray()
     for i in range(0, len(payload), chunk):
         for piece in decoder.feed(payload[i : i + chunk]):
@@ -173,47 +173,47 @@ def test_zip_slip_names_refuse_the_archive(key):
     data = zipgen.zip_slip_archives()[key]
     eocd, members, _ = directory_of(data)
     with pytest.raises(UnsafeArchiveError, match="archive refused"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
 
 
 def test_symlink_entry_refuses_the_archive():
     eocd, members, _ = directory_of(zipgen.symlink_archive())
     assert members[1].is_symlink
     with pytest.raises(UnsafeArchiveError, match="symbolic link"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
 
 
 def test_ratio_bomb_and_total_size_refuse_the_archive():
     eocd, members, _ = directory_of(zipgen.ratio_bomb_archive())
     with pytest.raises(UnsafeArchiveError, match="zip bomb"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
     eocd, members, _ = directory_of(zipgen.build_zip(zipgen.zip64_entries(0.05)))
-    zipformat.check_archive(members, eocd.cd_offset)
+    zipsafety.check_archive(members, eocd.cd_offset)
     with pytest.raises(UnsafeArchiveError, match="more than the limit"):
-        zipformat.check_archive(members, eocd.cd_offset, zipformat.ZipLimits(max_total_size=100_000))
+        zipsafety.check_archive(members, eocd.cd_offset, zipformat.ZipLimits(max_total_size=100_000))
 
 
 def test_overlapping_entries_refuse_the_archive():
     eocd, members, _ = directory_of(zipgen.overlap_bomb_archive())
     with pytest.raises(UnsafeArchiveError, match="overlap"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
 
 
 def test_duplicate_and_shadowing_members():
     dup = zipgen.build_zip([zipgen.RawEntry("a/b.txt", b"1"), zipgen.RawEntry("a/./b.txt", b"2")])
     eocd, members, _ = directory_of(dup)
     with pytest.raises(UnsafeArchiveError, match="twice"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
     shadow = zipgen.build_zip([zipgen.RawEntry("a", b"file"), zipgen.RawEntry("a/b.txt", b"2")])
     eocd, members, _ = directory_of(shadow)
     with pytest.raises(UnsafeArchiveError, match="under file member"):
-        zipformat.check_archive(members, eocd.cd_offset)
+        zipsafety.check_archive(members, eocd.cd_offset)
 
 
 def test_lying_size_is_caught_while_streaming():
     data = zipgen.lying_size_archive()
     eocd, members, _ = directory_of(data)
-    zipformat.check_archive(members, eocd.cd_offset)  # nothing visible in the directory
+    zipsafety.check_archive(members, eocd.cd_offset)  # nothing visible in the directory
     with pytest.raises(UnsafeArchiveError, match="beyond its declared size"):
         decode(data, members[1])
 
@@ -232,7 +232,7 @@ def test_corrupt_data_and_crc():
     _, (member,), _ = directory_of(stored)
     flipped = bytearray(stored)
     flipped[40] ^= 1
-    decoder = zipformat.MemberDecoder(member)
+    decoder = zipdecode.MemberDecoder(member)
     out = b"".join(decoder.feed(bytes(flipped[35 : 35 + member.compressed_size])))
     list(decoder.finish())
     assert len(out) == len(payload) and not decoder.crc_ok
@@ -242,7 +242,7 @@ def test_corrupt_data_and_crc():
 def test_truncated_compressed_stream():
     data = zipgen.build_zip([zipgen.RawEntry("x.bin", zipgen.band_bytes(1, 50_000))])
     _, (member,), _ = directory_of(data)
-    decoder = zipformat.MemberDecoder(member)
+    decoder = zipdecode.MemberDecoder(member)
     list(decoder.feed(data[35 : 35 + member.compressed_size // 2]))
     with pytest.raises(ArchiveError, match="ends before"):
         list(decoder.finish())
@@ -251,10 +251,10 @@ def test_truncated_compressed_stream():
 def test_unsupported_method_and_encryption():
     member = zipformat.ZipMember("a.bin", 10, 10, 0, 9, 0)
     with pytest.raises(UnsupportedCompressionError, match="deflate64"):
-        zipformat.MemberDecoder(member)
+        zipdecode.MemberDecoder(member)
     member = zipformat.ZipMember("a.bin", 10, 10, 0, 8, 0, flags=1)
     with pytest.raises(ArchiveError, match="encrypted"):
-        zipformat.check_supported(member)
+        zipdecode.check_supported(member)
 
 
 def test_local_header_must_match_directory():
@@ -270,18 +270,18 @@ def test_local_header_must_match_directory():
 def test_names_decoding_and_reasons():
     assert zipformat.decode_name("é".encode("cp437"), 0) == "é"
     assert zipformat.decode_name("é".encode(), zipformat.FLAG_UTF8) == "é"
-    assert zipformat.unsafe_name_reason("a/b/c.jp2") is None
-    assert zipformat.unsafe_name_reason("a/..b/c") is None
-    assert zipformat.unsafe_name_reason("a/../../c") == "'..' path component"
-    assert zipformat.unsafe_name_reason("d:x") == "drive letter"
-    assert zipformat.member_parts("./a//b/") == ("a", "b")
+    assert zipsafety.unsafe_name_reason("a/b/c.jp2") is None
+    assert zipsafety.unsafe_name_reason("a/..b/c") is None
+    assert zipsafety.unsafe_name_reason("a/../../c") == "'..' path component"
+    assert zipsafety.unsafe_name_reason("d:x") == "drive letter"
+    assert zipsafety.member_parts("./a//b/") == ("a", "b")
 
 
 def test_an_all_zero_deflated_mask_is_not_a_bomb():
     data = zipgen.build_zip([zipgen.RawEntry("MASKS/CLM_R1.tif", bytes(20 << 20))])  # ~1030:1, deflate's max
     eocd, (member,), _ = directory_of(data)
     assert member.file_size / member.compressed_size > 1000
-    zipformat.check_archive([member], eocd.cd_offset)
+    zipsafety.check_archive([member], eocd.cd_offset)
     assert decode(data, member) == bytes(20 << 20)
 
 
@@ -302,7 +302,7 @@ def test_damaged_directories_raise_only_archive_errors(bands):
             damaged = damaged[: rng.randrange(len(damaged) - 3000, len(damaged))]
         try:
             found, members, _ = directory_of(bytes(damaged))
-            zipformat.check_archive(members, found.cd_offset)
+            zipsafety.check_archive(members, found.cd_offset)
             outcomes["parsed"] += 1
         except ArchiveError:
             outcomes["refused"] += 1

@@ -22,7 +22,7 @@ from .aoi_tools import AoiController
 from .dock_results import ResultsTabMixin
 from .dock_search import TAB_DOWNLOADS, TAB_RESULTS, TAB_SEARCH, SearchTabMixin  # noqa: F401 - re-exported
 from .footprints import FootprintLayer
-from .layers import add_raster, apply_provider_access, build_rgb_vrt, open_rasters_task, open_remote_task
+from .layers import layers_task, open_rasters_task, rgb_work, stream_work
 from .messages import log, notify
 from .providers_info import ProviderInfo, available_providers, make_provider
 from .query_form import NAME_ROLE
@@ -106,6 +106,9 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         self.queue_panel.retryRequested.connect(lambda job_id: self._downloads().retry(job_id))
         self.queue_panel.cancelRequested.connect(lambda job_id: self._downloads().cancel(job_id))
         self.queue_panel.loadRequested.connect(self._load_job)
+        self.queue_panel.clearRequested.connect(
+            lambda: self._downloads().clear_finished(self.queue_panel.remove_jobs)
+        )
         return self.queue_panel
 
     # -- messages ---------------------------------------------------------------------------------------
@@ -136,7 +139,7 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         if not checked:
             self._warn(self.tr("Download"), self.tr("Check the assets to download."))
             return []
-        members = [m.strip() for m in self.members_edit.text().split(",") if m.strip()] or None
+        members = self.member_patterns() or None
         clip = clip_payload(self.clip_check.isChecked(), self.aoi.aoi_wkt())
         if self.clip_check.isChecked() and clip is None:
             self._warn(self.tr("Download"), self.tr("Draw an area of interest to clip to first."))
@@ -167,23 +170,20 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
             self._load_job_files(job, announce=False)
 
     def _load_job_files(self, job, announce: bool) -> FunctionTask:
-        """Open the job's rasters in the background (GDAL reads their headers), then add them under the
-        scene's group on the main thread."""
+        """Add the job's rasters under the scene's group: GDAL reads their headers in the background,
+        the layers are created on the main thread (ui/layers.py)."""
 
-        def added(layers, error, scene_id=job.scene_id) -> None:
-            if self._closed:  # the panel went away meanwhile (plugin unloaded)
-                return
+        def added(layers: list[QgsRasterLayer], error, scene_id=job.scene_id) -> None:
             if error is not None:
                 self._warn(self.tr("Download"), str(error))
                 return
-            for layer in layers or []:
-                add_raster(layer.source(), layer.name(), scene_id, layer=layer)
-            footprints = self.footprints.layer() if self.footprints.has_layer() else None
-            show_series(layers or [], footprints, self.canvas)
+            if layers:
+                footprints = self.footprints.layer() if self.footprints.has_layer() else None
+                show_series(layers, footprints, self.canvas)
             if announce:
                 self._info(
                     self.tr("Download"),
-                    self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers or [])),
+                    self.tr("{} downloaded, {} layer(s) added.").format(scene_id, len(layers)),
                 )
 
         files = [Path(p) for p in job.files]
@@ -205,11 +205,14 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         name = scene.provider
 
         def work(task) -> list:
+            from contextlib import closing
+
             from ..core.cancel import CancelToken
             from ..core.remotezip import RemoteZip
 
             cancel = CancelToken.from_callable(task.isCanceled)
-            return RemoteZip(asset.href, make_provider(name).http, cancel=cancel).members()
+            with closing(make_provider(name)) as provider:
+                return RemoteZip(asset.href, provider.http, cancel=cancel).members()
 
         task = FunctionTask(self.tr("Scene Picker: list {}").format(asset.key), work)
         task.signals.done.connect(lambda members, error, a=asset: self._on_members(a, members, error))
@@ -223,86 +226,79 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         from .members_dialog import MembersDialog
 
         dialog = MembersDialog(asset.title or asset.key, members, self)
-        current = [m.strip() for m in self.members_edit.text().split(",") if m.strip()]
-        dialog.set_checked(current)
+        dialog.set_checked(self.member_patterns())
         dialog.accepted.connect(lambda: self.members_edit.setText(", ".join(dialog.checked())))
         self.members_dialog = dialog
         dialog.open()
 
     # -- streaming and RGB ------------------------------------------------------------------------------
-    def stream_selected(self):
+    def member_patterns(self) -> list[str]:
+        """The zip members typed (names or glob patterns, comma-separated) or picked with Members…."""
+        return [m.strip() for m in self.members_edit.text().split(",") if m.strip()]
+
+    def stream_selected(self) -> FunctionTask | None:
+        """Open the checked bands without downloading them: a remote COG as it is; from a zipped product
+        the raster members matching the member patterns, one layer per member named after its band."""
         scene = self.current_scene()
         keys = self.checked_assets()
         if scene is None or not keys:
             self._warn(self.tr("Stream"), self.tr("Select a scene and check a band."))
             return None
-        asset = scene.assets[keys[0]]
-        member = self.members_edit.text().strip() or None
-        if member and not asset.is_zip:
-            member = None
-        name = scene.provider
-        try:
-            task = open_remote_task(
-                asset.href,
-                f"{scene.id} {asset.key}",
-                member,
-                on_done=lambda layer, error, s=scene: self._on_streamed(s, layer, error),
-                prepare=lambda: apply_provider_access(make_provider(name), asset),
-            )
-        except ScenePickerError as exc:
-            self._warn(self.tr("Stream"), str(exc))
-            return None
+        work = stream_work(scene, keys, self.member_patterns())
+        task = layers_task(
+            self.tr("Scene Picker: stream {}").format(scene.id),
+            work,
+            scene.id,
+            on_done=lambda layers, error: self._on_loaded(
+                self.tr("Stream"), layers, error, self.tr("Download the band instead.")
+            ),
+        )
         self.tasks.start(task)
         return task
 
-    def _on_streamed(self, scene: Scene, layer: QgsRasterLayer | None, error) -> None:
-        if error is not None or layer is None:
-            self._warn(self.tr("Stream"), str(error))
-            return
-        add_raster(layer.source(), layer.name(), scene.id, layer=layer)
+    def _on_loaded(self, title: str, layers: list[QgsRasterLayer], error, hint: str = "") -> None:
+        if error is not None:
+            # GDAL could not open it remotely (no range requests, a format it cannot stream…)
+            text = f"{error} {hint}" if hint and isinstance(error, LayerLoadError) else str(error)
+            self._warn(title, text)
 
-    def rgb_selected(self):
-        """RGB composite VRT of the three checked bands (downloaded files when present, else streamed),
+    def rgb_selected(self) -> FunctionTask | None:
+        """An RGB composite VRT of three checked bands (downloaded files when present, else streamed), or
+        of three members of a checked zipped product (the member patterns, in red, green, blue order),
         built in a background task (GDAL reads the sources' headers) and added under the scene's group."""
         scene = self.current_scene()
         keys = self.checked_assets()
-        if scene is None or len(keys) != 3:
-            self._warn(self.tr("RGB composite"), self.tr("Check exactly three bands (red, green, blue)."))
-            return None
-        try:
-            sources = [self._band_source(scene, key) for key in keys]
-        except ScenePickerError as exc:
-            self._warn(self.tr("RGB composite"), str(exc))
+        zips = [key for key in keys if scene.assets[key].is_zip] if scene is not None else []
+        patterns = self.member_patterns()
+        if scene is None or not (len(keys) == 3 or (len(zips) == 1 and patterns)):
+            self._warn(
+                self.tr("RGB composite"),
+                self.tr("Check three bands (red, green, blue), or a zipped product and three members."),
+            )
             return None
         folder = Path(settings.output_dir()) / safe_name(scene.id)
         dest = folder / f"{safe_name(scene.id)}_rgb.vrt"
-        name = self.tr("{} RGB").format(scene.id)
-        streamed = [key for key, source in zip(keys, sources) if source.startswith("/vsi")]
-        provider_name = scene.provider
-        main_thread = QCoreApplication.instance().thread()
-
-        def work(_task) -> QgsRasterLayer:
-            if streamed:
-                provider = make_provider(provider_name)
-                for key in streamed:
-                    apply_provider_access(provider, scene.assets[key])
-            build_rgb_vrt(*sources, dest)
-            layer = QgsRasterLayer(str(dest), name, "gdal")
-            if not layer.isValid():
-                raise LayerLoadError(self.tr("The RGB composite {} cannot be opened.").format(dest))
-            layer.moveToThread(main_thread)
-            return layer
-
-        task = FunctionTask(self.tr("Scene Picker: RGB composite of {}").format(scene.id), work)
-        task.signals.done.connect(lambda layer, error, s=scene: self._on_rgb_built(s, layer, error))
+        if zips and patterns:
+            local = {Path(p).name: p for p in self._downloaded_files(scene)}
+            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), zips[0], patterns, local)
+        else:
+            try:
+                sources = [self._band_source(scene, key) for key in keys]
+            except ScenePickerError as exc:
+                self._warn(self.tr("RGB composite"), str(exc))
+                return None
+            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), sources=dict(zip(keys, sources)))
+        task = layers_task(
+            self.tr("Scene Picker: RGB composite of {}").format(scene.id),
+            work,
+            scene.id,
+            on_done=lambda layers, error: self._on_loaded(self.tr("RGB composite"), layers, error),
+        )
         self.tasks.start(task)
         return task
 
-    def _on_rgb_built(self, scene: Scene, layer: QgsRasterLayer | None, error) -> None:
-        if error is not None or layer is None:
-            self._warn(self.tr("RGB composite"), str(error))
-            return
-        add_raster(layer.source(), layer.name(), scene.id, layer=layer)
+    def _downloaded_files(self, scene: Scene) -> list[str]:
+        return self.downloads.files_of(scene_key(scene)) if self.downloads is not None else []
 
     def _band_source(self, scene: Scene, key: str) -> str:
         if self.downloads is not None:

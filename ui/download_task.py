@@ -3,8 +3,11 @@
 The core queue persists the jobs (so they survive a QGIS restart and resume from their ``.part`` files)
 and runs them on its bounded worker pool; jobs of kind ``"scene"`` download one scene with its
 provider's Downloader, at most ``per_provider`` at once per provider. Every active job also has a
-:class:`JobTask` in QGIS's task manager showing its progress; cancelling that task (or pressing Cancel
-in the queue panel) cancels the job. State changes reach the main thread through queued signals.
+:class:`JobTask` in QGIS's task manager showing its progress. Cancel in the queue panel cancels the job.
+QGIS cancels every task when it quits (File ▸ Exit, closing the window), so a cancel coming from the
+task manager first interrupts the downloads (saved to resume at the next start, like after a crash) and
+becomes a real cancel only when QGIS is still running a moment later (the user cancelled that task in
+QGIS's task list). State changes reach the main thread through queued signals.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import Qgis, QgsTask
-from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, pyqtSignal
+from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, QThread, QTimer, pyqtSignal
 
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
 from ..core.clip import download_or_clip
+from ..core.naming import scene_folder_name
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import redact_url
 from ..core.scene import Scene
@@ -43,11 +47,13 @@ QUEUED, ACTIVE, DONE, FAILED, CANCELLED = (
 INTERRUPTED = "interrupted"  # shown for a job that was running when QGIS closed, until it resumes
 CANCELLING = "cancelling"  # shown between Cancel and the moment the engine stops
 _WAIT_STEP = 0.1
+#: How long QGIS must keep running after a task-manager cancel for it to be the user's, not a quit (ms).
+QUIT_GRACE_MS = 1500
 
 
 def default_state_file() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-    return Path(base) / "scene_picker" / "download_queue.json"
+    return Path(base) / "scene_picker" / "download_queue.sqlite"
 
 
 @dataclass
@@ -71,7 +77,7 @@ class JobView:
 
     @property
     def folder(self) -> Path:
-        return Path(self.outdir) / safe_name(self.scene_id)
+        return Path(self.outdir) / scene_folder_name(self.scene_id, self.provider)
 
     @property
     def fraction(self) -> float | None:
@@ -94,17 +100,21 @@ class JobTask(QgsTask):
 
     def __init__(self, manager: DownloadManager, job_id: str, label: str) -> None:
         description = QCoreApplication.translate("JobTask", "Scene Picker: download {}").format(label)
-        super().__init__(description, QgsTask.Flag.CanCancel)
+        # no prompt when QGIS quits: the download is saved and resumes at the next start
+        super().__init__(description, QgsTask.Flag.CanCancel | QgsTask.Flag.CancelWithoutPrompt)
         self.manager = manager
         self.job_id = job_id
+
+    def cancel(self) -> None:  # main thread: QGIS's task list, or QGIS quitting (cancelAll)
+        self.manager.task_cancelled(self.job_id)
+        super().cancel()
 
     def run(self) -> bool:
         # bounded by the job itself: it ends done, failed or cancelled (the engine's loops are bounded)
         while self.manager.live_state(self.job_id) in (QUEUED, ACTIVE):
             if self.isCanceled():
-                self.manager.queue.cancel(self.job_id)
-                self.manager.wait_state_change(self.job_id, _WAIT_STEP)
-                continue
+                self.manager.suspend()  # interrupted, saved to resume; a cancel only if QGIS stays up
+                return False
             fraction = self.manager.live_fraction(self.job_id)
             if fraction is not None:
                 self.setProgress(100.0 * fraction)
@@ -136,6 +146,13 @@ class DownloadManager(QObject):
         self._tasks: dict[str, JobTask] = {}
         self._keeper = TaskKeeper()
         self._shutting_down = False
+        self._suspend_lock = threading.Lock()
+        self._held: set[str] = set()  # jobs whose task QGIS cancelled: decided by _decide_held
+        self._held_level = 0
+        self._decision = QTimer(self)
+        self._decision.setSingleShot(True)
+        self._decision.setInterval(QUIT_GRACE_MS)
+        self._decision.timeout.connect(self._decide_held)
         self._workerChange.connect(self._on_change)
         self.queue = core_queue.DownloadQueue(
             self.state_file,
@@ -144,6 +161,8 @@ class DownloadManager(QObject):
             on_change=self._from_worker,
         )
         self._interrupted = {j.id for j in self.queue.jobs() if j.state == QUEUED and j.done > 0}
+        #: jobs of an earlier session that this one resumes (announced at start-up)
+        self.resumed = [j.id for j in self.queue.jobs() if j.state == QUEUED] if resume else []
         self._cancelling: set[str] = set()
         for job in self.queue.jobs():
             self._live[job.id] = job
@@ -239,8 +258,29 @@ class DownloadManager(QObject):
             self.queue.workers = workers
             self.queue.start()
 
-    def remove_finished(self) -> None:
-        self.queue.remove_finished()
+    def clear_finished(self, on_removed=None) -> FunctionTask:
+        """Forget the finished jobs (done, failed, cancelled; their files stay) in a background task;
+        ``on_removed(job ids)`` on the main thread."""
+
+        def clear(_task) -> list[str]:
+            before = {job.id for job in self.queue.jobs()}
+            self.queue.remove_finished()
+            return sorted(before - {job.id for job in self.queue.jobs()})
+
+        task = self._background(self.tr("Scene Picker: clear finished downloads"), clear)
+        if on_removed is not None:
+            task.signals.done.connect(lambda removed, error: on_removed(removed or []))
+        return task
+
+    def files_of(self, key: str) -> list[str]:
+        """The files the finished jobs of scene ``key`` downloaded (that are still there)."""
+        return [
+            path
+            for job in self.queue.jobs()
+            if job.state == DONE and job.payload.get("key") == key
+            for path in (job.result or {}).get("files", [])
+            if Path(path).is_file()
+        ]
 
     def local_file(self, key: str, asset_key: str) -> Path | None:
         """The downloaded file of ``asset_key`` of scene ``key`` (when a finished job holds it)."""
@@ -264,6 +304,7 @@ class DownloadManager(QObject):
         slot = self._slot(name)
         while not slot.acquire(timeout=_WAIT_STEP):  # per-provider cap, bounded by cancellation
             cancel.raise_if_cancelled(f"The download of {payload['scene_id']}")
+        provider = None
         try:
             provider = make_provider(name)
             if payload.get("feature"):
@@ -272,7 +313,7 @@ class DownloadManager(QObject):
                 scene = provider.get(payload["scene_id"])
             downloader = provider.downloader(scene)
             report = self._aggregate(job.id, payload.get("total"), progress)
-            downloader.activate(cancel=cancel, progress=report)
+            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
             result = download_or_clip(
                 downloader,
                 Path(payload["outdir"]),
@@ -284,6 +325,8 @@ class DownloadManager(QObject):
             )
         finally:
             slot.release()
+            if provider is not None:
+                provider.close()  # its HTTP sessions (no socket left for the garbage collector)
         return {"files": [str(p) for p in result.files], "bytes_fetched": int(result.bytes_fetched)}
 
     def _slot(self, provider: str) -> threading.Semaphore:
@@ -377,10 +420,45 @@ class DownloadManager(QObject):
             title=payload.get("title", ""),
         )
 
+    # -- QGIS's task manager cancels -----------------------------------------------------------------------
+    def task_cancelled(self, job_id: str) -> None:
+        """QGIS cancelled the job's task (main thread): hold the job and decide once QGIS is idle again."""
+        self._tasks.pop(job_id, None)
+        if self._shutting_down:
+            return
+        if not self._held:
+            self._held_level = QThread.currentThread().loopLevel()
+        self._held.add(job_id)
+        self._decision.start()
+
+    def suspend(self) -> None:
+        """Interrupt every active job and stop the workers (any thread): the jobs are saved as queued."""
+        with self._suspend_lock:
+            self.queue.shutdown(cancel_active=True, timeout=30.0)
+
+    def _decide_held(self) -> None:
+        """QGIS is still running after it cancelled tasks: not a quit. The held jobs were the user's
+        cancels in QGIS's task list: cancel them for good, and resume the others."""
+        if self._shutting_down or not self._held:
+            return
+        if QThread.currentThread().loopLevel() > self._held_level or self._suspend_lock.locked():
+            self._decision.start()  # still inside QGIS's quit (a "save the project?" dialog): wait
+            return
+        held, self._held = sorted(self._held), set()
+
+        def work(_task) -> None:
+            with self._suspend_lock:
+                for job_id in held:
+                    self.queue.cancel(job_id)
+                self.queue.start()
+
+        self._background(self.tr("Scene Picker: cancel a download"), work)
+
     # -- life cycle -------------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 5.0) -> None:
         """QGIS closes or the plugin unloads: interrupt the active jobs; the queue saves them to resume."""
         self._shutting_down = True
+        self._decision.stop()  # jobs held after a task-manager cancel stay queued: they resume
         with self._cond:
             self._cond.notify_all()
         for task in list(self._tasks.values()):

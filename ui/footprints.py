@@ -60,10 +60,16 @@ def _symbol(colour: str) -> QgsFillSymbol:
     symbol = QgsFillSymbol.createSimple(
         {"color": fill.name(QColor.NameFormat.HexArgb), "outline_color": colour, "outline_width": "0.5"}
     )
-    # downloaded scenes get a bold outline
+    # downloaded scenes get a bold outline and no fill: their bands show through
     symbol.symbolLayer(0).setDataDefinedProperty(
         QgsSymbolLayer.Property.PropertyStrokeWidth,
         QgsProperty.fromExpression('if("downloaded", 1.2, 0.5)'),
+    )
+    symbol.symbolLayer(0).setDataDefinedProperty(
+        QgsSymbolLayer.Property.PropertyFillColor,
+        QgsProperty.fromExpression(
+            f"if(\"downloaded\", '0,0,0,0', '{fill.red()},{fill.green()},{fill.blue()},{fill.alpha()}')"
+        ),
     )
     return symbol
 
@@ -94,7 +100,8 @@ class FootprintLayer(QObject):
         layer.updateFields()
         layer.setRenderer(QgsCategorizedSymbolRenderer("provider", []))
         self.project.addMapLayer(layer, False)
-        scene_group(self.project).insertLayer(0, layer)
+        # at the bottom of the group: the scenes' bands (groups inserted at the top) draw above it
+        scene_group(self.project).addLayer(layer)
         layer.selectionChanged.connect(self._on_layer_selection)
         layer.willBeDeleted.connect(self._forget_layer)
         self._layer = layer

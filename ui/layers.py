@@ -1,13 +1,20 @@
 """Loading scenes as map layers: downloaded rasters under a group per scene (inside the "Scene Picker"
-group), an RGB composite VRT built with GDAL from three chosen bands, and streaming a band without
-downloading it through GDAL's ``/vsicurl/`` (a remote COG) or ``/vsizip//vsicurl/`` (a member of a
-remote zip). Opening anything remote happens in a background task, never on the main thread.
+group), an RGB composite VRT built with GDAL from three chosen bands, and streaming bands without
+downloading them through GDAL's ``/vsicurl/`` (a remote COG) or ``/vsizip//vsicurl/`` (members of a
+remote zip, picked by the same patterns as a download).
+
+The slow GDAL work (reading remote headers, listing a remote zip, building a VRT) runs in a background
+task that creates no QGIS object: it returns :class:`RasterSpec` values, and the ``QgsRasterLayer`` of
+each is created on the main thread when the task is done. A layer created in a task's thread stops
+drawing once that pooled thread expires (30 s after it went idle).
 """
 
 from __future__ import annotations
 
+import re
+from contextlib import closing
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from qgis.core import QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication
@@ -18,19 +25,47 @@ from .footprints import scene_group
 from .tasks import FunctionTask
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img", ".nc", ".hdf", ".h5", ".png", ".jpg", ".dem")
+#: A band token in a file name: B04, B8A, B4 (Sentinel-2, Landsat), delimited by _ - . or the ends.
+_BAND = re.compile(r"(?:^|[_.-])(B\d{1,2}A?)(?=[_.-]|$)", re.IGNORECASE)
+#: Callback of the loading tasks, on the main thread: the added layers, or the error.
+LayersDone = Callable[[list[QgsRasterLayer], BaseException | None], None]
+
+
+class RasterSpec(NamedTuple):
+    """A raster to load: its GDAL source and the layer name (what a worker hands the main thread)."""
+
+    source: str
+    name: str
 
 
 def scene_layer_group(scene_name: str, project: QgsProject | None = None) -> QgsLayerTreeGroup:
-    """The group of one scene inside the "Scene Picker" group (created when missing)."""
+    """The group of one scene inside the "Scene Picker" group (created at its top when missing, so the
+    bands draw above the footprint layer at its bottom)."""
     parent = scene_group(project)
     group = parent.findGroup(scene_name)
     if group is None:
-        group = parent.addGroup(scene_name)
+        group = parent.insertGroup(0, scene_name)
     return group
 
 
-def is_raster_candidate(path: Path) -> bool:
-    return path.suffix.lower() in RASTER_SUFFIXES
+def is_raster_candidate(path: Path | str) -> bool:
+    return Path(path).suffix.lower() in RASTER_SUFFIXES
+
+
+def band_name(path: str) -> str:
+    """The band a file or zip member holds, named as the product does (``B04``, ``B8A``), else its stem."""
+    stem = Path(path.rstrip("/")).stem
+    hits = _BAND.findall(stem)
+    return hits[-1].upper() if hits else stem
+
+
+def band_specs(sources: Sequence[str]) -> list[RasterSpec]:
+    """One spec per source, named after its band; sources sharing a band keep their file stem."""
+    names = [band_name(source) for source in sources]
+    return [
+        RasterSpec(source, name if names.count(name) == 1 else Path(source).stem)
+        for source, name in zip(sources, names)
+    ]
 
 
 def add_raster(
@@ -40,7 +75,8 @@ def add_raster(
     project: QgsProject | None = None,
     layer: QgsRasterLayer | None = None,
 ) -> QgsRasterLayer:
-    """Add ``source`` (or an already opened ``layer``) under the scene's group; raises LayerLoadError."""
+    """Add ``source`` (or an already opened ``layer``) at the top of the scene's group (main thread);
+    raises LayerLoadError."""
     project = project or QgsProject.instance()
     layer = layer or QgsRasterLayer(source, name, "gdal")
     if not layer.isValid():
@@ -50,7 +86,7 @@ def add_raster(
             )
         )
     project.addMapLayer(layer, False)
-    scene_layer_group(scene_name, project).addLayer(layer)
+    scene_layer_group(scene_name, project).insertLayer(0, layer)  # on top, as QGIS adds layers
     return layer
 
 
@@ -115,68 +151,206 @@ def apply_provider_access(provider, asset) -> None:
     access.apply()
 
 
-def open_rasters_task(
-    files: Sequence[Path],
-    name: str,
-    on_done: Callable[[list[QgsRasterLayer] | None, BaseException | None], None] | None = None,
+def probe(spec: RasterSpec) -> bool:
+    """Whether GDAL opens ``spec`` as a raster (worker thread: reads the header, creates no QGIS object).
+    Also warms GDAL's cache of remote headers for the layer the main thread then creates."""
+    from osgeo import gdal
+
+    try:
+        dataset = gdal.OpenEx(spec.source, gdal.OF_RASTER)
+    except RuntimeError:  # GDAL raises when exceptions were turned on (build_rgb_vrt does)
+        return False
+    return dataset is not None
+
+
+def require(spec: RasterSpec) -> RasterSpec:
+    """``spec`` when GDAL opens it, else a LayerLoadError naming it (worker thread)."""
+    if not probe(spec):
+        raise LayerLoadError(
+            QCoreApplication.translate("Layers", "GDAL could not open {}.").format(redact_url(spec.source))
+        )
+    return spec
+
+
+def layers_task(
+    description: str,
+    work: Callable[[QgsTask], Sequence[RasterSpec]],
+    scene_name: str,
+    on_done: LayersDone | None = None,
+    project: QgsProject | None = None,
     prepare: Callable[[QgsRasterLayer, Path], None] | None = None,
 ) -> FunctionTask:
-    """A task that opens the rasters among ``files`` in the background (GDAL reads each header: a JP2
-    band can take a while); ``on_done(layers, error)`` on the main thread, which adds them with
-    :func:`add_raster`. Files GDAL cannot open are left out. ``prepare(layer, path)`` runs in the
-    worker on each opened layer (e.g. :func:`~scene_picker.ui.temporal.apply_clip_time`)."""
-    paths = [Path(p) for p in files]
-    main_thread = QCoreApplication.instance().thread()
+    """A task running ``work`` (GDAL only) in the background; on the main thread the layers of the specs
+    it returns are created, given to ``prepare(layer, source)`` (e.g.
+    :func:`~scene_picker.ui.temporal.apply_clip_time`), and added under the scene's group, then
+    ``on_done(layers, error)``."""
+    task = FunctionTask(description, work)
 
-    def work(task: QgsTask) -> list[QgsRasterLayer]:
-        layers = []
-        for path in paths:
+    def done(specs, error) -> None:  # main thread
+        layers: list[QgsRasterLayer] = []
+        if task.isCanceled():  # the panel closed (plugin unloaded) meanwhile: add nothing
+            return
+        if error is None:
+            try:
+                for spec in specs or []:
+                    layer = QgsRasterLayer(spec.source, spec.name, "gdal")
+                    if prepare is not None and layer.isValid():
+                        prepare(layer, Path(spec.source))
+                    layers.append(add_raster(spec.source, spec.name, scene_name, project, layer=layer))
+            except LayerLoadError as exc:
+                error = exc
+        if on_done is not None:
+            on_done(layers, error)
+
+    task.signals.done.connect(done)
+    return task
+
+
+def open_rasters_task(
+    files: Sequence[Path],
+    scene_name: str,
+    on_done: LayersDone | None = None,
+    prepare: Callable[[QgsRasterLayer, Path], None] | None = None,
+) -> FunctionTask:
+    """A task adding the rasters among ``files`` (downloaded bands) under the scene's group; GDAL reads
+    their headers in the background (a JP2 band can take a while). Files GDAL cannot open are left out.
+    ``prepare`` as for :func:`layers_task`."""
+    candidates = [str(p) for p in files if is_raster_candidate(p)]
+
+    def work(task: QgsTask) -> list[RasterSpec]:
+        specs = []
+        for spec in band_specs(candidates):
             if task.isCanceled():
                 break
-            if not is_raster_candidate(path) or not path.is_file():
-                continue
-            layer = QgsRasterLayer(str(path), path.stem, "gdal")
-            if layer.isValid():
-                if prepare is not None:
-                    prepare(layer, path)
-                layer.moveToThread(main_thread)
-                layers.append(layer)
-        return layers
+            if Path(spec.source).is_file() and probe(spec):
+                specs.append(spec)
+        return specs
 
-    task = FunctionTask(QCoreApplication.translate("Layers", "Scene Picker: open {}").format(name), work)
-    if on_done is not None:
-        task.signals.done.connect(on_done)
-    return task
+    description = QCoreApplication.translate("Layers", "Scene Picker: open {}").format(scene_name)
+    return layers_task(description, work, scene_name, on_done, prepare=prepare)
 
 
-def open_remote_task(
-    href: str,
-    name: str,
-    member: str | None = None,
-    on_done: Callable[[QgsRasterLayer | None, BaseException | None], None] | None = None,
-    prepare: Callable[[], None] | None = None,
-) -> FunctionTask:
-    """A task that opens a remote band in the background; ``on_done(layer, error)`` on the main thread.
-    ``prepare()`` runs first in the worker (e.g. :func:`apply_provider_access`).
+def remote_specs(
+    assets: Sequence,
+    patterns: Sequence[str],
+    http,
+    cancel=None,
+) -> list[RasterSpec]:
+    """The bands to stream from ``assets`` (worker thread): a remote COG as it is; from a zipped product
+    the raster members matching ``patterns`` (listed by HTTP range requests), one spec per member named
+    after its band. A zip without patterns, or patterns matching no raster, is a UsageError."""
+    from ..core.remotezip import RemoteZip
 
-    The layer is created in the worker (the slow part: GDAL reads the remote header) and handed over
-    to the main thread before it is returned.
-    """
-    path = vsi_path(href, member)
-    main_thread = QCoreApplication.instance().thread()
-
-    def work(task: QgsTask) -> QgsRasterLayer:
-        if prepare is not None:
-            prepare()
-        layer = QgsRasterLayer(path, name, "gdal")
-        if not layer.isValid():
-            raise LayerLoadError(
-                QCoreApplication.translate("Layers", "GDAL could not stream {}.").format(redact_url(path))
+    sources: list[str] = []
+    names: list[str] = []
+    for asset in assets:
+        if not asset.is_zip:
+            sources.append(vsi_path(asset.href))
+            names.append(asset.key)
+            continue
+        if not patterns:
+            raise UsageError(
+                QCoreApplication.translate(
+                    "Layers", "{} is a zip archive: give the members to open (patterns, or Members…)."
+                ).format(asset.key)
             )
-        layer.moveToThread(main_thread)
-        return layer
+        archive = RemoteZip(asset.href, http, cancel=cancel)
+        members = [m.name for m in archive.select(patterns) if is_raster_candidate(m.name)]
+        if not members:
+            raise UsageError(
+                QCoreApplication.translate("Layers", "No raster member of {} matches {}.").format(
+                    asset.key, ", ".join(patterns)
+                )
+            )
+        for spec in band_specs(members):
+            sources.append(vsi_path(asset.href, spec.source))
+            names.append(spec.name)
+    return [RasterSpec(source, name) for source, name in zip(sources, names)]
 
-    task = FunctionTask(QCoreApplication.translate("Layers", "Scene Picker: open {}").format(name), work)
-    if on_done is not None:
-        task.signals.done.connect(on_done)
-    return task
+
+def rgb_members(asset, patterns: Sequence[str], http, cancel=None) -> list[str]:
+    """The red, green and blue members of a zipped product: one raster member per pattern, in the order
+    the patterns are written (worker thread)."""
+    from ..core.remotezip import RemoteZip
+
+    if len(patterns) != 3:
+        raise UsageError(
+            QCoreApplication.translate(
+                "Layers", "Give three members (red, green, blue) of {} for an RGB composite, not {}."
+            ).format(asset.key, len(patterns))
+        )
+    archive = RemoteZip(asset.href, http, cancel=cancel)
+    chosen = []
+    for pattern in patterns:
+        hits = [m.name for m in archive.select([pattern]) if is_raster_candidate(m.name)]
+        if len(hits) != 1:
+            raise UsageError(
+                QCoreApplication.translate(
+                    "Layers", "{} matches {} raster members of {}; an RGB band needs exactly one."
+                ).format(pattern, len(hits), asset.key)
+            )
+        chosen.append(hits[0])
+    return chosen
+
+
+def stream_work(scene, keys: Sequence[str], patterns: Sequence[str]) -> Callable[[QgsTask], list[RasterSpec]]:
+    """The worker side of streaming ``scene``'s checked assets ``keys`` (see :func:`remote_specs`): the
+    provider's credentials for GDAL, the zip listings, one header read per band. Bands GDAL cannot open
+    are left out (logged); none at all is a LayerLoadError."""
+    assets = [scene.assets[key] for key in keys]
+
+    def work(task: QgsTask) -> list[RasterSpec]:
+        from ..core.cancel import CancelToken
+        from .messages import log
+        from .providers_info import make_provider
+
+        cancel = CancelToken.from_callable(task.isCanceled)
+        with closing(make_provider(scene.provider)) as provider:
+            for asset in assets:
+                apply_provider_access(provider, asset)
+            specs = remote_specs(assets, patterns, provider.http, cancel)
+        opened = [spec for spec in specs if probe(spec)]
+        for spec in specs:
+            if spec not in opened:
+                log(f"GDAL could not stream {redact_url(spec.source)}")
+        if not opened:
+            require(specs[0])
+        return opened
+
+    return work
+
+
+def rgb_work(
+    scene,
+    dest: Path,
+    name: str,
+    zip_key: str | None = None,
+    patterns: Sequence[str] = (),
+    local: dict[str, str] | None = None,
+    sources: dict[str, str] | None = None,
+) -> Callable[[QgsTask], list[RasterSpec]]:
+    """The worker side of an RGB composite written to ``dest``: from ``sources`` (asset key → local
+    path or GDAL URL, in red, green, blue order), or from three members of the zipped asset ``zip_key``
+    picked by ``patterns`` (a member already downloaded, found by file name in ``local``, is read from
+    disk)."""
+
+    def work(task: QgsTask) -> list[RasterSpec]:
+        from ..core.cancel import CancelToken
+        from .providers_info import make_provider
+
+        bands = list((sources or {}).values())
+        remote = [key for key, source in (sources or {}).items() if source.startswith("/vsi")]
+        if zip_key is not None or remote:
+            with closing(make_provider(scene.provider)) as provider:
+                for key in [zip_key] if zip_key is not None else remote:
+                    apply_provider_access(provider, scene.assets[key])
+                if zip_key is not None:
+                    asset = scene.assets[zip_key]
+                    cancel = CancelToken.from_callable(task.isCanceled)
+                    members = rgb_members(asset, patterns, provider.http, cancel)
+                    found = local or {}
+                    bands = [found.get(Path(m).name) or vsi_path(asset.href, m) for m in members]
+        build_rgb_vrt(*bands, dest)
+        return [require(RasterSpec(str(dest), name))]
+
+    return work

@@ -76,3 +76,20 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
             else:
                 self._providers[key] = make_provider(name)
         return self._providers[key]
+
+    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:  # noqa: N802 - QGIS API
+        """Runs :meth:`process`, then closes the providers' HTTP sessions, whatever happened."""
+        try:
+            return self.process(parameters, context, feedback)
+        finally:
+            self.close_providers()
+
+    def process(self, parameters, context, feedback) -> dict[str, Any]:
+        """The algorithm's work (what ``processAlgorithm`` is in QGIS's API)."""
+        raise NotImplementedError
+
+    def close_providers(self) -> None:
+        """Close the HTTP sessions of the providers this run used (call when the run ends)."""
+        providers, self._providers = list(self._providers.values()), {}
+        for provider in providers:
+            provider.close()

@@ -33,7 +33,7 @@ from qgis.core import (
 from ..core.clip import download_or_clip
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
-from . import compat, field_types
+from . import compat, field_types, settings
 from .layers import is_raster_candidate
 from .processing_clip import (
     add_clip_parameters,
@@ -118,7 +118,9 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         )
         add_clip_parameters(self)
         self.addParameter(
-            QgsProcessingParameterFolderDestination(self.OUTPUT_FOLDER, self.tr("Download folder"))
+            QgsProcessingParameterFolderDestination(
+                self.OUTPUT_FOLDER, self.tr("Download folder"), defaultValue=settings.output_dir()
+            )
         )
         self.addParameter(
             QgsProcessingParameterFeatureSink(
@@ -134,7 +136,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.FAILED, self.tr("Scenes that failed")))
         self.addOutput(QgsProcessingOutputBoolean(self.CANCELLED, self.tr("Cancelled")))
 
-    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
+    def process(self, parameters, context, feedback) -> dict[str, Any]:
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
@@ -257,7 +259,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             feedback.setProgress(100.0 * (index + fraction) / count)
 
         downloader = provider.downloader(scene)
-        downloader.activate(cancel=cancel, progress=progress)
+        downloader.activate(cancel=cancel, progress=progress, assets=assets)
         return download_or_clip(
             downloader, folder, clip, assets, members, overwrite=overwrite, cancel=cancel, progress=progress
         )

@@ -157,7 +157,7 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             return None
         return QgsGeometry.unaryUnion(parts).asWkt(12)
 
-    def processAlgorithm(self, parameters, context, feedback) -> dict[str, Any]:
+    def process(self, parameters, context, feedback) -> dict[str, Any]:
         name = self.parameterAsEnumString(parameters, self.PROVIDER, context)
         options = provider_options(self.parameterAsString(parameters, self.URL, context))
         start = self._date(parameters, self.START, context)

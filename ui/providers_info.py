@@ -123,13 +123,13 @@ def check_login(name: str) -> None:
     """
     from ..core.query import Query
 
-    provider = make_provider(name)
-    login = getattr(provider, "login", None)
-    if callable(login):
-        login()
-        return
-    results = provider.search(Query.build(max_results=1))
-    try:
-        next(iter(results), None)
-    finally:
-        results.close()
+    with make_provider(name) as provider:
+        login = getattr(provider, "login", None)
+        if callable(login):
+            login()
+            return
+        results = provider.search(Query.build(max_results=1))
+        try:
+            next(iter(results), None)
+        finally:
+            results.close()

@@ -1,11 +1,11 @@
 """The download queue panel: one row per job with a progress bar, speed, ETA and state, and the
-actions cancel, retry, open folder and load as layers.
+actions cancel, retry, open folder, load as layers and clear the finished jobs.
 """
 
 from __future__ import annotations
 
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QUrl, pyqtSignal
-from qgis.PyQt.QtGui import QDesktopServices
+from qgis.PyQt.QtGui import QDesktopServices, QFontMetrics
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -21,6 +21,10 @@ from qgis.PyQt.QtWidgets import (
 COL_SCENE, COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA = range(5)
 JOB_ROLE = Qt.ItemDataRole.UserRole + 20
 PROGRESS_WIDTH = 190
+#: What the progress column is sized for: a running job's usual text (a longer speed or ETA is left out
+#: of the bar when it does not fit; the tooltip and the hidden columns keep them).
+WIDEST_BAR_TEXT = "99% · 8.8 MB/s · 8:88"
+BAR_PADDING = 16  # the bar's frame and margins around its text
 
 
 def format_size(size: int) -> str:
@@ -34,11 +38,12 @@ def format_size(size: int) -> str:
 
 
 def format_speed(speed: float) -> str:
+    """850 KB/s, 1.2 MB/s, 12 MB/s: at most three digits, so it fits a progress bar."""
     if speed <= 0:
         return ""
     for unit in ("B/s", "KB/s", "MB/s"):
-        if speed < 1024:
-            return f"{speed:.0f} {unit}"
+        if round(speed) < 1000:
+            return f"{speed:.1f} {unit}" if speed < 10 and unit != "B/s" else f"{speed:.0f} {unit}"
         speed /= 1024
     return f"{speed:.1f} GB/s"
 
@@ -74,6 +79,7 @@ class QueuePanel(QWidget):
     cancelRequested = pyqtSignal(str)
     retryRequested = pyqtSignal(str)
     loadRequested = pyqtSignal(str)
+    clearRequested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,7 +102,7 @@ class QueuePanel(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_PROGRESS, PROGRESS_WIDTH)
+        header.resizeSection(COL_PROGRESS, self.progress_width())
         for column in (COL_STATE, COL_SPEED, COL_ETA):
             self.tree.setColumnHidden(column, True)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
@@ -115,8 +121,12 @@ class QueuePanel(QWidget):
         self.load_button = QPushButton(self.tr("Add layers"), self)
         self.load_button.setObjectName("loadJob")
         self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
+        self.clear_button = QPushButton(self.tr("Clear finished"), self)
+        self.clear_button.setObjectName("clearFinished")
+        self.clear_button.setToolTip(self.tr("Remove the finished downloads from the list (files stay)"))
+        self.clear_button.clicked.connect(self.clearRequested)
         for number, button in enumerate(
-            (self.cancel_button, self.retry_button, self.folder_button, self.load_button)
+            (self.cancel_button, self.retry_button, self.folder_button, self.load_button, self.clear_button)
         ):
             row.addWidget(button, number // 2, number % 2)
         layout.addLayout(row)
@@ -135,6 +145,7 @@ class QueuePanel(QWidget):
             bar = QProgressBar(self.tree)
             bar.setRange(0, 1000)
             bar.setTextVisible(True)
+            bar.setAlignment(Qt.AlignmentFlag.AlignCenter)  # the text inside the bar, whatever the style
             self.tree.setItemWidget(item, COL_PROGRESS, bar)
             self._items[job.id] = item
         self._folders[job.id] = str(job.folder)
@@ -150,21 +161,50 @@ class QueuePanel(QWidget):
             bar.setValue(int(1000 * (fraction or 0.0)))
         item.setText(COL_SPEED, format_speed(job.speed) if job.state == "active" else "")
         item.setText(COL_ETA, format_eta(job.eta) if job.state == "active" else "")
-        bar.setFormat(self._bar_text(job, item))
-        bar.setToolTip(job.error or item.text(COL_STATE))
+        bar.setFormat(self._bar_text(job, item, bar))
+        details = [item.text(COL_STATE), item.text(COL_SPEED), item.text(COL_ETA)]
+        bar.setToolTip(job.error or " · ".join(t for t in details if t))
         self._update_buttons()
 
-    def _bar_text(self, job, item: QTreeWidgetItem) -> str:
-        """What the progress bar reads: the state, the percentage (Qt's %p), the speed and the ETA."""
+    def progress_width(self) -> int:
+        """The progress column's width: the widest bar text in the panel's font, with the bar's margins."""
+        return max(PROGRESS_WIDTH, QFontMetrics(self.font()).horizontalAdvance(WIDEST_BAR_TEXT) + BAR_PADDING)
+
+    def remove_jobs(self, job_ids: list[str]) -> None:
+        """Drop the rows of ``job_ids`` (jobs the queue forgot)."""
+        for job_id in job_ids:
+            item = self._items.pop(job_id, None)
+            self._folders.pop(job_id, None)
+            self._states.pop(job_id, None)
+            if item is not None:
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self._update_buttons()
+
+    def _bar_text(self, job, item: QTreeWidgetItem, bar: QProgressBar) -> str:
+        """What the progress bar reads: the state, the percentage (Qt's %p), the speed and the ETA, as
+        much of it as fits inside the bar."""
         if job.state == "done":
             return item.text(COL_STATE)
-        if job.state == "active":  # a moving bar says "downloading": room for the speed and the ETA
-            return " · ".join(t for t in ("%p%", item.text(COL_SPEED), item.text(COL_ETA)) if t)
-        return f"{item.text(COL_STATE)} · %p%"
+        if job.state != "active":
+            return f"{item.text(COL_STATE)} · %p%"
+        # a moving bar says "downloading": room for the speed and the ETA, when they fit
+        room = self.tree.header().sectionSize(COL_PROGRESS) - BAR_PADDING
+        metrics = QFontMetrics(bar.font())
+        percent = f"{int(100 * (job.fraction or 0.0))}%"
+        parts = ["%p%", item.text(COL_SPEED), item.text(COL_ETA)]
+        while len(parts) > 1:
+            shown = " · ".join(t for t in parts if t)
+            if metrics.horizontalAdvance(shown.replace("%p%", percent)) <= room:
+                return shown
+            parts.pop()
+        return "%p%"
 
     def bar_text(self, job_id: str) -> str:
         """The text the job's progress bar shows."""
         return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).text()
+
+    def bar_tooltip(self, job_id: str) -> str:
+        return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).toolTip()
 
     def _state_text(self, state: str) -> str:
         return {
@@ -212,3 +252,5 @@ class QueuePanel(QWidget):
         self.retry_button.setEnabled(any(s in ("failed", "cancelled", "interrupted") for s in states))
         self.folder_button.setEnabled(bool(states))
         self.load_button.setEnabled(any(s == "done" for s in states))
+        finished = ("done", "failed", "cancelled")
+        self.clear_button.setEnabled(any(s in finished for s in self._states.values()))

@@ -100,7 +100,11 @@ class QuicklookCache(QObject):
                     raise ProviderResponseError("The quicklook is too large to preview.")
                 data = local.read_bytes()
             else:
-                data = _bounded_get(http_factory(), href, task)
+                http = http_factory()
+                try:
+                    data = _bounded_get(http, href, task)
+                finally:
+                    http.close()  # a client made for this fetch: no socket left to the garbage collector
             target.parent.mkdir(parents=True, exist_ok=True)
             part = target.with_suffix(".part")
             part.write_bytes(data)

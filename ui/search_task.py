@@ -61,7 +61,7 @@ class SearchTask(QgsTask):
         batch: list = []
         last = time.monotonic()
         try:
-            instances = self._instances()
+            instances = self._opened = self._instances()  # closed when the task ends
             for event in aggregate_search(instances, self.query, self.max_workers, cancel=cancel):
                 if isinstance(event, SceneFound):
                     batch.append(event.scene)
@@ -124,6 +124,8 @@ class SearchTask(QgsTask):
             batch.clear()
 
     def finished(self, ok: bool) -> None:  # main thread
+        for provider in getattr(self, "_opened", ()):
+            provider.close()  # their HTTP sessions: no socket left to the garbage collector
         if not ok and self.error is None:
             self.error = CancelledError("The search was cancelled.")
         self.signals.searchFinished.emit(ok, self.error)

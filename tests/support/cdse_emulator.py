@@ -742,6 +742,8 @@ class CdseEmulator:
                 start, end = parsed
                 status = 206
         length = end - start + 1
+        if h.command == "HEAD" or length == 0:
+            self._close_session(session_key)  # no body: closed before the client can read the answer
         h.send_response(status)
         h.send_header("Content-Type", "application/zip")
         h.send_header("Content-Length", str(length))
@@ -753,7 +755,6 @@ class CdseEmulator:
         h.end_headers()
         h.record.status = status
         if h.command == "HEAD" or length == 0:
-            self._close_session(session_key)
             return
         cut_after = h.fault.cut_after if h.fault is not None else None
         chunk = 16384

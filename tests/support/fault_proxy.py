@@ -12,7 +12,8 @@ Start it, point the client at :meth:`FaultProxy.url`, then choose faults with :m
 Faults (keyword arguments of :meth:`configure`; everything off by default):
 
 - ``cut_after=N`` (``cut_times=K``): send N body bytes then close the connection (the first K
-  responses; all when K is None). Content-Length still announces the full body.
+  responses; all when K is None). Content-Length still announces the full body. With
+  ``cut_with_reset=True`` the connection is reset (TCP RST, a read error for the client) instead.
 - ``short_ranges=N``: a *bounded* range request (``bytes=a-b``) gets at most N body bytes, then the
   connection closes — the Theia behaviour. Open-ended ranges (``bytes=a-``) are served in full.
   ``short_ranges=0`` sends only the headers (no progress at all).
@@ -45,6 +46,7 @@ import json
 import re
 import secrets
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field, fields
@@ -64,6 +66,7 @@ class Faults:
 
     cut_after: Optional[int] = None
     cut_times: Optional[int] = None
+    cut_with_reset: bool = False
     short_ranges: Optional[int] = None
     ignore_range: bool = False
     drop_if_range: bool = False
@@ -114,6 +117,20 @@ class _State:
     stall: threading.Event = field(default_factory=threading.Event)
 
 
+def _wait_delivered(sock: socket.socket, timeout: float = 5.0) -> None:
+    """Wait (bounded) until the peer's kernel has every byte sent (Linux: nothing left in the send
+    queue), so a reset that follows destroys no byte in flight: the client has them all to read."""
+    import fcntl
+    import termios
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+        if pending == 0:
+            return
+        time.sleep(0.002)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -122,6 +139,13 @@ class _Server(ThreadingHTTPServer):
         self.proxy = proxy
         self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def shutdown_request(self, request) -> None:  # type: ignore[override]
+        if request in self.proxy.reset_sockets:  # no FIN first: the close sends the RST at once
+            self.proxy.reset_sockets.discard(request)
+            self.close_request(request)
+            return
+        super().shutdown_request(request)
 
     def process_request(self, request, client_address) -> None:  # type: ignore[override]
         if not self._slots.acquire(timeout=30):
@@ -162,6 +186,7 @@ class FaultProxy:
         self._max_connections = max_connections
         self._lock = threading.Lock()
         self._state = _State()
+        self.reset_sockets: set[socket.socket] = set()  # closed with an RST (cut_with_reset)
         self._tokens: dict[str, _Token] = {}
         self._refresh_tokens: set[str] = set()
         self._connections: set[socket.socket] = set()
@@ -503,6 +528,10 @@ class _Handler(BaseHTTPRequestHandler):
             if want <= 0:
                 record.cut = True
                 self.close_connection = True
+                if faults.cut_with_reset:  # RST instead of FIN: the client's read fails
+                    _wait_delivered(self.connection)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.server.proxy.reset_sockets.add(self.connection)
                 return
             chunk = upstream.read(want)
             if not chunk:

@@ -284,7 +284,9 @@ class M2MEmulator:
             "metadata": [
                 {"fieldName": "Landsat Product Identifier L2", "value": s.display_id},
                 {"fieldName": "Spacecraft Identifier", "value": s.spacecraft},
-                {"fieldName": "Start Time", "value": s.acquired.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]},
+                # day-of-year times with 7 fractional digits, as M2M answers (recorded answer:
+                # tests/fixtures/recorded/usgs/scene-metadata.json)
+                {"fieldName": "Start Time", "value": s.acquired.strftime("%Y:%j:%H:%M:%S.%f") + "0"},
             ],
             "options": {"bulk": True, "download": True, "order": False, "secondary": False},
             "spatialBounds": {

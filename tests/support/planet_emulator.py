@@ -202,6 +202,7 @@ class PlanetEmulator:
             },
             "_links": {"_self": base, "assets": base + "/assets/", "thumbnail": base + "/thumb"},
             "_permissions": [f"assets.{a}:download" for a in item.assets],
+            "assets": sorted(item.assets),  # as recorded items list them (tests/fixtures/recorded/planet)
         }
 
     def asset_state(self, item: PlanetItem, asset_type: str) -> dict:

@@ -107,6 +107,8 @@ class TerrascopeProduct:
                     "availabilityTime": stamp,
                     "cloudCover": self.cloud_cover,
                 },
+                # Split over two entries, as the real catalogue answers (recorded answer:
+                # tests/fixtures/recorded/terrascope/oscars_products_split_acquisition.json).
                 "acquisitionInformation": [
                     {
                         "platform": {
@@ -114,12 +116,15 @@ class TerrascopeProduct:
                             "platformSerialIdentifier": self.platform,
                         },
                         "instrument": {"instrumentShortName": "MSI", "sensorType": "OPTICAL"},
+                    },
+                    {
                         "acquisitionParameters": {
+                            "acquisitionType": "NOMINAL",
                             "beginningDateTime": stamp,
                             "endingDateTime": stamp,
                             "tileId": self.tile,
                         },
-                    }
+                    },
                 ],
                 "links": links,
             },
