@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
+from ..catalogs import build_provider
 from ..core.dirlock import folder_lock
 from ..core.errors import CancelledError, ScenePickerError, UsageError
 from ..core.query import parse_datetime
@@ -146,7 +147,7 @@ def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list
         query = search.query(now, vector_reader=read_vector_aoi)
         for name in search.providers:
             try:
-                provider = download.build_provider(name, search.provider_options(name))
+                provider = build_provider(name, search.provider_options(name))
                 label = f"{search.name} ({provider.label})"
                 scenes = filter_scenes(
                     provider.search(query), search.sidecar, provider.http, sidecar_workers, label=label

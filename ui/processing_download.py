@@ -30,7 +30,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.clip import download_or_clip
+from ..catalogs.download import download_scene
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
 from . import compat, field_types, settings
@@ -259,7 +259,13 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             feedback.setProgress(100.0 * (index + fraction) / count)
 
         downloader = provider.downloader(scene)
-        downloader.activate(cancel=cancel, progress=progress, assets=assets)
-        return download_or_clip(
-            downloader, folder, clip, assets, members, overwrite=overwrite, cancel=cancel, progress=progress
+        return download_scene(
+            downloader,
+            folder,
+            assets=assets,
+            members=members,
+            clip=clip,
+            overwrite=overwrite,
+            cancel=cancel,
+            progress=progress,
         )

@@ -1,0 +1,42 @@
+"""Download one scene through the service layer: the job every face runs (dock queue, Processing,
+command line, cluster worker) — activation with the chosen assets, then the download of those assets
+or zip members (or their clip), resumed and verified by the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+
+from ..core.clip import download_or_clip
+from ..providers.base import Downloader, DownloadResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..core.cancel import CancelToken
+    from ..core.progress import ProgressCallback
+
+
+def download_scene(
+    downloader: Downloader,
+    outdir: Union[str, Path],
+    *,
+    assets: Optional[Sequence[str]] = None,
+    members: Optional[Sequence[str]] = None,
+    clip: Optional[dict[str, Any]] = None,
+    overwrite: bool = False,
+    cancel: Optional[CancelToken] = None,
+    progress: Optional[ProgressCallback] = None,
+) -> DownloadResult:
+    """Activate the scene for exactly the ``assets`` chosen (an offline product, a Planet asset type),
+    then download them (or ``members`` of zip assets, or the ``clip`` of a clip job) into ``outdir``:
+    files already verified are kept, interrupted ones resumed."""
+    downloader.activate(cancel=cancel, progress=progress, assets=assets)
+    return download_or_clip(
+        downloader,
+        outdir,
+        clip,
+        assets=assets,
+        members=members,
+        overwrite=overwrite,
+        cancel=cancel,
+        progress=progress,
+    )
