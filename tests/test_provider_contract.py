@@ -49,6 +49,10 @@ class Running:
     query: Callable[[], Query] = Query.build
     #: Makes the emulator serve the data of the scene with this id corrupted (None: it cannot).
     corrupt: Callable[[str], None] | None = None
+    #: The asset keys of a scene the service was asked to activate (None: no per-asset activation).
+    activated: Callable[[str], set[str]] | None = None
+    #: An asset a user may choose instead of the default ones (None: one not selected by default).
+    asset_choice: str | None = None
 
 
 @contextlib.contextmanager
@@ -59,7 +63,24 @@ def planet() -> Iterator[Running]:
         ids = {i.id for i in emulator.items}
         options = {"url": emulator.api_url, "page_size": "5", "poll": FAST}
         corrupt = lambda scene_id: emulator.corrupt.add((scene_id, "ortho_analytic_4b"))  # noqa: E731
-        yield Running(options, ("", key), ids, [emulator.server], False, corrupt=corrupt)
+
+        def activated(scene_id: str) -> set[str]:
+            return {
+                kind
+                for (item, kind), st in emulator.state.items()
+                if item == scene_id and st["status"] != "inactive"
+            }
+
+        yield Running(
+            options,
+            ("", key),
+            ids,
+            [emulator.server],
+            False,
+            corrupt=corrupt,
+            activated=activated,
+            asset_choice="ortho_visual",  # not the default asset type
+        )
     finally:
         emulator.close()
 
@@ -322,3 +343,23 @@ def test_a_cancelled_download_stops_and_leaves_no_file(running, tmp_path):
     with pytest.raises(CancelledError):
         downloader.download(tmp_path, cancel=cancel)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_activation_and_download_take_the_chosen_assets(running, tmp_path):
+    from scene_picker.catalogs.download import download_scene
+
+    name, run = running
+    provider = build_provider(name, run.options)
+    scene = _sample(name, run, 2)[-1]
+    downloader = provider.downloader(scene)
+    chosen = run.asset_choice
+    if chosen is None:
+        default = {asset.key for asset in downloader.select_assets(None)} if scene.assets else set()
+        others = sorted(key for key in scene.assets if key not in default)
+        if not others:
+            pytest.skip(f"{name}'s scenes list one kind of asset only (or none before an order)")
+        chosen = others[0]
+    result = download_scene(downloader, tmp_path, assets=[chosen])
+    assert len(result.files) == 1 and result.files[0].stat().st_size > 0
+    if run.activated is not None:
+        assert run.activated(scene.id) == {chosen}
