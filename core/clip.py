@@ -159,7 +159,7 @@ class _SceneClip:
 
     # -- one asset ------------------------------------------------------------------------------------
     def asset(self, asset: Asset) -> None:
-        from ..providers.base import local_path
+        from .naming import local_path
 
         dest = self.target / clip_name(asset.href.split("?", 1)[0])
         if self._skip(dest, asset.key):
@@ -180,12 +180,12 @@ class _SceneClip:
 
     def _download_then_clip(self, asset: Asset, dest: Path, tried: int = 0) -> None:
         """``tried``: bytes a windowed attempt read before finding the file not readable by ranges."""
-        from ..providers.base import _file_names
+        from .naming import asset_file_names
         from .transfer import download_file
 
         folder = self.target / ".clip-full"
         folder.mkdir(exist_ok=True)
-        full = folder / _file_names([asset])[asset.key]
+        full = folder / asset_file_names([asset])[asset.key]
         done = download_file(
             asset.href,
             full,

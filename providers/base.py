@@ -15,17 +15,16 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
-import re
 import shutil
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, Union
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
-from ..core.naming import scene_folder_name
+from ..core.naming import asset_file_names, local_path, scene_folder_name
 from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
 from ..core.redact import redact_url
@@ -256,7 +255,7 @@ class Downloader:
 
     def file_names(self, assets: Sequence[Asset]) -> dict[str, str]:
         """The file name of each asset (by key): the href's base name, prefixed by the key on clashes."""
-        return _file_names(assets)
+        return asset_file_names(assets)
 
     def try_download(self, outdir: Union[str, Path], **kwargs) -> Union[DownloadResult, DownloadFailure]:
         """:meth:`download`, with a failure returned as a :class:`DownloadFailure` instead of raised
@@ -383,40 +382,6 @@ class Downloader:
         result.skipped += archive.stats.skipped
         # What crossed the network (directory + member ranges), not the size of what was written.
         result.bytes_fetched += archive.reader.bytes_received
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+=@,-]+")
-
-
-def safe_name(text: str) -> str:
-    """A file-system-safe single path component derived from ``text``."""
-    name = _UNSAFE.sub("_", text).strip("._") or "scene"
-    return name[:200]
-
-
-def local_path(href: str) -> Optional[Path]:
-    """The local file an href points to (``file://`` URL or plain path), or None for remote hrefs."""
-    parts = urlsplit(href)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if parts.scheme == "" or (len(parts.scheme) == 1 and href[1:3] in (":\\", ":/")):
-        return Path(href)
-    return None
-
-
-def _file_names(assets: Sequence[Asset]) -> dict[str, str]:
-    """One distinct file name per asset: the href's base name, prefixed by the key on clashes."""
-    names: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    for asset in assets:
-        path = urlsplit(asset.href).path if local_path(asset.href) is None else str(local_path(asset.href))
-        base = safe_name(unquote(path.rstrip("/").rsplit("/", 1)[-1])) or safe_name(asset.key)
-        seen[base] = seen.get(base, 0) + 1
-        names[asset.key] = base
-    for asset in assets:
-        if seen[names[asset.key]] > 1:
-            names[asset.key] = f"{safe_name(asset.key)}_{names[asset.key]}"
-    return names
 
 
 # -- provider ---------------------------------------------------------------------------------------

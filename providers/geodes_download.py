@@ -28,8 +28,9 @@ from ..core.errors import (
     ProviderResponseError,
     RangeNotSupportedError,
 )
+from ..core.naming import safe_name
 from ..core.scene import Asset, Scene
-from .base import Downloader, DownloadResult, safe_name
+from .base import Downloader, DownloadResult
 from .polling import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover

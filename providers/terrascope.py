@@ -30,6 +30,7 @@ from shapely.geometry import shape
 from ..core.auth import BasicAuth, BearerAuth, OidcTokenProvider
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import AuthenticationError, ProviderError, ProviderResponseError, UsageError
+from ..core.naming import safe_name
 from ..core.query import Query, format_datetime
 from ..core.ratelimit import shared_rate_limiter
 from ..core.scene import (
@@ -41,7 +42,7 @@ from ..core.scene import (
     Scene,
     parse_scene_datetime,
 )
-from .base import Downloader, Provider, ResultPage, SearchResults, safe_name
+from .base import Downloader, Provider, ResultPage, SearchResults
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec

@@ -10,8 +10,8 @@ from shapely.geometry import box, mapping
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import ActivationError, CancelledError, HttpStatusError, UsageError
+from scene_picker.core.naming import safe_name
 from scene_picker.core.transfer import CHUNK_SIZE, part_path
-from scene_picker.providers.base import safe_name
 from scene_picker.providers.polling import PollPolicy
 from scene_picker.providers.sensor_api import SensorAPI
 

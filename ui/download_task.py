@@ -24,11 +24,10 @@ from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, QThread,
 from ..catalogs.download import download_scene
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
-from ..core.naming import scene_folder_name
+from ..core.naming import safe_name, scene_folder_name
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import redact_url
 from ..core.scene import Scene
-from ..providers.base import safe_name
 from . import settings
 from .messages import log
 from .providers_info import make_provider
