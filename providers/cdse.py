@@ -60,8 +60,8 @@ from .cdse_odata import (
     criteria_for,
     simplified,
     sliced_pages,
-    to_scene,
 )
+from .cdse_product import to_scene
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 

@@ -247,7 +247,7 @@ class GeodesProvider(Provider):
 
     def to_scene(self, item: Any) -> Scene:
         """A :class:`Scene` from one GEODES STAC item."""
-        from .stac import item_to_scene
+        from .stac_item import item_to_scene
 
         if not isinstance(item, dict):
             raise ProviderResponseError("GEODES answered a search with a malformed item.", self.name)

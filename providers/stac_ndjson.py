@@ -18,7 +18,7 @@ from ..core.redact import redact_url
 from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
 from .spec import OptionSpec, ProviderSpec
-from .stac import item_to_scene
+from .stac_item import item_to_scene
 from .stac_static import location_url
 
 #: Items per result page.
