@@ -54,8 +54,12 @@ class ForwardProxy:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def seen(self) -> list[tuple[str, str, str | None]]:
