@@ -26,10 +26,11 @@ def download_scene(
     cancel: Optional[CancelToken] = None,
     progress: Optional[ProgressCallback] = None,
 ) -> DownloadResult:
-    """Activate the scene for exactly the ``assets`` chosen (an offline product, a Planet asset type),
-    then download them (or ``members`` of zip assets, or the ``clip`` of a clip job) into ``outdir``:
-    files already verified are kept, interrupted ones resumed."""
-    downloader.activate(cancel=cancel, progress=progress, assets=assets)
+    """Download the ``assets`` chosen (or ``members`` of zip assets, or the ``clip`` of a clip job) into
+    ``outdir``, the scene activated for exactly those assets first (an offline product, a Planet asset
+    type: the downloader's template does it): files already verified are kept, interrupted ones resumed."""
+    if clip:  # a clip reads the assets without the download template: activate them here
+        downloader.prepare(assets, cancel, progress)
     return download_or_clip(
         downloader,
         outdir,

@@ -119,7 +119,6 @@ def clip_scene(
     progress: Optional[ProgressCallback] = None,
 ) -> ClipOutcome:
     """Clip the scene's raster assets (or zip members) to ``request`` (see the module docstring)."""
-    from ..providers.base import Downloader as DefaultDownloader
     from ..providers.base import DownloadResult
 
     scene = downloader.scene
@@ -131,7 +130,7 @@ def clip_scene(
     job = _SceneClip(downloader, target, request, overwrite, cancel, progress)
     outcome = ClipOutcome(DownloadResult(scene.id))
     job.outcome = outcome
-    if type(downloader).download is not DefaultDownloader.download:
+    if downloader.has_own_download():
         job.provider_download(assets, members)  # the provider's own download, then clipped here
         return outcome
     for asset in downloader.select_assets(assets):

@@ -216,7 +216,7 @@ class Downloader:
         """``outdir/<folder>``, named injectively from provider and id (see :mod:`~..core.naming`)."""
         return Path(outdir) / scene_folder_name(self.scene.id, self.scene.provider)
 
-    # -- download
+    # -- download: the template and its hooks
     def download(
         self,
         outdir: Union[str, Path],
@@ -226,7 +226,58 @@ class Downloader:
         cancel: Optional[CancelToken] = None,
         progress: Optional[ProgressCallback] = None,
     ) -> DownloadResult:
-        """Fetch the selected assets (or members of zip assets) and return what was written."""
+        """Download the chosen assets (or members of zip assets) and return what was written.
+
+        The template every provider shares: :meth:`check_members` (archives that cannot be read member
+        by member), :meth:`existing` (a copy already there), :meth:`prepare` (activation of exactly the
+        chosen assets), :meth:`fetch` (the transfer), all inside :meth:`translated_errors`. A provider
+        overrides the hooks that differ, never this method."""
+        if members:
+            self.check_members()
+        found = None if overwrite or members else self.existing(outdir)
+        if found is not None:
+            return found
+        with self.translated_errors(members):
+            self.prepare(assets, cancel, progress)
+            return self.fetch(outdir, assets, members, overwrite, cancel, progress)
+
+    #: The hooks of the template a provider may override.
+    HOOKS = ("check_members", "existing", "prepare", "translated_errors", "fetch")
+
+    @classmethod
+    def has_own_download(cls) -> bool:
+        """Whether the provider changes the template (then a clip downloads through it, and cuts the
+        files it wrote, instead of reading the assets' ranges directly)."""
+        return any(getattr(cls, hook) is not getattr(Downloader, hook) for hook in cls.HOOKS)
+
+    def check_members(self) -> None:
+        """Raise a UsageError when this provider's archives cannot be read member by member."""
+
+    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
+        """A complete copy of the scene already present (skipped, nothing fetched), or None."""
+        return None
+
+    def prepare(
+        self, assets: AssetSelection, cancel: Optional[CancelToken], progress: Optional[ProgressCallback]
+    ) -> None:
+        """Make the chosen assets downloadable: :meth:`activate` with the selection."""
+        self.activate(cancel=cancel, progress=progress, assets=assets)
+
+    @contextlib.contextmanager
+    def translated_errors(self, members: Optional[Sequence[str]] = None) -> Iterator[None]:
+        """Where a provider turns the engine's errors into its own words (a 403 that means a bad key)."""
+        yield
+
+    def fetch(
+        self,
+        outdir: Union[str, Path],
+        assets: AssetSelection,
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Optional[CancelToken],
+        progress: Optional[ProgressCallback],
+    ) -> DownloadResult:
+        """Fetch the selected assets (or members of zip assets) by their links: the default transfer."""
         from ..core.transfer import output_error
 
         selected = self.select_assets(assets)

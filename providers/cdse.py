@@ -410,22 +410,24 @@ class CdseDownloader(Downloader):
                 self.cdse.name,
             )
 
-    def download(
+    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
+        found = self.cdse.existing_copy(self.scene, Path(outdir))
+        if found is None:
+            return None
+        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
+        return DownloadResult(self.scene.id, [found], 0, 1)
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Optional[CancelToken],
+        progress: Optional[ProgressCallback],
     ) -> DownloadResult:
+        """With a leased account of the pool; a refused one is set aside and the next one tried."""
         outdir = Path(outdir)
-        if not overwrite and not members:
-            existing = self.cdse.existing_copy(self.scene, outdir)
-            if existing is not None:
-                log.info("%s is already in %s; skipped", self.scene.id, existing.parent)
-                return DownloadResult(self.scene.id, [existing], 0, 1)
-        self.activate(cancel, progress)
         asset = self.select_assets(assets)[0]
         pool = self.cdse.pool
         attempts = len(pool.accounts)

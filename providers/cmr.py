@@ -315,10 +315,11 @@ class _LazyClientDownloader(Downloader):
         super().__init__(scene, None, provider=provider.name)  # type: ignore[arg-type]
         self._cmr = provider
 
-    def download(self, outdir: Any, *args: Any, **kwargs: Any) -> Any:
+    def prepare(self, assets: Any, cancel: Any, progress: Any) -> None:
+        """The download client (and its credentials) only once data moves."""
         if self.http is None:
             self.http = self._cmr.download_client(self.scene)
-        return super().download(outdir, *args, **kwargs)
+        super().prepare(assets, cancel, progress)
 
 
 def _asset_key(file_name: str, granule_ur: str) -> str:

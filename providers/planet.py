@@ -278,23 +278,22 @@ class PlanetDownloader(Downloader):
             status=lambda: f"'{state['status']}'",
         )
 
-    def download(
+    def check_members(self) -> None:
+        raise UsageError("Planet assets are GeoTIFF files, not zip archives: members cannot be extracted.")
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Any = None,
-        progress: Any = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Any,
+        progress: Any,
     ) -> DownloadResult:
-        if members:
-            raise UsageError(
-                "Planet assets are GeoTIFF files, not zip archives: members cannot be extracted."
-            )
+        """Each activated asset type by its signed link (activated once more when the link expired)."""
         from ..core.transfer import download_file
 
         types = list(assets or self.planet.asset_types)
-        self.activate(cancel, assets=types)
         target = self.scene_dir(outdir)
         target.mkdir(parents=True, exist_ok=True)
         result = DownloadResult(self.scene.id)

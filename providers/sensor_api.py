@@ -11,7 +11,6 @@ as failures with a :class:`~scene_picker.core.errors.CancelledError`.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -203,13 +202,9 @@ class SensorAPI:
             try:
                 token.raise_if_cancelled(f"The download of {scene.id}")
                 downloader = self.provider(scene.provider).downloader(scene)
-                kwargs = {"assets": assets} if assets else {}
-                if assets and "assets" in inspect.signature(downloader.activate).parameters:
-                    downloader.activate(cancel=token, assets=assets)  # e.g. Planet: activate what is wanted
-                else:
-                    downloader.activate(cancel=token)
+                # the download activates exactly the chosen assets first (e.g. Planet's asset types)
                 outcomes[index] = downloader.download(
-                    outdir, overwrite=overwrite, cancel=token, progress=progress, **kwargs
+                    outdir, assets=assets or None, overwrite=overwrite, cancel=token, progress=progress
                 )
             except CancelledError as exc:
                 outcomes[index] = DownloadFailure(scene.id, exc)

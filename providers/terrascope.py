@@ -22,7 +22,7 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
 from shapely.geometry import shape
@@ -404,9 +404,9 @@ class TerrascopeDownloader(Downloader):
         self._http_client: Any = None
         super().__init__(scene, None, provider=provider.title)  # type: ignore[arg-type]
 
-    def download(self, outdir: Union[str, Path], *args: Any, **kwargs: Any):  # type: ignore[override]
-        with named_auth_errors(self.terrascope.title):
-            return super().download(outdir, *args, **kwargs)
+    def translated_errors(self, members: Any = None) -> Any:
+        """A refused account is named as Terrascope's."""
+        return named_auth_errors(self.terrascope.title)
 
     @property  # type: ignore[override]
     def http(self) -> Any:

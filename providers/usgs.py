@@ -416,20 +416,21 @@ class UsgsDownloader(Downloader):
         if isinstance(item.get("filesize"), int):
             self.size = item["filesize"]
 
-    def download(
+    def check_members(self) -> None:
+        raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Any = None,
-        progress: Any = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Any,
+        progress: Any,
     ) -> DownloadResult:
-        if members:
-            raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
+        """The product's bundle, by the link its order gave (the order's label is removed after)."""
         from ..core.transfer import download_file
 
-        self.activate(cancel)
         target = self.scene_dir(outdir)
         target.mkdir(parents=True, exist_ok=True)
         try:
