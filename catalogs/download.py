@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from ..core.clip import download_or_clip
-from ..providers.base import Downloader, DownloadResult
+from ..providers.downloader import Downloader, DownloadResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.cancel import CancelToken

@@ -8,7 +8,8 @@ from typing import Any
 from ..core.platforms import canonical_platform
 from ..core.query import Query
 from ..providers.aggregate import ProviderDone, ProviderFailed, SceneFound, aggregate_search
-from ..providers.base import Downloader, Provider, SearchResults
+from ..providers.base import Provider, SearchResults
+from ..providers.downloader import Downloader
 
 __all__ = ["ProviderDone", "ProviderFailed", "SceneFound", "ScopedProvider", "aggregate_search"]
 

@@ -41,7 +41,8 @@ from ..core.queue import DONE, QUEUED, DownloadQueue, Job
 from ..core.ratelimit import host_slots
 from ..core.redact import redact_url, url_carries_secret
 from ..core.scene import Scene
-from ..providers.base import Downloader, Provider
+from ..providers.base import Provider
+from ..providers.downloader import Downloader
 from .clip_options import add_clip_arguments, clip_payload, report_clips
 from .progress_view import ProgressView, human_bytes
 from .results_file import iter_features

@@ -1,6 +1,6 @@
 """Clip on download: only the area of interest's pixels of each raster asset of a scene.
 
-:func:`clip_scene` takes a provider's :class:`~scene_picker.providers.base.Downloader` (its HTTP client
+:func:`clip_scene` takes a provider's :class:`~scene_picker.providers.downloader.Downloader` (its HTTP client
 carries the account) and writes ``OUT/<scene>/<name>.clip.tif`` for each raster asset (or each zip
 member matching ``members``), choosing per file:
 
@@ -40,7 +40,7 @@ from .redact import redact_url
 from .transfer import output_error, record_verified, sidecar_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..providers.base import Downloader, DownloadResult
+    from ..providers.downloader import Downloader, DownloadResult
     from .cancel import CancelToken
     from .progress import ProgressCallback
     from .scene import Asset
@@ -119,7 +119,7 @@ def clip_scene(
     progress: Optional[ProgressCallback] = None,
 ) -> ClipOutcome:
     """Clip the scene's raster assets (or zip members) to ``request`` (see the module docstring)."""
-    from ..providers.base import DownloadResult
+    from ..providers.downloader import DownloadResult
 
     scene = downloader.scene
     target = downloader.scene_dir(outdir)

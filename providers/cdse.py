@@ -41,14 +41,7 @@ from ..core.http import HttpClient, RetryPolicy
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
-from .base import (
-    Downloader,
-    DownloadFailure,
-    DownloadResult,
-    Provider,
-    ResultPage,
-    SearchResults,
-)
+from .base import Provider, ResultPage, SearchResults
 from .cdse_accounts import SESSIONS_PER_ACCOUNT, AccountPool, CdseAccount
 from .cdse_odata import (
     COLLECTIONS,
@@ -62,6 +55,7 @@ from .cdse_odata import (
     sliced_pages,
 )
 from .cdse_product import to_scene
+from .downloader import Downloader, DownloadFailure, DownloadResult
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 

@@ -32,7 +32,8 @@ from ..core.geometry import normalize_wgs84
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
-from .base import Downloader, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 

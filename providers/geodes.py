@@ -36,7 +36,8 @@ from ..core.errors import (
 )
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
-from .base import Downloader, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .geodes_collections import (
     COLLECTIONS,
     DEFAULT_COLLECTION,

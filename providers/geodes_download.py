@@ -31,7 +31,7 @@ from ..core.errors import (
 )
 from ..core.naming import safe_name
 from ..core.scene import Asset, Scene
-from .base import Downloader, DownloadResult
+from .downloader import Downloader, DownloadResult
 from .polling import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -30,7 +30,8 @@ from ..core.errors import ActivationError, HttpStatusError, ProviderError, Provi
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
-from .base import Downloader, DownloadResult, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader, DownloadResult
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec

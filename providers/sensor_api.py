@@ -25,7 +25,8 @@ from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
 from .aggregate import ProviderFailed, SceneFound, aggregate_search
-from .base import DownloadFailure, DownloadResult, Provider
+from .base import Provider
+from .downloader import DownloadFailure, DownloadResult
 from .registry import get_provider, list_providers
 
 log = logging.getLogger(__name__)

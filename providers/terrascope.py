@@ -42,7 +42,8 @@ from ..core.scene import (
     Scene,
     parse_scene_datetime,
 )
-from .base import Downloader, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec

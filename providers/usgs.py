@@ -36,7 +36,8 @@ from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import Scene, parse_scene_datetime
-from .base import Downloader, DownloadResult, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader, DownloadResult
 from .polling import PollPolicy, poll_until
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 

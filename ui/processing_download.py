@@ -3,7 +3,7 @@
 Input: a footprint layer made by "Search scenes" (or its selected features). For each scene it
 activates (offline products) and downloads the chosen assets, or only the chosen members of zip
 assets (partial extraction over HTTP ranges), into ``folder/<scene id>/`` through the provider's
-:class:`~scene_picker.providers.base.Downloader`. Progress goes to the feedback; the feedback's cancel
+:class:`~scene_picker.providers.downloader.Downloader`. Progress goes to the feedback; the feedback's cancel
 reaches the engine through a :class:`~scene_picker.core.cancel.CancelToken`, which stops the transfer
 between chunks. A scene that fails is reported and the others go on.
 """

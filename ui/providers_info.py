@@ -117,19 +117,7 @@ def make_provider(name: str):
 
 
 def check_login(name: str) -> None:
-    """Raise a CredentialsError/NetworkError when the provider refuses the stored account.
-
-    Uses the provider's own ``login()`` when it has one, else the smallest search (one result).
-    """
-    from ..core.query import Query
-
+    """Raise a CredentialsError/NetworkError when the provider refuses the stored account
+    (:meth:`~scene_picker.providers.base.Provider.login`)."""
     with make_provider(name) as provider:
-        login = getattr(provider, "login", None)
-        if callable(login):
-            login()
-            return
-        results = provider.search(Query.build(max_results=1))
-        try:
-            next(iter(results), None)
-        finally:
-            results.close()
+        provider.login()
