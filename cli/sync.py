@@ -34,7 +34,7 @@ from ..core.query import parse_datetime
 from ..core.queue import DONE, DownloadQueue, Job
 from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
-from ..core.transfer import is_verified, sidecar_path
+from ..core.transfer import is_verified, verified_record_path
 from . import download
 from .progress_view import ProgressView, human_bytes
 from .sidecar_opts import filter_scenes
@@ -172,7 +172,7 @@ def files_complete(paths: list[str]) -> bool:
         path = Path(text)
         if not path.is_file():
             return False
-        if sidecar_path(path).exists() and not is_verified(path, None, None):
+        if verified_record_path(path).exists() and not is_verified(path, None, None):
             return False
     return bool(paths)
 

@@ -37,7 +37,7 @@ from .clip_remote import RemoteTiff, clip_remote_tiff
 from .clip_tiff import NotRandomAccessError
 from .errors import RangeNotSupportedError, UsageError
 from .redact import redact_url
-from .transfer import output_error, record_verified, sidecar_path
+from .transfer import output_error, record_verified, verified_record_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..providers.downloader import Downloader, DownloadResult
@@ -92,7 +92,7 @@ def clip_name(name: str) -> str:
 def read_record(path: Path) -> Optional[dict[str, Any]]:
     """The clip record of an output (None when the file is no recorded clip)."""
     try:
-        record = json.loads(sidecar_path(Path(path)).read_text(encoding="utf-8"))
+        record = json.loads(verified_record_path(Path(path)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     clip = record.get("clip") if isinstance(record, dict) else None
