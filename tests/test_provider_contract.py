@@ -24,7 +24,7 @@ from support.cmr_emulator import CmrEmulator
 from support.earthdata_emulator import EarthdataEmulator
 from support.forward_proxy import ForwardProxy
 from support.geodes_emulator import GeodesEmulator, default_catalogue
-from support.http_emulator import EmulatorServer
+from support.http_emulator import Emulator
 from support.m2m_emulator import M2MEmulator
 from support.planet_emulator import PlanetEmulator
 from support.stac_files_emulator import StacFilesEmulator
@@ -36,14 +36,14 @@ FAST = PollPolicy(interval=0.01, factor=2.0, max_interval=0.05, timeout=5.0)
 @dataclass
 class Running:
     """A provider's emulator, running: the options that point the provider at it, its account, the
-    records a plain search returns, and the servers whose request logs count what reached them."""
+    records a plain search returns, and the emulators whose request logs count what reached them."""
 
     #: Text options as a user writes them (objects such as a fast poll policy where tests need one).
     options: dict[str, Any]
     #: (user, secret) stored in the keyring for the test; None for a provider without an account.
     account: tuple[str, str] | None
     expected_ids: set[str]
-    servers: list[EmulatorServer]
+    emulators: list[Emulator]
     #: Whether the catalog announces a total.
     total: bool = True
     query: Callable[[], Query] = Query.build
@@ -75,7 +75,7 @@ def planet() -> Iterator[Running]:
             options,
             ("", key),
             ids,
-            [emulator.server],
+            [emulator],
             False,
             corrupt=corrupt,
             activated=activated,
@@ -92,15 +92,15 @@ def cmr() -> Iterator[Running]:
     emulator = CmrEmulator(earthdata.data_url).start()
     earthdata.add_files(emulator.data_files())
     try:
-        options = {"url": emulator.url, "urs_url": earthdata.urs_url, "page_size": "4"}
+        options = {"url": emulator.base_url, "urs_url": earthdata.urs_url, "page_size": "4"}
         granules = {g.granule_ur: g for g in emulator.granules}
 
         def corrupt(scene_id: str) -> None:
             for file_name in granules[scene_id].files:
                 earthdata.faults[emulator.file_path(granules[scene_id], file_name)] = "corrupt"
 
-        servers = [emulator.server, earthdata.urs, earthdata.data]
-        yield Running(options, (user, password), set(granules), servers, corrupt=corrupt)
+        emulators = [emulator, earthdata]
+        yield Running(options, (user, password), set(granules), emulators, corrupt=corrupt)
     finally:
         emulator.close()
         earthdata.close()
@@ -114,7 +114,7 @@ def usgs() -> Iterator[Running]:
         ids = {s.display_id for s in emulator.scenes}
         options = {"url": emulator.api_url, "page_size": "4", "poll": FAST}
         # No corrupt hook: M2M publishes no checksum of a bundle, so a flipped byte goes unnoticed.
-        yield Running(options, (user, token), ids, [emulator.server])
+        yield Running(options, (user, token), ids, [emulator])
     finally:
         emulator.close()
 
@@ -130,7 +130,7 @@ def geodes() -> Iterator[Running]:
             {"url": emulator.root_url, "page_size": "7", "poll": FAST},
             ("", key),
             ids,
-            [emulator.server, emulator.data_server],
+            [emulator],
             query=lambda: Query.build(collections=default),
             corrupt=lambda scene_id: emulator.corrupt(urns[scene_id], 100),
         )
@@ -145,7 +145,7 @@ def terrascope() -> Iterator[Running]:
             {"url": emulator.base_url, "token_url": emulator.token_url, "page_size": "5"},
             (user, password),
             {p.id for p in products},
-            [emulator.services, emulator.sso],
+            [emulator],
             query=lambda: Query.build(collections=NDVI),
         )
 
@@ -155,7 +155,7 @@ def stac_ndjson() -> Iterator[Running]:
     with StacFilesEmulator() as emulator:
         ids = {item["id"] for item in emulator.items}
         options = {"url": emulator.ndjson_url, "batch": "9"}
-        yield Running(options, None, ids, [emulator.server], False, corrupt=emulator.corrupt.add)
+        yield Running(options, None, ids, [emulator], False, corrupt=emulator.corrupt.add)
 
 
 @contextlib.contextmanager
@@ -163,7 +163,7 @@ def stac_static() -> Iterator[Running]:
     with StacFilesEmulator() as emulator:
         ids = {item["id"] for item in emulator.items}
         options = {"url": emulator.catalog_url, "workers": "3"}
-        yield Running(options, None, ids, [emulator.server], False, corrupt=emulator.corrupt.add)
+        yield Running(options, None, ids, [emulator], False, corrupt=emulator.corrupt.add)
 
 
 #: One row per provider: its registry name and how to run its emulator.
@@ -191,7 +191,8 @@ def running(request) -> Iterator[tuple[str, Running]]:
 
 
 def served(run: Running) -> int:
-    return sum(len(server.requests_matching(lambda _r: True)) for server in run.servers)
+    """Requests the row's emulators answered."""
+    return sum(emulator.served() for emulator in run.emulators)
 
 
 def test_paging_returns_every_record_once_with_the_total(running):
@@ -216,8 +217,9 @@ def test_get_returns_the_record_found(running):
 
 def test_the_proxy_sees_every_request_the_provider_makes(running):
     name, run = running
-    for server in run.servers:
-        server.clear_log()
+    for emulator in run.emulators:
+        for server in emulator.servers:
+            server.clear_log()
     with ForwardProxy() as proxy:
         network = NetworkConfig(proxies={"http": proxy.url, "https": proxy.url})
         provider = build_provider(name, run.options, network)

@@ -73,6 +73,42 @@ class EmulatorServer(ThreadingHTTPServer):
             self.log.clear()
 
 
+class Emulator:
+    """Base of the provider emulators: the :class:`EmulatorServer` list ``servers`` (set by the subclass,
+    the main one first) started and stopped together, one way: ``start()`` / ``close()`` or ``with``.
+    ``base_url`` is the main server's root and ``url(path)`` names a URL on it."""
+
+    servers: list[EmulatorServer]
+
+    def start(self):  # -> Self
+        for server in self.servers:
+            server.start()
+        return self
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self):  # -> Self
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.servers[0].base_url
+
+    def url_for(self, path: str = "") -> str:
+        """``base_url`` + ``path`` (a path starting with ``/``)."""
+        return self.base_url + path
+
+    def served(self) -> int:
+        """How many requests all the servers have answered (the contract suite compares it with a
+        forward proxy's count)."""
+        return sum(len(server.requests_matching(lambda _r: True)) for server in self.servers)
+
+
 class EmulatorHandler(BaseHTTPRequestHandler):
     """Helpers shared by the emulators' request handlers; subclasses implement ``do_GET`` etc."""
 

@@ -11,15 +11,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 from .stac_items import generate, write_static_catalog
 
 
-class StacFilesEmulator:
+class StacFilesEmulator(Emulator):
     """``with StacFilesEmulator() as emulator:`` … ``emulator.ndjson_url``, ``emulator.catalog_url``."""
 
     def __init__(self, items: list[dict[str, Any]] | None = None) -> None:
         self.server = EmulatorServer(_StacFilesHandler, self)
+        self.servers = [self.server]
         #: Item ids whose B01 is served with one byte flipped (the checksum in the item then fails).
         self.corrupt: set[str] = set()
         collections, generated = generate()
@@ -33,18 +34,14 @@ class StacFilesEmulator:
 
     @property
     def ndjson_url(self) -> str:
-        return self.server.base_url + "/items.ndjson"
+        return self.url_for("/items.ndjson")
 
     @property
     def catalog_url(self) -> str:
-        return self.server.base_url + "/static/catalog.json"
+        return self.url_for("/static/catalog.json")
 
-    def __enter__(self) -> StacFilesEmulator:
-        self.server.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.stop()
+    def close(self) -> None:
+        super().close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def file_bytes(self, path: str) -> bytes | None:
