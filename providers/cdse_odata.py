@@ -113,6 +113,12 @@ def area_clauses(aoi: BaseGeometry) -> list[str]:
     return clauses
 
 
+def _decimal(value: float) -> str:
+    """An OData decimal literal equal to ``value`` (``30.00``; never rounded: a limit of 12.3449 must
+    keep the scene at 12.3449)."""
+    return f"{value:.2f}" if round(value, 2) == value else repr(float(value))
+
+
 def _attribute(kind: str, name: str, op: str, literal: str) -> str:
     return (
         f"Attributes/OData.CSC.{kind}Attribute/any(att:att/Name eq {quote(name)} and "
@@ -157,9 +163,9 @@ class Criteria:
         clauses.append(f"ContentDate/Start {'le' if end_inclusive else 'lt'} {odata_datetime(end)}")
         if self.collection != "SENTINEL-1":  # SAR products have no cloud cover
             if self.cloud_min is not None:
-                clauses.append(_attribute("Double", "cloudCover", "ge", f"{self.cloud_min:.2f}"))
+                clauses.append(_attribute("Double", "cloudCover", "ge", _decimal(self.cloud_min)))
             if self.cloud_max is not None:
-                clauses.append(_attribute("Double", "cloudCover", "le", f"{self.cloud_max:.2f}"))
+                clauses.append(_attribute("Double", "cloudCover", "le", _decimal(self.cloud_max)))
         if self.product_type:
             clauses.append(_attribute("String", "productType", "eq", quote(self.product_type)))
         if self.sensor_mode:

@@ -108,6 +108,10 @@ class Emulator:
         forward proxy's count)."""
         return sum(len(server.requests_matching(lambda _r: True)) for server in self.servers)
 
+    def clear_logs(self) -> None:
+        for server in self.servers:
+            server.clear_log()
+
 
 class EmulatorHandler(BaseHTTPRequestHandler):
     """Helpers shared by the emulators' request handlers; subclasses implement ``do_GET`` etc."""
