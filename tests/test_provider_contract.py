@@ -392,3 +392,21 @@ def test_activation_and_download_take_the_chosen_assets(running, tmp_path):
     assert len(result.files) == 1 and result.files[0].stat().st_size > 0
     if run.activated is not None:
         assert run.activated(scene.id) == {chosen}
+
+
+def test_refused_credentials_are_an_authentication_error_naming_the_login(running, tmp_path):
+    from scene_picker.core.errors import AuthenticationError
+
+    name, run = running
+    provider = build_provider(name, run.options)
+    if run.account is None:  # nothing to refuse: it works with nothing stored
+        assert provider.spec.credentials is None and next(provider.search(run.query())).provider == name
+        return
+    user, secret = run.account
+    scene = _sample(name, run, 1)[0]  # found with the right account (some catalogs need it to search)
+    store_credentials(name, user, secret + "-wrong")
+    with pytest.raises((AuthenticationError, CredentialsError)) as caught:
+        build_provider(name, run.options).downloader(scene).download(tmp_path)
+    message = str(caught.value)
+    assert "scene-picker" in message and name in message.lower()  # the command that fixes it
+    assert secret not in message
