@@ -55,6 +55,9 @@ class ScenePickerPlugin:
         from .ui.auth_store import apply_store_setting
 
         apply_store_setting()  # the system keyring, or QGIS's authentication database (Settings)
+        from .core.credentials import choose_backend
+
+        choose_backend()  # here on the main thread: tasks that read the keyring later must not pick it
         self.initProcessing()
         main_window = self.iface.mainWindow()
         if not self._lacks_shapely():

@@ -9,11 +9,14 @@ Secrets never go to logs, settings, project files or exception messages.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
 from .errors import KeyringUnavailableError, MissingCredentialsError
+
+log = logging.getLogger(__name__)
 
 SERVICE_PREFIX = "scene-picker"
 _USERNAME_ENTRY = "__username__"
@@ -66,6 +69,21 @@ def _keyring():
             "The Python package 'keyring' is not installed; install it to store credentials."
         ) from exc
     return keyring, KeyringError
+
+
+def choose_backend() -> None:
+    """Let the keyring package pick the system backend now, in the calling thread. A GUI calls this
+    once on its main thread: picking one asks D-Bus through the GLib main loop (KWallet's backend),
+    which the Qt main thread runs and another thread must not touch at the same time. Afterwards the
+    choice is cached and threads only use it. Quiet when keyring is missing or no backend works."""
+    try:
+        import keyring
+    except ImportError:
+        return
+    try:
+        keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a broken third-party backend must not stop the plugin
+        log.info("no system keyring backend: %s", exc)
 
 
 def _check_backend(keyring) -> None:

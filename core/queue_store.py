@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .errors import ScenePickerError
 from .locks import held_elsewhere, hold
@@ -66,6 +66,24 @@ CREATE INDEX IF NOT EXISTS jobs_key ON jobs (key);
 """
 
 
+_BUSY_TIMEOUT = 30.0
+
+
+def _when_free(step: Callable[[], Any]) -> Any:
+    """Run ``step``, again while SQLite answers "database is locked" without waiting: switching a new
+    database to WAL while another process opens it at the same time does (no busy handler there)."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    delay = 0.01
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(0.5, delay * 2)
+
+
 class QueueCorruptError(ScenePickerError):
     """A queue database (or legacy queue file) that cannot be read; the message says which and why."""
 
@@ -88,11 +106,11 @@ class QueueStore:
         self._owner_lock = hold(self._owners / f"{self.owner}.lock")
         try:
             self._db = sqlite3.connect(
-                str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False
+                str(self.path), timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _when_free(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
+            _when_free(self._migrate)
             for stale in self._owners.glob("*.lock"):  # files of processes gone (removed when free)
                 held_elsewhere(stale)
         except sqlite3.DatabaseError as exc:

@@ -142,128 +142,133 @@
 <context>
     <name>DownloadManager</name>
     <message>
-        <location filename="../ui/download_task.py" line="193" />
+        <location filename="../ui/download_task.py" line="216" />
         <source>Scene Picker: queue {}</source>
         <translation>Scene Picker : mise en file d'attente de {}</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="202" />
+        <location filename="../ui/download_task.py" line="455" />
         <source>Scene Picker: cancel a download</source>
         <translation>Scene Picker : annulation d'un téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="213" />
+        <location filename="../ui/download_task.py" line="236" />
         <source>Scene Picker: retry a download</source>
         <translation>Scene Picker : nouvelle tentative de téléchargement</translation>
+    </message>
+    <message>
+        <location filename="../ui/download_task.py" line="270" />
+        <source>Scene Picker: clear finished downloads</source>
+        <translation>Scene Picker : effacer les téléchargements terminés</translation>
     </message>
 </context>
 <context>
     <name>DownloadScenesAlgorithm</name>
     <message>
-        <location filename="../ui/processing_download.py" line="66" />
+        <location filename="../ui/processing_download.py" line="71" />
         <source>Download scenes</source>
         <translation>Télécharger des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="69" />
-        <source>Downloads the scenes of a footprint layer made by 'Search scenes' (or only its selected features) into a folder, one sub-folder per scene. Assets are chosen by key or pattern (e.g. 'B04,B08' or 'role:data'); zip member patterns (e.g. '*_B04_*.tif') extract only those files from remote zip archives. Downloads resume and files already verified are skipped.</source>
-        <translation>Télécharge dans un dossier les scènes d'une couche d'emprises produite par « Rechercher des scènes » (ou seulement ses entités sélectionnées), avec un sous-dossier par scène. Les ressources sont choisies par clé ou par motif (p. ex. 'B04,B08' ou 'role:data') ; des motifs de fichiers zip (p. ex. '*_B04_*.tif') n'extraient que ces fichiers des archives zip distantes. Les téléchargements interrompus reprennent et les fichiers déjà vérifiés sont ignorés.</translation>
-    </message>
-    <message>
-        <location filename="../ui/processing_download.py" line="80" />
+        <location filename="../ui/processing_download.py" line="87" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="85" />
+        <location filename="../ui/processing_download.py" line="92" />
         <source>Assets (keys or patterns, comma separated; empty: data assets)</source>
         <translation>Ressources (clés ou motifs, séparés par des virgules ; vide : ressources de données)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="92" />
+        <location filename="../ui/processing_download.py" line="99" />
         <source>Zip members to extract (patterns, comma separated; empty: whole files)</source>
         <translation>Fichiers du zip à extraire (motifs, séparés par des virgules ; vide : fichiers entiers)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="99" />
+        <location filename="../ui/processing_download.py" line="106" />
         <source>Catalog URL (instead of the one the layer records)</source>
         <translation>URL du catalogue (à la place de celle que la couche enregistre)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="104" />
+        <location filename="../ui/processing_download.py" line="111" />
         <source>Overwrite existing files</source>
         <translation>Écraser les fichiers existants</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="107" />
+        <location filename="../ui/processing_download.py" line="114" />
         <source>Load downloaded rasters as layers</source>
         <translation>Charger les rasters téléchargés comme couches</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="112" />
+        <location filename="../ui/processing_download.py" line="120" />
         <source>Download folder</source>
         <translation>Dossier de téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="115" />
+        <location filename="../ui/processing_download.py" line="125" />
         <source>Downloaded files table</source>
         <translation>Table des fichiers téléchargés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="124" />
+        <location filename="../ui/processing_download.py" line="134" />
         <source>Downloaded files</source>
         <translation>Fichiers téléchargés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="125" />
+        <location filename="../ui/processing_download.py" line="135" />
         <source>Bytes fetched</source>
         <translation>Octets récupérés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="126" />
+        <location filename="../ui/processing_download.py" line="136" />
         <source>Scenes that failed</source>
         <translation>Scènes en échec</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="127" />
+        <location filename="../ui/processing_download.py" line="137" />
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="154" />
+        <location filename="../ui/processing_download.py" line="165" />
         <source>The footprint layer has no feature to download.</source>
         <translation>La couche d'emprises ne contient aucune entité à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="165" />
+        <location filename="../ui/processing_download.py" line="176" />
         <source>Scene {} of {}: {}</source>
         <translation>Scène {} sur {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="186" />
+        <location filename="../ui/processing_download.py" line="198" />
         <source>{}: {}</source>
         <translation>{} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="197" />
+        <location filename="../ui/processing_download.py" line="209" />
         <source>{}: {} files, {} bytes fetched, {} already there.</source>
         <translation>{} : {} fichiers, {} octets récupérés, {} déjà présents.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="204" />
+        <location filename="../ui/processing_download.py" line="218" />
         <source>Download cancelled; {} files were complete.</source>
         <translation>Téléchargement annulé ; {} fichiers étaient complets.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="206" />
+        <location filename="../ui/processing_download.py" line="220" />
         <source>Every scene failed to download (see the log).</source>
         <translation>Le téléchargement a échoué pour toutes les scènes (voir le journal).</translation>
+    </message>
+    <message>
+        <location filename="../ui/processing_download.py" line="74" />
+        <source>Downloads the scenes of a footprint layer made by 'Search scenes' (or only its selected features) into a folder, one sub-folder per scene. Assets are chosen by key or pattern (e.g. 'B04,B08' or 'role:data'); zip member patterns (e.g. '*_B04_*.tif') extract only those files from remote zip archives. Downloads resume and files already verified are skipped. With a clip area, only that area's pixels of each raster are fetched (windowed reads of cloud-optimised GeoTIFFs; other rasters are downloaded, then clipped) into NAME.clip.tif.</source>
+        <translation>Télécharge dans un dossier les scènes d'une couche d'emprises produite par « Rechercher des scènes » (ou seulement ses entités sélectionnées), avec un sous-dossier par scène. Les ressources sont choisies par clé ou par motif (p. ex. 'B04,B08' ou 'role:data') ; des motifs de fichiers zip (p. ex. '*_B04_*.tif') n'extraient que ces fichiers des archives zip distantes. Les téléchargements interrompus reprennent et les fichiers déjà vérifiés sont ignorés. Avec une zone de découpe, seuls les pixels de cette zone sont récupérés pour chaque raster (lectures par fenêtre des GeoTIFF optimisés pour le cloud ; les autres rasters sont téléchargés, puis découpés) dans NOM.clip.tif.</translation>
     </message>
 </context>
 <context>
     <name>FootprintLayer</name>
     <message>
-        <location filename="../ui/footprints.py" line="92" />
+        <location filename="../ui/footprints.py" line="98" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
@@ -271,7 +276,7 @@
 <context>
     <name>JobTask</name>
     <message>
-        <location filename="../ui/download_task.py" line="95" />
+        <location filename="../ui/download_task.py" line="102" />
         <source>Scene Picker: download {}</source>
         <translation>Scene Picker : téléchargement de {}</translation>
     </message>
@@ -279,34 +284,54 @@
 <context>
     <name>Layers</name>
     <message>
-        <location filename="../ui/layers.py" line="47" />
+        <location filename="../ui/layers.py" line="83" />
         <source>{} is not a raster GDAL can open.</source>
         <translation>{} n'est pas un raster que GDAL peut ouvrir.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="67" />
+        <location filename="../ui/layers.py" line="103" />
         <source>Could not build the RGB composite: {}</source>
         <translation>Impossible de construire la composition RVB : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="71" />
+        <location filename="../ui/layers.py" line="107" />
         <source>Could not build the RGB composite from the chosen bands.</source>
         <translation>Impossible de construire la composition RVB à partir des bandes choisies.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="82" />
+        <location filename="../ui/layers.py" line="118" />
         <source>Only http(s) URLs can be streamed: {}</source>
         <translation>Seules les URL http(s) peuvent être ouvertes à distance : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="169" />
-        <source>GDAL could not stream {}.</source>
-        <translation>GDAL n'a pas pu ouvrir {} à distance.</translation>
-    </message>
-    <message>
-        <location filename="../ui/layers.py" line="175" />
+        <location filename="../ui/layers.py" line="229" />
         <source>Scene Picker: open {}</source>
         <translation>Scene Picker : ouverture de {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/layers.py" line="169" />
+        <source>GDAL could not open {}.</source>
+        <translation>GDAL n'a pas pu ouvrir {}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/layers.py" line="252" />
+        <source>{} is a zip archive: give the members to open (patterns, or Members…).</source>
+        <translation>{} est une archive zip : indiquez les fichiers à ouvrir (motifs, ou Contenu…).</translation>
+    </message>
+    <message>
+        <location filename="../ui/layers.py" line="260" />
+        <source>No raster member of {} matches {}.</source>
+        <translation>Aucun fichier raster de {} ne correspond à {}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/layers.py" line="277" />
+        <source>Give three members (red, green, blue) of {} for an RGB composite, not {}.</source>
+        <translation>Indiquez trois fichiers (rouge, vert, bleu) de {} pour une composition RVB, pas {}.</translation>
+    </message>
+    <message>
+        <location filename="../ui/layers.py" line="287" />
+        <source>{} matches {} raster members of {}; an RGB band needs exactly one.</source>
+        <translation>{} correspond à {} fichiers raster de {} ; une bande RVB en demande exactement un.</translation>
     </message>
 </context>
 <context>
@@ -325,6 +350,34 @@
         <location filename="../ui/members_dialog.py" line="38" />
         <source>Filter names…</source>
         <translation>Filtrer les noms…</translation>
+    </message>
+</context>
+<context>
+    <name>ProcessingClip</name>
+    <message>
+        <location filename="../ui/processing_clip.py" line="35" />
+        <source>Clip to area (polygons; empty: whole files)</source>
+        <translation>Découper à la zone (polygones ; vide : fichiers entiers)</translation>
+    </message>
+    <message>
+        <location filename="../ui/processing_clip.py" line="43" />
+        <source>Clip buffer (metres)</source>
+        <translation>Marge de découpe (mètres)</translation>
+    </message>
+    <message>
+        <location filename="../ui/processing_clip.py" line="53" />
+        <source>Set pixels outside the area to nodata</source>
+        <translation>Mettre à nodata les pixels hors de la zone</translation>
+    </message>
+    <message>
+        <location filename="../ui/processing_clip.py" line="69" />
+        <source>The clip area layer has no polygon.</source>
+        <translation>La couche de zone de découpe n'a aucun polygone.</translation>
+    </message>
+    <message>
+        <location filename="../ui/processing_clip.py" line="111" />
+        <source>Time stack: {}</source>
+        <translation>Pile temporelle : {}</translation>
     </message>
 </context>
 <context>
@@ -469,115 +522,125 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>Scene</source>
         <translation>Scène</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>State</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>Progress</source>
         <translation>Progression</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>Speed</source>
         <translation>Vitesse</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="88" />
+        <location filename="../ui/queue_panel.py" line="94" />
         <source>ETA</source>
         <translation>Temps restant</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="106" />
+        <location filename="../ui/queue_panel.py" line="112" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="109" />
+        <location filename="../ui/queue_panel.py" line="115" />
         <source>Retry</source>
         <translation>Réessayer</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="112" />
+        <location filename="../ui/queue_panel.py" line="118" />
         <source>Open folder</source>
         <translation>Ouvrir le dossier</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="115" />
+        <location filename="../ui/queue_panel.py" line="121" />
         <source>Add layers</source>
         <translation>Ajouter les couches</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="171" />
+        <location filename="../ui/queue_panel.py" line="211" />
         <source>queued</source>
         <translation>en attente</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="172" />
+        <location filename="../ui/queue_panel.py" line="212" />
         <source>downloading</source>
         <translation>téléchargement en cours</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="173" />
+        <location filename="../ui/queue_panel.py" line="213" />
         <source>done</source>
         <translation>terminé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="174" />
+        <location filename="../ui/queue_panel.py" line="214" />
         <source>failed</source>
         <translation>échec</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="175" />
+        <location filename="../ui/queue_panel.py" line="215" />
         <source>cancelled</source>
         <translation>annulé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="176" />
+        <location filename="../ui/queue_panel.py" line="216" />
         <source>interrupted</source>
         <translation>interrompu</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="177" />
+        <location filename="../ui/queue_panel.py" line="217" />
         <source>cancelling…</source>
         <translation>annulation…</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="61" />
+        <location filename="../ui/queue_panel.py" line="66" />
         <source>{} members</source>
         <translation>{} membres</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="61" />
+        <location filename="../ui/queue_panel.py" line="66" />
         <source>1 member</source>
         <translation>1 membre</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="67" />
+        <location filename="../ui/queue_panel.py" line="72" />
         <source>whole archive</source>
         <translation>archive entière</translation>
+    </message>
+    <message>
+        <location filename="../ui/queue_panel.py" line="124" />
+        <source>Clear finished</source>
+        <translation>Effacer les terminés</translation>
+    </message>
+    <message>
+        <location filename="../ui/queue_panel.py" line="126" />
+        <source>Remove the finished downloads from the list (files stay)</source>
+        <translation>Retirer de la liste les téléchargements terminés (les fichiers restent)</translation>
     </message>
 </context>
 <context>
     <name>QuicklookCache</name>
     <message>
-        <location filename="../ui/quicklook.py" line="110" />
+        <location filename="../ui/quicklook.py" line="114" />
         <source>Scene Picker: quicklook</source>
         <translation>Scene Picker : aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/quicklook.py" line="118" />
+        <location filename="../ui/quicklook.py" line="122" />
         <source>empty quicklook</source>
         <translation>aperçu vide</translation>
     </message>
     <message>
-        <location filename="../ui/quicklook.py" line="122" />
+        <location filename="../ui/quicklook.py" line="126" />
         <source>The quicklook is not an image.</source>
         <translation>L'aperçu n'est pas une image.</translation>
     </message>
@@ -731,27 +794,27 @@
 <context>
     <name>ScenePickerDock</name>
     <message>
-        <location filename="../ui/dock.py" line="47" />
+        <location filename="../ui/dock.py" line="48" />
         <source>Scene Picker</source>
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="178" />
+        <location filename="../ui/dock_search.py" line="179" />
         <source>Area of interest</source>
         <translation>Zone d'intérêt</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="352" />
+        <location filename="../ui/dock_search.py" line="353" />
         <source>Search</source>
         <translation>Rechercher</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="90" />
+        <location filename="../ui/dock.py" line="91" />
         <source>Results</source>
         <translation>Résultats</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="91" />
+        <location filename="../ui/dock.py" line="92" />
         <source>Downloads</source>
         <translation>Téléchargements</translation>
     </message>
@@ -781,332 +844,352 @@
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="104" />
+        <location filename="../ui/dock_search.py" line="102" />
         <source>Layer extent</source>
         <translation>Emprise de la couche</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="109" />
+        <location filename="../ui/dock_search.py" line="107" />
         <source>Selected features</source>
         <translation>Entités sélectionnées</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="223" />
+        <location filename="../ui/dock_search.py" line="224" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="135" />
+        <location filename="../ui/dock_search.py" line="133" />
         <source>Settings…</source>
         <translation>Paramètres…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="94" />
+        <location filename="../ui/dock_results.py" line="95" />
         <source>Filter id, platform, collection…</source>
         <translation>Filtrer par identifiant, plateforme, collection…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="105" />
+        <location filename="../ui/dock_results.py" line="106" />
         <source>All providers</source>
         <translation>Tous les fournisseurs</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="115" />
+        <location filename="../ui/dock_results.py" line="116" />
         <source>cloud ≤ </source>
         <translation>nuages ≤ </translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="120" />
+        <location filename="../ui/dock_results.py" line="121" />
         <source>Online only</source>
         <translation>En ligne uniquement</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="122" />
+        <location filename="../ui/dock_results.py" line="123" />
         <source>Labels</source>
         <translation>Étiquettes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="333" />
+        <location filename="../ui/dock_results.py" line="340" />
         <source>No scene selected</source>
         <translation>Aucune scène sélectionnée</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="163" />
+        <location filename="../ui/dock_results.py" line="164" />
         <source>Assets to download</source>
         <translation>Ressources à télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="169" />
+        <location filename="../ui/dock_results.py" line="170" />
         <source>zip members, e.g. */IMG_DATA/*B04.jp2 (optional)</source>
         <translation>fichiers du zip, p. ex. */IMG_DATA/*B04.jp2 (facultatif)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="174" />
+        <location filename="../ui/dock_results.py" line="175" />
         <source>Members…</source>
         <translation>Contenu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="176" />
+        <location filename="../ui/dock_results.py" line="177" />
         <source>List the files inside the checked zip asset</source>
         <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="182" />
+        <location filename="../ui/dock_results.py" line="185" />
         <source>Download</source>
         <translation>Télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="185" />
+        <location filename="../ui/dock_results.py" line="188" />
         <source>Stream</source>
         <translation>Ouvrir à distance</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="187" />
+        <location filename="../ui/dock_results.py" line="190" />
         <source>Open the checked band without downloading it (/vsicurl/)</source>
         <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="193" />
+        <location filename="../ui/dock_results.py" line="196" />
         <source>RGB</source>
         <translation>RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="195" />
+        <location filename="../ui/dock_results.py" line="198" />
         <source>Build an RGB composite (VRT) from three checked bands, in order</source>
         <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="213" />
+        <location filename="../ui/dock_results.py" line="216" />
         <source>Export…</source>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="215" />
+        <location filename="../ui/dock_results.py" line="218" />
         <source>Save the shown scenes as GeoJSON or CSV</source>
         <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="193" />
+        <location filename="../ui/dock_search.py" line="194" />
         <source>No area: the search covers the whole world.</source>
         <translation>Aucune zone : la recherche couvre le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="198" />
+        <location filename="../ui/dock_search.py" line="199" />
         <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
         <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="249" />
+        <location filename="../ui/dock_search.py" line="250" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="286" />
+        <location filename="../ui/dock_search.py" line="287" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="338" />
+        <location filename="../ui/dock_search.py" line="339" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="340" />
+        <location filename="../ui/dock_search.py" line="341" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="381" />
+        <location filename="../ui/dock_search.py" line="382" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="374" />
+        <location filename="../ui/dock_search.py" line="375" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="224" />
+        <location filename="../ui/dock_results.py" line="227" />
         <source>{} scenes ({} shown)</source>
         <translation>{} scènes ({} affichées)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="238" />
+        <location filename="../ui/dock_results.py" line="241" />
         <source>Export scenes</source>
         <translation>Exporter les scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="238" />
+        <location filename="../ui/dock_results.py" line="241" />
         <source>GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="275" />
+        <location filename="../ui/dock_results.py" line="282" />
         <source>Export</source>
         <translation>Exporter</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="253" />
+        <location filename="../ui/dock_results.py" line="256" />
         <source>No scene to export.</source>
         <translation>Aucune scène à exporter.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="264" />
+        <location filename="../ui/dock_results.py" line="271" />
         <source>Scene Picker: export {}</source>
         <translation>Scene Picker : export de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="275" />
+        <location filename="../ui/dock_results.py" line="282" />
         <source>{} scenes written to {}.</source>
         <translation>{} scènes écrites dans {}.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="344" />
+        <location filename="../ui/dock_results.py" line="351" />
         <source>Loading quicklook…</source>
         <translation>Chargement de l'aperçu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="362" />
+        <location filename="../ui/dock_results.py" line="369" />
         <source>No quicklook</source>
         <translation>Pas d'aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="363" />
+        <location filename="../ui/dock_results.py" line="370" />
         <source>Quicklook of {}: {}</source>
         <translation>Aperçu de {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="132" />
+        <location filename="../ui/dock.py" line="136" />
         <source>Select one or more scenes first.</source>
         <translation>Sélectionnez d'abord une ou plusieurs scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="136" />
+        <location filename="../ui/dock.py" line="140" />
         <source>Check the assets to download.</source>
         <translation>Cochez les ressources à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="147" />
+        <location filename="../ui/dock.py" line="155" />
         <source>{} download(s) queued.</source>
         <translation>{} téléchargement(s) mis en file d'attente.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="177" />
+        <location filename="../ui/dock.py" line="184" />
         <source>{} downloaded, {} layer(s) added.</source>
         <translation>Scène {} téléchargée, {} couche(s) ajoutée(s).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="213" />
+        <location filename="../ui/dock.py" line="224" />
         <source>Zip members</source>
         <translation>Contenu du zip</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="194" />
+        <location filename="../ui/dock.py" line="202" />
         <source>Check a zip asset of the scene first.</source>
         <translation>Cochez d'abord une ressource zip de la scène.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="206" />
+        <location filename="../ui/dock.py" line="217" />
         <source>Scene Picker: list {}</source>
         <translation>Scene Picker : contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="229" />
+        <location filename="../ui/dock.py" line="245" />
         <source>Select a scene and check a band.</source>
         <translation>Sélectionnez une scène et cochez une bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="295" />
+        <location filename="../ui/dock.py" line="291" />
         <source>RGB composite</source>
         <translation>Composition RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="262" />
-        <source>Check exactly three bands (red, green, blue).</source>
-        <translation>Cochez exactement trois bandes (rouge, vert, bleu).</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="271" />
+        <location filename="../ui/dock.py" line="290" />
         <source>{} RGB</source>
         <translation>{} RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="284" />
-        <source>The RGB composite {} cannot be opened.</source>
-        <translation>La composition RVB {} ne peut pas être ouverte.</translation>
-    </message>
-    <message>
-        <location filename="../ui/dock.py" line="288" />
+        <location filename="../ui/dock.py" line="291" />
         <source>Scene Picker: RGB composite of {}</source>
         <translation>Scene Picker : composition RVB de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="207" />
+        <location filename="../ui/dock_search.py" line="208" />
         <source>Search the whole world?</source>
         <translation>Chercher dans le monde entier ?</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="213" />
+        <location filename="../ui/dock_search.py" line="214" />
         <source>Don't ask again</source>
         <translation>Ne plus demander</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="218" />
+        <location filename="../ui/dock_search.py" line="219" />
         <source>Search the whole world</source>
         <translation>Chercher dans le monde entier</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="297" />
+        <location filename="../ui/dock_search.py" line="298" />
         <source>No area of interest is set: {} will be searched over the whole world.</source>
         <translation>Aucune zone d'intérêt n'est définie : la recherche dans {} couvrira le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="300" />
+        <location filename="../ui/dock_search.py" line="301" />
         <source>That is slow and returns scenes from everywhere.</source>
         <translation>C'est lent et renvoie des scènes de partout.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="306" />
+        <location filename="../ui/dock_search.py" line="307" />
         <source>Draw an area, or confirm the search of the whole world above.</source>
         <translation>Dessinez une zone, ou confirmez ci-dessus la recherche dans le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="362" />
+        <location filename="../ui/dock_search.py" line="363" />
         <source> The previous {} results are kept.</source>
         <translation> Les {} résultats précédents sont conservés.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="371" />
+        <location filename="../ui/dock_search.py" line="372" />
         <source>Search cancelled.</source>
         <translation>Recherche annulée.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="372" />
+        <location filename="../ui/dock_search.py" line="373" />
         <source>Search failed: {}</source>
         <translation>Échec de la recherche : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="378" />
+        <location filename="../ui/dock_search.py" line="379" />
         <source>{} scenes found; failed: {}</source>
         <translation>{} scènes trouvées ; en échec : {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="145" />
+        <source>Draw an area of interest to clip to first.</source>
+        <translation>Dessinez d'abord une zone d'intérêt à laquelle découper.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="248" />
+        <source>Scene Picker: stream {}</source>
+        <translation>Scene Picker : diffuser {}</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="248" />
+        <source>Download the band instead.</source>
+        <translation>Téléchargez plutôt la bande.</translation>
+    </message>
+    <message>
+        <location filename="../ui/dock.py" line="274" />
+        <source>Check three bands (red, green, blue), or a zipped product and three members.</source>
+        <translation>Cochez trois bandes (rouge, vert, bleu), ou un produit zippé et trois fichiers.</translation>
     </message>
 </context>
 <context>
     <name>ScenePickerPlugin</name>
     <message>
-        <location filename="../plugin.py" line="111" />
+        <location filename="../plugin.py" line="186" />
         <source>Scene Picker</source>
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="66" />
+        <location filename="../plugin.py" line="77" />
         <source>Show or hide the Scene Picker panel</source>
         <translation>Afficher ou masquer le panneau Scene Picker</translation>
     </message>
     <message>
-        <location filename="../plugin.py" line="72" />
+        <location filename="../plugin.py" line="83" />
         <source>Scene Picker needs the Python package shapely (see the message bar)</source>
         <translation>Scene Picker a besoin du paquet Python shapely (voir la barre de messages)</translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="186" />
+        <source>{} download(s) from the last session resume.</source>
+        <translation>{} téléchargement(s) de la dernière session reprennent.</translation>
+    </message>
+    <message>
+        <location filename="../plugin.py" line="189" />
+        <source>Show downloads</source>
+        <translation>Afficher les téléchargements</translation>
     </message>
 </context>
 <context>
@@ -1125,112 +1208,112 @@
 <context>
     <name>SearchScenesAlgorithm</name>
     <message>
-        <location filename="../ui/processing_search.py" line="58" />
+        <location filename="../ui/processing_search.py" line="57" />
         <source>Search scenes</source>
         <translation>Rechercher des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="61" />
+        <location filename="../ui/processing_search.py" line="60" />
         <source>Searches one satellite catalog for scenes over an area of interest (an extent, the features of a layer, or both combined), between two dates (the end date is included as a whole day), under a cloud cover. The result is a footprint layer with one feature per scene; its selection can be given to 'Download scenes'. STAC catalogs need their URL.</source>
         <translation>Recherche dans un catalogue satellite les scènes qui couvrent une zone d'intérêt (une emprise, les entités d'une couche, ou les deux combinées), entre deux dates (la date de fin est incluse sur toute la journée), sous un seuil de couverture nuageuse. Le résultat est une couche d'emprises avec une entité par scène ; sa sélection peut être transmise à « Télécharger des scènes ». Les catalogues STAC nécessitent leur URL.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="72" />
+        <location filename="../ui/processing_search.py" line="71" />
         <source>Area of interest (extent)</source>
         <translation>Zone d'intérêt (emprise)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="75" />
+        <location filename="../ui/processing_search.py" line="74" />
         <source>Area of interest (layer)</source>
         <translation>Zone d'intérêt (couche)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="85" />
+        <location filename="../ui/processing_search.py" line="84" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="90" />
+        <location filename="../ui/processing_search.py" line="89" />
         <source>Catalog URL (STAC API or static catalog)</source>
         <translation>URL du catalogue (API STAC ou catalogue statique)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="95" />
+        <location filename="../ui/processing_search.py" line="94" />
         <source>Start date</source>
         <translation>Date de début</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="95" />
+        <location filename="../ui/processing_search.py" line="94" />
         <source>End date (included)</source>
         <translation>Date de fin (incluse)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="101" />
+        <location filename="../ui/processing_search.py" line="98" />
         <source>Minimum cloud cover (%)</source>
         <translation>Couverture nuageuse minimale (%)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="101" />
+        <location filename="../ui/processing_search.py" line="98" />
         <source>Maximum cloud cover (%)</source>
         <translation>Couverture nuageuse maximale (%)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="115" />
+        <location filename="../ui/processing_search.py" line="112" />
         <source>Platforms (comma separated)</source>
         <translation>Plateformes (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="120" />
+        <location filename="../ui/processing_search.py" line="117" />
         <source>Collections (comma separated)</source>
         <translation>Collections (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="125" />
+        <location filename="../ui/processing_search.py" line="122" />
         <source>Maximum number of scenes</source>
         <translation>Nombre maximal de scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="130" />
+        <location filename="../ui/processing_search.py" line="127" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="135" />
+        <location filename="../ui/processing_search.py" line="132" />
         <source>Number of scenes found</source>
         <translation>Nombre de scènes trouvées</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="156" />
+        <location filename="../ui/processing_search.py" line="153" />
         <source>The area-of-interest layer has no geometry to search with.</source>
         <translation>La couche de zone d'intérêt ne contient aucune géométrie pour la recherche.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="197" />
+        <location filename="../ui/processing_search.py" line="194" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="203" />
+        <location filename="../ui/processing_search.py" line="200" />
         <source>{} scenes match on the server.</source>
         <translation>{} scènes correspondent sur le serveur.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="214" />
+        <location filename="../ui/processing_search.py" line="211" />
         <source>{}: {}</source>
         <translation>{} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="216" />
+        <location filename="../ui/processing_search.py" line="213" />
         <source>Search cancelled after {} scenes.</source>
         <translation>Recherche annulée après {} scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="218" />
+        <location filename="../ui/processing_search.py" line="215" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="226" />
+        <location filename="../ui/processing_search.py" line="223" />
         <source>Invalid date for {}.</source>
         <translation>Date non valide pour {}.</translation>
     </message>
@@ -1484,6 +1567,19 @@
         <location filename="../ui/settings_dialog.py" line="353" />
         <source>Connection failed (see the message log).</source>
         <translation>Échec de la connexion (voir le journal des messages).</translation>
+    </message>
+</context>
+<context>
+    <name>Temporal</name>
+    <message>
+        <location filename="../ui/temporal.py" line="37" />
+        <source>Clip to area</source>
+        <translation>Découper à la zone</translation>
+    </message>
+    <message>
+        <location filename="../ui/temporal.py" line="39" />
+        <source>Fetch only the area's pixels; play the dates in time</source>
+        <translation>Ne récupérer que les pixels de la zone ; lire les dates dans le temps</translation>
     </message>
 </context>
 </TS>

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -66,17 +66,22 @@ class DaskProcesses:
             ["scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], self.env
         )
 
-    def _spawn(self, args: list[str], env: dict, prefix: list[str] = ()) -> subprocess.Popen:
+    def _spawn(
+        self, args: list[str], env: dict, prefix: list[str] = (), log: Any = "shared"
+    ) -> subprocess.Popen:
         command = [*prefix, sys.executable, "-m", "dask", *args]
-        return subprocess.Popen(command, env=env, stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        out = self.log if log == "shared" else subprocess.DEVNULL
+        return subprocess.Popen(command, env=env, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
 
-    def start_worker(self, name: str, prefix: list[str] = (), env: dict | None = None) -> subprocess.Popen:
+    def start_worker(
+        self, name: str, prefix: list[str] = (), env: dict | None = None, log: Any = "shared"
+    ) -> subprocess.Popen:
         local = self.tmp / f"worker-{name}"
         local.mkdir(exist_ok=True, mode=0o777)
         local.chmod(0o777)
         args = ["worker", self.address, "--name", name, "--nthreads", "2", "--no-nanny", "--no-dashboard"]
         args += ["--host", "127.0.0.1", "--local-directory", str(local)]
-        self.workers[name] = self._spawn(args, env or self.env, prefix)
+        self.workers[name] = self._spawn(args, env or self.env, prefix, log)
         return self.workers[name]
 
     def wait_for(self, count: int) -> None:
@@ -230,31 +235,33 @@ def test_without_distributed_the_message_says_how_to_install_it(monkeypatch, tmp
     assert not (tmp_path / "out").exists()
 
 
+_NO_FILE_WRITES = (
+    "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0)); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def test_a_worker_that_cannot_write_the_shared_folder_is_refused():
-    """One worker runs as user nobody: it sees the folder but may not write into it."""
+    """One worker may write no byte into any file (RLIMIT_FSIZE 0, as a full or read-only share would
+    refuse it): the run is refused before any download, naming that worker alone."""
     pytest.importorskip("distributed")
     files = _files(1)
     with tempfile.TemporaryDirectory() as tmp, CountingServer(files) as server:
         tmp_path = Path(tmp)
-        tmp_path.chmod(0o755)  # nobody may look, not write
+        out = tmp_path / "out"
+        out.mkdir()
         processes = DaskProcesses(tmp_path)
         try:
-            processes.start_worker("root")
-            home = tmp_path / "nobody-home"
-            home.mkdir(mode=0o777)
-            home.chmod(0o777)
-            env = dict(processes.env, HOME=str(home), XDG_CONFIG_HOME=str(home), XDG_CACHE_HOME=str(home))
-            prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
-            processes.start_worker("nobody", prefix=prefix, env=env)
+            processes.start_worker("writer")
+            # its output must not go to the shared log file, which it may not grow either
+            processes.start_worker("reader", prefix=[sys.executable, "-c", _NO_FILE_WRITES], log=None)
             processes.wait_for(2)
-            out = tmp_path / "out"
-            out.mkdir(mode=0o755)
             run = _download(_plan(tmp_path, server.base_url, sorted(files)), out, processes.address)
         finally:
             processes.stop()
         assert run.returncode == 9, run.stderr
         assert "must be shared storage" in run.stderr
-        assert "cannot write to it (Permission denied)" in run.stderr
+        assert run.stderr.count("cannot write to it (File too large)") == 1, run.stderr  # the reader alone
         assert server.requests == []
 
 

@@ -125,6 +125,36 @@ def test_two_download_processes_share_one_output_folder(served_dir, proxy, tmp_p
     assert {json.loads(result)["folder"] for _, result in rows} <= {str(out / s.id) for s in scenes}
 
 
+_OPEN_AT_ONCE = """
+import pathlib, sys
+from scene_picker.core.queue_store import QueueStore
+print("ready", flush=True)
+sys.stdin.read(1)  # the go: every opener is woken at once
+QueueStore(pathlib.Path(sys.argv[1])).close()
+"""
+
+
+def test_processes_opening_a_new_queue_at_once_all_get_it(tmp_path):
+    """Six processes open one fresh queue database at the same moment (the first switches it to WAL,
+    which SQLite answers "database is locked" to the others without waiting): each opens it."""
+    import sys
+
+    from support.fixtures_engine import cli_env
+
+    for round_ in range(30):
+        queue = tmp_path / f"round{round_}" / "queue.sqlite"
+        command = [sys.executable, "-c", _OPEN_AT_ONCE, str(queue)]
+        pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        openers = [subprocess.Popen(command, env=cli_env(), **pipes) for _ in range(6)]
+        for opener in openers:
+            assert opener.stdout.readline().strip() == "ready"
+        for opener in openers:
+            opener.stdin.write("x")
+            opener.stdin.flush()
+        errors = [p.communicate(timeout=60)[1] for p in openers]
+        assert all(p.returncode == 0 for p in openers), [e for e in errors if e]
+
+
 # -- names --------------------------------------------------------------------------------------------
 def test_scene_folders_never_clash():
     long_a, long_b = "X" * 200 + "A", "X" * 200 + "B"

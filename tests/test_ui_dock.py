@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
-import time
+import sys
+import threading
 import zipfile
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer
+from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from qgis.PyQt.QtGui import QColor, QImage
 from shapely.geometry import shape
 
@@ -413,29 +415,35 @@ def _download(dock: ScenePickerDock) -> str:
     return job_id
 
 
-def _tick_monitor():
-    """A QTimer ticking every 10 ms on the main thread; returns (timer, gaps list)."""
-    gaps: list[float] = []
-    last = [time.monotonic()]
-
-    def tick():
-        now = time.monotonic()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(tick)
-    timer.start()
-    return timer, gaps
+_MAIN_THREAD_IO: list[tuple] = []
+_WATCHING = threading.Event()
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
 
 
-def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers, tmp_path):
+def _record_main_thread_io(event: str, args: tuple) -> None:
+    """Audit hook (installed once): network connections, name look-ups and files of the output folder
+    opened for writing by the main thread while a test watches: work a QGIS task must do instead."""
+    if not _WATCHING.is_set() or threading.current_thread() is not threading.main_thread():
+        return
+    if event in ("socket.connect", "socket.getaddrinfo"):
+        _MAIN_THREAD_IO.append((event, repr(args)[:200]))
+    elif event == "open":
+        path, mode, flags = args
+        writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _WRITE_FLAGS)
+        if writing and str(path).startswith(settings.output_dir()):
+            _MAIN_THREAD_IO.append((event, str(path)))
+
+
+sys.addaudithook(_record_main_thread_io)
+
+
+def test_download_through_qgstask_adds_raster_off_the_main_thread(dock_env, servers, tmp_path):
     stac, _nginx, payloads = servers
     dock = dock_env()
     scene = _searched_scene(dock, 0, ["B04", "B03", "B02", "B08"])
 
-    timer, gaps = _tick_monitor()
+    _MAIN_THREAD_IO.clear()
+    _WATCHING.set()
     job_id = _download(dock)
     manager = dock.downloads
     assert wait_until(lambda: dock.queue_panel.state_of(job_id) == "active", 10)
@@ -448,11 +456,10 @@ def test_download_through_qgstask_adds_raster_without_stalling(dock_env, servers
     # the bands are opened in the background too: keep measuring until they are in the scene's group
     scene_group = lambda: QgsProject.instance().layerTreeRoot().findGroup(GROUP_NAME).findGroup(scene.id)  # noqa: E731
     assert wait_until(lambda: scene_group() is not None and len(scene_group().findLayers()) == 4, 20)
-    timer.stop()
-    assert len(gaps) > 50, "the measuring timer barely ran"
-    worst = max(gaps[1:])
-    print(f"main-thread ticks: {len(gaps)}, worst gap {worst * 1000:.1f} ms")
-    assert worst < 0.1, f"the main event loop stalled {worst * 1000:.0f} ms"
+    _WATCHING.clear()
+    # the download, the checks and the header reads ran in tasks: the main thread made no connection
+    # and wrote no file meanwhile (how long it took is bench/ matter, not a test's)
+    assert not _MAIN_THREAD_IO, _MAIN_THREAD_IO
 
     folder = Path(settings.output_dir()) / scene.id
     for band in ("B04", "B03", "B02", "B08"):

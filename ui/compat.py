@@ -3,7 +3,8 @@
 The one place that branches on the running QGIS version for enums: the rest of ui/ imports the names from
 here (field types, which follow QMetaType from 3.38, are in :mod:`.field_types`). QGIS 3.26-3.36 moved
 these enums into ``Qgis`` (``Qgis.GeometryType``, ``Qgis.WkbType``, ``Qgis.LabelPlacement``,
-``Qgis.LayerFilter``, ``Qgis.Processing*``); the old names are deprecated aliases that QGIS 4 drops, and
+``Qgis.LayerFilter``, ``Qgis.Processing*``, ``Qgis.TemporalNavigationMode``); the old names are deprecated
+aliases that QGIS 4 drops, and
 QGIS 3.22 only has the old ones.
 """
 
@@ -24,6 +25,8 @@ if QGIS_VERSION >= 33600:
     SOURCE_VECTOR_POLYGON = Qgis.ProcessingSourceType.VectorPolygon
     NUMBER_DOUBLE = Qgis.ProcessingNumberParameterType.Double
     DATETIME_DATE = Qgis.ProcessingDateTimeParameterDataType.Date
+    NAVIGATION_OFF = Qgis.TemporalNavigationMode.Disabled
+    NAVIGATION_ANIMATED = Qgis.TemporalNavigationMode.Animated
 else:
     from qgis.core import (
         QgsMapLayerProxyModel,
@@ -31,6 +34,7 @@ else:
         QgsProcessing,
         QgsProcessingParameterDateTime,
         QgsProcessingParameterNumber,
+        QgsTemporalNavigationObject,
         QgsWkbTypes,
     )
 
@@ -44,3 +48,5 @@ else:
     SOURCE_VECTOR_POLYGON = QgsProcessing.SourceType.TypeVectorPolygon
     NUMBER_DOUBLE = QgsProcessingParameterNumber.Type.Double
     DATETIME_DATE = QgsProcessingParameterDateTime.Type.Date
+    NAVIGATION_OFF = QgsTemporalNavigationObject.NavigationMode.NavigationOff
+    NAVIGATION_ANIMATED = QgsTemporalNavigationObject.NavigationMode.Animated

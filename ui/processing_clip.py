@@ -15,7 +15,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsGeometry,
-    QgsProcessing,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterBoolean,
@@ -24,6 +23,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QCoreApplication
 
+from . import compat
 from .temporal import apply_clip_time
 
 CLIP_AREA, CLIP_BUFFER, CLIP_MASK = "CLIP_AREA", "CLIP_BUFFER", "CLIP_MASK"
@@ -36,7 +36,7 @@ def add_clip_parameters(algorithm) -> None:
         QgsProcessingParameterFeatureSource(
             CLIP_AREA,
             QCoreApplication.translate("ProcessingClip", "Clip to area (polygons; empty: whole files)"),
-            [QgsProcessing.SourceType.TypeVectorPolygon],
+            [compat.SOURCE_VECTOR_POLYGON],
             optional=True,
         )
     )
@@ -44,7 +44,7 @@ def add_clip_parameters(algorithm) -> None:
         QgsProcessingParameterNumber(
             CLIP_BUFFER,
             QCoreApplication.translate("ProcessingClip", "Clip buffer (metres)"),
-            QgsProcessingParameterNumber.Type.Double,
+            compat.NUMBER_DOUBLE,
             0.0,
             optional=True,
             minValue=0.0,

@@ -28,6 +28,7 @@ from qgis.PyQt.QtCore import QCoreApplication, QDateTime, Qt
 from qgis.PyQt.QtWidgets import QCheckBox, QWidget
 
 from ..core.scene import parse_scene_datetime
+from . import compat
 
 FOOTPRINT_TIME = 'to_datetime("datetime")'
 
@@ -101,6 +102,6 @@ def show_series(
     if isinstance(controller, QgsTemporalNavigationObject):
         controller.setTemporalExtents(whole)
         controller.setFrameDuration(QgsInterval(24 * 3600))  # one frame per day
-        if controller.navigationMode() == QgsTemporalNavigationObject.NavigationMode.NavigationOff:
-            controller.setNavigationMode(QgsTemporalNavigationObject.NavigationMode.Animated)
+        if controller.navigationMode() == compat.NAVIGATION_OFF:
+            controller.setNavigationMode(compat.NAVIGATION_ANIMATED)
     return whole
