@@ -243,7 +243,9 @@ def test_get_returns_the_record_found(running):
     assert again.id == first.id and again.provider == first.provider == name
 
 
-def test_the_proxy_sees_every_request_the_provider_makes(running):
+def test_the_proxy_sees_every_request_the_provider_makes(running, tmp_path):
+    """Search, get, sign-in, activation and download: every client the provider builds goes through
+    the proxy of its network configuration."""
     name, run = running
     for emulator in run.emulators:
         emulator.clear_logs()
@@ -253,7 +255,7 @@ def test_the_proxy_sees_every_request_the_provider_makes(running):
         results = provider.search(run.query())
         first = next(results)
         results.close()
-        provider.get(first.id)
+        provider.downloader(provider.get(first.id)).download(tmp_path)
     assert served(run) > 0
     assert len(proxy.seen) == served(run), [url for _, url, _ in proxy.seen]
 

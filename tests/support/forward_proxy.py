@@ -1,4 +1,4 @@
-"""A plain HTTP forward proxy on loopback that records every request it relays (method, absolute URL,
+"""A plain HTTP forward proxy on loopback (relaying to loopback hosts only) that records every request it relays (method, absolute URL,
 Proxy-Authorization): proves that a client's requests go through the proxy it was configured with."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ class _Relay(BaseHTTPRequestHandler):
     def _relay(self) -> None:
         self.server.seen.append((self.command, self.path, self.headers.get("Proxy-Authorization")))
         target = urlsplit(self.path)
-        if target.hostname not in ("127.0.0.1", "localhost"):
+        if not (target.hostname == "localhost" or (target.hostname or "").startswith("127.")):
             self.send_error(403, "loopback only")
             return
         length = int(self.headers.get("Content-Length") or 0)
