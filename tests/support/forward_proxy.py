@@ -1,5 +1,6 @@
-"""A plain HTTP forward proxy on loopback (relaying to loopback hosts only) that records every request it relays (method, absolute URL,
-Proxy-Authorization): proves that a client's requests go through the proxy it was configured with."""
+"""A plain HTTP forward proxy on loopback, relaying to loopback hosts only, that records every request
+it relays (method, absolute URL, Proxy-Authorization): proves that a client's requests go through the
+proxy it was configured with."""
 
 from __future__ import annotations
 
