@@ -19,7 +19,7 @@ export XDG_CONFIG_HOME := $(TEST_HOME)/config
 
 # Files that make up the installed plugin (everything else is development material).
 RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE README.md \
-	core providers ui cli icons i18n
+	core providers catalogs ui cli icons i18n
 
 .PHONY: test test-all test-trixie test-sid stac-venv system-deps venv lint format package deploy i18n \
 	translations clean demo gui-smoke

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
+from ..catalogs import build_provider, list_providers, parse_option_pairs
+from ..catalogs.download import download_scene
 from ..core.cancel import CancelToken
-from ..core.clip import download_or_clip
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
 from ..core.http import HttpClient
 from ..core.progress import Progress
@@ -40,8 +41,8 @@ from ..core.queue import DONE, QUEUED, DownloadQueue, Job
 from ..core.ratelimit import host_slots
 from ..core.redact import redact_url, url_carries_secret
 from ..core.scene import Scene
-from ..providers.base import Downloader, Provider
-from ..providers.registry import get_provider, list_providers
+from ..providers.base import Provider
+from ..providers.downloader import Downloader
 from .clip_options import add_clip_arguments, clip_payload, report_clips
 from .progress_view import ProgressView, human_bytes
 from .results_file import iter_features
@@ -62,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--provider", help="provider of the --id scenes when no result file is given")
     parser.add_argument("--url", help="catalog URL for the provider (STAC API)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a provider option (repeatable); `scene-picker providers --details NAME` lists them",
+    )
     parser.add_argument(
         "--assets", help="asset keys or glob patterns, comma separated, or role:NAME (default: data assets)"
     )
@@ -123,23 +130,15 @@ def read_result_file(path: Path) -> list[Scene]:
     return list(iter_result_file(path))
 
 
-def build_provider(name: str, options: dict[str, Any]) -> Provider:
-    """``get_provider(name, **options)``, with a clear error when the provider takes no such option."""
-    try:
-        return get_provider(name, **options)
-    except TypeError:
-        if not options:
-            raise
-        raise UsageError(f"Provider {name} takes no {', '.join('--' + k for k in options)} option.") from None
-
-
 class ProviderPool:
     """One provider instance per registry name and options: a scene's recorded :attr:`Scene.source`
     (e.g. the STAC API it came from) overridden by the command's options (``--url``)."""
 
-    def __init__(self, default_name: Optional[str], url: Optional[str]) -> None:
+    def __init__(
+        self, default_name: Optional[str], url: Optional[str], options: Optional[dict[str, Any]] = None
+    ) -> None:
         self.default_name = default_name
-        self.options = {"url": url} if url else {}
+        self.options = {**(options or {}), **({"url": url} if url else {})}
         self._instances: dict[str, Provider] = {}
         self._plain_http: Optional[HttpClient] = None
         self._lock = threading.Lock()
@@ -263,6 +262,8 @@ class SceneJobs:
 
     def __init__(self, pool: ProviderPool, view: ProgressView, per_host: Optional[int] = None) -> None:
         self.pools = {pool.options.get("url"): pool}
+        #: The command's --option values, for the pools of other catalog URLs too.
+        self.options = {k: v for k, v in pool.options.items() if k != "url"}
         self.per_host = per_host
         self.default_provider = pool.default_name
         self.view = view
@@ -273,7 +274,7 @@ class SceneJobs:
         """Jobs resumed from an earlier run may carry another catalog URL."""
         with self._lock:
             if url not in self.pools:
-                self.pools[url] = ProviderPool(self.default_provider, url)
+                self.pools[url] = ProviderPool(self.default_provider, url, self.options)
             return self.pools[url]
 
     @staticmethod
@@ -323,13 +324,12 @@ def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, pe
     downloader = pool.downloader(scene)
     hosts = [asset.href for asset in downloader.select_assets(payload.get("assets"))] if per_host else []
     with host_slots(hosts, per_host, cancel):
-        downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
-        result = download_or_clip(
+        result = download_scene(
             downloader,
             payload["out"],
-            payload.get("clip"),
             assets=payload.get("assets"),
             members=payload.get("members"),
+            clip=payload.get("clip"),
             overwrite=bool(payload.get("overwrite")),
             cancel=cancel,
             progress=report,
@@ -354,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
 
         check_cluster_option(args.cluster)
     assets, members = split_list(args.assets), split_list(args.members)
-    pool = ProviderPool(args.provider, args.url)
+    pool = ProviderPool(args.provider, args.url, parse_option_pairs(args.option))
     args.clip_request = clip_payload(args)
     scenes: Iterable[Scene] = []
     if not (args.resume and args.results is None and not args.ids):

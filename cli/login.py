@@ -13,9 +13,9 @@ import argparse
 import getpass
 import sys
 
+from ..catalogs import canonical_name, list_providers
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
-from ..providers.registry import canonical_name, list_providers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,9 +8,9 @@ import argparse
 import json
 import sys
 
+from ..catalogs import list_providers
 from ..core.credentials import load_credentials
 from ..core.errors import CredentialsError
-from ..providers.registry import list_providers
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List the registered catalogs: name (for --provider), title, platforms, credentials.",
     )
     parser.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    parser.add_argument(
+        "--details",
+        metavar="NAME",
+        help="print provider NAME's description: endpoints, options (--option), credentials, limits",
+    )
     parser.add_argument(
         "--collections",
         metavar="NAME",
@@ -34,10 +39,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_collections(args: argparse.Namespace) -> int:
     """``--collections NAME``: the shipped list, or the catalog's live one with ``--refresh``."""
+    from ..catalogs import build_provider
     from ..core.errors import UsageError
-    from ..providers.registry import get_provider
 
-    provider = get_provider(args.collections, **({"url": args.url} if args.url else {}))
+    provider = build_provider(args.collections, {"url": args.url} if args.url else {})
     if not hasattr(provider, "collections"):
         raise UsageError(f"Provider {args.collections} has no collection list.")
     collections = provider.refresh_collections() if args.refresh else provider.collections()
@@ -63,6 +68,11 @@ def credential_status(name: str, needed: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.details:
+        from ..catalogs import provider_details
+
+        print(provider_details(args.details))
+        return 0
     if args.collections:
         return run_collections(args)
     if args.refresh or args.url:

@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--provider", default="stac", help="provider name (default: stac)")
     parser.add_argument("--url", help="catalog URL (STAC API root, or a static catalog's JSON)")
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a provider option (repeatable); `scene-picker providers --details NAME` lists them",
+    )
     parser.add_argument("--collections", help="comma-separated collection ids")
     parser.add_argument("--platforms", help="comma-separated platforms (e.g. sentinel-2a,landsat-8)")
     where = parser.add_mutually_exclusive_group(required=True)
@@ -60,9 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..catalogs import NetworkConfig, build_provider, parse_option_pairs
     from ..core.errors import UsageError
     from ..core.http import RetryPolicy
-    from .download import build_provider
 
     if args.aoi_crs and not args.aoi:
         raise UsageError("--aoi-crs applies to --aoi only (a --bbox is in EPSG:4326 degrees).")
@@ -86,12 +92,11 @@ def run(args: argparse.Namespace) -> int:
         max_results=args.limit,
         extras={"tile": args.tile} if args.tile else None,
     )
-    options = {}
+    options = parse_option_pairs(args.option)
     if args.url:
         options["url"] = args.url
-    if args.provider in ("stac", "stac-static"):
-        options["retry"] = RetryPolicy(max_attempts=args.retries, backoff_max=10.0)
-    provider = build_provider(args.provider, options)
+    network = NetworkConfig(retry=RetryPolicy(max_attempts=args.retries, backoff_max=10.0))
+    provider = build_provider(args.provider, options, network)
     results = provider.search(query)
     scenes = sidecar_opts.filter_scenes(results, sidecar, provider.http, args.sidecar_workers)
     target = args.out if args.out is not None else sys.stdout

@@ -27,13 +27,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
+from ..catalogs import build_provider
 from ..core.dirlock import folder_lock
 from ..core.errors import CancelledError, ScenePickerError, UsageError
 from ..core.query import parse_datetime
 from ..core.queue import DONE, DownloadQueue, Job
 from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
-from ..core.transfer import is_verified, sidecar_path
+from ..core.transfer import is_verified, verified_record_path
 from . import download
 from .progress_view import ProgressView, human_bytes
 from .sidecar_opts import filter_scenes
@@ -146,7 +147,7 @@ def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list
         query = search.query(now, vector_reader=read_vector_aoi)
         for name in search.providers:
             try:
-                provider = download.build_provider(name, search.provider_options(name))
+                provider = build_provider(name, search.provider_options(name))
                 label = f"{search.name} ({provider.label})"
                 scenes = filter_scenes(
                     provider.search(query), search.sidecar, provider.http, sidecar_workers, label=label
@@ -171,7 +172,7 @@ def files_complete(paths: list[str]) -> bool:
         path = Path(text)
         if not path.is_file():
             return False
-        if sidecar_path(path).exists() and not is_verified(path, None, None):
+        if verified_record_path(path).exists() and not is_verified(path, None, None):
             return False
     return bool(paths)
 

@@ -36,11 +36,6 @@ class Crc32Hasher:
     def hexdigest(self) -> str:
         return f"{self.value & 0xFFFFFFFF:08x}"
 
-    def copy(self) -> Crc32Hasher:
-        other = Crc32Hasher()
-        other.value = self.value
-        return other
-
 
 def new_hasher(algorithm: str):
     """An incremental hasher with ``update()`` and ``hexdigest()`` for ``algorithm``."""

@@ -1,6 +1,6 @@
 """Clip on download: only the area of interest's pixels of each raster asset of a scene.
 
-:func:`clip_scene` takes a provider's :class:`~scene_picker.providers.base.Downloader` (its HTTP client
+:func:`clip_scene` takes a provider's :class:`~scene_picker.providers.downloader.Downloader` (its HTTP client
 carries the account) and writes ``OUT/<scene>/<name>.clip.tif`` for each raster asset (or each zip
 member matching ``members``), choosing per file:
 
@@ -37,10 +37,10 @@ from .clip_remote import RemoteTiff, clip_remote_tiff
 from .clip_tiff import NotRandomAccessError
 from .errors import RangeNotSupportedError, UsageError
 from .redact import redact_url
-from .transfer import output_error, record_verified, sidecar_path
+from .transfer import output_error, record_verified, verified_record_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..providers.base import Downloader, DownloadResult
+    from ..providers.downloader import Downloader, DownloadResult
     from .cancel import CancelToken
     from .progress import ProgressCallback
     from .scene import Asset
@@ -92,7 +92,7 @@ def clip_name(name: str) -> str:
 def read_record(path: Path) -> Optional[dict[str, Any]]:
     """The clip record of an output (None when the file is no recorded clip)."""
     try:
-        record = json.loads(sidecar_path(Path(path)).read_text(encoding="utf-8"))
+        record = json.loads(verified_record_path(Path(path)).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     clip = record.get("clip") if isinstance(record, dict) else None
@@ -119,8 +119,7 @@ def clip_scene(
     progress: Optional[ProgressCallback] = None,
 ) -> ClipOutcome:
     """Clip the scene's raster assets (or zip members) to ``request`` (see the module docstring)."""
-    from ..providers.base import Downloader as DefaultDownloader
-    from ..providers.base import DownloadResult
+    from ..providers.downloader import DownloadResult
 
     scene = downloader.scene
     target = downloader.scene_dir(outdir)
@@ -131,7 +130,7 @@ def clip_scene(
     job = _SceneClip(downloader, target, request, overwrite, cancel, progress)
     outcome = ClipOutcome(DownloadResult(scene.id))
     job.outcome = outcome
-    if type(downloader).download is not DefaultDownloader.download:
+    if downloader.has_own_download():
         job.provider_download(assets, members)  # the provider's own download, then clipped here
         return outcome
     for asset in downloader.select_assets(assets):
@@ -159,7 +158,7 @@ class _SceneClip:
 
     # -- one asset ------------------------------------------------------------------------------------
     def asset(self, asset: Asset) -> None:
-        from ..providers.base import local_path
+        from .naming import local_path
 
         dest = self.target / clip_name(asset.href.split("?", 1)[0])
         if self._skip(dest, asset.key):
@@ -180,12 +179,12 @@ class _SceneClip:
 
     def _download_then_clip(self, asset: Asset, dest: Path, tried: int = 0) -> None:
         """``tried``: bytes a windowed attempt read before finding the file not readable by ranges."""
-        from ..providers.base import _file_names
+        from .naming import asset_file_names
         from .transfer import download_file
 
         folder = self.target / ".clip-full"
         folder.mkdir(exist_ok=True)
-        full = folder / _file_names([asset])[asset.key]
+        full = folder / asset_file_names([asset])[asset.key]
         done = download_file(
             asset.href,
             full,

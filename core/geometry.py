@@ -44,7 +44,6 @@ CrsLike = Union[str, int, Any]
 #: Anything :func:`parse_aoi` accepts.
 AoiLike = Union[BaseGeometry, dict, str, Path, tuple, list]
 
-_WORLD = box(-180.0, -90.0, 180.0, 90.0)
 # Edges of a projected AOI are densified so that they bend as they should once in EPSG:4326.
 _DENSIFY_SEGMENTS = 64
 
@@ -427,8 +426,3 @@ def is_rectangle(geom: BaseGeometry) -> bool:
 def to_geojson(geom: BaseGeometry) -> dict:
     """A GeoJSON geometry dict with plain lists (JSON-serialisable)."""
     return json.loads(json.dumps(mapping(geom)))
-
-
-def world() -> BaseGeometry:
-    """The whole EPSG:4326 domain."""
-    return _WORLD

@@ -39,6 +39,7 @@ from .errors import (
     UsageError,
 )
 from .http_failures import failure_text, never_sent, refused_nearby, truncation
+from .network import DIRECT, NetworkConfig
 from .ratelimit import ConcurrencyLimiter, RateLimiter
 from .redact import redact, redact_url
 
@@ -147,7 +148,7 @@ class HttpClient:
         auth: Optional[Auth] = None,
         rate_limiter: Optional[RateLimiter] = None,
         retry: Optional[RetryPolicy] = None,
-        timeout: Any = (10.0, 60.0),
+        timeout: Any = None,
         headers: Optional[Mapping[str, str]] = None,
         concurrency: Optional[ConcurrencyLimiter] = None,
         *,
@@ -155,11 +156,13 @@ class HttpClient:
         provider: Optional[str] = None,
         max_redirects: int = 10,
         pool_size: int = 16,
+        network: Optional[NetworkConfig] = None,
     ) -> None:
+        network = network or DIRECT
         self.auth = auth
-        self.rate_limiter = rate_limiter
-        self.retry = retry or RetryPolicy()
-        self.timeout = timeout
+        self.rate_limiter = rate_limiter or network.rate_limiter
+        self.retry = retry or network.retry or RetryPolicy()
+        self.timeout = timeout or network.timeout or (10.0, 60.0)
         self.headers = dict(headers or {})
         self.concurrency = concurrency
         self.name = name
@@ -167,7 +170,8 @@ class HttpClient:
         self.provider = provider
         self.max_redirects = max_redirects
         self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.headers["User-Agent"] = network.user_agent or USER_AGENT
+        self.session.proxies.update(network.proxies)
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .errors import UsageError
 from .geometry import AoiLike, CrsLike, aoi_from, bbox_geometry
+from .platforms import canonical_platform
 
 if TYPE_CHECKING:  # pragma: no cover
     from .scene import Scene
@@ -151,7 +152,7 @@ class Query:
             end=parse_datetime(end, end=True),
             cloud_min=_cloud(cloud_min, "cloud min"),
             cloud_max=_cloud(cloud_max, "cloud max"),
-            platforms=_tuple(platforms),
+            platforms=tuple(dict.fromkeys(canonical_platform(p) for p in _tuple(platforms))),
             collections=_tuple(collections),
             product_type=product_type or None,
             max_results=max_results,
@@ -200,7 +201,6 @@ class Query:
         if collections and self.collections and scene.collection not in self.collections:
             return False
         if platforms and self.platforms:
-            wanted = {p.lower() for p in self.platforms}
-            if (scene.platform or "").lower() not in wanted:
+            if canonical_platform(scene.platform or "") not in self.platforms:
                 return False
         return True

@@ -52,9 +52,6 @@ class Asset:
     #: Other places holding the same bytes, e.g. {"s3": "s3://…", "local": "/data/…"}.
     alternates: dict[str, str] = field(default_factory=dict)
 
-    def has_role(self, role: str) -> bool:
-        return role in self.roles
-
     @property
     def is_zip(self) -> bool:
         """Whether the asset is a zip archive (members can then be extracted remotely)."""

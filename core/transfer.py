@@ -12,7 +12,7 @@ starting over cleanly. A body cut short keeps every byte read and resumes from t
 as long as answers make progress. Before the rename the ``.part`` length is checked against the total
 the server announced, and the expected size and checksum are verified; on mismatch the file is fetched
 once more, then :class:`~scene_picker.core.errors.IntegrityError` is raised. A verified file gets a
-sidecar record (:mod:`.verified`) so the next run skips it without re-reading it.
+verified record (:mod:`.verified`) so the next run skips it without re-reading it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from .locks import exclusive
 from .naming import temp_path, tidy_private
 from .progress import ProgressCallback, ProgressMeter
 from .redact import redact, redact_url
-from .verified import is_verified, read_json, record_verified, sidecar_path, write_json
+from .verified import is_verified, read_json, record_verified, verified_record_path, write_json
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ def _download(
     with exclusive(lock_path(dest), cancel=cancel, on_wait=waiting, remove=True):
         part_path(dest).parent.mkdir(parents=True, exist_ok=True)
         if overwrite:
-            _unlink(sidecar_path(dest), part_path(dest), record_path(dest))
+            _unlink(verified_record_path(dest), part_path(dest), record_path(dest))
         elif is_verified(dest, expected_size, checksum):
             size = dest.stat().st_size
             meter = ProgressMeter(dest.name, size, progress, done=size)
@@ -200,7 +200,7 @@ class _Transfer:
                 log.warning("%s; fetching it once more", problem)
         if problem is not None:
             raise type(problem)(f"{problem} (also after fetching it again; the server's copy may be bad)")
-        _unlink(sidecar_path(self.dest))
+        _unlink(verified_record_path(self.dest))
         with open(self.part, "rb+") as handle:  # also when completed by an earlier, killed process
             os.fsync(handle.fileno())
         os.replace(self.part, self.dest)

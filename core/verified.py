@@ -1,4 +1,4 @@
-"""Records of verified files: a hidden sidecar ``.<name>.scene-picker.json`` beside each downloaded file
+"""Records of verified files: a hidden file ``.<name>.scene-picker.json`` beside each downloaded file
 (size, mtime, checksum, validators) so a later run skips it without re-reading it, and without
 trusting a mere "file exists". URLs are stored redacted (see :mod:`scene_picker.core.redact`).
 """
@@ -16,20 +16,20 @@ from .naming import temp_path, tidy_private
 from .redact import redact_url
 
 
-def sidecar_path(dest: Path) -> Path:
+def verified_record_path(dest: Path) -> Path:
     """The hidden record saying ``dest`` was downloaded and verified."""
     return dest.with_name(f".{dest.name}.scene-picker.json")
 
 
 def is_verified(dest: Path, expected_size: Optional[int], checksum: Optional[Checksum]) -> bool:
-    """Whether ``dest`` is complete: its sidecar record matches its size and mtime (and the expected
+    """Whether ``dest`` is complete: its verified record matches its size and mtime (and the expected
     checksum), or the file matches ``checksum`` when read (then a record is written)."""
     if not dest.is_file():
         return False
     stat = dest.stat()
     if expected_size is not None and stat.st_size != expected_size:
         return False
-    record = read_json(sidecar_path(dest))
+    record = read_json(verified_record_path(dest))
     if record and record.get("size") == stat.st_size and record.get("mtime_ns") == stat.st_mtime_ns:
         if checksum is None:
             return True
@@ -46,10 +46,10 @@ def is_verified(dest: Path, expected_size: Optional[int], checksum: Optional[Che
 def record_verified(
     dest: Path, url: str, checksum: Optional[Checksum], validators: Optional[Mapping[str, Any]] = None
 ) -> None:
-    """Write the sidecar record saying ``dest`` (from ``url``) is complete and verified."""
+    """Write the verified record saying ``dest`` (from ``url``) is complete and verified."""
     stat = dest.stat()
     write_json(
-        sidecar_path(dest),
+        verified_record_path(dest),
         {
             "version": 1,
             "url": redact_url(url) if url else "",

@@ -23,7 +23,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+#: One ``bytes=first-last`` range (either number may be missing).
+RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+#: What :func:`parse_range` answers for a range no byte of the body satisfies (HTTP 416).
+UNSATISFIABLE = "unsatisfiable"
 _CHUNK = 64 * 1024
 _TYPES = {".json": "application/json", ".geojson": "application/geo+json", ".zip": "application/zip"}
 
@@ -64,11 +67,14 @@ class RequestLog:
         return sum(e.body_bytes for e in self.entries() if e.path.endswith(path_suffix))
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
-    """``(first, last)`` inclusive for a satisfiable single range, ``None`` to ignore it, ``"416"``."""
+def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
+    """``(first, last)`` inclusive for one satisfiable range of a ``size``-byte body, :data:`UNSATISFIABLE`
+    (416), or ``None`` when the header is to be ignored and everything sent (several ranges, junk,
+    ``last < first``: RFC 9110 14.1.1 / 14.2). The one range parser of the demo server and the tests'
+    emulators."""
     if "," in header:
         return None
-    match = _RANGE.match(header)
+    match = RANGE.match(header)
     if not match:
         return None
     first_text, last_text = match.groups()
@@ -77,14 +83,14 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     if not first_text:  # suffix range: the last n bytes
         length = int(last_text)
         if length == 0 or size == 0:
-            return "416"
+            return UNSATISFIABLE
         return max(0, size - length), size - 1
     first = int(first_text)
     last = int(last_text) if last_text else size - 1
     if last_text and last < first:
         return None  # syntactically invalid: ignored (RFC 9110 14.1.1)
     if first >= size:
-        return "416"
+        return UNSATISFIABLE
     return first, min(last, size - 1)
 
 
@@ -133,8 +139,8 @@ class _Handler(BaseHTTPRequestHandler):
             range_header_effective = None
         else:
             range_header_effective = range_header
-        byte_range = _parse_range(range_header_effective, size) if range_header_effective else None
-        if byte_range == "416":
+        byte_range = parse_range(range_header_effective, size) if range_header_effective else None
+        if byte_range == UNSATISFIABLE:
             self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
             self.send_header("Content-Range", f"bytes */{size}")
             self.send_header("Content-Length", "0")

@@ -1,4 +1,5 @@
-"""The provider interface every catalog implements, its lazy result pager, and the default downloader.
+"""The provider interface every catalog implements and its lazy result pager (the downloader template
+is in :mod:`.downloader`).
 
 - :class:`Provider`: ``search(query) -> SearchResults``, ``get(scene_id) -> Scene``,
   ``downloader(scene) -> Downloader``; class attributes ``name``, ``title``, ``platforms``,
@@ -12,43 +13,22 @@
 
 from __future__ import annotations
 
-import contextlib
-import fnmatch
 import logging
-import re
-import shutil
 from abc import ABC, abstractmethod
 from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
-from urllib.parse import unquote, urlsplit
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
-from ..core.errors import ActivationError, ProviderError, ScenePickerError, UsageError
-from ..core.naming import scene_folder_name
+from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
-from ..core.redact import redact_url
-from ..core.scene import ROLE_DATA, Asset, Scene
+from ..core.scene import Scene
+from .downloader import Downloader
+from .spec import CredentialSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..core.cancel import CancelToken
     from ..core.http import HttpClient
-    from ..core.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CredentialSpec:
-    """What a provider needs to log in: ``kind`` is "password", "api_key" or "token"."""
-
-    kind: str
-    description: str
-    #: Where the user gets an account or key.
-    signup_url: Optional[str] = None
-    #: A "password" provider that also takes an access token instead (stored with an empty user name;
-    #: ``scene-picker login NAME --token``).
-    accepts_token: bool = False
 
 
 # -- search results ---------------------------------------------------------------------------------
@@ -127,313 +107,13 @@ class SearchResults(Iterator[Scene]):
             close()
 
 
-# -- downloads --------------------------------------------------------------------------------------
-@dataclass
-class DownloadResult:
-    """What a download wrote: ``files`` (all present and verified), bytes fetched, files already there."""
-
-    scene_id: str
-    files: list[Path] = field(default_factory=list)
-    bytes_fetched: int = 0
-    skipped: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return True
-
-
-@dataclass
-class DownloadFailure:
-    """A scene whose download failed, with the error that stopped it."""
-
-    scene_id: str
-    error: ScenePickerError
-
-    @property
-    def ok(self) -> bool:
-        return False
-
-    @property
-    def message(self) -> str:
-        return str(self.error)
-
-
-AssetSelection = Optional[Sequence[str]]
-
-
-class Downloader:
-    """Downloads one scene's assets (or zip members) into ``outdir/<scene id>/``.
-
-    ``assets`` selects asset keys (exact or glob patterns, or ``role:NAME``); None means every asset
-    with the ``data`` role (every asset when none has roles). ``members`` (glob patterns or exact member
-    paths) extracts only those members from the selected zip assets instead of fetching whole archives.
-    """
-
-    #: How zip members are read (see :class:`~scene_picker.core.remotezip.RangeReader`); a provider
-    #: whose server cuts bounded ranges short may force ``"open-ended"``.
-    range_mode = "auto"
-
-    def __init__(self, scene: Scene, http: HttpClient, provider: Optional[str] = None) -> None:
-        self.scene = scene
-        self.http = http
-        self.provider = provider or scene.provider
-
-    # -- activation
-    def activate(
-        self,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
-        assets: AssetSelection = None,
-    ) -> None:
-        """Make an offline scene downloadable; online scenes need nothing. Providers with
-        offline products (tape archives, orders) override this; ``assets`` is the selection the
-        download will fetch (providers that activate per asset, like Planet, activate only those)."""
-        if not self.scene.online:
-            raise ActivationError(
-                f"Scene {self.scene.id} of {self.provider} is offline and this provider cannot activate it.",
-                provider=self.provider,
-            )
-
-    # -- selection
-    def select_assets(self, assets: AssetSelection = None) -> list[Asset]:
-        """The assets a download would fetch (see the class docstring for the selection rules)."""
-        available = self.scene.assets
-        if not available:
-            raise ProviderError(
-                f"Scene {self.scene.id} of {self.provider} has no downloadable asset.", self.provider
-            )
-        if assets is None:
-            with_roles = [a for a in available.values() if a.roles]
-            if not with_roles:
-                return list(available.values())
-            return [a for a in available.values() if ROLE_DATA in a.roles]
-        chosen: dict[str, Asset] = {}
-        for pattern in assets:
-            if pattern.startswith("role:"):
-                hits = [a for a in available.values() if pattern[5:] in a.roles]
-            elif pattern in available:
-                hits = [available[pattern]]
-            else:
-                hits = [a for k, a in available.items() if fnmatch.fnmatchcase(k, pattern)]
-            if not hits:
-                raise UsageError(
-                    f"No asset of scene {self.scene.id} matches {pattern!r}; "
-                    f"available: {', '.join(sorted(available))}."
-                )
-            for asset in hits:
-                chosen.setdefault(asset.key, asset)
-        return list(chosen.values())
-
-    def scene_dir(self, outdir: Union[str, Path]) -> Path:
-        """``outdir/<folder>``, named injectively from provider and id (see :mod:`~..core.naming`)."""
-        return Path(outdir) / scene_folder_name(self.scene.id, self.scene.provider)
-
-    # -- download
-    def download(
-        self,
-        outdir: Union[str, Path],
-        assets: AssetSelection = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
-    ) -> DownloadResult:
-        """Fetch the selected assets (or members of zip assets) and return what was written."""
-        from ..core.transfer import output_error
-
-        selected = self.select_assets(assets)
-        target = self.scene_dir(outdir)
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:  # a file where the folder should be, no permission, disk full
-            raise output_error(exc, target) from None
-        result = DownloadResult(self.scene.id)
-        names = self.file_names(selected)
-        for asset in selected:
-            if cancel is not None:
-                cancel.raise_if_cancelled(f"Download of {self.scene.id}")
-            if members:
-                if not asset.is_zip:
-                    continue
-                self._extract_members(asset, members, target, overwrite, result, cancel, progress)
-            else:
-                self._fetch_asset(asset, target / names[asset.key], overwrite, result, cancel, progress)
-        if members and not result.files:
-            raise UsageError(
-                f"No zip member of scene {self.scene.id} matches {', '.join(members)} "
-                "(or the selected assets are not zip archives)."
-            )
-        return result
-
-    def file_names(self, assets: Sequence[Asset]) -> dict[str, str]:
-        """The file name of each asset (by key): the href's base name, prefixed by the key on clashes."""
-        return _file_names(assets)
-
-    def try_download(self, outdir: Union[str, Path], **kwargs) -> Union[DownloadResult, DownloadFailure]:
-        """:meth:`download`, with a failure returned as a :class:`DownloadFailure` instead of raised
-        (cancellation still propagates)."""
-        from ..core.errors import CancelledError
-
-        try:
-            return self.download(outdir, **kwargs)
-        except CancelledError:
-            raise
-        except ScenePickerError as exc:
-            return DownloadFailure(self.scene.id, exc)
-
-    def _fetch_asset(
-        self,
-        asset: Asset,
-        dest: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> None:
-        local = self._checked_local_path(asset)
-        if local is not None:
-            self._copy_local(asset, local, dest, overwrite, result)
-            return
-        from ..core.transfer import download_file
-
-        done = download_file(
-            asset.href,
-            dest,
-            http=self.http,
-            expected_size=asset.size,
-            checksum=asset.checksum,
-            overwrite=overwrite,
-            progress=progress,
-            cancel=cancel,
-        )
-        result.files.append(Path(done.path))
-        result.bytes_fetched += int(done.bytes_fetched)
-        if done.skipped:
-            result.skipped += 1
-
-    def _checked_local_path(self, asset: Asset) -> Optional[Path]:
-        """The local file of a local href, None for an http(s) one; a local path from a remote catalog
-        (its recorded source is an http(s) URL) or another scheme (ftp:, s3:…) is refused."""
-        local = local_path(asset.href)
-        scheme = urlsplit(asset.href).scheme.lower()
-        if local is None and scheme not in ("http", "https"):
-            raise ProviderError(
-                f"Asset {asset.key} of {self.scene.id}: {redact_url(asset.href)} is not an http(s) link; "
-                "not downloaded.",
-                self.provider,
-            )
-        catalog = urlsplit((self.scene.source or {}).get("url", "")).scheme.lower()
-        if local is not None and catalog in ("http", "https"):
-            raise ProviderError(
-                f"Asset {asset.key} of {self.scene.id}: the remote catalog points at the local file "
-                f"{redact_url(asset.href)}; refused (only local catalogs may name local files).",
-                self.provider,
-            )
-        return local
-
-    def _copy_local(
-        self, asset: Asset, source: Path, dest: Path, overwrite: bool, result: DownloadResult
-    ) -> None:
-        from ..core.checksums import verify_file
-        from ..core.errors import SizeMismatchError
-        from ..core.transfer import is_verified, output_error, part_path, record_verified
-
-        if not source.is_file():
-            raise ProviderError(
-                f"Asset {asset.key} of {self.scene.id}: {source} does not exist.", self.provider
-            )
-        # Skipped only when recorded complete and verified (or matching the catalog's checksum),
-        # never because a file of that name exists.
-        if not overwrite and is_verified(dest, asset.size, asset.checksum):
-            result.files.append(dest)
-            result.skipped += 1
-            return
-        part = part_path(dest)
-        part.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            try:
-                shutil.copyfile(source, part)
-                size = part.stat().st_size
-                if asset.size is not None and size != asset.size:
-                    raise SizeMismatchError(f"{source} has {size} bytes, the catalog announces {asset.size}.")
-                if asset.checksum is not None:
-                    verify_file(part, asset.checksum)
-                part.replace(dest)
-            except BaseException:
-                with contextlib.suppress(OSError):  # the first error is the one to report
-                    part.unlink(missing_ok=True)
-                raise
-            record_verified(dest, source.resolve().as_uri(), asset.checksum)
-        except OSError as exc:  # disk full, no permission, a folder in the way: like a download
-            if exc.filename is not None and Path(exc.filename) == source:
-                raise ProviderError(
-                    f"Asset {asset.key} of {self.scene.id}: cannot read {source}: {exc.strerror or exc}.",
-                    self.provider,
-                ) from None
-            raise output_error(exc, dest) from None
-        result.files.append(dest)
-        result.bytes_fetched += size
-
-    def _extract_members(
-        self,
-        asset: Asset,
-        members: Sequence[str],
-        target: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> None:
-        from ..core.remotezip import RemoteZip
-
-        archive = RemoteZip(asset.href, http=self.http, range_mode=self.range_mode)
-        written = archive.extract(
-            list(members), target, keep_folders=True, progress=progress, cancel=cancel, overwrite=overwrite
-        )
-        result.files.extend(Path(p) for p in written)
-        result.skipped += archive.stats.skipped
-        # What crossed the network (directory + member ranges), not the size of what was written.
-        result.bytes_fetched += archive.reader.bytes_received
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._+=@,-]+")
-
-
-def safe_name(text: str) -> str:
-    """A file-system-safe single path component derived from ``text``."""
-    name = _UNSAFE.sub("_", text).strip("._") or "scene"
-    return name[:200]
-
-
-def local_path(href: str) -> Optional[Path]:
-    """The local file an href points to (``file://`` URL or plain path), or None for remote hrefs."""
-    parts = urlsplit(href)
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    if parts.scheme == "" or (len(parts.scheme) == 1 and href[1:3] in (":\\", ":/")):
-        return Path(href)
-    return None
-
-
-def _file_names(assets: Sequence[Asset]) -> dict[str, str]:
-    """One distinct file name per asset: the href's base name, prefixed by the key on clashes."""
-    names: dict[str, str] = {}
-    seen: dict[str, int] = {}
-    for asset in assets:
-        path = urlsplit(asset.href).path if local_path(asset.href) is None else str(local_path(asset.href))
-        base = safe_name(unquote(path.rstrip("/").rsplit("/", 1)[-1])) or safe_name(asset.key)
-        seen[base] = seen.get(base, 0) + 1
-        names[asset.key] = base
-    for asset in assets:
-        if seen[names[asset.key]] > 1:
-            names[asset.key] = f"{safe_name(asset.key)}_{names[asset.key]}"
-    return names
-
-
 # -- provider ---------------------------------------------------------------------------------------
 class Provider(ABC):
     """A catalog: search it, fetch one record, download a scene."""
 
+    #: The provider's self-description; a subclass declaring one is a registered provider (its
+    #: ``name``, ``title``, ``platforms`` and ``credentials`` come from it).
+    spec: Optional[ProviderSpec] = None
     #: Registry key, e.g. "stac", "cdse".
     name: str = ""
     #: Human-readable name.
@@ -445,16 +125,36 @@ class Provider(ABC):
     #: How the default HTTP client names the service in its messages (None: no name).
     http_name: Optional[str] = None
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.title, cls.platforms, cls.credentials = (
+                spec.name,
+                spec.title,
+                spec.platforms,
+                spec.credentials,
+            )
+
+    #: How every HTTP client of this provider reaches the network (set before ``__init__`` runs by
+    #: :func:`~scene_picker.providers.registry.get_provider`; see :meth:`http_client`).
+    network: NetworkConfig = DIRECT
+
     def __init__(self, http: Optional[HttpClient] = None) -> None:
         self._http = http
+
+    def http_client(self, **kwargs: Any) -> HttpClient:
+        """A new HTTP client with the provider's network configuration (every client a provider makes
+        comes from here, so the proxy, retries and limits reach all its requests)."""
+        from ..core.http import HttpClient
+
+        return HttpClient(network=self.network, **kwargs)
 
     @property
     def http(self) -> HttpClient:
         """The provider's :class:`~scene_picker.core.http.HttpClient` (a default one when none given)."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name=self.http_name, provider=self.name or None)
+            self._http = self.http_client(name=self.http_name, provider=self.name or None)
         return self._http
 
     @property
@@ -473,6 +173,17 @@ class Provider(ABC):
     def downloader(self, scene: Scene) -> Downloader:
         """The downloader of ``scene`` (the default one unless the provider needs its own)."""
         return Downloader(scene, self.http, provider=self.label)
+
+    def login(self) -> object:
+        """Check the stored account (the settings dialog's "Test login"): raise CredentialsError or a
+        NetworkError when it is refused. Providers that sign in override it; the default is the smallest
+        search (one result)."""
+        results = self.search(Query.build(max_results=1))
+        try:
+            next(iter(results), None)
+        finally:
+            results.close()
+        return None
 
     def close(self) -> None:
         """Close the HTTP sessions this provider opened (its own and those of its helpers, e.g. a
@@ -499,7 +210,3 @@ def close_sessions(owner: object, depth: int = 2) -> None:
             value.close()
         elif depth > 1 and type(value).__module__.startswith(__package__.rsplit(".", 1)[0]):
             close_sessions(value, depth - 1)
-
-
-#: A factory registered for a provider name: ``Provider`` subclass or a callable returning one.
-ProviderFactory = Callable[..., Provider]

@@ -41,17 +41,10 @@ from ..core.http import HttpClient, RetryPolicy
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
-from .base import (
-    CredentialSpec,
-    Downloader,
-    DownloadFailure,
-    DownloadResult,
-    Provider,
-    ResultPage,
-    SearchResults,
-)
+from .base import Provider, ResultPage, SearchResults
 from .cdse_accounts import SESSIONS_PER_ACCOUNT, AccountPool, CdseAccount
 from .cdse_odata import (
+    COLLECTIONS,
     PAGE_MAX,
     SKIP_CAP,
     SliceStats,
@@ -60,10 +53,11 @@ from .cdse_odata import (
     criteria_for,
     simplified,
     sliced_pages,
-    to_scene,
 )
+from .cdse_product import to_scene
+from .downloader import Downloader, DownloadFailure, DownloadResult
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +94,30 @@ def safe_names(name: str) -> set[str]:
 class CdseProvider(Provider):
     """CDSE's OData catalogue and download services."""
 
-    name = "cdse"
-    title = "Copernicus Data Space Ecosystem"
-    platforms = ("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p")
-    credentials = CredentialSpec(
-        "password",
-        "CDSE account: e-mail and password (accounts with two-factor TOTP are not supported)",
-        signup_url="https://dataspace.copernicus.eu",
+    spec = ProviderSpec(
+        name="cdse",
+        title="Copernicus Data Space Ecosystem",
+        platforms=("sentinel-1", "sentinel-2", "sentinel-3", "sentinel-5p"),
+        collections=COLLECTIONS,
+        options=(
+            OptionSpec("url", "url", None, "OData catalogue (as catalogue_url; the command line's --url)"),
+            OptionSpec("catalogue_url", "url", CATALOGUE_URL, "OData catalogue"),
+            OptionSpec("download_url", "url", DOWNLOAD_URL, "OData download service"),
+            OptionSpec("token_url", "url", TOKEN_URL, "OpenID Connect token endpoint"),
+            OptionSpec("s3_endpoint", "url", S3_ENDPOINT, "EO data S3 endpoint"),
+            OptionSpec("slice_days", "float", None, "split a search into time slices of N days"),
+            OptionSpec("page_size", "int", PAGE_MAX, "results asked per request"),
+            OptionSpec("online_only", "bool", False, "only products online (not in the long-term archive)"),
+            OptionSpec(
+                "sessions_per_account", "int", SESSIONS_PER_ACCOUNT, "simultaneous downloads per account"
+            ),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "CDSE account: e-mail and password (accounts with two-factor TOTP are not supported)",
+            signup_url="https://dataspace.copernicus.eu",
+        ),
+        max_concurrency=SESSIONS_PER_ACCOUNT,
     )
     http_name = "CDSE"
 
@@ -184,6 +195,7 @@ class CdseProvider(Provider):
                         self.http,
                         self.sessions_per_account,
                         retry=self.download_retry,
+                        network=self.network,
                         # keyring_accounts() lists cdse, cdse-2, cdse-3… in that order
                         login_key="cdse" if self._explicit or index == 0 else f"cdse-{index + 1}",
                     )
@@ -392,22 +404,24 @@ class CdseDownloader(Downloader):
                 self.cdse.name,
             )
 
-    def download(
+    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
+        found = self.cdse.existing_copy(self.scene, Path(outdir))
+        if found is None:
+            return None
+        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
+        return DownloadResult(self.scene.id, [found], 0, 1)
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Optional[CancelToken],
+        progress: Optional[ProgressCallback],
     ) -> DownloadResult:
+        """With a leased account of the pool; a refused one is set aside and the next one tried."""
         outdir = Path(outdir)
-        if not overwrite and not members:
-            existing = self.cdse.existing_copy(self.scene, outdir)
-            if existing is not None:
-                log.info("%s is already in %s; skipped", self.scene.id, existing.parent)
-                return DownloadResult(self.scene.id, [existing], 0, 1)
-        self.activate(cancel, progress)
         asset = self.select_assets(assets)[0]
         pool = self.cdse.pool
         attempts = len(pool.accounts)
@@ -456,6 +470,3 @@ class CdseDownloader(Downloader):
         return DownloadResult(
             self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
         )
-
-
-register(CdseProvider)

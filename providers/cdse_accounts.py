@@ -20,6 +20,7 @@ from ..core.cancel import CancelToken
 from ..core.credentials import Credentials
 from ..core.errors import AuthenticationError, UsageError
 from ..core.http import HttpClient, RetryPolicy
+from ..core.network import NetworkConfig
 from ..core.ratelimit import ConcurrencyLimiter, shared_concurrency_limiter
 from ..core.redact import redact
 
@@ -42,6 +43,7 @@ class CdseAccount:
         sessions: int = SESSIONS_PER_ACCOUNT,
         retry: Optional[RetryPolicy] = None,
         login_key: str = "cdse",
+        network: Optional[NetworkConfig] = None,
     ) -> None:
         self.username = credentials.username
         #: The keyring entry it came from (``cdse``, ``cdse-2``…), named in "scene-picker login" hints.
@@ -64,6 +66,7 @@ class CdseAccount:
             provider=login_key,
             timeout=(10.0, 120.0),
             retry=retry,
+            network=network,
         )
         self.blacklisted: Optional[str] = None
         self.sign_in_lock = threading.Lock()

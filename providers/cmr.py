@@ -29,12 +29,13 @@ from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import InvalidAOIError, ProviderError, ProviderResponseError, ScenePickerError, UsageError
 from ..core.geometry import normalize_wgs84
+from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
-from .platforms import normalise_platform
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,22 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 class CmrProvider(Provider):
     """NASA's CMR granule search with Earthdata Login downloads."""
 
-    name = "cmr"
-    title = "NASA CMR / Earthdata (LP DAAC: HLS, MODIS)"
-    platforms = tuple(sorted({p for _, plats in COLLECTIONS.values() for p in plats}))
-    credentials = CredentialSpec(
-        "password",
-        "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
-        signup_url="https://urs.earthdata.nasa.gov/users/new",
-        accepts_token=True,
+    spec = ProviderSpec(
+        name="cmr",
+        title="NASA CMR / Earthdata (LP DAAC: HLS, MODIS)",
+        platforms=tuple(sorted({p for _, plats in COLLECTIONS.values() for p in plats})),
+        collections=tuple(COLLECTIONS),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "CMR search API"),
+            OptionSpec("urs_url", "url", DEFAULT_URS_URL, "Earthdata Login"),
+            OptionSpec("page_size", "int", 500, f"results asked per request (1 to {MAX_PAGE_SIZE})"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "NASA Earthdata Login user name and password (or an Earthdata token with an empty user name)",
+            signup_url="https://urs.earthdata.nasa.gov/users/new",
+            accepts_token=True,
+        ),
     )
     http_name = "NASA CMR"
 
@@ -280,8 +289,6 @@ class CmrProvider(Provider):
         with self._lock:
             client = self._download_clients.get(key)
             if client is None:
-                from ..core.http import HttpClient
-
                 if creds.username:
                     auth = BasicAuth(creds.username, creds.secret, host_pattern(self.urs_url))
                 else:
@@ -292,7 +299,7 @@ class CmrProvider(Provider):
                             f"Granule {scene.id} has no data host to send a token to.", self.name
                         )
                     auth = BearerAuth(StaticTokenProvider(creds.secret), hosts)
-                client = HttpClient(
+                client = self.http_client(
                     auth=auth, name="NASA Earthdata", provider=self.name, timeout=(10.0, 120.0)
                 )
                 self._download_clients[key] = client
@@ -309,10 +316,11 @@ class _LazyClientDownloader(Downloader):
         super().__init__(scene, None, provider=provider.name)  # type: ignore[arg-type]
         self._cmr = provider
 
-    def download(self, outdir: Any, *args: Any, **kwargs: Any) -> Any:
+    def prepare(self, assets: Any, cancel: Any, progress: Any) -> None:
+        """The download client (and its credentials) only once data moves."""
         if self.http is None:
             self.http = self._cmr.download_client(self.scene)
-        return super().download(outdir, *args, **kwargs)
+        super().prepare(assets, cancel, progress)
 
 
 def _asset_key(file_name: str, granule_ur: str) -> str:
@@ -413,6 +421,3 @@ def _int(*values: Any) -> Optional[int]:
         except (TypeError, ValueError):
             continue
     return None
-
-
-register(CmrProvider)

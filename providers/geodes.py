@@ -36,7 +36,8 @@ from ..core.errors import (
 )
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .geodes_collections import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
@@ -47,7 +48,7 @@ from .geodes_collections import (
 )
 from .polling import PollPolicy
 from .query_params import host_pattern
-from .registry import register, register_alias
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,21 @@ _DROPPED = frozenset({"political", "references", "datetime", "eo:cloud_cover"})
 class GeodesProvider(Provider):
     """GEODES's STAC API (search) and download service (API key)."""
 
-    name = "geodes"
-    title = "GEODES (CNES: Theia, PEPS)"
-    platforms = ("sentinel-1", "sentinel-2", "landsat-5", "landsat-7", "landsat-8", "venus")
-    credentials = CredentialSpec(
-        "api_key",
-        "GEODES API key (geodes.cnes.fr: sign in, then 'API key' in your account)",
-        signup_url="https://geodes.cnes.fr",
+    spec = ProviderSpec(
+        name="geodes",
+        title="GEODES (CNES: Theia, PEPS)",
+        platforms=("sentinel-1", "sentinel-2", "landsat-5", "landsat-7", "landsat-8", "venus"),
+        collections=(DEFAULT_COLLECTION,),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "GEODES STAC API"),
+            OptionSpec("page_size", "int", MAX_LIMIT, f"results asked per request (at most {MAX_LIMIT})"),
+        ),
+        credentials=CredentialSpec(
+            "api_key",
+            "GEODES API key (geodes.cnes.fr: sign in, then 'API key' in your account)",
+            signup_url="https://geodes.cnes.fr",
+        ),
+        aliases=("theia",),
     )
     http_name = "GEODES"
 
@@ -117,14 +126,11 @@ class GeodesProvider(Provider):
         """The client for downloads: the API key as ``X-API-Key``, to the GEODES host only."""
         with self._lock:
             if self._download_http is None:
-                from ..core.http import HttpClient
-
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("X-API-Key", creds.secret, host_pattern(self.url))
-                self._download_http = HttpClient(
+                self._download_http = self.http_client(
                     auth=auth, name="GEODES", provider=self.name, timeout=(10.0, 120.0)
                 )
-                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:
@@ -242,7 +248,7 @@ class GeodesProvider(Provider):
 
     def to_scene(self, item: Any) -> Scene:
         """A :class:`Scene` from one GEODES STAC item."""
-        from .stac import item_to_scene
+        from .stac_item import item_to_scene
 
         if not isinstance(item, dict):
             raise ProviderResponseError("GEODES answered a search with a malformed item.", self.name)
@@ -348,7 +354,3 @@ def _assets(raw: dict[str, Any], parsed: dict[str, Asset]) -> tuple[dict[str, As
             checksum=checksum,
         )
     return out, online
-
-
-register(GeodesProvider)
-register_alias("theia", "geodes")

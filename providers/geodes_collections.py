@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..core.errors import ProviderResponseError
-from .platforms import normalise_platform
+from ..core.platforms import normalise_platform
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ of the retired Theia provider.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from ..core.errors import (
     AuthenticationError,
@@ -28,8 +29,9 @@ from ..core.errors import (
     ProviderResponseError,
     RangeNotSupportedError,
 )
+from ..core.naming import safe_name
 from ..core.scene import Asset, Scene
-from .base import Downloader, DownloadResult, safe_name
+from .downloader import Downloader, DownloadResult
 from .polling import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,20 +140,12 @@ class GeodesDownloader(Downloader):
                 names[asset.key] = title
         return names
 
-    def download(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Any = None,
-        progress: Any = None,
-    ) -> DownloadResult:
-        """As :meth:`Downloader.download`, once the product is available."""
-        self.activate(cancel)
-        options = {"members": members, "overwrite": overwrite, "cancel": cancel, "progress": progress}
+    @contextlib.contextmanager
+    def translated_errors(self, members: Optional[Sequence[str]] = None) -> Iterator[None]:
+        """A 403 means a key refused; a checksum that still fails after the second download, a damaged
+        product."""
         try:
-            return super().download(outdir, assets, **options)
+            yield
         except HttpStatusError as exc:
             if exc.status != 403:
                 raise

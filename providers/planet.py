@@ -27,13 +27,14 @@ from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import ActivationError, HttpStatusError, ProviderError, ProviderResponseError, UsageError
+from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
-from .platforms import normalise_platform
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader, DownloadResult
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,24 @@ _KEPT_PROPERTIES = (
 class PlanetProvider(Provider):
     """Planet's Data API (PlanetScope scenes by default)."""
 
-    name = "planet"
-    title = "Planet Data API (PlanetScope)"
-    platforms = ("planetscope",)
-    credentials = CredentialSpec(
-        "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
+    spec = ProviderSpec(
+        name="planet",
+        title="Planet Data API (PlanetScope)",
+        platforms=("planetscope",),
+        collections=("PSScene",),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "Planet Data API"),
+            OptionSpec("item_types", "list", ("PSScene",), "comma-separated item types searched"),
+            OptionSpec(
+                "asset_types", "list", ("ortho_analytic_4b",), "comma-separated asset types activated"
+            ),
+            OptionSpec(
+                "page_size", "int", MAX_PAGE_SIZE, f"results asked per request (at most {MAX_PAGE_SIZE})"
+            ),
+        ),
+        credentials=CredentialSpec(
+            "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
+        ),
     )
 
     def __init__(
@@ -89,9 +103,7 @@ class PlanetProvider(Provider):
     def http(self) -> Any:
         """The plain client (no key) that fetches activated assets from their signed locations."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(name="Planet", provider=self.name, timeout=(10.0, 120.0))
+            self._http = self.http_client(name="Planet", provider=self.name, timeout=(10.0, 120.0))
         return self._http
 
     @property
@@ -99,11 +111,9 @@ class PlanetProvider(Provider):
         """The client for the Data API: the key goes to the API host only."""
         with self._lock:
             if self._api is None:
-                from ..core.http import HttpClient
-
                 creds = self._explicit or require_credentials(self.name)
                 auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
-                self._api = HttpClient(auth=auth, name="Planet", provider=self.name)
+                self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
             return self._api
 
     # -- search -------------------------------------------------------------------------------------
@@ -269,23 +279,22 @@ class PlanetDownloader(Downloader):
             status=lambda: f"'{state['status']}'",
         )
 
-    def download(
+    def check_members(self) -> None:
+        raise UsageError("Planet assets are GeoTIFF files, not zip archives: members cannot be extracted.")
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Any = None,
-        progress: Any = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Any,
+        progress: Any,
     ) -> DownloadResult:
-        if members:
-            raise UsageError(
-                "Planet assets are GeoTIFF files, not zip archives: members cannot be extracted."
-            )
+        """Each activated asset type by its signed link (activated once more when the link expired)."""
         from ..core.transfer import download_file
 
         types = list(assets or self.planet.asset_types)
-        self.activate(cancel, assets=types)
         target = self.scene_dir(outdir)
         target.mkdir(parents=True, exist_ok=True)
         result = DownloadResult(self.scene.id)
@@ -322,6 +331,3 @@ class PlanetDownloader(Downloader):
             result.bytes_fetched += int(done.bytes_fetched)
             result.skipped += 1 if done.skipped else 0
         return result
-
-
-register(PlanetProvider)

@@ -11,7 +11,6 @@ as failures with a :class:`~scene_picker.core.errors.CancelledError`.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -21,12 +20,13 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, ScenePickerError, UsageError
+from ..core.platforms import normalise_platform
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
 from .aggregate import ProviderFailed, SceneFound, aggregate_search
-from .base import DownloadFailure, DownloadResult, Provider
-from .platforms import normalise_platform
+from .base import Provider
+from .downloader import DownloadFailure, DownloadResult
 from .registry import get_provider, list_providers
 
 log = logging.getLogger(__name__)
@@ -203,13 +203,9 @@ class SensorAPI:
             try:
                 token.raise_if_cancelled(f"The download of {scene.id}")
                 downloader = self.provider(scene.provider).downloader(scene)
-                kwargs = {"assets": assets} if assets else {}
-                if assets and "assets" in inspect.signature(downloader.activate).parameters:
-                    downloader.activate(cancel=token, assets=assets)  # e.g. Planet: activate what is wanted
-                else:
-                    downloader.activate(cancel=token)
+                # the download activates exactly the chosen assets first (e.g. Planet's asset types)
                 outcomes[index] = downloader.download(
-                    outdir, overwrite=overwrite, cancel=token, progress=progress, **kwargs
+                    outdir, assets=assets or None, overwrite=overwrite, cancel=token, progress=progress
                 )
             except CancelledError as exc:
                 outcomes[index] = DownloadFailure(scene.id, exc)

@@ -19,22 +19,19 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
-from shapely.errors import ShapelyError
-from shapely.geometry import shape
-
 from ..core.errors import HttpStatusError, ProviderError, ProviderResponseError, UsageError
 from ..core.geometry import is_rectangle, to_geojson
 from ..core.query import Query, format_datetime
 from ..core.redact import redact_url
-from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, catalog_source, parse_scene_datetime
+from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
-from .registry import register
+from .spec import OptionSpec, ProviderSpec
+from .stac_item import CLOUD_PROPERTY, item_to_scene
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.auth import Auth
@@ -46,7 +43,6 @@ log = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 250
 #: Hard bound on pages followed in one search, whatever the server's links say.
 MAX_PAGES = 10_000
-CLOUD_PROPERTY = "eo:cloud_cover"
 CLOUD_MODES = ("auto", "cql2", "query", "client")
 METHODS = ("auto", "POST", "GET")
 _POST_REFUSED = (404, 405, 501)
@@ -71,14 +67,20 @@ def _has(conformance: list[str], *fragments: str) -> bool:
     return any(all(f in c for f in fragments) for c in conformance)
 
 
-@register
 class StacProvider(Provider):
     """A STAC API (item search) at ``url``."""
 
-    name = "stac"
-    title = "STAC API (any catalog by URL)"
-    platforms = ()
-    credentials = None
+    spec = ProviderSpec(
+        name="stac",
+        title="STAC API (any catalog by URL)",
+        options=(
+            OptionSpec("url", "url", None, "the STAC API's root URL (required)"),
+            OptionSpec("cloud_filter", "str", "auto", "how cloud cover is filtered", CLOUD_MODES),
+            OptionSpec("method", "str", "auto", "HTTP method of item searches", METHODS),
+            OptionSpec("page_size", "int", DEFAULT_PAGE_SIZE, "results asked per request"),
+            OptionSpec("label", "str", None, "name shown in messages"),
+        ),
+    )
 
     def __init__(
         self,
@@ -104,9 +106,7 @@ class StacProvider(Provider):
         self.url = url.rstrip("/")
         self._label = label or f"stac:{parts.netloc}"
         if http is None:
-            from ..core.http import HttpClient
-
-            http = HttpClient(auth=auth, name=self._label, retry=retry)
+            http = self.http_client(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)
         self.cloud_filter = cloud_filter
         self.method = method
@@ -373,70 +373,6 @@ class StacProvider(Provider):
         raise ProviderError(f"{self._label}: no item {scene_id!r} at {redact_url(self.url)}.", self._label)
 
 
-def item_to_scene(
-    item: Any,
-    provider: str,
-    base_url: str,
-    *,
-    label: Optional[str] = None,
-    source: Optional[dict[str, str]] = None,
-) -> Scene:
-    """A :class:`Scene` of the provider registered as ``provider`` from one STAC Item found at
-    ``base_url`` (relative hrefs resolve against the item's ``self`` link, else ``base_url``), recording
-    ``source`` (the options that rebuild the provider); a malformed item raises a ProviderResponseError
-    naming ``label`` (default: ``provider``) and ``base_url``."""
-    where = redact_url(base_url)
-    label = label or provider
-
-    def malformed(what: str) -> ProviderResponseError:
-        return ProviderResponseError(f"{label}: {where} {what}", provider=label)
-
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-        raise malformed("sent an item without an 'id'.")
-    item_id = item["id"]
-    props = item.get("properties")
-    if not isinstance(props, dict):
-        raise malformed(f"sent item {item_id!r} without 'properties'.")
-    footprint = None
-    if item.get("geometry"):
-        try:
-            footprint = shape(item["geometry"])
-        except (ShapelyError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
-            raise malformed(f"sent item {item_id!r} with a malformed geometry: {exc}") from None
-    item_base = urljoin(base_url, _self_href(item) or "") if _self_href(item) else base_url
-    assets: dict[str, Asset] = {}
-    raw_assets = item.get("assets") or {}
-    if not isinstance(raw_assets, dict):
-        raise malformed(f"sent item {item_id!r} whose 'assets' is not an object.")
-    for key, data in raw_assets.items():
-        if not isinstance(data, dict) or not isinstance(data.get("href"), str):
-            raise malformed(f"sent item {item_id!r} with asset {key!r} without href.")
-        href = data["href"]
-        if not href.startswith(("https://", "http://", "s3://")):
-            href = urljoin(item_base, href)  # relative (urljoin is the costliest step per item)
-        assets[key] = Asset.from_dict(key, {**data, "href": href})
-    when = parse_scene_datetime(props.get("datetime")) or parse_scene_datetime(props.get("start_datetime"))
-    cloud = props.get(CLOUD_PROPERTY)
-    extra = {k: v for k, v in props.items() if k not in ("datetime", CLOUD_PROPERTY)}
-    return Scene(
-        provider=provider,
-        id=item_id,
-        platform=props.get("platform") or props.get("constellation"),
-        collection=item.get("collection"),
-        datetime=when,
-        footprint=footprint,
-        cloud_cover=float(cloud)
-        if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) and math.isfinite(cloud)
-        else None,
-        quicklook=_quicklook(assets),
-        assets=assets,
-        raw=item,
-        online=True,
-        properties=extra,
-        source=dict(source or {}),
-    )
-
-
 def _cql2_json(query: Query) -> dict[str, Any]:
     args = []
     if query.cloud_min is not None:
@@ -481,22 +417,4 @@ def _total(answer: dict[str, Any]) -> Optional[int]:
     for value in (answer.get("numberMatched"), (answer.get("context") or {}).get("matched")):
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-    return None
-
-
-def _self_href(item: dict[str, Any]) -> Optional[str]:
-    for link in item.get("links") or []:
-        if isinstance(link, dict) and link.get("rel") == "self" and isinstance(link.get("href"), str):
-            return link["href"]
-    return None
-
-
-def _quicklook(assets: dict[str, Asset]) -> Optional[str]:
-    for role in (ROLE_THUMBNAIL, ROLE_OVERVIEW):
-        for asset in assets.values():
-            if role in asset.roles:
-                return asset.href
-    for key in ("thumbnail", "rendered_preview", "preview", "quicklook"):
-        if key in assets:
-            return assets[key].href
     return None

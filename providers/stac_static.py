@@ -24,8 +24,8 @@ from ..core.query import Query
 from ..core.redact import redact_url
 from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
-from .registry import register
-from .stac import item_to_scene
+from .spec import OptionSpec, ProviderSpec
+from .stac_item import item_to_scene
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.auth import Auth
@@ -40,7 +40,7 @@ BATCH = 64
 WORKERS = 8
 
 
-def _as_url(location: str) -> str:
+def location_url(location: str) -> str:
     """A URL for an http(s) URL, a ``file://`` URL or a local path."""
     parts = urlsplit(location)
     if parts.scheme in ("http", "https", "file"):
@@ -51,14 +51,18 @@ def _as_url(location: str) -> str:
     return path.resolve().as_uri()
 
 
-@register
 class StaticStacProvider(Provider):
     """A static STAC catalog, collection or ItemCollection at ``url`` (http(s), file:// or a path)."""
 
-    name = "stac-static"
-    title = "Static STAC catalog (file or URL, no API)"
-    platforms = ()
-    credentials = None
+    spec = ProviderSpec(
+        name="stac-static",
+        title="Static STAC catalog (file or URL, no API)",
+        options=(
+            OptionSpec("url", "url", None, "the catalog's JSON: file, file:// or http(s) URL (required)"),
+            OptionSpec("label", "str", None, "name shown in messages"),
+            OptionSpec("workers", "int", WORKERS, "documents read at once"),
+        ),
+    )
 
     def __init__(
         self,
@@ -71,12 +75,10 @@ class StaticStacProvider(Provider):
     ) -> None:
         if not url:
             raise UsageError("The static STAC provider needs the catalog's location (--url FILE_OR_URL).")
-        self.root = _as_url(str(url))
+        self.root = location_url(str(url))
         self._label = label or f"stac-static:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
         if http is None and not self.root.startswith("file:"):
-            from ..core.http import HttpClient
-
-            http = HttpClient(auth=auth, name=self._label, retry=retry)
+            http = self.http_client(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)
         self.workers = max(1, int(workers))
 

@@ -22,7 +22,7 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Union
+from typing import Any, Iterator, Optional
 from urllib.parse import urlsplit
 
 from shapely.geometry import shape
@@ -30,6 +30,7 @@ from shapely.geometry import shape
 from ..core.auth import BasicAuth, BearerAuth, OidcTokenProvider
 from ..core.credentials import Credentials, require_credentials
 from ..core.errors import AuthenticationError, ProviderError, ProviderResponseError, UsageError
+from ..core.naming import safe_name
 from ..core.query import Query, format_datetime
 from ..core.ratelimit import shared_rate_limiter
 from ..core.scene import (
@@ -41,10 +42,11 @@ from ..core.scene import (
     Scene,
     parse_scene_datetime,
 )
-from .base import CredentialSpec, Downloader, Provider, ResultPage, SearchResults, safe_name
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +83,29 @@ def link_roles(kind: str, link: dict[str, Any]) -> tuple[str, ...]:
 class TerrascopeProvider(Provider):
     """Terrascope's catalogue (OpenSearch or STAC) and download service."""
 
-    name = "terrascope"
-    title = "Terrascope (VITO)"
-    platforms = ("sentinel-1", "sentinel-2", "proba-v", "spot-vegetation")
-    credentials = CredentialSpec(
-        "password",
-        "Terrascope account: user name and password",
-        signup_url="https://terrascope.be/en/user/register",
+    spec = ProviderSpec(
+        name="terrascope",
+        title="Terrascope (VITO)",
+        platforms=("sentinel-1", "sentinel-2", "proba-v", "spot-vegetation"),
+        collections=(DEFAULT_COLLECTION,),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "OpenSearch catalogue and download service"),
+            OptionSpec("token_url", "url", DEFAULT_TOKEN_URL, "OpenID Connect token endpoint"),
+            OptionSpec("stac_url", "url", DEFAULT_STAC_URL, "STAC API (with api=stac)"),
+            OptionSpec("api", "str", "opensearch", "which catalogue API is searched", ("opensearch", "stac")),
+            OptionSpec(
+                "accessed_from", "str", "HTTP", "MEP: local file paths on the platform", ("HTTP", "MEP")
+            ),
+            OptionSpec("auth", "str", "bearer", "how downloads authenticate", ("bearer", "basic")),
+            OptionSpec("client_id", "str", DEFAULT_CLIENT_ID, "OpenID Connect client id"),
+            OptionSpec("page_size", "int", PAGE_SIZE, "results asked per request"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "Terrascope account: user name and password",
+            signup_url="https://terrascope.be/en/user/register",
+        ),
+        rate_limits=RATE_WINDOWS,
     )
 
     def __init__(
@@ -137,9 +155,7 @@ class TerrascopeProvider(Provider):
     def http(self) -> Any:
         """Catalogue client (no credentials needed to search), rate-limited for the services host."""
         if self._http is None:
-            from ..core.http import HttpClient
-
-            self._http = HttpClient(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
+            self._http = self.http_client(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
         return self._http
 
     # -- authentication ---------------------------------------------------------------------------
@@ -152,10 +168,7 @@ class TerrascopeProvider(Provider):
                 if self.auth_kind == "basic":
                     self._auth = BasicAuth(creds.username, creds.secret, self.host)
                 else:
-                    from ..core.http import HttpClient
-
-                    sign_in = HttpClient(name=f"{self.title} sign-in", provider=self.name)
-                    sign_in.session.proxies.update(self.http.session.proxies)
+                    sign_in = self.http_client(name=f"{self.title} sign-in", provider=self.name)
                     tokens = OidcTokenProvider(
                         self.token_url, self.client_id, creds.username, creds.secret, http=sign_in
                     )
@@ -167,16 +180,13 @@ class TerrascopeProvider(Provider):
         auth = self.auth
         with self._lock:
             if self._download_http is None:
-                from ..core.http import HttpClient
-
-                self._download_http = HttpClient(
+                self._download_http = self.http_client(
                     auth=auth,
                     rate_limiter=self.rate_limiter,
                     name=self.title,
                     provider=self.name,
                     timeout=(10.0, 120.0),
                 )
-                self._download_http.session.proxies.update(self.http.session.proxies)
             return self._download_http
 
     def login(self) -> None:
@@ -395,9 +405,9 @@ class TerrascopeDownloader(Downloader):
         self._http_client: Any = None
         super().__init__(scene, None, provider=provider.title)  # type: ignore[arg-type]
 
-    def download(self, outdir: Union[str, Path], *args: Any, **kwargs: Any):  # type: ignore[override]
-        with named_auth_errors(self.terrascope.title):
-            return super().download(outdir, *args, **kwargs)
+    def translated_errors(self, members: Any = None) -> Any:
+        """A refused account is named as Terrascope's."""
+        return named_auth_errors(self.terrascope.title)
 
     @property  # type: ignore[override]
     def http(self) -> Any:
@@ -432,6 +442,3 @@ class TerrascopeDownloader(Downloader):
 
 def _same_size(asset: Asset, source: Path) -> bool:
     return asset.size is None or source.stat().st_size == asset.size
-
-
-register(TerrascopeProvider)

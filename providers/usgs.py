@@ -32,13 +32,14 @@ from ..core.errors import (
     ScenePickerError,
     UsageError,
 )
+from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import Scene, parse_scene_datetime
-from .base import CredentialSpec, Downloader, DownloadResult, Provider, ResultPage, SearchResults
-from .platforms import LANDSAT_PREFIXES, normalise_platform
+from .base import Provider, ResultPage, SearchResults
+from .downloader import Downloader, DownloadResult
 from .polling import PollPolicy, poll_until
-from .registry import register
+from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,21 @@ _KEY_ERRORS = frozenset({"AUTH_KEY_INVALID", "AUTH_UNAUTHORIZED", "AUTH_INVALID"
 class UsgsProvider(Provider):
     """USGS EarthExplorer's M2M API for Landsat Collection 2 Level 2."""
 
-    name = "usgs"
-    title = "USGS M2M (Landsat Collection 2 Level 2)"
-    platforms = tuple(sorted({p for plats in DATASETS.values() for p in plats}))
-    credentials = CredentialSpec(
-        "password",
-        "USGS ERS user name; as the password, an M2M application token (ERS profile → Application Tokens)",
-        signup_url="https://ers.cr.usgs.gov/profile/access",
+    spec = ProviderSpec(
+        name="usgs",
+        title="USGS M2M (Landsat Collection 2 Level 2)",
+        platforms=tuple(sorted({p for plats in DATASETS.values() for p in plats})),
+        collections=tuple(DATASETS),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "M2M API"),
+            OptionSpec("page_size", "int", 500, f"results asked per request (at most {MAX_PAGE_SIZE})"),
+        ),
+        credentials=CredentialSpec(
+            "password",
+            "USGS ERS user name; as the password, an M2M application token "
+            "(ERS profile → Application Tokens)",
+            signup_url="https://ers.cr.usgs.gov/profile/access",
+        ),
     )
     http_name = "USGS M2M"
 
@@ -408,20 +417,21 @@ class UsgsDownloader(Downloader):
         if isinstance(item.get("filesize"), int):
             self.size = item["filesize"]
 
-    def download(
+    def check_members(self) -> None:
+        raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
+
+    def fetch(
         self,
         outdir: Union[str, Path],
-        assets: Optional[Sequence[str]] = None,
-        members: Optional[Sequence[str]] = None,
-        overwrite: bool = False,
-        cancel: Any = None,
-        progress: Any = None,
+        assets: Optional[Sequence[str]],
+        members: Optional[Sequence[str]],
+        overwrite: bool,
+        cancel: Any,
+        progress: Any,
     ) -> DownloadResult:
-        if members:
-            raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
+        """The product's bundle, by the link its order gave (the order's label is removed after)."""
         from ..core.transfer import download_file
 
-        self.activate(cancel)
         target = self.scene_dir(outdir)
         target.mkdir(parents=True, exist_ok=True)
         try:
@@ -469,6 +479,3 @@ def _duplicates(value: Any) -> dict[str, str]:
         if isinstance(item, dict) and item.get("downloadId") is not None:
             out[str(item["downloadId"])] = str(item.get("label") or "")
     return out
-
-
-register(UsgsProvider)

@@ -24,7 +24,7 @@ from scene_picker.core.clip_tiff import HEADER_BYTES
 from scene_picker.core.errors import CancelledError
 from scene_picker.core.http import HttpClient
 from scene_picker.core.scene import Asset, Scene
-from scene_picker.providers.base import Downloader
+from scene_picker.providers.downloader import Downloader
 
 from support.cog import aoi_lonlat, make_cog, window_read, zip_with
 

@@ -45,7 +45,7 @@ def _all_pages(url: str, params: dict, page_size: int, limit: int = 100) -> tupl
 
 
 def test_search_after_paging_returns_each_granule_once(cmr):
-    url = cmr.url + "/search/granules.umm_json"
+    url = cmr.base_url + "/search/granules.umm_json"
     items, hits = _all_pages(url, {"short_name": "HLSL30"}, page_size=4)
     ids = [i["meta"]["concept-id"] for i in items]
     expected = {g.concept_id for g in cmr.granules if g.collection.short_name == "HLSL30"}
@@ -54,7 +54,7 @@ def test_search_after_paging_returns_each_granule_once(cmr):
 
 
 def test_filters_and_errors(cmr):
-    url = cmr.url + "/search/granules.umm_json"
+    url = cmr.base_url + "/search/granules.umm_json"
     params = {
         "bounding_box": "-5,38,10,50",
         "temporal": "2021-01-15T00:00:00Z,2021-02-28T23:59:59Z",

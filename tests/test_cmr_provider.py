@@ -37,7 +37,7 @@ def cmr(earthdata):
 @pytest.fixture
 def provider(cmr, earthdata):
     store_credentials("cmr", USER, PASSWORD)
-    yield CmrProvider(url=cmr.url, urs_url=earthdata.urs_url, page_size=4)
+    yield CmrProvider(url=cmr.base_url, urs_url=earthdata.urs_url, page_size=4)
     delete_credentials("cmr")
 
 
@@ -133,7 +133,7 @@ def test_earthdata_download_never_sends_credentials_to_data_host(provider, cmr, 
 def test_earthdata_token_goes_to_data_host_only(cmr, earthdata, tmp_path):
     earthdata.drop_sessions()
     earthdata.reset_records()
-    provider = CmrProvider(url=cmr.url, urs_url=earthdata.urs_url, token=TOKEN)
+    provider = CmrProvider(url=cmr.base_url, urs_url=earthdata.urs_url, token=TOKEN)
     scene = next(iter(provider.search(Query.build(platforms=("terra",), max_results=1))))
     result = provider.downloader(scene).download(tmp_path)
     assert result.files and result.bytes_fetched > 0
@@ -143,12 +143,12 @@ def test_earthdata_token_goes_to_data_host_only(cmr, earthdata, tmp_path):
 
 def test_wrong_password_and_faults_are_clear(cmr, earthdata, tmp_path):
     earthdata.drop_sessions()
-    provider = CmrProvider(url=cmr.url, urs_url=earthdata.urs_url, username=USER, password="wrong-one")
+    provider = CmrProvider(url=cmr.base_url, urs_url=earthdata.urs_url, username=USER, password="wrong-one")
     scene = next(iter(provider.search(Query.build(platforms=("landsat-8",), max_results=1))))
     with pytest.raises(AuthenticationError) as info:
         provider.downloader(scene).download(tmp_path)
     assert "wrong-one" not in str(info.value)
-    good = CmrProvider(url=cmr.url, urs_url=earthdata.urs_url, username=USER, password=PASSWORD)
+    good = CmrProvider(url=cmr.base_url, urs_url=earthdata.urs_url, username=USER, password=PASSWORD)
     scenes = list(good.search(Query.build(platforms=("landsat-8",), max_results=3)))[1:]
     granules = {g.granule_ur: g for g in cmr.granules}
     corrupt, missing = (cmr.file_path(granules[s.id], next(iter(granules[s.id].files))) for s in scenes)

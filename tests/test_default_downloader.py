@@ -14,7 +14,7 @@ from scene_picker.core.errors import ChecksumMismatchError, UsageError
 from scene_picker.core.http import HttpClient, RetryPolicy
 from scene_picker.core.naming import short_hash
 from scene_picker.core.scene import Asset, Scene
-from scene_picker.providers.base import Downloader, DownloadFailure
+from scene_picker.providers.downloader import Downloader, DownloadFailure
 
 from support.http_emulator import EmulatorHandler, EmulatorServer
 

@@ -36,7 +36,7 @@ def test_geodes_is_listed_with_an_api_key_and_its_login_test_checks_the_key(qgis
     QgsApplication.messageLog().messageReceived.connect(collect)
     infos = {i.name: i for i in available_providers()}
     assert "geodes" in infos and "theia" not in infos
-    assert infos["geodes"].credential_kind == "api_key"
+    assert infos["geodes"].credentials.kind == "api_key"
     with GeodesEmulator(
         default_catalogue({"THEIA_REFLECTANCE_SENTINEL2_L2A": 2}), api_keys=(GOOD,)
     ) as emulator:

@@ -12,7 +12,7 @@ import pytest
 from scene_picker.core.errors import OutputError
 from scene_picker.core.scene import ROLE_DATA, Asset, Scene
 from scene_picker.core.transfer import part_path
-from scene_picker.providers.base import Downloader
+from scene_picker.providers.downloader import Downloader
 
 DATA = os.urandom(200_000)
 

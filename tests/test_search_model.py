@@ -24,14 +24,9 @@ from scene_picker.core.query import Query
 from scene_picker.core.scene import SOURCE_PROPERTY, Asset, Scene, catalog_source
 from scene_picker.providers import registry
 from scene_picker.providers.aggregate import ProviderDone, ProviderFailed, SceneFound, aggregate_search
-from scene_picker.providers.base import (
-    CredentialSpec,
-    Downloader,
-    DownloadFailure,
-    Provider,
-    ResultPage,
-    SearchResults,
-)
+from scene_picker.providers.base import Provider, ResultPage, SearchResults
+from scene_picker.providers.downloader import Downloader, DownloadFailure
+from scene_picker.providers.spec import CredentialSpec
 
 UTC = dt.timezone.utc
 

@@ -10,8 +10,8 @@ from shapely.geometry import box, mapping
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.core.errors import ActivationError, CancelledError, HttpStatusError, UsageError
+from scene_picker.core.naming import safe_name
 from scene_picker.core.transfer import CHUNK_SIZE, part_path
-from scene_picker.providers.base import safe_name
 from scene_picker.providers.polling import PollPolicy
 from scene_picker.providers.sensor_api import SensorAPI
 
@@ -47,7 +47,7 @@ def api(servers):
     store_credentials("usgs", "landsat_user", "app-token-XYZ987654321")
     store_credentials("planet", "", "PLAK0123456789abcdef")
     options = {
-        "cmr": {"url": servers["cmr"].url, "urs_url": servers["earthdata"].urs_url, "page_size": 7},
+        "cmr": {"url": servers["cmr"].base_url, "urs_url": servers["earthdata"].urs_url, "page_size": 7},
         "usgs": {"url": servers["m2m"].api_url, "poll": FAST, "page_size": 5},
         "planet": {"url": servers["planet"].api_url, "poll": FAST, "page_size": 6},
     }

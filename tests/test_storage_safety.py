@@ -18,7 +18,7 @@ from scene_picker.core.queue import DownloadQueue
 from scene_picker.core.scene import ROLE_DATA, Asset, Scene
 from scene_picker.core.transfer import download_file, part_path
 from scene_picker.core.zipsafety import unsafe_name_reason
-from scene_picker.providers.base import Downloader
+from scene_picker.providers.downloader import Downloader
 
 from support import zipgen
 from support.fixtures_engine import cli_command, cli_env, make_bytes, run_cli

@@ -20,7 +20,7 @@ from scene_picker.core.errors import (
     SizeMismatchError,
 )
 from scene_picker.core.http import HttpClient, RetryPolicy
-from scene_picker.core.transfer import download_file, part_path, record_path, sidecar_path
+from scene_picker.core.transfer import download_file, part_path, record_path, verified_record_path
 
 from support.fixtures_engine import make_bytes, sha256
 
@@ -50,7 +50,7 @@ def assert_no_leftovers(dest) -> None:
 
 def assert_nothing_final(dest) -> None:
     assert not dest.exists()
-    assert not sidecar_path(dest).exists()
+    assert not verified_record_path(dest).exists()
 
 
 # -- the fault matrix (acceptance 1) ------------------------------------------------------------------
@@ -83,7 +83,7 @@ def test_fault_is_survived_with_right_bytes(fault, proxy, sample_files, tmp_path
     assert result.size == len(data) and not result.skipped
     assert result.bytes_fetched == body_bytes(proxy)
     assert_no_leftovers(dest)
-    assert json.loads(sidecar_path(dest).read_text())["checksum"]["hexdigest"] == sha256(data)
+    assert json.loads(verified_record_path(dest).read_text())["checksum"]["hexdigest"] == sha256(data)
     if fault == "429-retry-after":
         assert waits == [2.0, 2.0]
     if fault == "cut-once":
@@ -236,7 +236,7 @@ def test_existing_file_matching_checksum_is_adopted(proxy, sample_files, tmp_pat
         http=fast_client()[0],
         checksum=Checksum("md5", hashlib.md5(data).hexdigest()),
     )
-    assert result.skipped and proxy.requests == 0 and sidecar_path(dest).exists()
+    assert result.skipped and proxy.requests == 0 and verified_record_path(dest).exists()
 
 
 def test_existing_file_without_record_or_checksum_is_replaced(proxy, sample_files, tmp_path):
@@ -252,7 +252,7 @@ def test_complete_part_from_crash_before_rename(proxy, sample_files, tmp_path):
     http = fast_client()[0]
     download_file(proxy.url("small.bin"), dest, http=http)
     # Simulate a crash after the last byte but before the rename: a full .part with its record.
-    sidecar_path(dest).unlink()
+    verified_record_path(dest).unlink()
     record = {"url": proxy.url("small.bin"), "total": len(data)}
     os.replace(dest, part_path(dest))
     record_path(dest).write_text(json.dumps(record))

@@ -6,10 +6,7 @@ shows the proxy without its password.
 from __future__ import annotations
 
 import base64
-import http.client
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import pytest
 from qgis.core import QgsNetworkAccessManager
@@ -21,6 +18,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.network import proxy_description
 from scene_picker.ui.providers_info import endpoint_setting, make_provider
 
+from support.forward_proxy import ForwardProxy
 from support.ui_wait import clear_plugin_settings, private_qgis_settings
 
 pytestmark = pytest.mark.qgis
@@ -28,48 +26,10 @@ pytestmark = pytest.mark.qgis
 USER, PASSWORD = "analyst", "p@ss:w/rd"
 
 
-class _ForwardProxy(BaseHTTPRequestHandler):
-    """A plain HTTP forward proxy: absolute-URI GETs, forwarded to loopback only, each one recorded."""
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
-        self.server.seen.append((self.path, self.headers.get("Proxy-Authorization")))
-        target = urlsplit(self.path)
-        if target.hostname != "127.0.0.1":
-            self.send_error(403, "loopback only")
-            return
-        upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
-        try:
-            path = target.path + (f"?{target.query}" if target.query else "")
-            headers = {
-                k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization", "host")
-            }
-            upstream.request("GET", path, headers=headers)
-            answer = upstream.getresponse()
-            body = answer.read()
-        finally:
-            upstream.close()
-        self.send_response(answer.status)
-        for key, value in answer.getheaders():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_args) -> None:
-        pass
-
-
 @pytest.fixture()
 def forward_proxy():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ForwardProxy)
-    server.seen = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with ForwardProxy() as proxy:
+        yield proxy
 
 
 def _set_qgis_proxy(port: int | None, excluded: list[str] | None = None) -> None:
@@ -116,7 +76,7 @@ def _search_in_a_worker_thread(count: int) -> list:
 
 def test_catalog_requests_go_through_the_qgis_proxy(tmp_path, forward_proxy):
     catalog = generate(tmp_path / "catalog")
-    port = forward_proxy.server_address[1]
+    port = forward_proxy.port
     with private_qgis_settings(tmp_path / "qgis-settings"), RangeServer(catalog.root) as server:
         clear_plugin_settings()
         url = server.url_for(catalog.catalog_relpath)
@@ -132,9 +92,9 @@ def test_catalog_requests_go_through_the_qgis_proxy(tmp_path, forward_proxy):
 
     assert len(scenes) == 3
     assert forward_proxy.seen, "no request went through the proxy"
-    assert forward_proxy.seen[0][0] == url  # an absolute URI: a forward-proxy request
+    assert forward_proxy.seen[0][1] == url  # an absolute URI: a forward-proxy request
     expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    assert {auth for _path, auth in forward_proxy.seen} == {expected}
+    assert {auth for _method, _url, auth in forward_proxy.seen} == {expected}
     assert description == f"http://127.0.0.1:{port}"
 
 
@@ -151,7 +111,7 @@ def test_without_a_qgis_proxy_the_catalog_is_reached_directly(tmp_path, forward_
 
 def test_a_url_on_the_qgis_exclusion_list_is_reached_directly(tmp_path, forward_proxy):
     catalog = generate(tmp_path / "catalog")
-    port = forward_proxy.server_address[1]
+    port = forward_proxy.port
     with private_qgis_settings(tmp_path / "qgis-settings"), RangeServer(catalog.root) as server:
         clear_plugin_settings()
         url = server.url_for(catalog.catalog_relpath)

@@ -13,6 +13,7 @@ from qgis.PyQt.QtTest import QTest
 
 from scene_picker.core.credentials import load_credentials, service_name
 from scene_picker.core.errors import UsageError
+from scene_picker.providers.spec import CredentialSpec
 from scene_picker.ui import settings
 from scene_picker.ui.providers_info import ProviderInfo
 from scene_picker.ui.settings_dialog import SettingsDialog
@@ -24,8 +25,13 @@ pytestmark = pytest.mark.qgis
 SECRET = "s3cr3t-Pa55word-for-test-5"
 PROVIDERS = [
     ProviderInfo("stac", "STAC API"),
-    ProviderInfo("cdse", "Copernicus Data Space", ("sentinel-2",), "username/password"),
-    ProviderInfo("planet", "Planet", ("planetscope",), "api key"),
+    ProviderInfo(
+        "cdse",
+        "Copernicus Data Space",
+        ("sentinel-2",),
+        credentials=CredentialSpec("password", "username/password"),
+    ),
+    ProviderInfo("planet", "Planet", ("planetscope",), credentials=CredentialSpec("api_key", "api key")),
 ]
 
 
@@ -186,7 +192,7 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
         dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("terrascope"))
         assert dialog.username_edit.isEnabled() and dialog.signup_label.text()
         dialog.endpoint_edit.setText(emulator.base_url)
-        dialog.options_edit.setText(f"token_url={emulator.token_url}")
+        dialog.options_form.fields["token_url"].setText(emulator.token_url)
         dialog.save_settings()
 
         dialog.username_edit.setText(user)
@@ -206,10 +212,11 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
     delete_credentials("terrascope")
     assert not any(good in line or bad in line for line in log_lines)
 
-    # options that would carry a secret are refused, never stored
+    # the option fields are the spec's: no field takes a secret, a value that carries one is refused
     dialog = SettingsDialog(available_providers())
     dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("terrascope"))
-    dialog.options_edit.setText(f"password={good}")
+    assert "password" not in dialog.options_form.fields and "username" not in dialog.options_form.fields
+    dialog.options_form.fields["token_url"].setText(f"https://vito-user:{good}@127.0.0.1:9/token")
     dialog.save_settings()
     assert good not in settings.read_setting("providers/terrascope/options", "", str)
     assert "credential" in dialog.login_label.text()
@@ -333,3 +340,29 @@ def test_accounts_in_the_qgis_authentication_database(tmp_path, qgis_new_project
     finally:
         keyring.set_keyring(previous)
         use_store(None)
+
+
+def test_option_fields_come_from_the_provider_spec(qgis_new_project):
+    from scene_picker.catalogs import provider_spec
+    from scene_picker.ui.providers_info import available_providers, make_provider, provider_options
+
+    dialog = SettingsDialog(available_providers())
+    for name in ("cdse", "terrascope", "stac"):
+        dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData(name))
+        expected = [o.name for o in provider_spec(name).options if o.name != "url"]
+        assert list(dialog.options_form.fields) == expected
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("terrascope"))
+    api = dialog.options_form.fields["api"]
+    api.setCurrentIndex(api.findData("stac"))
+    dialog.save_settings()
+    assert provider_options("terrascope")["api"] == "stac" and make_provider("terrascope").api == "stac"
+
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData("cdse"))
+    dialog.options_form.fields["slice_days"].setText("soon")
+    dialog.save_settings()
+    assert "takes a float" in dialog.login_label.text()
+    assert "slice_days" not in settings.read_setting("providers/cdse/options", "", str)
+    dialog.options_form.fields["slice_days"].setText("3")
+    dialog.save_settings()
+    assert make_provider("cdse").slice_length.days == 3
+    dialog.reject()

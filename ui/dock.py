@@ -15,8 +15,8 @@ from qgis.PyQt.QtCore import QCoreApplication, Qt, QTimer
 from qgis.PyQt.QtWidgets import QTabWidget, QWidget
 
 from ..core.errors import LayerLoadError, ScenePickerError
+from ..core.naming import safe_name
 from ..core.scene import Scene
-from ..providers.base import safe_name
 from . import settings
 from .aoi_tools import AoiController
 from .dock_results import ResultsTabMixin

@@ -21,6 +21,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..catalogs.search import ScopedProvider
 from ..core.errors import ScenePickerError
 from . import settings
 from .auth_store import STORE_QGIS, chosen_store, unlock_qgis_store
@@ -29,7 +30,7 @@ from .messages import log
 from .providers_info import make_provider
 from .query_form import QueryForm
 from .saved_search import SavedSearchControls
-from .search_task import ScopedProvider, SearchTask
+from .search_task import SearchTask
 
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
 #: Catalogs where a search without an area is heavy (slow, huge answers): the dock asks first.

@@ -21,14 +21,13 @@ from typing import Any
 from qgis.core import Qgis, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, QThread, QTimer, pyqtSignal
 
+from ..catalogs.download import download_scene
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
-from ..core.clip import download_or_clip
-from ..core.naming import scene_folder_name
+from ..core.naming import safe_name, scene_folder_name
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import redact_url
 from ..core.scene import Scene
-from ..providers.base import safe_name
 from . import settings
 from .messages import log
 from .providers_info import make_provider
@@ -313,13 +312,12 @@ class DownloadManager(QObject):
                 scene = provider.get(payload["scene_id"])
             downloader = provider.downloader(scene)
             report = self._aggregate(job.id, payload.get("total"), progress)
-            downloader.activate(cancel=cancel, progress=report, assets=payload.get("assets"))
-            result = download_or_clip(
+            result = download_scene(
                 downloader,
                 Path(payload["outdir"]),
-                payload.get("clip"),
                 assets=payload.get("assets"),
                 members=payload.get("members"),
+                clip=payload.get("clip"),
                 cancel=cancel,
                 progress=report,
             )

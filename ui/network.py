@@ -1,4 +1,5 @@
-"""The proxy QGIS is configured with (Settings ▸ Options ▸ Network), as ``requests`` proxies.
+"""QGIS's network settings as the service layer's :class:`~scene_picker.core.network.NetworkConfig`: the
+proxy QGIS is configured with (Settings ▸ Options ▸ Network) and the user's rate limits.
 
 The proxy password is only ever put into the returned mapping, never logged or stored by Scene Picker.
 """
@@ -9,6 +10,9 @@ from urllib.parse import quote, urlsplit
 
 from qgis.core import QgsNetworkAccessManager
 from qgis.PyQt.QtNetwork import QNetworkProxy
+
+from ..core.network import NetworkConfig
+from ..core.ratelimit import RateLimiter
 
 _SCHEMES = {
     QNetworkProxy.ProxyType.HttpProxy: "http",
@@ -66,3 +70,17 @@ def session_proxies() -> dict[str, str]:
             for scheme in schemes:
                 proxies[f"{scheme}://{parts.hostname}"] = ""
     return proxies
+
+
+def network_config() -> NetworkConfig:
+    """What every HTTP client of a provider the dock or Processing builds receives: QGIS's proxy (and its
+    exclusions) and the rate limits of the settings (for clients without limits of their own)."""
+    from . import settings
+
+    limiter = RateLimiter(
+        windows=[
+            (settings.named_setting(settings.RATE_10S), 10.0),
+            (settings.named_setting(settings.RATE_MINUTE), 60.0),
+        ]
+    )
+    return NetworkConfig(proxies=session_proxies(), rate_limiter=limiter)

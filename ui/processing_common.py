@@ -11,9 +11,9 @@ from qgis.core import QgsProcessingAlgorithm, QgsProcessingFeedback
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtGui import QIcon
 
+from ..catalogs import list_providers
 from ..core.cancel import CancelToken
 from ..providers.base import Provider
-from ..providers.registry import list_providers
 
 ICON = Path(__file__).resolve().parents[1] / "icons" / "scene_picker.png"
 
@@ -24,7 +24,8 @@ def provider_names() -> list[str]:
 
 
 def provider_options(url: str | None) -> dict[str, Any]:
-    """Constructor options for :func:`get_provider` from the algorithm's parameters (no secrets)."""
+    """Options for :func:`~scene_picker.catalogs.build_provider` from the algorithm's parameters (no
+    secrets)."""
     url = (url or "").strip()
     return {"url": url} if url else {}
 
@@ -66,9 +67,12 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
             from .providers_info import provider_options as configured_options
 
             if options:
-                from ..cli.download import build_provider
+                from ..catalogs import build_provider
+                from .network import network_config
 
-                self._providers[key] = build_provider(name, {**configured_options(name), **options})
+                self._providers[key] = build_provider(
+                    name, {**configured_options(name), **options}, network_config()
+                )
             else:
                 self._providers[key] = make_provider(name)
         return self._providers[key]

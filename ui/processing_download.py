@@ -3,7 +3,7 @@
 Input: a footprint layer made by "Search scenes" (or its selected features). For each scene it
 activates (offline products) and downloads the chosen assets, or only the chosen members of zip
 assets (partial extraction over HTTP ranges), into ``folder/<scene id>/`` through the provider's
-:class:`~scene_picker.providers.base.Downloader`. Progress goes to the feedback; the feedback's cancel
+:class:`~scene_picker.providers.downloader.Downloader`. Progress goes to the feedback; the feedback's cancel
 reaches the engine through a :class:`~scene_picker.core.cancel.CancelToken`, which stops the transfer
 between chunks. A scene that fails is reported and the others go on.
 """
@@ -30,7 +30,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.clip import download_or_clip
+from ..catalogs.download import download_scene
 from ..core.errors import CancelledError, ScenePickerError
 from ..core.progress import Progress
 from . import compat, field_types, settings
@@ -259,7 +259,13 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             feedback.setProgress(100.0 * (index + fraction) / count)
 
         downloader = provider.downloader(scene)
-        downloader.activate(cancel=cancel, progress=progress, assets=assets)
-        return download_or_clip(
-            downloader, folder, clip, assets, members, overwrite=overwrite, cancel=cancel, progress=progress
+        return download_scene(
+            downloader,
+            folder,
+            assets=assets,
+            members=members,
+            clip=clip,
+            overwrite=overwrite,
+            cancel=cancel,
+            progress=progress,
         )

@@ -1,15 +1,15 @@
-"""What the dock knows about the registered providers: names, titles, platforms, credential needs and status.
-
-Reads :func:`scene_picker.providers.registry.list_providers` and the keyring (never settings).
+"""What the dock knows about the registered providers: their specs (from the service layer), the status
+of their credentials in the keyring, and the options the user set for them in the settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from qgis.PyQt.QtCore import QCoreApplication
 
+from ..catalogs import ProviderSpec as ProviderInfo
+from ..catalogs import list_providers
 from ..core.credentials import load_credentials
 from ..core.errors import CredentialsError
 
@@ -19,52 +19,9 @@ STATUS_NOT_NEEDED = "not-needed"
 STATUS_NO_KEYRING = "no-keyring"
 
 
-@dataclass(frozen=True)
-class ProviderInfo:
-    name: str
-    title: str
-    platforms: tuple[str, ...] = ()
-    credentials: str | None = None  # what it needs (e.g. "username/password", "api key"), None: nothing
-    collections: tuple[str, ...] = field(default=())
-    credential_kind: str | None = None  # "password", "api_key" or "token"
-    signup_url: str | None = None
-
-
-def _get(entry: Any, key: str, default: Any = None) -> Any:
-    if isinstance(entry, dict):
-        return entry.get(key, default)
-    return getattr(entry, key, default)
-
-
-def _credentials_text(spec: Any) -> str | None:
-    """A CredentialSpec (or plain text) as a short description; None when no account is needed."""
-    if not spec:
-        return None
-    if isinstance(spec, str):
-        return spec
-    return str(getattr(spec, "description", None) or getattr(spec, "kind", None) or "account")
-
-
-def provider_info(entry: Any) -> ProviderInfo:
-    """Adapt one entry of ``list_providers()`` (a mapping, a dataclass or a Provider class)."""
-    name = str(_get(entry, "name"))
-    creds = _get(entry, "credentials")
-    return ProviderInfo(
-        name=name,
-        title=str(_get(entry, "title") or name),
-        platforms=tuple(_get(entry, "platforms") or ()),
-        credentials=_credentials_text(creds),
-        collections=tuple(_get(entry, "collections") or ()),
-        credential_kind=getattr(creds, "kind", None) if creds and not isinstance(creds, str) else None,
-        signup_url=getattr(creds, "signup_url", None) if creds and not isinstance(creds, str) else None,
-    )
-
-
 def available_providers() -> list[ProviderInfo]:
-    """Every registered provider, in registry order."""
-    from ..providers.registry import list_providers
-
-    return [provider_info(entry) for entry in list_providers()]
+    """Every registered provider's spec, sorted by name."""
+    return list_providers()
 
 
 def credentials_status(info: ProviderInfo) -> str:
@@ -115,7 +72,8 @@ def parse_provider_options(text: str) -> dict[str, Any]:
 
 
 def provider_options(name: str) -> dict[str, Any]:
-    """Non-secret options the user set for a provider (endpoint URL, extra options) for ``get_provider``."""
+    """Non-secret options the user set for a provider (endpoint URL, extra options), for
+    :func:`~scene_picker.catalogs.build_provider`."""
     from .settings import read_setting
 
     options: dict[str, Any] = {}
@@ -129,14 +87,12 @@ def provider_options(name: str) -> dict[str, Any]:
 
 
 def make_provider(name: str):
-    """A provider instance configured from the settings (credentials come from the keyring): QGIS's
-    proxy, and the user's rate limits when the provider brings none of its own."""
+    """A provider instance configured from the settings (credentials come from the keyring), built by the
+    service layer with QGIS's network configuration (proxy, rate limits) for all its HTTP clients."""
+    from ..catalogs import build_provider
     from ..core.errors import UsageError
-    from ..core.ratelimit import RateLimiter
-    from ..providers.registry import get_provider
-    from . import settings
     from .catalog_url import stored_token
-    from .network import session_proxies
+    from .network import network_config
 
     options = provider_options(name)
     token = stored_token(name)
@@ -147,7 +103,7 @@ def make_provider(name: str):
 
         options["auth"] = BearerAuth(StaticTokenProvider(token), hosts=[urlsplit(options["url"]).netloc])
     try:
-        provider = get_provider(name, **options)
+        provider = build_provider(name, options, network_config())
     except UsageError as exc:
         if options.get("url") or "url" not in str(exc).lower():
             raise
@@ -157,34 +113,11 @@ def make_provider(name: str):
                 "ProviderSetup", "{} needs a catalog URL: enter it in the search form (Catalog URL)."
             ).format(provider_title(name))
         ) from None
-    http = provider.http
-    proxies = session_proxies()
-    if proxies:
-        http.session.proxies.update(proxies)
-    if getattr(http, "rate_limiter", None) is None:
-        http.rate_limiter = RateLimiter(
-            windows=[
-                (settings.named_setting(settings.RATE_10S), 10.0),
-                (settings.named_setting(settings.RATE_MINUTE), 60.0),
-            ]
-        )
     return provider
 
 
 def check_login(name: str) -> None:
-    """Raise a CredentialsError/NetworkError when the provider refuses the stored account.
-
-    Uses the provider's own ``login()`` when it has one, else the smallest search (one result).
-    """
-    from ..core.query import Query
-
+    """Raise a CredentialsError/NetworkError when the provider refuses the stored account
+    (:meth:`~scene_picker.providers.base.Provider.login`)."""
     with make_provider(name) as provider:
-        login = getattr(provider, "login", None)
-        if callable(login):
-            login()
-            return
-        results = provider.search(Query.build(max_results=1))
-        try:
-            next(iter(results), None)
-        finally:
-            results.close()
+        provider.login()

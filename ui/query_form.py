@@ -247,7 +247,7 @@ class QueryForm(QWidget):
             if icon is not None:
                 item.setIcon(icon)
             item.setData(Qt.ItemDataRole.UserRole + 11, status)
-            need = info.credentials or self.tr("no account needed")
+            need = info.credentials.description if info.credentials else self.tr("no account needed")
             item.setToolTip(f"{info.title}\n{badge}: {need}" if badge else f"{info.title}\n{need}")
 
     def badge_of(self, name: str) -> str | None:

@@ -13,8 +13,8 @@ from qgis.PyQt.QtCore import QObject, QStandardPaths, pyqtSignal
 from qgis.PyQt.QtGui import QImage
 
 from ..core.errors import CancelledError, ProviderResponseError
+from ..core.naming import local_path
 from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Scene
-from ..providers.base import local_path
 from .tasks import FunctionTask, TaskKeeper
 
 MAX_BYTES = 8 * 1024 * 1024  # a preview larger than this is not a preview

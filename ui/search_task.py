@@ -1,4 +1,4 @@
-"""The search as a QgsTask: runs :func:`scene_picker.providers.aggregate.aggregate_search` off the main
+"""The search as a QgsTask: runs :func:`scene_picker.catalogs.search.aggregate_search` off the main
 thread and streams scenes to the main thread in small batches through queued signals.
 """
 
@@ -10,46 +10,16 @@ from typing import Callable, Sequence, Union
 from qgis.core import Qgis, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication, QObject, pyqtSignal
 
+from ..catalogs.search import ProviderDone, ProviderFailed, SceneFound, aggregate_search
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, ProviderError, ScenePickerError
 from ..core.query import Query
 from ..core.redact import redact
-from ..providers.aggregate import ProviderDone, ProviderFailed, SceneFound, aggregate_search
-from ..providers.base import Provider, SearchResults
+from ..providers.base import Provider
 from .messages import log
 
 _BATCH_SECONDS = 0.1  # a batch of scenes reaches the main thread at most every 100 ms
 _BATCH_SIZE = 50
-
-
-class ScopedProvider(Provider):
-    """A provider searched with its own collections/platforms (the form sets them per provider)."""
-
-    def __init__(self, inner: Provider, collections: tuple[str, ...] = (), platforms: tuple[str, ...] = ()):
-        super().__init__(http=None)
-        self.inner = inner
-        self.name = inner.name
-        self.title = inner.title
-        self.scoped_collections = tuple(collections)
-        self.scoped_platforms = tuple(platforms)
-
-    @property
-    def label(self) -> str:
-        return self.inner.label
-
-    def search(self, query: Query) -> SearchResults:
-        changes = {}
-        if self.scoped_collections:
-            changes["collections"] = self.scoped_collections
-        if self.scoped_platforms:
-            changes["platforms"] = self.scoped_platforms
-        return self.inner.search(query.replace(**changes) if changes else query)
-
-    def get(self, scene_id: str):
-        return self.inner.get(scene_id)
-
-    def downloader(self, scene):
-        return self.inner.downloader(scene)
 
 
 class SearchSignals(QObject):
@@ -59,7 +29,8 @@ class SearchSignals(QObject):
     searchFinished = pyqtSignal(bool, object)  # ok, error (None, CancelledError, or unexpected)
 
 
-ProviderSpec = Union[Provider, Callable[[], Provider]]
+#: A provider, or a function building one (in the task's thread).
+ProviderSource = Union[Provider, Callable[[], Provider]]
 
 
 class SearchTask(QgsTask):
@@ -68,7 +39,7 @@ class SearchTask(QgsTask):
 
     def __init__(
         self,
-        providers: Sequence[ProviderSpec],
+        providers: Sequence[ProviderSource],
         query: Query,
         max_workers: int = 4,
         labels: Sequence[str] | None = None,

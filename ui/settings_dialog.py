@@ -33,6 +33,7 @@ from . import settings
 from .auth_store import STORE_KEYRING, STORE_QGIS, choose_store, chosen_store, unlock_qgis_store
 from .messages import log
 from .network import proxy_description
+from .provider_options_form import ProviderOptionsForm
 from .providers_info import (
     STATUS_MISSING,
     STATUS_NO_KEYRING,
@@ -146,11 +147,9 @@ class SettingsDialog(QDialog):
         self.endpoint_edit.setPlaceholderText(self.tr("default endpoint"))
         self.endpoint_edit.editingFinished.connect(self._save_endpoint)
         form.addRow(self.tr("Catalog URL"), self.endpoint_edit)
-        self.options_edit = QLineEdit(page)
-        self.options_edit.setObjectName("providerOptions")
-        self.options_edit.setPlaceholderText(self.tr("other options: key=value; key2=value2 (no secrets)"))
-        self.options_edit.editingFinished.connect(self._save_endpoint)
-        form.addRow(self.tr("Options"), self.options_edit)
+        #: The provider's other options, one field each, generated from its spec.
+        self.options_form = ProviderOptionsForm(page)
+        form.addRow(self.tr("Options"), self.options_form)
         self.signup_label = QLabel(page)
         self.signup_label.setObjectName("signupLabel")
         self.signup_label.setOpenExternalLinks(True)
@@ -241,16 +240,20 @@ class SettingsDialog(QDialog):
             creds = None
         self.username_edit.setText(creds.username if creds else "")
         self.endpoint_edit.setText(str(settings.read_setting(endpoint_setting(info.name), "", str) or ""))
-        self.options_edit.setText(str(settings.read_setting(options_setting(info.name), "", str) or ""))
+        self.options_form.set_spec(
+            info, str(settings.read_setting(options_setting(info.name), "", str) or "")
+        )
         needs = bool(info.credentials)
         for widget in (self.username_edit, self.secret_edit, self.save_button, self.forget_button):
             widget.setEnabled(needs)
-        self.username_edit.setEnabled(needs and info.credential_kind in (None, "password"))
+        self.username_edit.setEnabled(needs and info.credentials.kind == "password")
         self.test_button.setText(self.tr("Test login") if needs else self.tr("Test connection"))
-        self.secret_edit.setToolTip(info.credentials or "")
-        if info.signup_url:
+        self.secret_edit.setToolTip(info.credentials.description if needs else "")
+        if needs and info.credentials.signup_url:
             self.signup_label.setText(
-                self.tr('Get an account: <a href="{0}">{0}</a>').format(info.signup_url.replace('"', ""))
+                self.tr('Get an account: <a href="{0}">{0}</a>').format(
+                    info.credentials.signup_url.replace('"', "")
+                )
             )
         else:
             self.signup_label.clear()
@@ -277,9 +280,9 @@ class SettingsDialog(QDialog):
             return
         if url != (settings.read_setting(endpoint_setting(info.name), "", str) or ""):
             settings.write_setting(endpoint_setting(info.name), url)
-        text = self.options_edit.text().strip()
+        text = self.options_form.text()
         try:
-            parse_provider_options(text)
+            info.convert_options(parse_provider_options(text))
         except ScenePickerError as exc:
             self.login_label.setText(str(exc))
             return

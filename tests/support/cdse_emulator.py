@@ -329,6 +329,14 @@ class CdseEmulator:
             self._refresh_failures += count
 
     # -- observations -----------------------------------------------------------------------------
+    def served(self) -> int:
+        """Requests answered by all the services (as :meth:`support.http_emulator.Emulator.served`)."""
+        return len(self.records)
+
+    def clear_logs(self) -> None:
+        with self._lock:
+            self.records.clear()
+
     def requests_to(self, service: str) -> list[RequestRecord]:
         return [r for r in list(self.records) if r.service == service]
 

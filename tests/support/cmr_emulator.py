@@ -26,7 +26,7 @@ from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
 from .fake_catalog import send_json, square, synthetic_bytes
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 MAX_PAGE_SIZE = 2000
 
@@ -172,7 +172,7 @@ _KNOWN = {
 }
 
 
-class CmrEmulator:
+class CmrEmulator(Emulator):
     """CMR granule search on loopback; ``url`` is the CMR root (``…/search/…`` below it)."""
 
     def __init__(self, data_base_url: str, granules: list[Granule] | None = None) -> None:
@@ -181,17 +181,7 @@ class CmrEmulator:
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self.server = EmulatorServer(_CmrHandler, self)
-
-    @property
-    def url(self) -> str:
-        return self.server.base_url
-
-    def start(self) -> CmrEmulator:
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        self.server.stop()
+        self.servers = [self.server]
 
     def file_path(self, granule: Granule, name: str) -> str:
         coll = granule.collection

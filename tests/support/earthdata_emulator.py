@@ -24,7 +24,7 @@ import threading
 from urllib.parse import urlencode
 
 from .fake_catalog import redirect, send_json
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 CLIENT_ID = "LPDAAC_emulated_app"
 DATA_COOKIE = "lpdaac_session"
@@ -51,7 +51,7 @@ class _DataHostServer(EmulatorServer):
         super().server_bind()
 
 
-class EarthdataEmulator:
+class EarthdataEmulator(Emulator):
     """The URS login host (``urs_url``) and one data host (``data_url``)."""
 
     def __init__(self, users: dict[str, str] | None = None, tokens: set[str] | None = None) -> None:
@@ -69,6 +69,7 @@ class EarthdataEmulator:
         self.urs = EmulatorServer(_UrsHandler, self)
         server_class = type("_Bound", (_DataHostServer,), {"bind_host": second_loopback_host()})
         self.data = server_class(_DataHandler, self)
+        self.servers = [self.urs, self.data]
 
     @property
     def urs_url(self) -> str:
@@ -77,15 +78,6 @@ class EarthdataEmulator:
     @property
     def data_url(self) -> str:
         return self.data.base_url
-
-    def start(self) -> EarthdataEmulator:
-        self.urs.start()
-        self.data.start()
-        return self
-
-    def close(self) -> None:
-        self.urs.stop()
-        self.data.stop()
 
     def add_files(self, files: dict[str, bytes]) -> None:
         self.files.update(files)

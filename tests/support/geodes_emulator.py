@@ -33,7 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from support.http_emulator import EmulatorHandler, EmulatorServer
+from support.http_emulator import Emulator, EmulatorHandler, EmulatorServer
 from support.zipgen import Member, band_bytes, write_with_zipfile
 
 RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "recorded" / "geodes"
@@ -208,7 +208,7 @@ def default_catalogue(counts: dict[str, int] | None = None, seed: int = 0) -> li
     return [make_product(c, i, seed) for c, n in counts.items() for i in range(n)]
 
 
-class GeodesEmulator:
+class GeodesEmulator(Emulator):
     """The GEODES services on two loopback servers (the second one receives redirected downloads)."""
 
     def __init__(
@@ -239,24 +239,12 @@ class GeodesEmulator:
         self._corrupt: dict[str, int] = {}
         self.server = EmulatorServer(_GeodesHandler, self)
         self.data_server = EmulatorServer(_GeodesHandler, self)
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
+        self.servers = [self.server, self.data_server]
 
     @property
     def root_url(self) -> str:
         """What the provider's ``url`` option takes (the STAC API root)."""
         return f"{self.base_url}/api/stac"
-
-    def __enter__(self) -> GeodesEmulator:
-        self.server.start()
-        self.data_server.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.stop()
-        self.data_server.stop()
 
     def product(self, key: str) -> GeodesProduct | None:
         return next((p for p in self.products if key in (p.urn, p.identifier)), None)

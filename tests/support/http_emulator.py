@@ -9,36 +9,13 @@ ranges short the way some real servers do.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
-    """``(start, end)`` (inclusive) for one satisfiable ``bytes=`` range of a ``size``-byte body,
-    ``"unsatisfiable"`` (416), or ``None`` when the header is to be ignored and everything sent
-    (several ranges, junk, ``last < first``: RFC 9110 14.1.1 / 14.2)."""
-    match = _RANGE.match(header.strip())
-    if not match or (not match.group(1) and not match.group(2)):
-        return None
-    first, last = match.group(1), match.group(2)
-    if first == "":
-        suffix = int(last)
-        if suffix == 0 or size == 0:
-            return "unsatisfiable"
-        return max(0, size - suffix), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if last and int(last) < start:
-        return None
-    if start >= size:
-        return "unsatisfiable"
-    return start, end
+from scene_picker.demo.server import RANGE, UNSATISFIABLE, parse_range
 
 
 @dataclass(frozen=True)
@@ -94,6 +71,46 @@ class EmulatorServer(ThreadingHTTPServer):
     def clear_log(self) -> None:
         with self.log_lock:
             self.log.clear()
+
+
+class Emulator:
+    """Base of the provider emulators: the :class:`EmulatorServer` list ``servers`` (set by the subclass,
+    the main one first) started and stopped together, one way: ``start()`` / ``close()`` or ``with``.
+    ``base_url`` is the main server's root and ``url(path)`` names a URL on it."""
+
+    servers: list[EmulatorServer]
+
+    def start(self):  # -> Self
+        for server in self.servers:
+            server.start()
+        return self
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self):  # -> Self
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.servers[0].base_url
+
+    def url_for(self, path: str = "") -> str:
+        """``base_url`` + ``path`` (a path starting with ``/``)."""
+        return self.base_url + path
+
+    def served(self) -> int:
+        """How many requests all the servers have answered (the contract suite compares it with a
+        forward proxy's count)."""
+        return sum(len(server.requests_matching(lambda _r: True)) for server in self.servers)
+
+    def clear_logs(self) -> None:
+        for server in self.servers:
+            server.clear_log()
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -177,14 +194,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         header = self.headers.get("Range")
         common = {"Accept-Ranges": "bytes"}
         parsed = parse_range(header, total) if header else None
-        if parsed == "unsatisfiable":
+        if parsed == UNSATISFIABLE:
             self.send_body(416, b"", "text/plain", {**common, "Content-Range": f"bytes */{total}"})
             return
         if parsed is None:  # no range, or one to ignore (RFC 9110): the whole body
             self.send_body(200, data, content_type, common)
             return
         start, end = parsed
-        first, last = _RANGE.match(str(header).strip()).groups()  # parse_range accepted it
+        first, last = RANGE.match(str(header)).groups()  # parse_range accepted it
         bounded = bool(first and last)
         chunk = data[start : end + 1]
         self.send_response(206)

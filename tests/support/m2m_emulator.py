@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from shapely.geometry import Polygon, box, shape
 
 from .fake_catalog import read_json_body, send_json, square, synthetic_bytes
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 API_PREFIX = "/api/api/json/stable/"
 DATASETS = {
@@ -109,7 +109,7 @@ def _parse_date(text: str, end: bool) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
-class M2MEmulator:
+class M2MEmulator(Emulator):
     """The M2M API on loopback; ``api_url`` is the ``…/api/api/json/stable/`` root."""
 
     def __init__(
@@ -132,21 +132,11 @@ class M2MEmulator:
         self._next_id = 1000
         self._lock = threading.Lock()
         self.server = EmulatorServer(_M2MHandler, self)
-
-    @property
-    def url(self) -> str:
-        return self.server.base_url
+        self.servers = [self.server]
 
     @property
     def api_url(self) -> str:
-        return self.server.base_url + API_PREFIX
-
-    def start(self) -> M2MEmulator:
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        self.server.stop()
+        return self.base_url + API_PREFIX
 
     def scene(self, entity_id: str) -> M2MScene:
         return next(s for s in self.scenes if s.entity_id == entity_id)
@@ -273,8 +263,8 @@ class M2MEmulator:
             "browse": [
                 {
                     "browseName": "Reflective Browse",
-                    "browsePath": f"{self.url}/browse/{s.display_id}.jpg",
-                    "thumbnailPath": f"{self.url}/browse/{s.display_id}_thumb.jpg",
+                    "browsePath": f"{self.base_url}/browse/{s.display_id}.jpg",
+                    "thumbnailPath": f"{self.base_url}/browse/{s.display_id}_thumb.jpg",
                 }
             ],
             "cloudCover": "-1" if s.cloud_cover is None else f"{s.cloud_cover:.2f}",
@@ -376,7 +366,7 @@ class M2MEmulator:
         if record["url"] is None:
             token = secrets.token_urlsafe(16)
             self.file_tokens[token] = record["scene"]
-            record["url"] = f"{self.url}/download/{token}"
+            record["url"] = f"{self.base_url}/download/{token}"
         return record["url"]
 
     def _download_retrieve(self, body: dict, api_key: str) -> dict:

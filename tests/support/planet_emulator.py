@@ -33,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from shapely.geometry import Polygon, shape
 
 from .fake_catalog import read_json_body, send_json, square, synthetic_bytes
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 ITEM_TYPE = "PSScene"
 ASSET_TYPES = ("ortho_analytic_4b", "ortho_visual")
@@ -99,7 +99,7 @@ def _compare(value, config: dict, convert) -> bool:
     return True
 
 
-class PlanetEmulator:
+class PlanetEmulator(Emulator):
     """The Data API on loopback; ``api_url`` is the ``…/data/v1`` root."""
 
     def __init__(
@@ -122,21 +122,11 @@ class PlanetEmulator:
         self.tokens: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self.server = EmulatorServer(_PlanetHandler, self)
-
-    @property
-    def url(self) -> str:
-        return self.server.base_url
+        self.servers = [self.server]
 
     @property
     def api_url(self) -> str:
-        return self.server.base_url + "/data/v1"
-
-    def start(self) -> PlanetEmulator:
-        self.server.start()
-        return self
-
-    def close(self) -> None:
-        self.server.stop()
+        return self.base_url + "/data/v1"
 
     def item(self, item_id: str) -> PlanetItem:
         for it in self.items:

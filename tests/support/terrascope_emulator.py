@@ -42,7 +42,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from .geotiff import tiny_geotiff
-from .http_emulator import EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 TOKEN_PATH = "/auth/realms/terrascope/protocol/openid-connect/token"
 LOGIN_PATH = "/auth/realms/terrascope/protocol/openid-connect/auth"
@@ -233,7 +233,7 @@ class RateLimiter:
             return None
 
 
-class TerrascopeEmulator:
+class TerrascopeEmulator(Emulator):
     """The emulated services; ``with TerrascopeEmulator(...) as ts:`` starts both servers."""
 
     def __init__(
@@ -263,10 +263,7 @@ class TerrascopeEmulator:
         self.files = {f.path: f for p in self.products for f in p.files}
         self.services = EmulatorServer(_ServicesHandler, self)
         self.sso = EmulatorServer(_SsoHandler, self)
-
-    @property
-    def base_url(self) -> str:
-        return self.services.base_url
+        self.servers = [self.services, self.sso]
 
     @property
     def sso_url(self) -> str:
@@ -281,15 +278,12 @@ class TerrascopeEmulator:
         """How many requests the server's rate limiter answered with 429."""
         return self.limiter.refused
 
-    def __enter__(self) -> TerrascopeEmulator:
+    def start(self) -> TerrascopeEmulator:
         self.publish_mep()
-        self.services.start()
-        self.sso.start()
-        return self
+        return super().start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.services.stop()
-        self.sso.stop()
+    def close(self) -> None:
+        super().close()
         if self._own_mep:
             shutil.rmtree(self.mep_root, ignore_errors=True)
 
