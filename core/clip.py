@@ -99,6 +99,12 @@ def read_record(path: Path) -> Optional[dict[str, Any]]:
     return {**clip, "size": record.get("size"), "mtime_ns": record.get("mtime_ns")} if clip else None
 
 
+def clip_datetime(path: Path) -> Optional[str]:
+    """The acquisition time recorded for a clipped output (None for any other file)."""
+    record = read_record(path)
+    return record.get("datetime") if record else None
+
+
 def is_clipped(dest: Path, key: str) -> bool:
     """Whether ``dest`` is complete and was clipped for the request ``key``."""
     record = read_record(dest)

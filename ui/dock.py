@@ -31,7 +31,7 @@ from .quicklook import QuicklookCache
 from .results_model import ResultsFilterModel, ResultsModel, scene_key
 from .search_task import SearchTask
 from .tasks import FunctionTask, TaskKeeper
-from .temporal import apply_clip_time, clip_payload, show_series
+from .temporal import clip_payload, show_series
 
 DOCK_OBJECT_NAME = "ScenePickerDock"
 
@@ -187,7 +187,7 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
                 )
 
         files = [Path(p) for p in job.files]
-        task = open_rasters_task(files, job.scene_id, on_done=added, prepare=apply_clip_time)
+        task = open_rasters_task(files, job.scene_id, on_done=added)
         self.tasks.start(task)
         return task
 

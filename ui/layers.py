@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from contextlib import closing
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from qgis.core import QgsLayerTreeGroup, QgsProject, QgsRasterLayer, QgsTask
 from qgis.PyQt.QtCore import QCoreApplication
@@ -23,6 +23,7 @@ from ..core.errors import LayerLoadError, UsageError
 from ..core.redact import redact_url
 from .footprints import scene_group
 from .tasks import FunctionTask
+from .temporal import set_acquisition_time
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".jp2", ".vrt", ".img", ".nc", ".hdf", ".h5", ".png", ".jpg", ".dem")
 #: A band token in a file name: B04, B8A, B4 (Sentinel-2, Landsat), delimited by _ - . or the ends.
@@ -32,10 +33,12 @@ LayersDone = Callable[[list[QgsRasterLayer], BaseException | None], None]
 
 
 class RasterSpec(NamedTuple):
-    """A raster to load: its GDAL source and the layer name (what a worker hands the main thread)."""
+    """A raster to load: its GDAL source, the layer name and its acquisition time when a clip record
+    gives one (what a worker hands the main thread)."""
 
     source: str
     name: str
+    when: Optional[str] = None
 
 
 def scene_layer_group(scene_name: str, project: QgsProject | None = None) -> QgsLayerTreeGroup:
@@ -178,12 +181,10 @@ def layers_task(
     scene_name: str,
     on_done: LayersDone | None = None,
     project: QgsProject | None = None,
-    prepare: Callable[[QgsRasterLayer, Path], None] | None = None,
 ) -> FunctionTask:
-    """A task running ``work`` (GDAL only) in the background; on the main thread the layers of the specs
-    it returns are created, given to ``prepare(layer, source)`` (e.g.
-    :func:`~scene_picker.ui.temporal.apply_clip_time`), and added under the scene's group, then
-    ``on_done(layers, error)``."""
+    """A task running ``work`` (GDAL only, and any disk reads) in the background; on the main thread the
+    layers of the specs it returns are created, given their acquisition time (``spec.when``) and added
+    under the scene's group, then ``on_done(layers, error)``."""
     task = FunctionTask(description, work)
 
     def done(specs, error) -> None:  # main thread
@@ -194,8 +195,8 @@ def layers_task(
             try:
                 for spec in specs or []:
                     layer = QgsRasterLayer(spec.source, spec.name, "gdal")
-                    if prepare is not None and layer.isValid():
-                        prepare(layer, Path(spec.source))
+                    if spec.when is not None and layer.isValid():
+                        set_acquisition_time(layer, spec.when)
                     layers.append(add_raster(spec.source, spec.name, scene_name, project, layer=layer))
             except LayerLoadError as exc:
                 error = exc
@@ -210,11 +211,12 @@ def open_rasters_task(
     files: Sequence[Path],
     scene_name: str,
     on_done: LayersDone | None = None,
-    prepare: Callable[[QgsRasterLayer, Path], None] | None = None,
 ) -> FunctionTask:
     """A task adding the rasters among ``files`` (downloaded bands) under the scene's group; GDAL reads
-    their headers in the background (a JP2 band can take a while). Files GDAL cannot open are left out.
-    ``prepare`` as for :func:`layers_task`."""
+    their headers in the background (a JP2 band can take a while), and a clipped band's record gives
+    its acquisition time. Files GDAL cannot open are left out."""
+    from ..core.clip import clip_datetime
+
     candidates = [str(p) for p in files if is_raster_candidate(p)]
 
     def work(task: QgsTask) -> list[RasterSpec]:
@@ -223,11 +225,11 @@ def open_rasters_task(
             if task.isCanceled():
                 break
             if Path(spec.source).is_file() and probe(spec):
-                specs.append(spec)
+                specs.append(spec._replace(when=clip_datetime(Path(spec.source))))
         return specs
 
     description = QCoreApplication.translate("Layers", "Scene Picker: open {}").format(scene_name)
-    return layers_task(description, work, scene_name, on_done, prepare=prepare)
+    return layers_task(description, work, scene_name, on_done)
 
 
 def remote_specs(

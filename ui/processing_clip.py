@@ -24,7 +24,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication
 
 from . import compat
-from .temporal import apply_clip_time
+from .temporal import set_acquisition_time
 
 CLIP_AREA, CLIP_BUFFER, CLIP_MASK = "CLIP_AREA", "CLIP_BUFFER", "CLIP_MASK"
 #: Post-processors must outlive the algorithm run (QGIS calls them later, on the main thread).
@@ -82,20 +82,25 @@ def clip_from_parameters(algorithm, parameters, context) -> Optional[dict[str, A
 
 
 class ClipTimePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Gives a clipped raster loaded on completion its acquisition time."""
+    """Gives a clipped raster loaded on completion its acquisition time (read by the algorithm's worker;
+    QGIS calls this on the main thread)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, when: Optional[str]) -> None:
         super().__init__()
-        self.path = path
+        self.when = when
 
     def postProcessLayer(self, layer, context, feedback) -> None:  # noqa: N802 - QGIS API
-        apply_clip_time(layer, Path(self.path))
+        set_acquisition_time(layer, self.when)
 
 
 def clip_time_post_processor(path: str) -> ClipTimePostProcessor:
+    """The post-processor of the clipped output ``path`` (called in the algorithm's worker: reads its
+    record there)."""
+    from ..core.clip import clip_datetime
+
     if len(_KEEP) > 10_000:
         del _KEEP[:5_000]
-    processor = ClipTimePostProcessor(path)
+    processor = ClipTimePostProcessor(clip_datetime(Path(path)))
     _KEEP.append(processor)
     return processor
 

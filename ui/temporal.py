@@ -2,8 +2,8 @@
 
 - :func:`clip_checkbox`: the "Clip to area" option of the Results tab; :func:`clip_payload` turns it
   and the dock's area of interest into the queue job's ``clip`` (see :mod:`scene_picker.core.clip`).
-- :func:`apply_clip_time` (worker thread, before the layer reaches the main thread): a clipped raster
-  gets its acquisition time, read from its clip record, as a fixed temporal range.
+- :func:`set_acquisition_time` (main thread, no disk access): a clipped raster gets its acquisition
+  time, read from its clip record by the worker that checked the file, as a fixed temporal range.
 - :func:`show_series` (main thread): the footprint layer becomes temporal too (its ``datetime``
   field), the project's time range and the canvas's temporal controller cover every temporal layer,
   and the controller animates day by day.
@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Optional
 
 from qgis.core import (
@@ -59,13 +58,10 @@ def _qdatetime(value: Any) -> Optional[QDateTime]:
     return QDateTime.fromString(moment.strftime("%Y-%m-%dT%H:%M:%S") + "Z", Qt.DateFormat.ISODate)
 
 
-def apply_clip_time(layer: QgsRasterLayer, path: Path) -> None:
-    """Give a clipped raster its acquisition time as a fixed temporal range (any thread, before the
-    layer is added to a project); other rasters are left as they are."""
-    from ..core.clip import read_record
-
-    record = read_record(Path(path))
-    when = _qdatetime(record.get("datetime")) if record else None
+def set_acquisition_time(layer: QgsRasterLayer, value: Any) -> None:
+    """Give a raster its acquisition time ``value`` (read from its clip record by a worker:
+    :func:`scene_picker.core.clip.clip_datetime`) as a fixed temporal range; nothing when None."""
+    when = _qdatetime(value)
     if when is None:
         return
     properties = layer.temporalProperties()
