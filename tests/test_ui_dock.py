@@ -40,6 +40,7 @@ from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
 from scene_picker.ui.results_model import COL_CLOUD, COL_ID, COL_LABEL, COL_PROVIDER, scene_key
 
+from support.dock_queue import forget_dock_queue
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
 from support.stac_items import multihash_sha256
@@ -161,9 +162,7 @@ def own_settings(tmp_path):
 def dock_env(servers, qgis_iface, qgis_new_project, tmp_path, own_settings):
     stac, _nginx, _payloads = servers
     clear_plugin_settings()
-    state = default_state_file()
-    for stale in state.parent.glob(state.name + "*"):  # the database, its -wal/-shm files, its owners
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    forget_dock_queue()
     settings.write_setting("providers/stac/url", stac.url)
     settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
     canvas = qgis_iface.mapCanvas()

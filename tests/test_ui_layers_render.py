@@ -36,6 +36,7 @@ from scene_picker.ui.dock import ScenePickerDock
 from scene_picker.ui.download_task import JobView
 from scene_picker.ui.footprints import GROUP_NAME
 
+from support.dock_queue import forget_dock_queue
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
 
 pytestmark = pytest.mark.qgis
@@ -104,6 +105,7 @@ def dock(product, nginx, qgis_iface, qgis_new_project, tmp_path):
         qgis_iface.mapCanvas().setDestinationCrs(wgs84)
         pool = QThreadPool.globalInstance()
         expiry = pool.expiryTimeout()
+        forget_dock_queue()  # before the dock: it opens (and resumes) its queue when it starts
         panel = ScenePickerDock(iface=qgis_iface)
         panel.model.add_scenes([scene])
         panel.table.selectRow(0)
@@ -248,11 +250,8 @@ def test_streaming_listing_and_downloading_leave_no_socket_open(dock, qgis_iface
     import gc
     import warnings
 
-    from scene_picker.ui.download_task import default_state_file
-
     from support.ui_wait import wait_for_tasks
 
-    default_state_file().unlink(missing_ok=True)
     gc.collect()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
@@ -268,14 +267,15 @@ def test_streaming_listing_and_downloading_leave_no_socket_open(dock, qgis_iface
         dock.members_edit.clear()
         assert dock.download_selected()
         assert wait_until(lambda: dock.downloads is not None and dock.downloads.jobs(), 20)
-        (job,) = dock.downloads.jobs()
+        jobs = dock.downloads.jobs()
+        assert len(jobs) == 1, [(j.scene_id, j.state, j.id) for j in jobs]
+        (job,) = jobs
         assert wait_until(lambda: dock.downloads.job(job.id).state in ("done", "failed"), 30)
         assert dock.downloads.job(job.id).state == "done", dock.downloads.job(job.id)
         # three streamed members, the RGB composite, the downloaded band
         assert wait_until(lambda: len(_scene_layers()) == 5, 20)
         gc.collect()
     dock.downloads.shutdown()
-    default_state_file().unlink(missing_ok=True)
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert not unclosed, unclosed
 

@@ -13,10 +13,10 @@ from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
 from scene_picker.core.credentials import delete_credentials, store_credentials
 from scene_picker.ui import settings
 from scene_picker.ui.dock import ScenePickerDock
-from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
 from scene_picker.ui.layers import is_raster_candidate
 
+from support.dock_queue import forget_dock_queue
 from support.terrascope_emulator import NDVI, TerrascopeEmulator, make_product
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
 
@@ -29,8 +29,7 @@ USER, PASSWORD = "dock-user", "dock-Pa55word-7"
 def terrascope_dock(qgis_iface, qgis_new_project, tmp_path):
     with private_qgis_settings(tmp_path / "qgis-settings"):
         clear_plugin_settings()
-        if default_state_file().exists():
-            default_state_file().unlink()
+        forget_dock_queue()
         products = [make_product(NDVI, i) for i in range(4)]
         with TerrascopeEmulator(products, users={USER: PASSWORD}) as emulator:
             settings.write_setting("providers/terrascope/url", emulator.base_url)

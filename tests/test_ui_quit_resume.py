@@ -9,7 +9,6 @@ served by nginx at a limited rate, so the download lasts a few seconds.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from scene_picker.ui import settings
 from scene_picker.ui.dock import TAB_DOWNLOADS
 from scene_picker.ui.download_task import default_state_file
 
+from support.dock_queue import forget_dock_queue
 from support.fixtures_engine import make_bytes
 from support.nginx import NginxServer
 from support.qgis_shell import MainWindowIface
@@ -48,13 +48,6 @@ def slow_band(tmp_path_factory):
         yield server, payload
 
 
-def _forget_queue() -> None:
-    """Remove the dock's queue database with its -wal/-shm files and owners folder."""
-    state = default_state_file()
-    for stale in state.parent.glob(state.name + "*"):
-        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
-
-
 @pytest.fixture()
 def shell(slow_band, qgis_iface, qgis_canvas, tmp_path, monkeypatch):
     """A QGIS-like main window with a real message bar; the plugin's settings and queue file are fresh."""
@@ -64,7 +57,7 @@ def shell(slow_band, qgis_iface, qgis_canvas, tmp_path, monkeypatch):
     iface.window.show()
     with private_qgis_settings(tmp_path / "qgis-settings"):
         clear_plugin_settings()
-        _forget_queue()
+        forget_dock_queue()
         settings.write_setting("providers/stac-static/url", server.url("catalog.json"))
         settings.write_setting(settings.OUTPUT_DIR, str(tmp_path / "downloads"))
         plugins: list[ScenePickerPlugin] = []
@@ -82,7 +75,7 @@ def shell(slow_band, qgis_iface, qgis_canvas, tmp_path, monkeypatch):
                 plugin.unload()
                 if downloads is not None:
                     downloads.wait_idle(20)
-        _forget_queue()
+        forget_dock_queue()
         clear_plugin_settings()
     iface.window.close()
     iface.window.deleteLater()
