@@ -55,7 +55,7 @@ from .cdse_odata import (
     sliced_pages,
 )
 from .cdse_product import to_scene
-from .downloader import Downloader, DownloadFailure, DownloadResult
+from .downloader import Downloader, DownloadFailure, DownloadResult, FetchRequest
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -411,62 +411,24 @@ class CdseDownloader(Downloader):
         log.info("%s is already in %s; skipped", self.scene.id, found.parent)
         return DownloadResult(self.scene.id, [found], 0, 1)
 
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> DownloadResult:
+    def fetch(self, request: FetchRequest) -> DownloadResult:
         """With a leased account of the pool; a refused one is set aside and the next one tried."""
-        outdir = Path(outdir)
-        asset = self.select_assets(assets)[0]
+        asset = self.select_assets(request.assets)[0]
         pool = self.cdse.pool
         attempts = len(pool.accounts)
         for _ in range(attempts):  # bounded: each failed sign-in removes one account
-            with pool.lease(cancel) as account:
+            with pool.lease(request.cancel) as account:
                 try:
                     pool.ensure_signed_in(account)
-                    return self._with(account, asset, outdir, members, overwrite, cancel, progress)
+                    self.http = account.http
+                    if request.members:
+                        self.extract_members(request, asset, request.outdir)
+                    else:
+                        self.fetch_asset(request, asset, request.outdir / f"{self.scene.id}.zip")
+                    return request.result
                 except AuthenticationError as exc:
                     if account.blacklisted is None:
                         pool.blacklist(account, exc)
                     if not pool.usable:
                         raise pool.all_failed_error() from None
         raise pool.all_failed_error()
-
-    def _with(
-        self, account: CdseAccount, asset, outdir, members, overwrite, cancel, progress
-    ) -> DownloadResult:
-        self.http = account.http
-        if members:
-            from ..core.remotezip import RemoteZip
-
-            archive = RemoteZip(asset.href, http=account.http, cancel=cancel)
-            written = archive.extract(
-                list(members),
-                outdir,
-                keep_folders=True,
-                progress=progress,
-                cancel=cancel,
-                overwrite=overwrite,
-            )
-            fetched = archive.reader.bytes_received
-            return DownloadResult(self.scene.id, [Path(p) for p in written], fetched, archive.stats.skipped)
-        from ..core.transfer import download_file
-
-        done = download_file(
-            asset.href,
-            outdir / f"{self.scene.id}.zip",
-            http=account.http,
-            expected_size=asset.size,
-            checksum=asset.checksum,
-            overwrite=overwrite,
-            progress=progress,
-            cancel=cancel,
-        )
-        return DownloadResult(
-            self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
-        )

@@ -31,7 +31,7 @@ from ..core.errors import (
 )
 from ..core.naming import safe_name
 from ..core.scene import Asset, Scene
-from .downloader import Downloader, DownloadResult
+from .downloader import Downloader, FetchRequest
 from .polling import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -162,18 +162,9 @@ class GeodesDownloader(Downloader):
                 f"after a second download ({exc}). The product may be damaged on the server; try later."
             ) from None
 
-    def _extract_members(
-        self,
-        asset: Asset,
-        members: Sequence[str],
-        target: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Any,
-        progress: Any,
-    ) -> None:
+    def extract_members(self, request: FetchRequest, asset: Asset, target: Path) -> None:
         try:
-            super()._extract_members(asset, members, target, overwrite, result, cancel, progress)
+            super().extract_members(request, asset, target)
         except RangeNotSupportedError as exc:
             log.warning(
                 "GEODES does not serve byte ranges for %s (%s): downloading the whole archive instead; "
@@ -181,8 +172,7 @@ class GeodesDownloader(Downloader):
                 self.scene.id,
                 exc,
             )
-            name = self.file_names([asset])[asset.key]
-            self._fetch_asset(asset, target / name, overwrite, result, cancel, progress)
+            self.fetch_asset(request, asset, target / self.file_names([asset])[asset.key])
 
 
 def availability_of(answer: Any, archive: Asset) -> Optional[bool]:

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence
 
 from shapely.geometry import mapping, shape
 
@@ -31,7 +30,7 @@ from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, DownloadResult
+from .downloader import Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -207,6 +206,8 @@ class PlanetProvider(Provider):
 class PlanetDownloader(Downloader):
     """Activates the wanted assets of one item, waits until they are active, downloads them."""
 
+    members_refused = "Planet assets are GeoTIFF files, not zip archives: members cannot be extracted."
+
     def __init__(self, scene: Scene, provider: PlanetProvider) -> None:
         super().__init__(scene, provider.http, provider=provider.name)
         self.planet = provider
@@ -279,26 +280,11 @@ class PlanetDownloader(Downloader):
             status=lambda: f"'{state['status']}'",
         )
 
-    def check_members(self) -> None:
-        raise UsageError("Planet assets are GeoTIFF files, not zip archives: members cannot be extracted.")
-
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Any,
-        progress: Any,
-    ) -> DownloadResult:
+    def fetch(self, request: FetchRequest) -> DownloadResult:
         """Each activated asset type by its signed link (activated once more when the link expired)."""
-        from ..core.transfer import download_file
-
-        types = list(assets or self.planet.asset_types)
-        target = self.scene_dir(outdir)
+        target = self.scene_dir(request.outdir)
         target.mkdir(parents=True, exist_ok=True)
-        result = DownloadResult(self.scene.id)
-        for asset_type in types:
+        for asset_type in list(request.assets or self.planet.asset_types):
             suffix = (
                 ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"
             )
@@ -306,14 +292,11 @@ class PlanetDownloader(Downloader):
                 doc = self.active[asset_type]
                 digest = doc.get("md5_digest")
                 try:
-                    done = download_file(
+                    self.fetch_file(
+                        request,
                         doc["location"],
                         target / f"{self.scene.id}_{asset_type}{suffix}",
-                        http=self.http,
                         checksum=Checksum("md5", digest) if digest else None,
-                        overwrite=overwrite,
-                        progress=progress,
-                        cancel=cancel,
                     )
                     break
                 except HttpStatusError as exc:
@@ -326,8 +309,5 @@ class PlanetDownloader(Downloader):
                         exc.status,
                     )
                     del self.active[asset_type]
-                    self.activate(cancel, assets=[asset_type])
-            result.files.append(Path(done.path))
-            result.bytes_fetched += int(done.bytes_fetched)
-            result.skipped += 1 if done.skipped else 0
-        return result
+                    self.activate(request.cancel, assets=[asset_type])
+        return request.result

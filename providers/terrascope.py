@@ -43,7 +43,7 @@ from ..core.scene import (
     parse_scene_datetime,
 )
 from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader
+from .downloader import Downloader, FetchRequest
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -420,24 +420,24 @@ class TerrascopeDownloader(Downloader):
     def http(self, value: Any) -> None:
         self._http_client = value
 
-    def _copy_local(self, asset: Asset, source: Path, dest: Path, overwrite: bool, result) -> None:  # type: ignore[override]
+    def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
         if not source.is_file():
             raise ProviderError(
                 f"{asset.key} of {self.scene.id} is not at {source}: MEP paths exist only on the Terrascope "
                 "platform. Search without accessed_from='MEP' to download over HTTP.",
                 self.provider,
             )
-        if (dest.exists() and not overwrite) or not _same_size(asset, source):
-            super()._copy_local(asset, source, dest, overwrite, result)
+        if (dest.exists() and not request.overwrite) or not _same_size(asset, source):
+            super()._copy_local(request, asset, source, dest)
             return
         try:
             if dest.exists():
                 dest.unlink()
             os.link(source, dest)
         except OSError:  # another file system, or links not allowed: copy instead
-            super()._copy_local(asset, source, dest, overwrite, result)
+            super()._copy_local(request, asset, source, dest)
             return
-        result.files.append(dest)
+        request.result.add([dest], 0)
 
 
 def _same_size(asset: Asset, source: Path) -> bool:

@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional
 
 from shapely.geometry import MultiPolygon, Polygon, shape
 
@@ -37,7 +36,7 @@ from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import Scene, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, DownloadResult
+from .downloader import Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -330,6 +329,8 @@ class UsgsProvider(Provider):
 class UsgsDownloader(Downloader):
     """Requests the scene's Level-2 product bundle, waits until M2M offers its URL, downloads it."""
 
+    members_refused = "USGS Landsat bundles are tar archives: members cannot be extracted remotely."
+
     def __init__(self, scene: Scene, provider: UsgsProvider) -> None:
         super().__init__(scene, provider.http, provider=provider.name)
         self.usgs = provider
@@ -417,38 +418,15 @@ class UsgsDownloader(Downloader):
         if isinstance(item.get("filesize"), int):
             self.size = item["filesize"]
 
-    def check_members(self) -> None:
-        raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
-
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Any,
-        progress: Any,
-    ) -> DownloadResult:
+    def fetch(self, request: FetchRequest) -> DownloadResult:
         """The product's bundle, by the link its order gave (the order's label is removed after)."""
-        from ..core.transfer import download_file
-
-        target = self.scene_dir(outdir)
+        target = self.scene_dir(request.outdir)
         target.mkdir(parents=True, exist_ok=True)
         try:
-            done = download_file(
-                str(self.url),
-                target / f"{self.scene.id}.tar",
-                http=self.http,
-                expected_size=self.size,
-                overwrite=overwrite,
-                progress=progress,
-                cancel=cancel,
-            )
+            self.fetch_file(request, str(self.url), target / f"{self.scene.id}.tar", size=self.size)
         finally:
             self._forget_label()
-        return DownloadResult(
-            self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
-        )
+        return request.result
 
     def _forget_label(self) -> None:
         if not self.label:
