@@ -19,10 +19,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
+from ..core.credentials import Credentials, require_credentials
+from ..core.errors import UsageError
 from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
 from ..core.scene import Scene
-from .downloader import Downloader
+from .downloader import CatalogDownloader, Downloader
 from .spec import CredentialSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,6 +126,8 @@ class Provider(ABC):
     credentials: Optional[CredentialSpec] = None
     #: How the default HTTP client names the service in its messages (None: no name).
     http_name: Optional[str] = None
+    #: Credentials given to the constructor (None: the keyring's, see :meth:`_credentials`).
+    _explicit: Optional[Credentials] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -162,6 +166,11 @@ class Provider(ABC):
         """Name shown in messages (instances may refine it, e.g. with a URL)."""
         return self.name
 
+    def _credentials(self) -> Credentials:
+        """The credentials given to the constructor, else this provider's keyring entry (a
+        CredentialsError saying how to store them when there is none)."""
+        return self._explicit or require_credentials(self.name)
+
     @abstractmethod
     def search(self, query: Query) -> SearchResults:
         """Scenes matching ``query``, lazily paged."""
@@ -172,7 +181,7 @@ class Provider(ABC):
 
     def downloader(self, scene: Scene) -> Downloader:
         """The downloader of ``scene`` (the default one unless the provider needs its own)."""
-        return Downloader(scene, self.http, provider=self.label)
+        return CatalogDownloader(scene, self)
 
     def login(self) -> object:
         """Check the stored account (the settings dialog's "Test login"): raise CredentialsError or a
@@ -198,6 +207,13 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
+
+
+def checked_page_size(page_size: int, maximum: int, service: str, unit: str = "items") -> int:
+    """``page_size`` when a page of ``service`` may hold that many ``unit``, else a UsageError."""
+    if not 1 <= page_size <= maximum:
+        raise UsageError(f"{service} pages hold 1 to {maximum} {unit}, not {page_size}.")
+    return page_size
 
 
 def close_sessions(owner: object, depth: int = 2) -> None:

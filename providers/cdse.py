@@ -41,7 +41,7 @@ from ..core.http import HttpClient, RetryPolicy
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
-from .base import Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .cdse_accounts import SESSIONS_PER_ACCOUNT, AccountPool, CdseAccount
 from .cdse_odata import (
     COLLECTIONS,
@@ -55,7 +55,7 @@ from .cdse_odata import (
     sliced_pages,
 )
 from .cdse_product import to_scene
-from .downloader import Downloader, DownloadFailure, DownloadResult, FetchRequest
+from .downloader import CatalogDownloader, DownloadFailure, DownloadResult, FetchRequest
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -144,8 +144,6 @@ class CdseProvider(Provider):
         download_retry: Optional[RetryPolicy] = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= PAGE_MAX:
-            raise UsageError(f"CDSE pages hold 1 to {PAGE_MAX} products, not {page_size}.")
         if slice_days is not None and slice_days <= 0:
             raise UsageError(f"The time slice must be positive, not {slice_days} days.")
         if url:  # the generic command line's --url: the catalogue root
@@ -161,7 +159,7 @@ class CdseProvider(Provider):
             auth_hosts = CDSE_HOSTS if cdse else (host_pattern(download_url),)
         self.auth_hosts = tuple(auth_hosts)
         self.slice_length = dt.timedelta(days=slice_days) if slice_days else None
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, PAGE_MAX, "CDSE", "products")
         self.skip_cap = skip_cap
         self.online_only = online_only
         self.sessions_per_account = sessions_per_account
@@ -384,12 +382,10 @@ class CdseProvider(Provider):
         return DownloadResult(scene.id, files, fetched, 0)
 
 
-class CdseDownloader(Downloader):
+class CdseDownloader(CatalogDownloader):
     """Zipper download (whole verified archive, or SAFE members) with a leased account."""
 
-    def __init__(self, scene: Scene, provider: CdseProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.cdse = provider
+    catalog: CdseProvider
 
     def activate(
         self,
@@ -401,11 +397,11 @@ class CdseDownloader(Downloader):
             raise ProviderError(
                 f"CDSE product {self.scene.id} is offline (long-term archive); ordering it is not supported "
                 "yet. Try again later or use another provider.",
-                self.cdse.name,
+                self.catalog.name,
             )
 
     def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
-        found = self.cdse.existing_copy(self.scene, Path(outdir))
+        found = self.catalog.existing_copy(self.scene, Path(outdir))
         if found is None:
             return None
         log.info("%s is already in %s; skipped", self.scene.id, found.parent)
@@ -414,7 +410,7 @@ class CdseDownloader(Downloader):
     def fetch(self, request: FetchRequest) -> DownloadResult:
         """With a leased account of the pool; a refused one is set aside and the next one tried."""
         asset = self.select_assets(request.assets)[0]
-        pool = self.cdse.pool
+        pool = self.catalog.pool
         attempts = len(pool.accounts)
         for _ in range(attempts):  # bounded: each failed sign-in removes one account
             with pool.lease(request.cancel) as account:

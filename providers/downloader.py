@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..core.checksums import Checksum
     from ..core.http import HttpClient
     from ..core.progress import ProgressCallback
+    from .base import Provider
 
 log = logging.getLogger(__name__)
 
@@ -365,3 +366,32 @@ class Downloader:
         )
         # What crossed the network (directory + member ranges), not the size of what was written.
         request.result.add(written, archive.reader.bytes_received, archive.stats.skipped)
+
+
+class CatalogDownloader(Downloader):
+    """A provider's own downloader, made from the scene and the provider (:attr:`catalog`, what
+    :meth:`~.base.Provider.downloader` passes). Its HTTP client is :meth:`download_client`'s, asked for
+    only when data moves (a search, a folder name or a copy already there needs no credentials)."""
+
+    def __init__(self, scene: Scene, catalog: Provider) -> None:
+        self.catalog = catalog
+        super().__init__(scene, None, provider=catalog.label)  # type: ignore[arg-type] - built on use
+
+    def download_client(self) -> HttpClient:
+        """The provider's client, by default (a hook: a provider may give one for downloads only)."""
+        return self.catalog.http
+
+    @classmethod
+    def has_own_download(cls) -> bool:
+        """A client of its own (credentials for data hosts) also counts as a download of its own."""
+        return super().has_own_download() or cls.download_client is not CatalogDownloader.download_client
+
+    @property  # type: ignore[override]
+    def http(self) -> HttpClient:
+        if self._http is None:
+            self._http = self.download_client()
+        return self._http
+
+    @http.setter
+    def http(self, value: Optional[HttpClient]) -> None:
+        self._http = value

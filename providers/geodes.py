@@ -26,7 +26,7 @@ from typing import Any, Iterator, Optional
 
 from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import (
     AuthenticationError,
     HttpStatusError,
@@ -36,7 +36,7 @@ from ..core.errors import (
 )
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .downloader import Downloader
 from .geodes_collections import (
     COLLECTIONS,
@@ -98,9 +98,7 @@ class GeodesProvider(Provider):
             log.info("The Theia catalogue %s is retired: searching GEODES (%s) instead.", url, DEFAULT_URL)
             url = DEFAULT_URL
         self.url = url.rstrip("/")
-        if not 1 <= page_size <= MAX_LIMIT:
-            raise UsageError(f"GEODES pages hold 1 to {MAX_LIMIT} items, not {page_size}.")
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_LIMIT, "GEODES")
         self.poll = poll or PollPolicy(interval=10.0, factor=1.5, max_interval=120.0, timeout=3600.0)
         self._explicit = Credentials("", api_key) if api_key else None
         self._download_http: Any = None
@@ -126,7 +124,7 @@ class GeodesProvider(Provider):
         """The client for downloads: the API key as ``X-API-Key``, to the GEODES host only."""
         with self._lock:
             if self._download_http is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 auth = ApiKeyAuth("X-API-Key", creds.secret, host_pattern(self.url))
                 self._download_http = self.http_client(
                     auth=auth, name="GEODES", provider=self.name, timeout=(10.0, 120.0)

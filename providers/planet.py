@@ -24,13 +24,13 @@ from shapely.geometry import mapping, shape
 
 from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import ActivationError, HttpStatusError, ProviderError, ProviderResponseError, UsageError
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, DownloadResult, FetchRequest
+from .base import Provider, ResultPage, SearchResults, checked_page_size
+from .downloader import CatalogDownloader, Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -87,12 +87,10 @@ class PlanetProvider(Provider):
         api_http: Any = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise UsageError(f"Planet pages hold 1 to {MAX_PAGE_SIZE} items, not {page_size}.")
         self.url = url.rstrip("/")
         self.item_types = tuple(item_types)
         self.asset_types = tuple(asset_types)
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "Planet")
         self.poll = poll or PollPolicy(interval=5.0, factor=1.5, max_interval=60.0, timeout=3600.0)
         self._explicit = Credentials("", api_key) if api_key else None
         self._api = api_http
@@ -110,7 +108,7 @@ class PlanetProvider(Provider):
         """The client for the Data API: the key goes to the API host only."""
         with self._lock:
             if self._api is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
                 self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
             return self._api
@@ -203,28 +201,29 @@ class PlanetProvider(Provider):
         return PlanetDownloader(scene, self)
 
 
-class PlanetDownloader(Downloader):
+class PlanetDownloader(CatalogDownloader):
     """Activates the wanted assets of one item, waits until they are active, downloads them."""
 
     members_refused = "Planet assets are GeoTIFF files, not zip archives: members cannot be extracted."
 
+    catalog: PlanetProvider
+
     def __init__(self, scene: Scene, provider: PlanetProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.planet = provider
+        super().__init__(scene, provider)
         self.active: dict[str, dict] = {}
 
     @property
     def item_type(self) -> str:
-        return str(self.scene.collection or self.planet.item_types[0])
+        return str(self.scene.collection or self.catalog.item_types[0])
 
     def activate(
         self, cancel: Any = None, progress: Any = None, assets: Optional[Sequence[str]] = None
     ) -> None:
-        wanted = [a for a in (assets or self.planet.asset_types) if a not in self.active]
+        wanted = [a for a in (assets or self.catalog.asset_types) if a not in self.active]
         if not wanted:
             return
-        api = self.planet.api
-        listing = api.get_json(f"{self.planet.url}/item-types/{self.item_type}/items/{self.scene.id}/assets")
+        api = self.catalog.api
+        listing = api.get_json(f"{self.catalog.url}/item-types/{self.item_type}/items/{self.scene.id}/assets")
         if not isinstance(listing, dict):
             raise ProviderResponseError(
                 f"Planet listed the assets of {self.scene.id} as something else.", self.provider
@@ -259,7 +258,7 @@ class PlanetDownloader(Downloader):
         self_url = doc["_links"]["_self"]
 
         def check() -> Optional[dict]:
-            fresh = self.planet.api.get_json(self_url)
+            fresh = self.catalog.api.get_json(self_url)
             status = str(fresh.get("status") if isinstance(fresh, dict) else "unknown")
             state["status"] = status
             if status == "active" and fresh.get("location"):
@@ -275,7 +274,7 @@ class PlanetDownloader(Downloader):
             check,
             what=f"the Planet asset '{asset_type}' of {self.scene.id}",
             provider=self.provider,
-            policy=self.planet.poll,
+            policy=self.catalog.poll,
             cancel=cancel,
             status=lambda: f"'{state['status']}'",
         )
@@ -284,7 +283,7 @@ class PlanetDownloader(Downloader):
         """Each activated asset type by its signed link (activated once more when the link expired)."""
         target = self.scene_dir(request.outdir)
         target.mkdir(parents=True, exist_ok=True)
-        for asset_type in list(request.assets or self.planet.asset_types):
+        for asset_type in list(request.assets or self.catalog.asset_types):
             suffix = (
                 ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"
             )

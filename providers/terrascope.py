@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from shapely.geometry import shape
 
 from ..core.auth import BasicAuth, BearerAuth, OidcTokenProvider
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import AuthenticationError, ProviderError, ProviderResponseError, UsageError
 from ..core.naming import safe_name
 from ..core.query import Query, format_datetime
@@ -43,7 +43,7 @@ from ..core.scene import (
     parse_scene_datetime,
 )
 from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, FetchRequest
+from .downloader import CatalogDownloader, Downloader, FetchRequest
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -164,7 +164,7 @@ class TerrascopeProvider(Provider):
         """The download credentials (Bearer from OpenID, or Basic), built from the keyring on first use."""
         with self._lock:
             if self._auth is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 if self.auth_kind == "basic":
                     self._auth = BasicAuth(creds.username, creds.secret, self.host)
                 else:
@@ -382,7 +382,7 @@ class TerrascopeProvider(Provider):
             with named_auth_errors(self.title):
                 token = auth.token_provider.get_token()
             return path, GdalHttpAccess.bearer(asset.href, token)
-        creds = self._explicit or require_credentials(self.name)
+        creds = self._credentials()
         return path, GdalHttpAccess.basic(asset.href, creds.username, creds.secret)
 
 
@@ -397,28 +397,18 @@ def named_auth_errors(provider: str) -> Iterator[None]:
         raise AuthenticationError(f"{provider}: {exc}") from None
 
 
-class TerrascopeDownloader(Downloader):
+class TerrascopeDownloader(CatalogDownloader):
     """Downloads with the Terrascope credentials; MEP files are hard-linked (or copied), never fetched."""
 
-    def __init__(self, scene: Scene, provider: TerrascopeProvider) -> None:
-        self.terrascope = provider
-        self._http_client: Any = None
-        super().__init__(scene, None, provider=provider.title)  # type: ignore[arg-type]
+    catalog: TerrascopeProvider
+
+    def download_client(self) -> Any:
+        """The credentials' client (MEP copies never ask for it)."""
+        return self.catalog.download_http
 
     def translated_errors(self, members: Any = None) -> Any:
         """A refused account is named as Terrascope's."""
-        return named_auth_errors(self.terrascope.title)
-
-    @property  # type: ignore[override]
-    def http(self) -> Any:
-        """Built on first use: MEP copies need no credentials."""
-        if self._http_client is None:
-            self._http_client = self.terrascope.download_http
-        return self._http_client
-
-    @http.setter
-    def http(self, value: Any) -> None:
-        self._http_client = value
+        return named_auth_errors(self.catalog.title)
 
     def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
         if not source.is_file():

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Optional
 
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import (
     ActivationError,
     AuthenticationError,
@@ -35,8 +35,8 @@ from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import Scene, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, DownloadResult, FetchRequest
+from .base import Provider, ResultPage, SearchResults, checked_page_size
+from .downloader import CatalogDownloader, Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -84,10 +84,8 @@ class UsgsProvider(Provider):
         http: Any = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise UsageError(f"M2M pages hold 1 to {MAX_PAGE_SIZE} scenes, not {page_size}.")
         self.url = url.rstrip("/") + "/"
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "M2M", "scenes")
         self.poll = poll or PollPolicy(interval=10.0, factor=1.5, max_interval=120.0, timeout=3600.0)
         self._explicit = Credentials(username, token) if username and token else None
         self._api_key: Optional[str] = None
@@ -99,7 +97,7 @@ class UsgsProvider(Provider):
         with self._lock:
             if self._api_key:
                 return self._api_key
-            creds = self._explicit or require_credentials(self.name)
+            creds = self._credentials()
             envelope = self.http.request_json(
                 "POST", self.url + "login-token", json={"username": creds.username, "token": creds.secret}
             )
@@ -326,14 +324,15 @@ class UsgsProvider(Provider):
         return UsgsDownloader(scene, self)
 
 
-class UsgsDownloader(Downloader):
+class UsgsDownloader(CatalogDownloader):
     """Requests the scene's Level-2 product bundle, waits until M2M offers its URL, downloads it."""
 
     members_refused = "USGS Landsat bundles are tar archives: members cannot be extracted remotely."
 
+    catalog: UsgsProvider
+
     def __init__(self, scene: Scene, provider: UsgsProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.usgs = provider
+        super().__init__(scene, provider)
         self.url: Optional[str] = None
         self.size: Optional[int] = None
         self.label: Optional[str] = None
@@ -349,7 +348,7 @@ class UsgsDownloader(Downloader):
     def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
         if self.url:
             return
-        options = self.usgs.call(
+        options = self.catalog.call(
             "download-options", {"datasetName": self.dataset, "entityIds": [self.entity_id]}
         )
         products = [o for o in options or [] if isinstance(o, dict) and o.get("available") and o.get("id")]
@@ -365,7 +364,7 @@ class UsgsDownloader(Downloader):
         label = f"scene-picker-{uuid.uuid4().hex[:16]}"
         self.label = label
         body = {"downloads": [{"entityId": self.entity_id, "productId": product["id"]}], "label": label}
-        request = self.usgs.call("download-request", body, idempotent=False) or {}
+        request = self.catalog.call("download-request", body, idempotent=False) or {}
         failed = request.get("failed") or []
         if failed:
             reason = failed[0].get("errorMessage") if isinstance(failed[0], dict) else failed[0]
@@ -392,7 +391,7 @@ class UsgsDownloader(Downloader):
 
         def check() -> Optional[dict]:
             for name in labels:
-                data = self.usgs.call("download-retrieve", {"label": name} if name else {}) or {}
+                data = self.catalog.call("download-retrieve", {"label": name} if name else {}) or {}
                 for item in data.get("available") or []:
                     if mine(item) and item.get("url"):
                         return item
@@ -407,7 +406,7 @@ class UsgsDownloader(Downloader):
                 check,
                 what=f"the USGS product bundle of {self.scene.id}",
                 provider=self.provider,
-                policy=self.usgs.poll,
+                policy=self.catalog.poll,
                 cancel=cancel,
                 status=lambda: state["status"],
             )
@@ -432,7 +431,7 @@ class UsgsDownloader(Downloader):
         if not self.label:
             return
         try:
-            self.usgs.call("download-order-remove", {"label": self.label})
+            self.catalog.call("download-order-remove", {"label": self.label})
         except ScenePickerError as exc:
             log.info("USGS M2M: could not remove download label %s: %s", self.label, exc)
         self.label = None
