@@ -158,8 +158,13 @@ class Provider(ABC):
     def http(self) -> HttpClient:
         """The provider's :class:`~scene_picker.core.http.HttpClient` (a default one when none given)."""
         if self._http is None:
-            self._http = self.http_client(name=self.http_name, provider=self.name or None)
+            options = {"name": self.http_name, "provider": self.name or None, **self.client_options()}
+            self._http = self.http_client(**options)
         return self._http
+
+    def client_options(self) -> dict[str, Any]:
+        """More keywords for the default client (a timeout, a shared rate limiter, another name)."""
+        return {}
 
     @property
     def label(self) -> str:
@@ -179,9 +184,13 @@ class Provider(ABC):
     def get(self, scene_id: str) -> Scene:
         """One scene by id; raises :class:`~scene_picker.core.errors.ProviderError` when unknown."""
 
+    #: The class of this provider's downloaders, made from the scene and the provider (the template's
+    #: default unless the provider overrides some of its hooks).
+    downloader_class: type[CatalogDownloader] = CatalogDownloader
+
     def downloader(self, scene: Scene) -> Downloader:
-        """The downloader of ``scene`` (the default one unless the provider needs its own)."""
-        return CatalogDownloader(scene, self)
+        """The downloader of ``scene``."""
+        return self.downloader_class(scene, self)
 
     def login(self) -> object:
         """Check the stored account (the settings dialog's "Test login"): raise CredentialsError or a

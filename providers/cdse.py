@@ -91,8 +91,58 @@ def safe_names(name: str) -> set[str]:
     return {f"{base}.SAFE", f"{base}.SAFE.zip", f"{base}.zip", base}
 
 
+class CdseDownloader(CatalogDownloader):
+    """Zipper download (whole verified archive, or SAFE members) with a leased account."""
+
+    catalog: CdseProvider
+
+    def activate(
+        self,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+        assets: Optional[Sequence[str]] = None,
+    ) -> None:
+        if not self.scene.online:
+            raise ProviderError(
+                f"CDSE product {self.scene.id} is offline (long-term archive); ordering it is not supported "
+                "yet. Try again later or use another provider.",
+                self.catalog.name,
+            )
+
+    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
+        found = self.catalog.existing_copy(self.scene, Path(outdir))
+        if found is None:
+            return None
+        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
+        return DownloadResult(self.scene.id, [found], 0, 1)
+
+    def fetch(self, request: FetchRequest) -> DownloadResult:
+        """With a leased account of the pool; a refused one is set aside and the next one tried."""
+        asset = self.select_assets(request.assets)[0]
+        pool = self.catalog.pool
+        attempts = len(pool.accounts)
+        for _ in range(attempts):  # bounded: each failed sign-in removes one account
+            with pool.lease(request.cancel) as account:
+                try:
+                    pool.ensure_signed_in(account)
+                    self.http = account.http
+                    if request.members:
+                        self.extract_members(request, asset, request.outdir)
+                    else:
+                        self.fetch_asset(request, asset, request.outdir / f"{self.scene.id}.zip")
+                    return request.result
+                except AuthenticationError as exc:
+                    if account.blacklisted is None:
+                        pool.blacklist(account, exc)
+                    if not pool.usable:
+                        raise pool.all_failed_error() from None
+        raise pool.all_failed_error()
+
+
 class CdseProvider(Provider):
     """CDSE's OData catalogue and download services."""
+
+    downloader_class = CdseDownloader
 
     spec = ProviderSpec(
         name="cdse",
@@ -288,9 +338,6 @@ class CdseProvider(Provider):
         raise ProviderError(f"CDSE has no product {scene_id!r}.", self.name)
 
     # -- downloads --------------------------------------------------------------------------------
-    def downloader(self, scene: Scene) -> CdseDownloader:
-        return CdseDownloader(scene, self)
-
     def existing_copy(self, scene: Scene, outdir: Union[str, Path]) -> Optional[Path]:
         """A file or folder already holding ``scene`` in ``outdir`` or the archive folders, by SAFE name."""
         wanted = safe_names(scene.id)
@@ -380,51 +427,3 @@ class CdseProvider(Provider):
             progress=progress,
         )
         return DownloadResult(scene.id, files, fetched, 0)
-
-
-class CdseDownloader(CatalogDownloader):
-    """Zipper download (whole verified archive, or SAFE members) with a leased account."""
-
-    catalog: CdseProvider
-
-    def activate(
-        self,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
-        assets: Optional[Sequence[str]] = None,
-    ) -> None:
-        if not self.scene.online:
-            raise ProviderError(
-                f"CDSE product {self.scene.id} is offline (long-term archive); ordering it is not supported "
-                "yet. Try again later or use another provider.",
-                self.catalog.name,
-            )
-
-    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
-        found = self.catalog.existing_copy(self.scene, Path(outdir))
-        if found is None:
-            return None
-        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
-        return DownloadResult(self.scene.id, [found], 0, 1)
-
-    def fetch(self, request: FetchRequest) -> DownloadResult:
-        """With a leased account of the pool; a refused one is set aside and the next one tried."""
-        asset = self.select_assets(request.assets)[0]
-        pool = self.catalog.pool
-        attempts = len(pool.accounts)
-        for _ in range(attempts):  # bounded: each failed sign-in removes one account
-            with pool.lease(request.cancel) as account:
-                try:
-                    pool.ensure_signed_in(account)
-                    self.http = account.http
-                    if request.members:
-                        self.extract_members(request, asset, request.outdir)
-                    else:
-                        self.fetch_asset(request, asset, request.outdir / f"{self.scene.id}.zip")
-                    return request.result
-                except AuthenticationError as exc:
-                    if account.blacklisted is None:
-                        pool.blacklist(account, exc)
-                    if not pool.usable:
-                        raise pool.all_failed_error() from None
-        raise pool.all_failed_error()

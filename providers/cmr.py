@@ -33,7 +33,7 @@ from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
-from .downloader import CatalogDownloader, Downloader
+from .downloader import CatalogDownloader
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -55,8 +55,19 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+class CmrDownloader(CatalogDownloader):
+    """The default downloader, with the Earthdata client of the scene's data hosts."""
+
+    catalog: CmrProvider
+
+    def download_client(self) -> Any:
+        return self.catalog.download_client(self.scene)
+
+
 class CmrProvider(Provider):
     """NASA's CMR granule search with Earthdata Login downloads."""
+
+    downloader_class = CmrDownloader
 
     spec = ProviderSpec(
         name="cmr",
@@ -299,18 +310,6 @@ class CmrProvider(Provider):
                 )
                 self._download_clients[key] = client
             return client
-
-    def downloader(self, scene: Scene) -> Downloader:
-        return _LazyClientDownloader(scene, self)
-
-
-class _LazyClientDownloader(CatalogDownloader):
-    """The default downloader, with the Earthdata client of the scene's data hosts."""
-
-    catalog: CmrProvider
-
-    def download_client(self) -> Any:
-        return self.catalog.download_client(self.scene)
 
 
 def _asset_key(file_name: str, granule_ur: str) -> str:

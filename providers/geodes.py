@@ -37,7 +37,6 @@ from ..core.errors import (
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
-from .downloader import Downloader
 from .geodes_collections import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
@@ -46,6 +45,7 @@ from .geodes_collections import (
     collections_for_platforms,
     parse_collections,
 )
+from .geodes_download import GeodesDownloader
 from .polling import PollPolicy
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -66,6 +66,8 @@ _DROPPED = frozenset({"political", "references", "datetime", "eo:cloud_cover"})
 
 class GeodesProvider(Provider):
     """GEODES's STAC API (search) and download service (API key)."""
+
+    downloader_class = GeodesDownloader
 
     spec = ProviderSpec(
         name="geodes",
@@ -285,11 +287,6 @@ class GeodesProvider(Provider):
         if answer["features"]:
             return self.to_scene(answer["features"][0])
         raise ProviderError(f"GEODES has no product {scene_id!r}.", self.name)
-
-    def downloader(self, scene: Scene) -> Downloader:
-        from .geodes_download import GeodesDownloader
-
-        return GeodesDownloader(scene, self)
 
 
 def _matched(answer: dict[str, Any]) -> Optional[int]:

@@ -30,7 +30,7 @@ from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
 from ..core.scene import Scene, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
-from .downloader import CatalogDownloader, Downloader, DownloadResult, FetchRequest
+from .downloader import CatalogDownloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -50,155 +50,6 @@ _KEPT_PROPERTIES = (
     "published",
     "clear_percent",
 )
-
-
-class PlanetProvider(Provider):
-    """Planet's Data API (PlanetScope scenes by default)."""
-
-    spec = ProviderSpec(
-        name="planet",
-        title="Planet Data API (PlanetScope)",
-        platforms=("planetscope",),
-        collections=("PSScene",),
-        options=(
-            OptionSpec("url", "url", DEFAULT_URL, "Planet Data API"),
-            OptionSpec("item_types", "list", ("PSScene",), "comma-separated item types searched"),
-            OptionSpec(
-                "asset_types", "list", ("ortho_analytic_4b",), "comma-separated asset types activated"
-            ),
-            OptionSpec(
-                "page_size", "int", MAX_PAGE_SIZE, f"results asked per request (at most {MAX_PAGE_SIZE})"
-            ),
-        ),
-        credentials=CredentialSpec(
-            "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
-        ),
-    )
-
-    def __init__(
-        self,
-        url: str = DEFAULT_URL,
-        api_key: Optional[str] = None,
-        item_types: Sequence[str] = ("PSScene",),
-        asset_types: Sequence[str] = ("ortho_analytic_4b",),
-        page_size: int = MAX_PAGE_SIZE,
-        poll: Optional[PollPolicy] = None,
-        http: Any = None,
-        api_http: Any = None,
-    ) -> None:
-        super().__init__(http)
-        self.url = url.rstrip("/")
-        self.item_types = tuple(item_types)
-        self.asset_types = tuple(asset_types)
-        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "Planet")
-        self.poll = poll or PollPolicy(interval=5.0, factor=1.5, max_interval=60.0, timeout=3600.0)
-        self._explicit = Credentials("", api_key) if api_key else None
-        self._api = api_http
-        self._lock = threading.Lock()
-
-    @property
-    def http(self) -> Any:
-        """The plain client (no key) that fetches activated assets from their signed locations."""
-        if self._http is None:
-            self._http = self.http_client(name="Planet", provider=self.name, timeout=(10.0, 120.0))
-        return self._http
-
-    @property
-    def api(self) -> Any:
-        """The client for the Data API: the key goes to the API host only."""
-        with self._lock:
-            if self._api is None:
-                creds = self._credentials()
-                auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
-                self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
-            return self._api
-
-    # -- search -------------------------------------------------------------------------------------
-    def search_request(self, query: Query) -> dict:
-        if query.platforms and not any(normalise_platform(p) in self.platforms for p in query.platforms):
-            raise UsageError(f"Planet serves none of the platforms {', '.join(query.platforms)}.")
-        filters: list[dict] = [{"type": "PermissionFilter", "config": ["assets:download"]}]
-        if query.aoi is not None:
-            filters.append({"type": "GeometryFilter", "field_name": "geometry", "config": mapping(query.aoi)})
-        if query.start is not None or query.end is not None:
-            span = {}
-            if query.start is not None:
-                span["gte"] = format_datetime(query.start)
-            if query.end is not None:
-                span["lte"] = format_datetime(query.end)
-            filters.append({"type": "DateRangeFilter", "field_name": "acquired", "config": span})
-        if query.has_cloud_filter:
-            fraction = {}
-            if query.cloud_min is not None:
-                fraction["gte"] = query.cloud_min / 100.0
-            if query.cloud_max is not None:
-                fraction["lte"] = query.cloud_max / 100.0
-            filters.append({"type": "RangeFilter", "field_name": "cloud_cover", "config": fraction})
-        item_types = list(query.collections or self.item_types)
-        return {"item_types": item_types, "filter": {"type": "AndFilter", "config": filters}}
-
-    def search(self, query: Query) -> SearchResults:
-        body = self.search_request(query)
-        size = min(self.page_size, query.max_results or self.page_size)
-        return SearchResults(self._pages(body, size), query.max_results)
-
-    def _pages(self, body: dict, size: int) -> Iterator[ResultPage]:
-        url = f"{self.url}/quick-search"
-        page = self.api.request_json(
-            "POST", url, params={"_page_size": size, "_sort": "acquired desc"}, json=body, idempotent=True
-        )
-        for _ in range(1_000_000 // size + 2):
-            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
-                raise ProviderResponseError("Planet answered a search page without features.", self.name)
-            yield ResultPage([self.scene_from_feature(f) for f in page["features"]])
-            next_url = (page.get("_links") or {}).get("_next")
-            if not next_url or not page["features"]:
-                return
-            page = self.api.get_json(next_url)
-        raise ProviderError("Planet: too many result pages; narrow the search.", self.name)
-
-    def get(self, scene_id: str) -> Scene:
-        item_type, _, item_id = scene_id.rpartition("/")
-        for kind in [item_type] if item_type else self.item_types:
-            try:
-                feature = self.api.get_json(f"{self.url}/item-types/{kind}/items/{item_id}")
-            except HttpStatusError as exc:
-                if exc.status == 404:
-                    continue
-                raise
-            return self.scene_from_feature(feature)
-        raise ProviderError(f"Planet has no item {scene_id!r} ({', '.join(self.item_types)}).", self.name)
-
-    # -- records ------------------------------------------------------------------------------------
-    def scene_from_feature(self, feature: dict) -> Scene:
-        try:
-            item_id, props = feature["id"], feature.get("properties") or {}
-        except (KeyError, TypeError, AttributeError):
-            raise ProviderResponseError("Planet sent an item without id.", self.name) from None
-        cloud = props.get("cloud_cover")
-        try:
-            footprint = shape(feature["geometry"]) if feature.get("geometry") else None
-        except (ValueError, TypeError, AttributeError, KeyError):
-            footprint = None
-        return Scene(
-            provider=self.name,
-            id=item_id,
-            platform="planetscope"
-            if props.get("item_type", "PSScene").startswith("PS")
-            else props.get("provider"),
-            collection=props.get("item_type"),
-            datetime=parse_scene_datetime(props.get("acquired")),
-            footprint=footprint,
-            cloud_cover=round(float(cloud) * 100.0, 6) if isinstance(cloud, (int, float)) else None,
-            quicklook=(feature.get("_links") or {}).get("thumbnail"),
-            assets={},
-            raw=feature,
-            online=False,
-            properties={k: props[k] for k in _KEPT_PROPERTIES if k in props},
-        )
-
-    def downloader(self, scene: Scene) -> Downloader:
-        return PlanetDownloader(scene, self)
 
 
 class PlanetDownloader(CatalogDownloader):
@@ -310,3 +161,148 @@ class PlanetDownloader(CatalogDownloader):
                     del self.active[asset_type]
                     self.activate(request.cancel, assets=[asset_type])
         return request.result
+
+
+class PlanetProvider(Provider):
+    """Planet's Data API (PlanetScope scenes by default)."""
+
+    downloader_class = PlanetDownloader
+
+    spec = ProviderSpec(
+        name="planet",
+        title="Planet Data API (PlanetScope)",
+        platforms=("planetscope",),
+        collections=("PSScene",),
+        options=(
+            OptionSpec("url", "url", DEFAULT_URL, "Planet Data API"),
+            OptionSpec("item_types", "list", ("PSScene",), "comma-separated item types searched"),
+            OptionSpec(
+                "asset_types", "list", ("ortho_analytic_4b",), "comma-separated asset types activated"
+            ),
+            OptionSpec(
+                "page_size", "int", MAX_PAGE_SIZE, f"results asked per request (at most {MAX_PAGE_SIZE})"
+            ),
+        ),
+        credentials=CredentialSpec(
+            "api_key", "Planet API key (account settings)", signup_url="https://www.planet.com/account/"
+        ),
+    )
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        api_key: Optional[str] = None,
+        item_types: Sequence[str] = ("PSScene",),
+        asset_types: Sequence[str] = ("ortho_analytic_4b",),
+        page_size: int = MAX_PAGE_SIZE,
+        poll: Optional[PollPolicy] = None,
+        http: Any = None,
+        api_http: Any = None,
+    ) -> None:
+        super().__init__(http)
+        self.url = url.rstrip("/")
+        self.item_types = tuple(item_types)
+        self.asset_types = tuple(asset_types)
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "Planet")
+        self.poll = poll or PollPolicy(interval=5.0, factor=1.5, max_interval=60.0, timeout=3600.0)
+        self._explicit = Credentials("", api_key) if api_key else None
+        self._api = api_http
+        self._lock = threading.Lock()
+
+    def client_options(self) -> dict[str, Any]:
+        """The default client is the plain one (no key) fetching activated assets by their signed links."""
+        return {"name": "Planet", "timeout": (10.0, 120.0)}
+
+    @property
+    def api(self) -> Any:
+        """The client for the Data API: the key goes to the API host only."""
+        with self._lock:
+            if self._api is None:
+                creds = self._credentials()
+                auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
+                self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
+            return self._api
+
+    # -- search -------------------------------------------------------------------------------------
+    def search_request(self, query: Query) -> dict:
+        if query.platforms and not any(normalise_platform(p) in self.platforms for p in query.platforms):
+            raise UsageError(f"Planet serves none of the platforms {', '.join(query.platforms)}.")
+        filters: list[dict] = [{"type": "PermissionFilter", "config": ["assets:download"]}]
+        if query.aoi is not None:
+            filters.append({"type": "GeometryFilter", "field_name": "geometry", "config": mapping(query.aoi)})
+        if query.start is not None or query.end is not None:
+            span = {}
+            if query.start is not None:
+                span["gte"] = format_datetime(query.start)
+            if query.end is not None:
+                span["lte"] = format_datetime(query.end)
+            filters.append({"type": "DateRangeFilter", "field_name": "acquired", "config": span})
+        if query.has_cloud_filter:
+            fraction = {}
+            if query.cloud_min is not None:
+                fraction["gte"] = query.cloud_min / 100.0
+            if query.cloud_max is not None:
+                fraction["lte"] = query.cloud_max / 100.0
+            filters.append({"type": "RangeFilter", "field_name": "cloud_cover", "config": fraction})
+        item_types = list(query.collections or self.item_types)
+        return {"item_types": item_types, "filter": {"type": "AndFilter", "config": filters}}
+
+    def search(self, query: Query) -> SearchResults:
+        body = self.search_request(query)
+        size = min(self.page_size, query.max_results or self.page_size)
+        return SearchResults(self._pages(body, size), query.max_results)
+
+    def _pages(self, body: dict, size: int) -> Iterator[ResultPage]:
+        url = f"{self.url}/quick-search"
+        page = self.api.request_json(
+            "POST", url, params={"_page_size": size, "_sort": "acquired desc"}, json=body, idempotent=True
+        )
+        for _ in range(1_000_000 // size + 2):
+            if not isinstance(page, dict) or not isinstance(page.get("features"), list):
+                raise ProviderResponseError("Planet answered a search page without features.", self.name)
+            yield ResultPage([self.scene_from_feature(f) for f in page["features"]])
+            next_url = (page.get("_links") or {}).get("_next")
+            if not next_url or not page["features"]:
+                return
+            page = self.api.get_json(next_url)
+        raise ProviderError("Planet: too many result pages; narrow the search.", self.name)
+
+    def get(self, scene_id: str) -> Scene:
+        item_type, _, item_id = scene_id.rpartition("/")
+        for kind in [item_type] if item_type else self.item_types:
+            try:
+                feature = self.api.get_json(f"{self.url}/item-types/{kind}/items/{item_id}")
+            except HttpStatusError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            return self.scene_from_feature(feature)
+        raise ProviderError(f"Planet has no item {scene_id!r} ({', '.join(self.item_types)}).", self.name)
+
+    # -- records ------------------------------------------------------------------------------------
+    def scene_from_feature(self, feature: dict) -> Scene:
+        try:
+            item_id, props = feature["id"], feature.get("properties") or {}
+        except (KeyError, TypeError, AttributeError):
+            raise ProviderResponseError("Planet sent an item without id.", self.name) from None
+        cloud = props.get("cloud_cover")
+        try:
+            footprint = shape(feature["geometry"]) if feature.get("geometry") else None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            footprint = None
+        return Scene(
+            provider=self.name,
+            id=item_id,
+            platform="planetscope"
+            if props.get("item_type", "PSScene").startswith("PS")
+            else props.get("provider"),
+            collection=props.get("item_type"),
+            datetime=parse_scene_datetime(props.get("acquired")),
+            footprint=footprint,
+            cloud_cover=round(float(cloud) * 100.0, 6) if isinstance(cloud, (int, float)) else None,
+            quicklook=(feature.get("_links") or {}).get("thumbnail"),
+            assets={},
+            raw=feature,
+            online=False,
+            properties={k: props[k] for k in _KEPT_PROPERTIES if k in props},
+        )

@@ -43,7 +43,7 @@ from ..core.scene import (
     parse_scene_datetime,
 )
 from .base import Provider, ResultPage, SearchResults
-from .downloader import CatalogDownloader, Downloader, FetchRequest
+from .downloader import CatalogDownloader, FetchRequest
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -80,8 +80,43 @@ def link_roles(kind: str, link: dict[str, Any]) -> tuple[str, ...]:
     return (category or "related",)
 
 
+class TerrascopeDownloader(CatalogDownloader):
+    """Downloads with the Terrascope credentials; MEP files are hard-linked (or copied), never fetched."""
+
+    catalog: TerrascopeProvider
+
+    def download_client(self) -> Any:
+        """The credentials' client (MEP copies never ask for it)."""
+        return self.catalog.download_http
+
+    def translated_errors(self, members: Any = None) -> Any:
+        """A refused account is named as Terrascope's."""
+        return named_auth_errors(self.catalog.title)
+
+    def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
+        if not source.is_file():
+            raise ProviderError(
+                f"{asset.key} of {self.scene.id} is not at {source}: MEP paths exist only on the Terrascope "
+                "platform. Search without accessed_from='MEP' to download over HTTP.",
+                self.provider,
+            )
+        if (dest.exists() and not request.overwrite) or not _same_size(asset, source):
+            super()._copy_local(request, asset, source, dest)
+            return
+        try:
+            if dest.exists():
+                dest.unlink()
+            os.link(source, dest)
+        except OSError:  # another file system, or links not allowed: copy instead
+            super()._copy_local(request, asset, source, dest)
+            return
+        request.result.add([dest], 0)
+
+
 class TerrascopeProvider(Provider):
     """Terrascope's catalogue (OpenSearch or STAC) and download service."""
+
+    downloader_class = TerrascopeDownloader
 
     spec = ProviderSpec(
         name="terrascope",
@@ -151,12 +186,9 @@ class TerrascopeProvider(Provider):
     def label(self) -> str:
         return self.title
 
-    @property
-    def http(self) -> Any:
-        """Catalogue client (no credentials needed to search), rate-limited for the services host."""
-        if self._http is None:
-            self._http = self.http_client(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
-        return self._http
+    def client_options(self) -> dict[str, Any]:
+        """The catalogue client (no credentials needed to search), rate-limited for the services host."""
+        return {"name": self.title, "rate_limiter": self.rate_limiter}
 
     # -- authentication ---------------------------------------------------------------------------
     @property
@@ -371,9 +403,6 @@ class TerrascopeProvider(Provider):
             return self._stac
 
     # -- downloads and direct access ----------------------------------------------------------------
-    def downloader(self, scene: Scene) -> Downloader:
-        return TerrascopeDownloader(scene, self)
-
     def gdal_access(self, asset: Asset) -> tuple[str, GdalHttpAccess]:
         """``/vsicurl/`` path of ``asset`` (safe to show) and the GDAL options carrying the credentials."""
         path = vsicurl_path(asset.href)
@@ -395,39 +424,6 @@ def named_auth_errors(provider: str) -> Iterator[None]:
         if provider.split(" ")[0] in str(exc):
             raise
         raise AuthenticationError(f"{provider}: {exc}") from None
-
-
-class TerrascopeDownloader(CatalogDownloader):
-    """Downloads with the Terrascope credentials; MEP files are hard-linked (or copied), never fetched."""
-
-    catalog: TerrascopeProvider
-
-    def download_client(self) -> Any:
-        """The credentials' client (MEP copies never ask for it)."""
-        return self.catalog.download_http
-
-    def translated_errors(self, members: Any = None) -> Any:
-        """A refused account is named as Terrascope's."""
-        return named_auth_errors(self.catalog.title)
-
-    def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
-        if not source.is_file():
-            raise ProviderError(
-                f"{asset.key} of {self.scene.id} is not at {source}: MEP paths exist only on the Terrascope "
-                "platform. Search without accessed_from='MEP' to download over HTTP.",
-                self.provider,
-            )
-        if (dest.exists() and not request.overwrite) or not _same_size(asset, source):
-            super()._copy_local(request, asset, source, dest)
-            return
-        try:
-            if dest.exists():
-                dest.unlink()
-            os.link(source, dest)
-        except OSError:  # another file system, or links not allowed: copy instead
-            super()._copy_local(request, asset, source, dest)
-            return
-        request.result.add([dest], 0)
 
 
 def _same_size(asset: Asset, source: Path) -> bool:
