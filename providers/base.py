@@ -126,6 +126,8 @@ class Provider(ABC):
     credentials: Optional[CredentialSpec] = None
     #: How the default HTTP client names the service in its messages (None: no name).
     http_name: Optional[str] = None
+    #: The name shown in messages when an instance has its own (a catalog's URL); see :attr:`label`.
+    _label: Optional[str] = None
     #: Credentials given to the constructor (None: the keyring's, see :meth:`_credentials`).
     _explicit: Optional[Credentials] = None
 
@@ -168,8 +170,8 @@ class Provider(ABC):
 
     @property
     def label(self) -> str:
-        """Name shown in messages (instances may refine it, e.g. with a URL)."""
-        return self.name
+        """Name shown in messages (an instance may have its own, e.g. with a URL)."""
+        return self._label or self.name
 
     def _credentials(self) -> Credentials:
         """The credentials given to the constructor, else this provider's keyring entry (a

@@ -31,7 +31,7 @@ from ..core.errors import InvalidAOIError, ProviderError, ProviderResponseError,
 from ..core.geometry import normalize_wgs84
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
-from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
+from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_cloud_cover, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .downloader import CatalogDownloader
 from .query_params import host_pattern
@@ -266,7 +266,7 @@ class CmrProvider(Provider):
             collection=ref.get("ShortName"),
             datetime=parse_scene_datetime(time_range.get("BeginningDateTime")),
             footprint=_footprint(umm.get("SpatialExtent") or {}),
-            cloud_cover=float(cloud) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud),
             quicklook=quicklook,
             assets=assets,
             raw=item,

@@ -28,7 +28,7 @@ from ..core.credentials import Credentials
 from ..core.errors import ActivationError, HttpStatusError, ProviderError, ProviderResponseError, UsageError
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
-from ..core.scene import Scene, parse_scene_datetime
+from ..core.scene import Scene, parse_cloud_cover, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .downloader import CatalogDownloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
@@ -299,7 +299,7 @@ class PlanetProvider(Provider):
             collection=props.get("item_type"),
             datetime=parse_scene_datetime(props.get("acquired")),
             footprint=footprint,
-            cloud_cover=round(float(cloud) * 100.0, 6) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud, scale=100.0),
             quicklook=(feature.get("_links") or {}).get("thumbnail"),
             assets={},
             raw=feature,

@@ -115,10 +115,6 @@ class StacProvider(Provider):
         self._conformance: Optional[list[str]] = None
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
     def source(self) -> dict[str, str]:
         """What rebuilds this provider, recorded in its scenes: the API's URL (never a credential)."""
         return catalog_source(self.url)

@@ -83,10 +83,6 @@ class StaticStacProvider(Provider):
         self.workers = max(1, int(workers))
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
     def source(self) -> dict[str, str]:
         """What rebuilds this provider, recorded in its scenes: the catalog's location."""
         return catalog_source(self.root)

@@ -40,6 +40,7 @@ from ..core.scene import (
     ROLE_THUMBNAIL,
     Asset,
     Scene,
+    parse_cloud_cover,
     parse_scene_datetime,
 )
 from .base import Provider, ResultPage, SearchResults
@@ -346,7 +347,7 @@ class TerrascopeProvider(Provider):
             collection=props.get("parentIdentifier"),
             datetime=parse_scene_datetime(parameters.get("beginningDateTime") or props.get("date")),
             footprint=shape(feature["geometry"]) if feature.get("geometry") else None,
-            cloud_cover=float(cloud) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud),
             quicklook=quicklook,
             assets=assets,
             raw=feature,
