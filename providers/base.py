@@ -2,13 +2,12 @@
 is in :mod:`.downloader`).
 
 - :class:`Provider`: ``search(query) -> SearchResults``, ``get(scene_id) -> Scene``,
-  ``downloader(scene) -> Downloader``; class attributes ``name``, ``title``, ``platforms``,
-  ``credentials`` (a :class:`CredentialSpec` or None).
+  ``downloader(scene)`` (an instance of its ``downloader_class``); class attributes ``name``, ``title``,
+  ``platforms``, ``credentials`` (from its :class:`ProviderSpec`); what every provider shares: the
+  default client (:meth:`Provider.client_options`), credentials given or from the keyring, the page-size
+  check (:func:`checked_page_size`), errors named with the provider's label.
 - :class:`SearchResults`: a lazy iterator of scenes over pages fetched on demand, stopping at the
   query's ``max_results``; ``.total`` is what the server announced (None when it does not say).
-- :class:`Downloader`: ``activate()`` (no-op for online scenes) and ``download()`` of assets through
-  :func:`scene_picker.core.transfer.download_file` and of zip members through
-  :class:`scene_picker.core.remotezip.RemoteZip`; providers override only what differs.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 from ..core.credentials import Credentials, require_credentials
-from ..core.errors import UsageError
+from ..core.errors import ProviderResponseError, UsageError
 from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
 from ..core.scene import Scene
@@ -172,6 +171,13 @@ class Provider(ABC):
     def label(self) -> str:
         """Name shown in messages (an instance may have its own, e.g. with a URL)."""
         return self._label or self.name
+
+    def _named(self, exc: ProviderResponseError) -> ProviderResponseError:
+        """``exc`` naming this provider: its label put in front of the message when it lacks it."""
+        if self.label in str(exc):
+            exc.provider = exc.provider or self.label
+            return exc
+        return ProviderResponseError(f"{self.label}: {exc}", provider=self.label)
 
     def _credentials(self) -> Credentials:
         """The credentials given to the constructor, else this provider's keyring entry (a

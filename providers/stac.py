@@ -126,13 +126,6 @@ class StacProvider(Provider):
         except ProviderResponseError as exc:
             raise self._named(exc) from None
 
-    def _named(self, exc: ProviderResponseError) -> ProviderResponseError:
-        text = str(exc)
-        if self._label in text:
-            exc.provider = exc.provider or self._label
-            return exc
-        return ProviderResponseError(f"{self._label}: {text}", provider=self._label)
-
     def _malformed(self, url: str, what: str) -> ProviderResponseError:
         return ProviderResponseError(f"{self._label}: {redact_url(url)} {what}", provider=self._label)
 
