@@ -33,8 +33,8 @@ from ..core.errors import CancelledError, NetworkError, OutputError, ScenePicker
 from ..core.progress import Progress
 from ..core.queue import Job
 from ..core.redact import redact
-from .download import JobPools, ProviderPool, SceneJobs, run_scene
 from .progress_view import ProgressView
+from .scene_jobs import JobPools, ProviderPool, SceneJobs, run_scene
 
 INSTALL_HINT = (
     "--cluster needs the optional package 'distributed': pip install 'scene-picker[cluster]' "
