@@ -148,6 +148,35 @@ def test_the_default_options_search_by_post(stac, tmp_path):
     assert job.payload["options"] == {"url": stac.base_url}
 
 
+def test_a_sync_plan_keeps_its_provider_options_in_its_jobs(stac, tmp_path):
+    plan = {
+        "search": [
+            {
+                "name": "signed",
+                "provider": "stac",
+                "url": stac.base_url,
+                "start": "2024-01-01",
+                "end": "2024-12-31",
+            }
+        ]
+    }
+    plan["search"][0]["options"] = {"method": "GET", "page_size": 50}  # typed, as TOML gives them
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    out = tmp_path / "out"
+
+    run = _run("sync", str(path), "--out", str(out))
+
+    assert run.returncode == 0, run.stderr
+    # the search, then each (signed) scene looked up again by its job: all with the plan's options
+    assert [r.method for r in stac.searches()] == ["GET"] * 3
+    jobs = _jobs(out)
+    assert [j.payload["options"] for j in jobs] == [
+        {"url": stac.base_url, "method": "GET", "page_size": "50"}
+    ] * 2
+    assert (out / OTHER / "small.bin").read_bytes() == stac.files["small.bin"]
+
+
 def _old_payload(stac: SigningStac, out: Path, scene_id: str) -> dict:
     """A scene job as versions before queued options wrote it (cli/download.py at commit 311ec9b,
     ``SceneJobs.payload``): the catalog URL under ``url``, no ``options``."""

@@ -5,7 +5,8 @@ job was built with.
 
 - ``GET /``: a landing page advertising item search by GET and by POST (the STAC provider's default
   ``method=auto`` then searches by POST; ``method=GET`` by GET).
-- ``GET /search?ids=A,B`` and ``POST /search {"ids": [...]}``: the items with those ids.
+- ``GET /search?ids=A,B`` and ``POST /search {"ids": [...]}``: the items with those ids (every item, on
+  one page, without ``ids``: a search).
 - ``GET /files/NAME?X-Amz-Signature=SIG``: the file, with single-range support (RFC 9110); 403 without
   the emulator's signature. ``gate(name, after)`` makes the first GET of ``name`` send ``after`` bytes
   and then wait until :meth:`release` (``gated`` is set once those bytes are out).
@@ -106,7 +107,7 @@ class _Handler(EmulatorHandler):
             self.send_json(200, self.emulator.landing(base))
         elif path == "/search":
             ids = [i for value in query.get("ids", []) for i in value.split(",") if i]
-            self._items(ids)
+            self._items(ids if "ids" in query else None)
         elif path.startswith("/files/"):
             self._file(path[len("/files/") :], query)
         else:
@@ -118,11 +119,12 @@ class _Handler(EmulatorHandler):
         if self.split()[0] != "/search":
             self.send_json(404, {"code": "NotFound"})
             return
-        self._items([str(i) for i in body.get("ids") or []])
+        self._items([str(i) for i in body["ids"]] if "ids" in body else None)
 
-    def _items(self, ids: list[str]) -> None:
+    def _items(self, ids: list[str] | None) -> None:
         base = self.server.base_url
-        features = [self.emulator.item(i, base) for i in ids if i in self.emulator.items]
+        wanted = sorted(self.emulator.items) if ids is None else ids
+        features = [self.emulator.item(i, base) for i in wanted if i in self.emulator.items]
         page = {
             "type": "FeatureCollection",
             "features": features,
