@@ -28,7 +28,7 @@ from scene_picker.providers import registry
 from scene_picker.providers.base import Provider
 from scene_picker.providers.spec import OptionSpec, ProviderSpec
 
-from support.fixtures_engine import cli_command, cli_env, make_bytes, sha256
+from support.fixtures_engine import cli_command, cli_env, make_bytes, run_cli, sha256
 from support.signing_stac import SigningStac
 
 BIG = 3 << 20
@@ -44,17 +44,6 @@ def stac() -> Iterator[SigningStac]:
         yield emulator
 
 
-def _run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        cli_command(*args),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=cli_env(),
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _queue_files(out: Path) -> list[Path]:
     path = queue_file(out)
     return [f for f in path.parent.glob(path.name + "*") if f.is_file()]  # with -wal, -shm
@@ -63,7 +52,7 @@ def _queue_files(out: Path) -> list[Path]:
 def _queued_then_killed(stac: SigningStac, out: Path, *options: str) -> None:
     """``download --provider stac --id SCENE`` with ``options``, killed (SIGKILL) once a third of the
     scene's file is in its ``.part``: the job stays in the queue, to resume."""
-    stac.gate("big.bin", after=GATE)
+    stac.asset_server.gate("big.bin", after=GATE)
     command = cli_command(
         "download", "--provider", "stac", "--url", stac.base_url, "--id", SCENE, "--out", str(out), *options
     )
@@ -76,7 +65,7 @@ def _queued_then_killed(stac: SigningStac, out: Path, *options: str) -> None:
         stdin=subprocess.DEVNULL,
     )
     try:
-        assert stac.gated.wait(120), "the file was never asked for"
+        assert stac.asset_server.gated.wait(120), "the file was never asked for"
         part = part_path(out / SCENE / "big.bin")
         deadline = time.monotonic() + 60
         while not (part.exists() and part.stat().st_size >= GATE) and time.monotonic() < deadline:
@@ -85,7 +74,7 @@ def _queued_then_killed(stac: SigningStac, out: Path, *options: str) -> None:
     finally:
         process.kill()
         process.communicate(timeout=60)
-        stac.release()
+        stac.asset_server.release()
     (job,) = _jobs(out)
     assert job.state == "queued"  # left active by the killed process: queued again when a queue opens
 
@@ -114,7 +103,7 @@ def test_a_resumed_job_is_built_with_the_options_it_was_queued_with(stac, tmp_pa
     assert [r.method for r in stac.searches()] == ["GET", "GET"]  # the id looked up, then the job ran
     stac.clear_logs()
 
-    again = _run("download", "--resume", "--out", str(out))  # a new process, no --option, no --url
+    again = run_cli("download", "--resume", "--out", str(out))  # a new process, no --option, no --url
 
     assert again.returncode == 0, again.stderr
     (search,) = stac.searches()  # the job signed its links again with the queued options: GET
@@ -129,7 +118,7 @@ def test_a_job_resumed_on_a_dask_worker_is_built_with_its_options(stac, tmp_path
     _queued_then_killed(stac, out, "--option", "method=GET")
     stac.clear_logs()
 
-    again = _run("download", "--resume", "--out", str(out), "--cluster", "local:1", timeout=300)
+    again = run_cli("download", "--resume", "--out", str(out), "--cluster", "local:1", timeout=300)
 
     assert again.returncode == 0, again.stderr
     (search,) = stac.searches()  # on the worker process, from the job's payload alone
@@ -139,7 +128,7 @@ def test_a_job_resumed_on_a_dask_worker_is_built_with_its_options(stac, tmp_path
 
 def test_the_default_options_search_by_post(stac, tmp_path):
     """The contrast that makes the tests above meaningful: without the option, the lookup is a POST."""
-    run = _run(
+    run = run_cli(
         "download", "--provider", "stac", "--url", stac.base_url, "--id", OTHER, "--out", str(tmp_path)
     )
     assert run.returncode == 0, run.stderr
@@ -165,7 +154,7 @@ def test_a_sync_plan_keeps_its_provider_options_in_its_jobs(stac, tmp_path):
     path.write_text(json.dumps(plan))
     out = tmp_path / "out"
 
-    run = _run("sync", str(path), "--out", str(out))
+    run = run_cli("sync", str(path), "--out", str(out))
 
     assert run.returncode == 0, run.stderr
     # the search, then each (signed) scene looked up again by its job: all with the plan's options
@@ -207,7 +196,7 @@ def test_a_job_queued_by_an_older_version_still_runs(stac, tmp_path):
     out = tmp_path / "out"
     _queue(out, _old_payload(stac, out, OTHER))
 
-    run = _run("download", "--resume", "--out", str(out))
+    run = run_cli("download", "--resume", "--out", str(out))
 
     assert run.returncode == 0, run.stderr
     (search,) = stac.searches()  # at the URL the job kept, with the provider's defaults
@@ -223,7 +212,7 @@ def test_an_option_this_version_refuses_fails_its_job_alone(stac, tmp_path):
     _queue(out, broken, fine)
     table = tmp_path / "table.json"
 
-    run = _run("download", "--resume", "--out", str(out), "--table", str(table))
+    run = run_cli("download", "--resume", "--out", str(out), "--table", str(table))
 
     assert run.returncode == 2, run.stderr  # a usage error: the job's options
     rows = {row["scene_id"]: row for row in json.loads(table.read_text())}
@@ -241,13 +230,13 @@ def test_an_option_this_version_refuses_fails_its_job_alone(stac, tmp_path):
 )
 def test_a_credential_given_as_an_option_is_never_queued(stac, tmp_path, option):
     """From a result file (no provider is built before the scenes are queued): the job is refused."""
-    feature = stac.item(OTHER, stac.base_url)
+    feature = stac.item(OTHER)
     feature["properties"]["provider"] = "stac"
     results = tmp_path / "results.geojson"
     results.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     out = tmp_path / "out"
 
-    run = _run("download", str(results), "--out", str(out), "--option", option)
+    run = run_cli("download", str(results), "--out", str(out), "--option", option)
 
     assert run.returncode == 2, run.stderr
     assert "credential" in run.stderr and "hunter2-secret" not in run.stderr
