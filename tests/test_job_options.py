@@ -101,6 +101,8 @@ def test_a_resumed_job_is_built_with_the_options_it_was_queued_with(stac, tmp_pa
     assert job.payload["options"] == {"method": "GET", "url": stac.base_url}
     assert job.payload["scene"] is None  # signed links: queued by id
     assert [r.method for r in stac.searches()] == ["GET", "GET"]  # the id looked up, then the job ran
+    listed = run_cli("queue", str(out))
+    assert f"options: method=GET, url={stac.base_url}" in listed.stdout, listed.stdout
     stac.clear_logs()
 
     again = run_cli("download", "--resume", "--out", str(out))  # a new process, no --option, no --url
