@@ -11,7 +11,7 @@ from typing import Any, Mapping, Optional
 
 from ..core.errors import UsageError
 from ..core.platforms import canonical_platform
-from ..core.redact import url_carries_secret
+from ..core.redact import SECRET_OPTION_NAMES, url_carries_secret
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,6 @@ class CredentialSpec:
 OPTION_TYPES = ("str", "url", "int", "float", "bool", "list")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-#: Option names that carry a credential: never an option kept in the settings or a queued job (the
-#: keyring holds those).
-SECRET_OPTION_NAMES = frozenset(
-    {"username", "password", "secret", "token", "key", "api_key", "apikey", "accounts"}
-)
 
 
 def option_text(value: Any) -> str:

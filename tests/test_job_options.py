@@ -286,3 +286,17 @@ def test_job_options_keep_declared_text_and_refuse_secrets_and_objects(secret_op
         with pytest.raises(UsageError) as info:
             job_options(name, options)
         assert "abc" not in str(info.value), info.value
+
+
+def test_the_queue_refuses_provider_options_naming_a_credential(tmp_path):
+    """Whoever builds the payload (another front end): the queue itself never stores such options."""
+    queue = DownloadQueue(tmp_path / "queue.sqlite", workers=1, handlers={SCENE_JOB: lambda *a: {}})
+    try:
+        for options in ({"Password": "hunter2-secret"}, {"url": "http://u:hunter2-secret@127.0.0.1:9/"}):
+            with pytest.raises(UsageError) as info:
+                queue.add(SCENE_JOB, {"provider": "stac", "scene_id": "x", "options": options}, key="x")
+            assert "credential" in str(info.value) and "hunter2-secret" not in str(info.value)
+        assert queue.jobs() == []
+    finally:
+        queue.close()
+    assert all(b"hunter2-secret" not in f.read_bytes() for f in tmp_path.glob("queue.sqlite*") if f.is_file())
