@@ -80,6 +80,15 @@ def test_a_resumed_dock_job_keeps_the_options_it_was_queued_with(stac, tmp_path)
         assert wait_until(lambda: _done(second, old_id), 30)
         assert second.job(old_id).state == "done", second.job(old_id).error
         assert [s.method for s in stac.searches()] == ["GET", "POST"]  # the settings' method=POST
+
+        # an option this version refuses (queued by another version): that job fails, saying why
+        bad = {**old, "key": "bad", "options": {"url": stac.base_url, "method": "PATCH"}}
+        bad_id = second.queue.add(KIND, bad, label=OLD).id
+        second.queue.start()
+        assert wait_until(lambda: _done(second, bad_id), 30)
+        failed = second.job(bad_id)
+        assert failed.state == "failed" and "method" in failed.error and "PATCH" in failed.error
+        assert len(stac.searches()) == 2  # no lookup with a provider it could not build
     finally:
         second.shutdown(timeout=20)
         second.queue.close()
