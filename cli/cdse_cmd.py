@@ -22,32 +22,33 @@ from pathlib import Path
 
 from ..core.credentials import delete_credentials, store_credentials
 from ..core.errors import UsageError
+from .main import add_command
+
+#: The ``cdse`` command's own help (its actions have handlers and docstrings of their own).
+COMMAND_HELP = """Copernicus Data Space: several accounts, S3 keys, batch queries
+
+Copernicus Data Space Ecosystem specifics: store several accounts or the S3 keys, run a CSV table of
+queries.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "cdse",
-        help="Copernicus Data Space: several accounts, S3 keys, batch queries",
-        description="Copernicus Data Space Ecosystem specifics: store several accounts or the S3 keys, "
-        "run a CSV table of queries.",
-    )
+    parser = add_command(subparsers, "cdse", None, COMMAND_HELP)
     sub = parser.add_subparsers(dest="cdse_command", metavar="ACTION")
     sub.required = True
 
-    account = sub.add_parser("account", help="store (or forget) CDSE account number N in the keyring")
+    account = add_command(sub, "account", run_account)
     account.add_argument("--number", type=int, default=1, metavar="N", help="account number (default 1)")
     account.add_argument("-u", "--username", help="account e-mail")
     account.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     account.add_argument("--delete", action="store_true", help="forget this account instead")
-    account.set_defaults(handler=run_account)
 
-    keys = sub.add_parser("s3-keys", help="store (or forget) the S3 keys used for S3 downloads")
+    keys = add_command(sub, "s3-keys", run_s3_keys)
     keys.add_argument("--access-key", help="the S3 access key")
     keys.add_argument("--secret-stdin", action="store_true", help="read the secret key from stdin")
     keys.add_argument("--delete", action="store_true", help="forget the stored keys instead")
-    keys.set_defaults(handler=run_s3_keys)
 
-    batch = sub.add_parser("batch", help="run a CSV table of queries into one CSV of products")
+    batch = add_command(sub, "batch", run_batch)
     batch.add_argument("queries", type=Path, help="CSV with id,start,end,geometry,collection,...")
     batch.add_argument("--out", type=Path, help="result CSV (default: stdout)")
     batch.add_argument("--parallel", type=int, default=1, metavar="N", help="queries at a time (default 1)")
@@ -59,7 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     batch.add_argument("--online-only", action="store_true", help="only products online now")
     batch.add_argument("--catalogue-url", help="OData catalogue root (default: CDSE's)")
-    batch.set_defaults(handler=run_batch)
 
 
 def _secret(from_stdin: bool, prompt: str) -> str:
@@ -77,6 +77,7 @@ def account_entry(number: int) -> str:
 
 
 def run_account(args: argparse.Namespace) -> int:
+    """store (or forget) CDSE account number N in the keyring"""
     entry = account_entry(args.number)
     if args.delete:
         delete_credentials(entry)
@@ -90,6 +91,7 @@ def run_account(args: argparse.Namespace) -> int:
 
 
 def run_s3_keys(args: argparse.Namespace) -> int:
+    """store (or forget) the S3 keys used for S3 downloads"""
     from ..providers.cdse import S3_CREDENTIALS
 
     if args.delete:
@@ -106,6 +108,7 @@ def run_s3_keys(args: argparse.Namespace) -> int:
 
 
 def run_batch(args: argparse.Namespace) -> int:
+    """run a CSV table of queries into one CSV of products"""
     from ..providers.cdse import CATALOGUE_URL, CdseProvider
     from ..providers.cdse_batch import read_table, run_batch, write_table
 

@@ -38,6 +38,7 @@ from ..core.queue import DONE, QUEUED, DownloadQueue, Job
 from ..core.redact import redact_url
 from ..core.scene import Scene
 from .clip_options import add_clip_arguments, clip_payload, report_clips
+from .main import add_command
 from .progress_view import ProgressView, human_bytes
 from .results_file import iter_features
 from .scene_jobs import ProviderPool, SceneJobs, scene_payload
@@ -46,12 +47,7 @@ __all__ = ["ProviderPool", "SceneJobs", "queue_file", "read_result_file", "regis
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "download",
-        help="download scenes from a search result file or by id",
-        description="Download scenes (all data assets, chosen assets, or chosen members of zip assets) "
-        "into OUT/<scene id>/. Re-running resumes interrupted files and skips verified ones.",
-    )
+    parser = add_command(subparsers, "download", run)
     parser.add_argument(
         "results", nargs="?", type=Path, help="GeoJSON written by 'scene-picker search --output'"
     )
@@ -93,7 +89,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the plan, download nothing")
     parser.add_argument("--table", type=Path, help="also write the result table to FILE (.csv or .json)")
     add_clip_arguments(parser)
-    parser.set_defaults(handler=run)
 
 
 def split_list(text: Optional[str]) -> Optional[list[str]]:
@@ -214,6 +209,11 @@ class Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
+    """download scenes from a search result file or by id
+
+    Download scenes (all data assets, chosen assets, or chosen members of zip assets) into OUT/<scene id>/.
+    Re-running resumes interrupted files and skips verified ones.
+    """
     if args.concurrency < 1 or (args.per_host is not None and args.per_host < 1):
         raise UsageError("--concurrency and --per-host must be at least 1.")
     if args.cluster:

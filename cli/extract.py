@@ -13,27 +13,27 @@ import argparse
 from pathlib import Path
 
 from ..core.cancel import CancelToken
+from .main import add_command
 from .members import add_remote_zip_options, open_remote_zip
 from .progress_view import ProgressView, human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "extract",
-        help="fetch chosen members of a remote zip archive",
-        description="Fetch only the members of the zip archive at URL whose full path matches any "
-        "PATTERN (shell glob such as '*B04*.jp2', or an exact name), with HTTP range requests.",
-    )
+    parser = add_command(subparsers, "extract", run)
     parser.add_argument("url", metavar="URL")
     parser.add_argument("patterns", nargs="+", metavar="PATTERN", help="glob on full member paths")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument("--flat", action="store_true", help="write files directly in DIR, without folders")
     parser.add_argument("--overwrite", action="store_true", help="fetch again files already complete")
     add_remote_zip_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """fetch chosen members of a remote zip archive
+
+    Fetch only the members of the zip archive at URL whose full path matches any PATTERN (shell glob such as
+    '*B04*.jp2', or an exact name), with HTTP range requests.
+    """
     archive = open_remote_zip(args)
     view = ProgressView()
     try:

@@ -18,16 +18,12 @@ from ..core.checksums import Checksum
 from ..core.errors import UsageError
 from ..core.http import HttpClient, RetryPolicy
 from ..core.transfer import download_file
+from .main import add_command
 from .progress_view import ProgressView, human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "fetch",
-        help="download one URL (resumable, verified)",
-        description="Download URL into DIR: resumes an interrupted download, verifies the size and "
-        "checksum when given, and skips a file already downloaded and verified.",
-    )
+    parser = add_command(subparsers, "fetch", run)
     parser.add_argument("url", metavar="URL")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument("--name", help="file name in DIR (default: the last part of the URL path)")
@@ -42,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, metavar="BYTES", help="expected size in bytes")
     parser.add_argument("--overwrite", action="store_true", help="download again even if verified")
     add_http_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def add_http_options(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +90,11 @@ def file_name_for(url: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """download one URL (resumable, verified)
+
+    Download URL into DIR: resumes an interrupted download, verifies the size and checksum when given, and
+    skips a file already downloaded and verified.
+    """
     name = args.name or file_name_for(args.url)
     if "/" in name or "\\" in name or name in (".", ".."):
         raise UsageError(f"--name must be a plain file name, not {name!r}.")

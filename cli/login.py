@@ -16,14 +16,11 @@ import sys
 from ..catalogs import canonical_name, list_providers
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
+from .main import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "login",
-        help="store a provider's credentials in the keyring",
-        description="Store a provider's account in the system keyring (prompting without echo).",
-    )
+    parser = add_command(subparsers, "login", run)
     parser.add_argument("provider", help="provider name (see 'scene-picker providers')")
     parser.add_argument("-u", "--username", help="account name (prompted when needed and not given)")
     parser.add_argument(
@@ -38,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "e.g. cmr for an Earthdata token); typed without echo, or given with --password-stdin",
     )
     parser.add_argument("--delete", action="store_true", help="forget the stored account instead")
-    parser.set_defaults(handler=run)
 
 
 def _spec(name: str):
@@ -51,6 +47,10 @@ def _spec(name: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    """store a provider's credentials in the keyring
+
+    Store a provider's account in the system keyring (prompting without echo).
+    """
     info = _spec(args.provider)
     if args.delete:
         delete_credentials(info.name)

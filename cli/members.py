@@ -8,21 +8,16 @@ import json
 
 from ..core.remotezip import RANGE_MODES, RemoteZip
 from .fetch import add_http_options, http_client_from_args
+from .main import add_command
 from .progress_view import human_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "members",
-        help="list the members of a remote zip archive",
-        description="List the members of the zip archive at URL (name, compressed size, full size), "
-        "reading only its central directory with HTTP range requests.",
-    )
+    parser = add_command(subparsers, "members", run)
     parser.add_argument("url", metavar="URL")
     add_remote_zip_options(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per member, on stdout")
     parser.add_argument("--bytes", action="store_true", help="sizes in bytes instead of KiB/MiB")
-    parser.set_defaults(handler=run)
 
 
 def add_remote_zip_options(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +38,11 @@ def open_remote_zip(args: argparse.Namespace) -> RemoteZip:
 
 
 def run(args: argparse.Namespace) -> int:
+    """list the members of a remote zip archive
+
+    List the members of the zip archive at URL (name, compressed size, full size), reading only its central
+    directory with HTTP range requests.
+    """
     archive = open_remote_zip(args)
     try:
         members = archive.members()

@@ -11,14 +11,11 @@ import sys
 from ..catalogs import list_providers
 from ..core.credentials import load_credentials
 from ..core.errors import CredentialsError
+from .main import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "providers",
-        help="list the catalogs and their credential needs",
-        description="List the registered catalogs: name (for --provider), title, platforms, credentials.",
-    )
+    parser = add_command(subparsers, "providers", run)
     parser.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     parser.add_argument(
         "--details",
@@ -34,7 +31,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--refresh", action="store_true", help="with --collections: ask the catalog's live list"
     )
     parser.add_argument("--url", help="with --collections --refresh: the catalog URL")
-    parser.set_defaults(handler=run)
 
 
 def run_collections(args: argparse.Namespace) -> int:
@@ -68,6 +64,10 @@ def credential_status(name: str, needed: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """list the catalogs and their credential needs
+
+    List the registered catalogs: name (for --provider), title, platforms, credentials.
+    """
     if args.details:
         from ..catalogs import provider_details
 

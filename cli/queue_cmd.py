@@ -20,21 +20,16 @@ from ..core.errors import UsageError
 from ..core.queue_store import database_path
 from ..core.queue_store import read_jobs as read_queue
 from .download import queue_file
+from .main import add_command
 from .progress_view import human_bytes
 
 STATES = ("queued", "active", "interrupted", "done", "failed", "cancelled")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "queue",
-        help="show the state of a persisted download queue",
-        description="Show the jobs of a download queue: a download folder, a queue file, or by default "
-        "the current folder's queue, else the plugin dock's queue.",
-    )
+    parser = add_command(subparsers, "queue", run)
     parser.add_argument("path", nargs="?", type=Path, help="download folder or queue file")
     parser.add_argument("--json", action="store_true", help="print the jobs as JSON")
-    parser.set_defaults(handler=run)
 
 
 def dock_queue_file() -> Path:
@@ -71,6 +66,11 @@ def _label(job: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """show the state of a persisted download queue
+
+    Show the jobs of a download queue: a download folder, a queue file, or by default the current folder's
+    queue, else the plugin dock's queue.
+    """
     path = resolve(args.path)
     jobs = read_jobs(path)
     if args.json:

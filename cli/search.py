@@ -22,16 +22,11 @@ from ..core.export import write_csv, write_geojson
 from ..core.query import Query
 from . import sidecar_opts
 from .aoi_file import is_vector_file, read_vector_aoi
+from .main import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "search",
-        help="search a catalog; scenes as GeoJSON or CSV",
-        description="Search a catalog and write the matching scenes (id, datetime, cloud cover, "
-        "collection, asset hrefs) as a GeoJSON FeatureCollection or CSV. Write a bbox with a negative "
-        "first number as --bbox=W,S,E,N.",
-    )
+    parser = add_command(subparsers, "search", run)
     parser.add_argument("--provider", default="stac", help="provider name (default: stac)")
     parser.add_argument("--url", help="catalog URL (STAC API root, or a static catalog's JSON)")
     parser.add_argument(
@@ -62,10 +57,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, metavar="FILE", help="output file (default: stdout)")
     parser.add_argument("--retries", type=int, default=5, metavar="N", help="tries per request (default 5)")
     sidecar_opts.add_arguments(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """search a catalog; scenes as GeoJSON or CSV
+
+    Search a catalog and write the matching scenes (id, datetime, cloud cover, collection, asset hrefs) as a
+    GeoJSON FeatureCollection or CSV. Write a bbox with a negative first number as --bbox=W,S,E,N.
+    """
     from ..catalogs import NetworkConfig, build_provider, parse_option_pairs
     from ..core.errors import UsageError
     from ..core.http import RetryPolicy

@@ -36,17 +36,13 @@ from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
 from ..core.transfer import is_verified, verified_record_path
 from . import download
+from .main import add_command
 from .progress_view import ProgressView, human_bytes
 from .sidecar_opts import filter_scenes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "sync",
-        help="run the saved searches of a plan file and download the new scenes",
-        description="Run every search of PLAN (TOML or JSON, see the README) and download into DIR the "
-        "scenes not already complete there. Safe to run again and again (cron): one sync per DIR at a time.",
-    )
+    parser = add_command(subparsers, "sync", run)
     parser.add_argument("plan", type=Path, help="plan file (.toml, or .json)")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output folder (holds the queue)")
     parser.add_argument(
@@ -67,7 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--sidecar-workers", type=int, default=8, metavar="N", help="side-car labels fetched at once"
     )
-    parser.set_defaults(handler=run)
 
 
 # -- the download options of a search -------------------------------------------------------------------
@@ -230,6 +225,11 @@ def plan_jobs(found: list[Found], out: Path, queue_jobs: list[Job]) -> tuple[lis
 
 # -- run ------------------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> int:
+    """run the saved searches of a plan file and download the new scenes
+
+    Run every search of PLAN (TOML or JSON, see the README) and download into DIR the scenes not already
+    complete there. Safe to run again and again (cron): one sync per DIR at a time.
+    """
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     plan = load_plan(args.plan)
