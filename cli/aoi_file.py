@@ -8,7 +8,7 @@ absence is a clear :class:`~scene_picker.core.errors.InvalidAOIError`. WKT and G
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from shapely import wkb
 from shapely.geometry.base import BaseGeometry
@@ -28,6 +28,15 @@ def is_vector_file(value: Optional[str]) -> bool:
         return False
     path = Path(value).expanduser()
     return path.suffix.lower() in VECTOR_SUFFIXES and path.is_file()
+
+
+def resolve_aoi(aoi: Optional[str], crs: Optional[str]) -> tuple[Any, Optional[str]]:
+    """An ``--aoi`` value and its ``--aoi-crs``: a vector file read (its CRS unless ``crs`` is given),
+    anything else (WKT, GeoJSON or a WKT/GeoJSON file, None) as given."""
+    if not is_vector_file(aoi):
+        return aoi, crs
+    geometry, file_crs = read_vector_aoi(Path(aoi).expanduser())
+    return geometry, crs or file_crs
 
 
 def read_vector_aoi(path: Path, layer: Optional[str] = None) -> tuple[BaseGeometry, Optional[str]]:

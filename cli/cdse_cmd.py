@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..core.credentials import delete_credentials, store_credentials
 from ..core.errors import UsageError
-from .main import add_command
+from .command import add_command
 
 #: The ``cdse`` command's own help (its actions have handlers and docstrings of their own).
 COMMAND_HELP = """Copernicus Data Space: several accounts, S3 keys, batch queries

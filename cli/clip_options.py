@@ -40,13 +40,9 @@ def clip_payload(args: argparse.Namespace) -> Optional[dict[str, Any]]:
 
     gdal_module()  # the clear "how to install GDAL" error before anything is queued
     if args.aoi:
-        from .aoi_file import is_vector_file, read_vector_aoi
+        from .aoi_file import resolve_aoi
 
-        aoi, crs = args.aoi, args.aoi_crs
-        if is_vector_file(aoi):
-            aoi, file_crs = read_vector_aoi(Path(aoi).expanduser())
-            crs = crs or file_crs
-        geometry = aoi_from(aoi, crs)
+        geometry = aoi_from(*resolve_aoi(args.aoi, args.aoi_crs))
     else:
         geometry = _recorded_aoi(args.results)
     return ClipRequest(geometry, args.clip_buffer, args.clip_mask).to_payload()

@@ -38,7 +38,7 @@ from ..core.queue import DONE, QUEUED, DownloadQueue, Job
 from ..core.redact import redact_url
 from ..core.scene import Scene
 from .clip_options import add_clip_arguments, clip_payload, report_clips
-from .main import add_command
+from .command import add_command, add_option_argument
 from .progress_view import ProgressView, human_bytes
 from .results_file import iter_features
 from .scene_jobs import ProviderPool, SceneJobs, scene_payload
@@ -56,12 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--provider", help="provider of the --id scenes when no result file is given")
     parser.add_argument("--url", help="catalog URL for the provider (STAC API)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a provider option (repeatable); `scene-picker providers --details NAME` lists them",
-    )
+    add_option_argument(parser)
     parser.add_argument(
         "--assets", help="asset keys or glob patterns, comma separated, or role:NAME (default: data assets)"
     )

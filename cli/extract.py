@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 
 from ..core.cancel import CancelToken
-from .main import add_command
+from .command import add_command
 from .members import add_remote_zip_options, open_remote_zip
 from .progress_view import ProgressView, human_bytes
 

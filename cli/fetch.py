@@ -18,7 +18,7 @@ from ..core.checksums import Checksum
 from ..core.errors import UsageError
 from ..core.http import HttpClient, RetryPolicy
 from ..core.transfer import download_file
-from .main import add_command
+from .command import add_command
 from .progress_view import ProgressView, human_bytes
 
 

@@ -16,7 +16,7 @@ import sys
 from ..catalogs import canonical_name, list_providers
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
-from .main import add_command
+from .command import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,19 +1,18 @@
 """Root of the ``scene-picker`` command: argument parsing, sub-command registry and exit codes.
 
-Each sub-command lives in its own module under ``cli/`` exposing ``register(subparsers)``, which declares
-the command with :func:`add_command` (its help is its handler's docstring); the module names are listed
-in :data:`COMMAND_MODULES`. A sub-command's handler returns an exit code; a
-:class:`~scene_picker.core.errors.ScenePickerError` escaping a handler is printed as one clear line on
-stderr and mapped to its ``exit_code``.
+Each sub-command lives in its own module under ``cli/`` exposing ``register(subparsers)``, which
+declares the command with :func:`scene_picker.cli.command.add_command` (its help is its handler's
+docstring); the module names are listed in :data:`COMMAND_MODULES`. A sub-command's handler returns
+an exit code; a :class:`~scene_picker.core.errors.ScenePickerError` escaping a handler is printed as
+one clear line on stderr and mapped to its ``exit_code``.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 from ..__version__ import __version__
 from ..core.errors import ScenePickerError
@@ -36,28 +35,6 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-#: A sub-command's handler: the parsed arguments in, the exit code out.
-Handler = Callable[[argparse.Namespace], int]
-
-
-def add_command(
-    subparsers: argparse._SubParsersAction, name: str, handler: Optional[Handler], doc: Optional[str] = None
-) -> argparse.ArgumentParser:
-    """Add the sub-command ``name`` run by ``handler``; its parser, for the command's arguments.
-
-    The help is ``doc``, by default the handler's docstring: its first paragraph is the summary that
-    ``scene-picker --help`` lists, the other paragraphs the description ``scene-picker NAME --help`` shows
-    (argparse re-wraps both). ``handler`` is None for a command made of sub-commands.
-    """
-    if doc is None and handler is not None:
-        doc = handler.__doc__
-    text = inspect.cleandoc(doc or "")
-    summary, _, description = text.partition("\n\n")
-    parser = subparsers.add_parser(name, help=summary or None, description=description or None)
-    if handler is not None:
-        parser.set_defaults(handler=handler)
-    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,8 +7,8 @@ import argparse
 import json
 
 from ..core.remotezip import RANGE_MODES, RemoteZip
+from .command import add_command
 from .fetch import add_http_options, http_client_from_args
-from .main import add_command
 from .progress_view import human_bytes
 
 

@@ -11,7 +11,7 @@ import sys
 from ..catalogs import list_providers
 from ..core.credentials import load_credentials
 from ..core.errors import CredentialsError
-from .main import add_command
+from .command import add_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 from ..core.errors import UsageError
 from ..core.queue_store import database_path
 from ..core.queue_store import read_jobs as read_queue
+from .command import add_command
 from .download import queue_file
-from .main import add_command
 from .progress_view import human_bytes
 
 STATES = ("queued", "active", "interrupted", "done", "failed", "cancelled")

@@ -21,20 +21,15 @@ from pathlib import Path
 from ..core.export import write_csv, write_geojson
 from ..core.query import Query
 from . import sidecar_opts
-from .aoi_file import is_vector_file, read_vector_aoi
-from .main import add_command
+from .aoi_file import resolve_aoi
+from .command import add_command, add_option_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "search", run)
     parser.add_argument("--provider", default="stac", help="provider name (default: stac)")
     parser.add_argument("--url", help="catalog URL (STAC API root, or a static catalog's JSON)")
-    parser.add_argument(
-        "--option",
-        action="append",
-        metavar="NAME=VALUE",
-        help="a provider option (repeatable); `scene-picker providers --details NAME` lists them",
-    )
+    add_option_argument(parser)
     parser.add_argument("--collections", help="comma-separated collection ids")
     parser.add_argument("--platforms", help="comma-separated platforms (e.g. sentinel-2a,landsat-8)")
     where = parser.add_mutually_exclusive_group(required=True)
@@ -74,10 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.retries < 1:
         raise UsageError("--retries must be at least 1.")
     sidecar = sidecar_opts.spec_from_args(args)
-    aoi, aoi_crs = args.aoi, args.aoi_crs
-    if is_vector_file(aoi):
-        aoi, file_crs = read_vector_aoi(Path(aoi).expanduser())
-        aoi_crs = aoi_crs or file_crs
+    aoi, aoi_crs = resolve_aoi(args.aoi, args.aoi_crs)
     query = Query.build(
         aoi=aoi,
         aoi_crs=aoi_crs,

@@ -36,7 +36,7 @@ from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
 from ..core.transfer import is_verified, verified_record_path
 from . import download
-from .main import add_command
+from .command import add_command
 from .progress_view import ProgressView, human_bytes
 from .sidecar_opts import filter_scenes
 
