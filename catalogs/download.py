@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
-from ..core.clip import download_or_clip
+from ..core.clip import clip_scene
+from ..core.clip_raster import ClipRequest
 from ..providers.downloader import Downloader, DownloadResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,15 +30,10 @@ def download_scene(
     """Download the ``assets`` chosen (or ``members`` of zip assets, or the ``clip`` of a clip job) into
     ``outdir``, the scene activated for exactly those assets first (an offline product, a Planet asset
     type: the downloader's template does it): files already verified are kept, interrupted ones resumed."""
-    if clip:  # a clip reads the assets without the download template: activate them here
-        downloader.prepare(assets, cancel, progress)
-    return download_or_clip(
-        downloader,
-        outdir,
-        clip,
-        assets=assets,
-        members=members,
-        overwrite=overwrite,
-        cancel=cancel,
-        progress=progress,
-    )
+    if not clip:
+        return downloader.download(
+            outdir, assets=assets, members=members, overwrite=overwrite, cancel=cancel, progress=progress
+        )
+    downloader.prepare(assets, cancel, progress)  # a clip reads the assets without the download template
+    request = ClipRequest.from_payload(clip)
+    return clip_scene(downloader, outdir, request, assets, members, overwrite, cancel, progress).result

@@ -353,23 +353,3 @@ def _read_json_list(path: Path) -> list[str]:
 
 def _remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def download_or_clip(
-    downloader: Downloader,
-    outdir: Union[str, Path],
-    clip: Optional[dict[str, Any]],
-    assets: Optional[Sequence[str]] = None,
-    members: Optional[Sequence[str]] = None,
-    overwrite: bool = False,
-    cancel: Optional[CancelToken] = None,
-    progress: Optional[ProgressCallback] = None,
-) -> DownloadResult:
-    """The scene's download, or its clip when a queue job carries a ``clip`` payload
-    (:meth:`ClipRequest.to_payload`)."""
-    if not clip:
-        return downloader.download(
-            outdir, assets=assets, members=members, overwrite=overwrite, cancel=cancel, progress=progress
-        )
-    request = ClipRequest.from_payload(clip)
-    return clip_scene(downloader, outdir, request, assets, members, overwrite, cancel, progress).result

@@ -184,23 +184,23 @@ class Query:
         if aoi and self.aoi is not None:
             if scene.footprint is None or not scene.footprint.intersects(self.aoi):
                 return False
-        if time and (self.start is not None or self.end is not None):
-            if scene.datetime is None:
-                return False
-            if self.start is not None and scene.datetime < self.start:
-                return False
-            if self.end is not None and scene.datetime > self.end:
-                return False
-        if cloud and self.has_cloud_filter:
-            if scene.cloud_cover is None:
-                return False
-            if self.cloud_min is not None and scene.cloud_cover < self.cloud_min:
-                return False
-            if self.cloud_max is not None and scene.cloud_cover > self.cloud_max:
-                return False
+        if time and not _within(scene.datetime, self.start, self.end):
+            return False
+        if cloud and not _within(scene.cloud_cover, self.cloud_min, self.cloud_max):
+            return False
         if collections and self.collections and scene.collection not in self.collections:
             return False
         if platforms and self.platforms:
             if canonical_platform(scene.platform or "") not in self.platforms:
                 return False
         return True
+
+
+def _within(value: Any, low: Any, high: Any) -> bool:
+    """Whether ``value`` lies in ``[low, high]`` (a None bound: no limit); with a bound, a missing value
+    does not."""
+    if low is None and high is None:
+        return True
+    if value is None:
+        return False
+    return (low is None or value >= low) and (high is None or value <= high)

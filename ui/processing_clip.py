@@ -60,7 +60,7 @@ def add_clip_parameters(algorithm) -> None:
 
 
 def clip_from_parameters(algorithm, parameters, context) -> Optional[dict[str, Any]]:
-    """The ``clip`` payload of :func:`scene_picker.core.clip.download_or_clip` (None: no area)."""
+    """The ``clip`` payload of :func:`scene_picker.catalogs.download.download_scene` (None: no area)."""
     source = algorithm.parameterAsSource(parameters, CLIP_AREA, context)
     if source is None:
         return None
