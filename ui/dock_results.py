@@ -21,7 +21,6 @@ from qgis.PyQt.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QSpinBox,
     QSplitter,
     QTableView,
@@ -47,6 +46,7 @@ from .results_model import (
 )
 from .tasks import FunctionTask
 from .temporal import clip_checkbox
+from .widgets import push_button
 
 
 def configure_results_table(table: QTableView, proxy: ResultsFilterModel) -> None:
@@ -172,35 +172,44 @@ class ResultsTabMixin:
         )
         members_row = QHBoxLayout()
         members_row.addWidget(self.members_edit, 1)
-        self.members_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Members…"), detail)
-        self.members_button.setObjectName("membersButton")
+        self.members_button = push_button(
+            detail,
+            "membersButton",
+            QCoreApplication.translate("ScenePickerDock", "Members…"),
+            self.list_members,
+        )
         self.members_button.setToolTip(
             QCoreApplication.translate("ScenePickerDock", "List the files inside the checked zip asset")
         )
-        self.members_button.clicked.connect(self.list_members)
         members_row.addWidget(self.members_button)
         self.clip_check = clip_checkbox(detail)
         members_row.addWidget(self.clip_check)
         actions = QHBoxLayout()
-        self.download_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Download"), detail)
-        self.download_button.setObjectName("downloadButton")
-        self.download_button.clicked.connect(self.download_selected)
-        self.stream_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Stream"), detail)
-        self.stream_button.setObjectName("streamButton")
+        self.download_button = push_button(
+            detail,
+            "downloadButton",
+            QCoreApplication.translate("ScenePickerDock", "Download"),
+            self.download_selected,
+        )
+        self.stream_button = push_button(
+            detail,
+            "streamButton",
+            QCoreApplication.translate("ScenePickerDock", "Stream"),
+            self.stream_selected,
+        )
         self.stream_button.setToolTip(
             QCoreApplication.translate(
                 "ScenePickerDock", "Open the checked band without downloading it (/vsicurl/)"
             )
         )
-        self.stream_button.clicked.connect(self.stream_selected)
-        self.rgb_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "RGB"), detail)
-        self.rgb_button.setObjectName("rgbButton")
+        self.rgb_button = push_button(
+            detail, "rgbButton", QCoreApplication.translate("ScenePickerDock", "RGB"), self.rgb_selected
+        )
         self.rgb_button.setToolTip(
             QCoreApplication.translate(
                 "ScenePickerDock", "Build an RGB composite (VRT) from three checked bands, in order"
             )
         )
-        self.rgb_button.clicked.connect(self.rgb_selected)
         for button in (self.download_button, self.stream_button, self.rgb_button):
             actions.addWidget(button)
         detail_layout.addLayout(right, 1)
@@ -213,12 +222,12 @@ class ResultsTabMixin:
         self.results_status = QLabel(page)
         self.results_status.setObjectName("resultsStatus")
         bottom.addWidget(self.results_status, 1)
-        self.export_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Export…"), page)
-        self.export_button.setObjectName("exportButton")
+        self.export_button = push_button(
+            page, "exportButton", QCoreApplication.translate("ScenePickerDock", "Export…"), self._ask_export
+        )
         self.export_button.setToolTip(
             QCoreApplication.translate("ScenePickerDock", "Save the shown scenes as GeoJSON or CSV")
         )
-        self.export_button.clicked.connect(self._ask_export)
         bottom.addWidget(self.export_button)
         layout.addLayout(bottom)
         return page

@@ -14,9 +14,7 @@ from qgis.PyQt.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +29,7 @@ from .providers_info import make_provider
 from .query_form import QueryForm
 from .saved_search import SavedSearchControls
 from .search_task import SearchTask
+from .widgets import push_button, tool_button
 
 TAB_SEARCH, TAB_RESULTS, TAB_DOWNLOADS = range(3)
 #: Catalogs where a search without an area is heavy (slow, huge answers): the dock asks first.
@@ -91,24 +90,25 @@ class SearchTabMixin:
             ),
         )
         for column, (attribute, name, text, icon, slot) in enumerate(buttons):
-            button = self._tool_button(aoi_box, name, text, icon)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-            button.clicked.connect(slot)
-            setattr(self, attribute, button)
-            grid.addWidget(button, 0, column)
+            setattr(self, attribute, tool_button(aoi_box, name, text, icon, slot))
+            grid.addWidget(getattr(self, attribute), 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
         self.layer_combo.setFilters(LayerFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer))
         grid.addWidget(self.layer_combo, 1, 0, 1, 5)
-        self.layer_extent_button = QPushButton(
-            QCoreApplication.translate("ScenePickerDock", "Layer extent"), aoi_box
+        self.layer_extent_button = push_button(
+            aoi_box,
+            "layerExtent",
+            QCoreApplication.translate("ScenePickerDock", "Layer extent"),
+            self._aoi_from_layer,
         )
-        self.layer_extent_button.clicked.connect(self._aoi_from_layer)
         grid.addWidget(self.layer_extent_button, 2, 0, 1, 2)
-        self.selection_button = QPushButton(
-            QCoreApplication.translate("ScenePickerDock", "Selected features"), aoi_box
+        self.selection_button = push_button(
+            aoi_box,
+            "selectedFeatures",
+            QCoreApplication.translate("ScenePickerDock", "Selected features"),
+            self._aoi_from_selection,
         )
-        self.selection_button.clicked.connect(self._aoi_from_selection)
         grid.addWidget(self.selection_button, 2, 2, 1, 3)
         self.aoi_label = QLabel(aoi_box)
         self.aoi_label.setObjectName("aoiLabel")
@@ -123,17 +123,23 @@ class SearchTabMixin:
         layout.addWidget(self.form)
 
         buttons = QHBoxLayout()
-        self.search_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Search"), body)
-        self.search_button.setObjectName("searchButton")
+        self.search_button = push_button(
+            body, "searchButton", QCoreApplication.translate("ScenePickerDock", "Search"), self.start_search
+        )
         self.search_button.setDefault(True)
-        self.search_button.clicked.connect(self.start_search)
-        self.cancel_search_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Cancel"), body)
-        self.cancel_search_button.setObjectName("cancelSearchButton")
+        self.cancel_search_button = push_button(
+            body,
+            "cancelSearchButton",
+            QCoreApplication.translate("ScenePickerDock", "Cancel"),
+            self.cancel_search,
+        )
         self.cancel_search_button.setEnabled(False)
-        self.cancel_search_button.clicked.connect(self.cancel_search)
-        self.settings_button = QPushButton(QCoreApplication.translate("ScenePickerDock", "Settings…"), body)
-        self.settings_button.setObjectName("settingsButton")
-        self.settings_button.clicked.connect(self.open_settings)
+        self.settings_button = push_button(
+            body,
+            "settingsButton",
+            QCoreApplication.translate("ScenePickerDock", "Settings…"),
+            self.open_settings,
+        )
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.cancel_search_button)
         buttons.addStretch(1)
@@ -152,17 +158,6 @@ class SearchTabMixin:
         scroll.setWidget(body)
         outer.addWidget(scroll)
         return page
-
-    @staticmethod
-    def _tool_button(parent: QWidget, name: str, text: str, icon: str) -> QToolButton:
-        from qgis.core import QgsApplication
-
-        button = QToolButton(parent)
-        button.setObjectName(name)
-        button.setText(text)
-        button.setToolTip(text)
-        button.setIcon(QgsApplication.getThemeIcon(icon))
-        return button
 
     # -- AOI --------------------------------------------------------------------------------------------
     def _aoi_from_canvas(self) -> None:
@@ -217,14 +212,15 @@ class SearchTabMixin:
         )
         column.addWidget(self.whole_world_dont_ask)
         row = QHBoxLayout()
-        self.whole_world_yes = QPushButton(
-            QCoreApplication.translate("ScenePickerDock", "Search the whole world"), box
+        self.whole_world_yes = push_button(
+            box,
+            "wholeWorldYes",
+            QCoreApplication.translate("ScenePickerDock", "Search the whole world"),
+            self._on_whole_world_confirmed,
         )
-        self.whole_world_yes.setObjectName("wholeWorldYes")
-        self.whole_world_yes.clicked.connect(self._on_whole_world_confirmed)
-        self.whole_world_no = QPushButton(QCoreApplication.translate("ScenePickerDock", "Cancel"), box)
-        self.whole_world_no.setObjectName("wholeWorldNo")
-        self.whole_world_no.clicked.connect(box.hide)
+        self.whole_world_no = push_button(
+            box, "wholeWorldNo", QCoreApplication.translate("ScenePickerDock", "Cancel"), box.hide
+        )
         row.addWidget(self.whole_world_yes)
         row.addWidget(self.whole_world_no)
         column.addLayout(row)

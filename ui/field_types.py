@@ -7,6 +7,9 @@ nowhere else.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
+from qgis.core import QgsField, QgsFields
 from qgis.PyQt.QtCore import QMetaType
 
 from .compat import QGIS_VERSION
@@ -25,3 +28,11 @@ else:
     BOOL = QVariant.Type.Bool
     DATETIME = QVariant.Type.DateTime
     LONGLONG = QVariant.Type.LongLong
+
+
+def qgs_fields(table: Iterable[tuple[str, Any]]) -> QgsFields:
+    """The :class:`QgsFields` of a table of ``(name, type)`` pairs (types from this module)."""
+    fields = QgsFields()
+    for name, kind in table:
+        fields.append(QgsField(name, kind))
+    return fields

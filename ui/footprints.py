@@ -11,7 +11,6 @@ from qgis.core import (
     QgsCategorizedSymbolRenderer,
     QgsCoordinateTransform,
     QgsFeature,
-    QgsField,
     QgsFillSymbol,
     QgsGeometry,
     QgsLayerTreeGroup,
@@ -96,7 +95,7 @@ class FootprintLayer(QObject):
         if self._layer is not None:
             return self._layer
         layer = QgsVectorLayer("MultiPolygon?crs=EPSG:4326", self.tr("Scene footprints"), "memory")
-        layer.dataProvider().addAttributes([QgsField(name, kind) for name, kind in FIELDS])
+        layer.dataProvider().addAttributes(field_types.qgs_fields(FIELDS).toList())
         layer.updateFields()
         layer.setRenderer(QgsCategorizedSymbolRenderer("provider", []))
         self.project.addMapLayer(layer, False)

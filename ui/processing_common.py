@@ -41,6 +41,9 @@ class ScenePickerAlgorithm(QgsProcessingAlgorithm):
         # The class name is the context pylupdate5 gives ``self.tr("…")`` calls in that class.
         return QCoreApplication.translate(type(self).__name__, text)
 
+    def createInstance(self) -> ScenePickerAlgorithm:
+        return type(self)()
+
     def group(self) -> str:
         return ""
 

@@ -16,8 +16,6 @@ from typing import Any, Optional
 from qgis.core import (
     QgsFeature,
     QgsFeatureSink,
-    QgsField,
-    QgsFields,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingOutputBoolean,
@@ -43,6 +41,14 @@ from .processing_clip import (
 )
 from .processing_common import ScenePickerAlgorithm, provider_options
 from .processing_scenes import provider_of, scene_from_feature, scene_id_of
+
+#: The "Downloaded files table" output: one row per file written.
+FILE_FIELDS = (
+    ("scene_id", field_types.STRING),
+    ("provider", field_types.STRING),
+    ("path", field_types.STRING),
+    ("size", field_types.LONGLONG),
+)
 
 
 def split_patterns(text: Optional[str]) -> list[str]:
@@ -79,9 +85,6 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
             "With a clip area, only that area's pixels of each raster are fetched (windowed reads of "
             "cloud-optimised GeoTIFFs; other rasters are downloaded, then clipped) into NAME.clip.tif."
         )
-
-    def createInstance(self) -> DownloadScenesAlgorithm:
-        return DownloadScenesAlgorithm()
 
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
         self.addParameter(
@@ -148,14 +151,7 @@ class DownloadScenesAlgorithm(ScenePickerAlgorithm):
         clip = clip_from_parameters(self, parameters, context)
         folder = Path(self.parameterAsString(parameters, self.OUTPUT_FOLDER, context))
         folder.mkdir(parents=True, exist_ok=True)
-        table_fields = QgsFields()
-        for name, kind in (
-            ("scene_id", field_types.STRING),
-            ("provider", field_types.STRING),
-            ("path", field_types.STRING),
-            ("size", field_types.LONGLONG),
-        ):
-            table_fields.append(QgsField(name, kind))
+        table_fields = field_types.qgs_fields(FILE_FIELDS)
         table, table_id = self.parameterAsSink(
             parameters, self.OUTPUT, context, table_fields, compat.WKB_NO_GEOMETRY
         )

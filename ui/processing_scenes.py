@@ -14,7 +14,7 @@ import json
 from datetime import timezone
 from typing import Any, Optional
 
-from qgis.core import QgsFeature, QgsField, QgsFields, QgsGeometry
+from qgis.core import QgsFeature, QgsFields, QgsGeometry
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..core.errors import ProviderResponseError, UsageError
@@ -39,10 +39,7 @@ SCENE_FIELDS = (
 
 
 def scene_fields() -> QgsFields:
-    fields = QgsFields()
-    for name, kind in SCENE_FIELDS:
-        fields.append(QgsField(name, kind))
-    return fields
+    return field_types.qgs_fields(SCENE_FIELDS)
 
 
 def scene_to_feature(scene: Scene, fields: QgsFields, provider_options: dict[str, Any]) -> QgsFeature:

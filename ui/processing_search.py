@@ -64,9 +64,6 @@ class SearchScenesAlgorithm(ScenePickerAlgorithm):
             "selection can be given to 'Download scenes'. STAC catalogs need their URL."
         )
 
-    def createInstance(self) -> SearchScenesAlgorithm:
-        return SearchScenesAlgorithm()
-
     def initAlgorithm(self, config: Optional[dict[str, Any]] = None) -> None:
         self.addParameter(
             QgsProcessingParameterExtent(self.EXTENT, self.tr("Area of interest (extent)"), optional=True)

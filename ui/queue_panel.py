@@ -11,12 +11,13 @@ from qgis.PyQt.QtWidgets import (
     QGridLayout,
     QHeaderView,
     QProgressBar,
-    QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from .widgets import push_button
 
 COL_SCENE, COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA = range(5)
 JOB_ROLE = Qt.ItemDataRole.UserRole + 20
@@ -109,22 +110,18 @@ class QueuePanel(QWidget):
         layout.addWidget(self.tree, 1)
         # two rows of two buttons: the panel stays usable in a narrow dock
         row = QGridLayout()
-        self.cancel_button = QPushButton(self.tr("Cancel"), self)
-        self.cancel_button.setObjectName("cancelJob")
-        self.cancel_button.clicked.connect(lambda: self._emit(self.cancelRequested))
-        self.retry_button = QPushButton(self.tr("Retry"), self)
-        self.retry_button.setObjectName("retryJob")
-        self.retry_button.clicked.connect(lambda: self._emit(self.retryRequested))
-        self.folder_button = QPushButton(self.tr("Open folder"), self)
-        self.folder_button.setObjectName("openFolder")
-        self.folder_button.clicked.connect(self.open_folder)
-        self.load_button = QPushButton(self.tr("Add layers"), self)
-        self.load_button.setObjectName("loadJob")
-        self.load_button.clicked.connect(lambda: self._emit(self.loadRequested))
-        self.clear_button = QPushButton(self.tr("Clear finished"), self)
-        self.clear_button.setObjectName("clearFinished")
+        self.cancel_button = push_button(
+            self, "cancelJob", self.tr("Cancel"), lambda: self._emit(self.cancelRequested)
+        )
+        self.retry_button = push_button(
+            self, "retryJob", self.tr("Retry"), lambda: self._emit(self.retryRequested)
+        )
+        self.folder_button = push_button(self, "openFolder", self.tr("Open folder"), self.open_folder)
+        self.load_button = push_button(
+            self, "loadJob", self.tr("Add layers"), lambda: self._emit(self.loadRequested)
+        )
+        self.clear_button = push_button(self, "clearFinished", self.tr("Clear finished"), self.clearRequested)
         self.clear_button.setToolTip(self.tr("Remove the finished downloads from the list (files stay)"))
-        self.clear_button.clicked.connect(self.clearRequested)
         for number, button in enumerate(
             (self.cancel_button, self.retry_button, self.folder_button, self.load_button, self.clear_button)
         ):

@@ -19,7 +19,6 @@ from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -47,6 +46,7 @@ from .providers_info import (
     parse_provider_options,
 )
 from .tasks import FunctionTask, TaskKeeper
+from .widgets import push_button
 
 
 def status_text(status: str) -> str:
@@ -126,15 +126,11 @@ class SettingsDialog(QDialog):
         self.secret_edit.setPlaceholderText(self.tr("password, token or API key"))
         form.addRow(self.tr("Secret"), self.secret_edit)
         row = QHBoxLayout()
-        self.save_button = QPushButton(self.tr("Save"), page)
-        self.save_button.setObjectName("saveCredentials")
-        self.save_button.clicked.connect(self.save_credentials)
-        self.forget_button = QPushButton(self.tr("Forget"), page)
-        self.forget_button.setObjectName("forgetCredentials")
-        self.forget_button.clicked.connect(self.forget_credentials)
-        self.test_button = QPushButton(self.tr("Test login"), page)
-        self.test_button.setObjectName("testLogin")
-        self.test_button.clicked.connect(self.test_login)
+        self.save_button = push_button(page, "saveCredentials", self.tr("Save"), self.save_credentials)
+        self.forget_button = push_button(
+            page, "forgetCredentials", self.tr("Forget"), self.forget_credentials
+        )
+        self.test_button = push_button(page, "testLogin", self.tr("Test login"), self.test_login)
         for button in (self.save_button, self.forget_button, self.test_button):
             row.addWidget(button)
         form.addRow(row)
