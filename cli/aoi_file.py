@@ -7,6 +7,7 @@ absence is a clear :class:`~scene_picker.core.errors.InvalidAOIError`. WKT and G
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,6 +29,15 @@ def is_vector_file(value: Optional[str]) -> bool:
         return False
     path = Path(value).expanduser()
     return path.suffix.lower() in VECTOR_SUFFIXES and path.is_file()
+
+
+def add_aoi_arguments(
+    group: argparse._ActionsContainer, help: str, crs_group: Optional[argparse._ActionsContainer] = None
+) -> None:
+    """``--aoi WKT_OR_FILE`` (``help`` says what for) in ``group`` and its ``--aoi-crs EPSG:N`` (in
+    ``crs_group``, by default the same group); :func:`resolve_aoi` reads them."""
+    group.add_argument("--aoi", metavar="WKT_OR_FILE", help=help)
+    (crs_group or group).add_argument("--aoi-crs", metavar="EPSG:N", help="CRS of --aoi (default EPSG:4326)")
 
 
 def resolve_aoi(aoi: Optional[str], crs: Optional[str]) -> tuple[Any, Optional[str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from ..core.errors import UsageError
+from .aoi_file import add_aoi_arguments, resolve_aoi
 
 
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +24,7 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="fetch only the AOI's pixels of each raster (windowed reads of GeoTIFFs) into <name>.clip.tif",
     )
-    group.add_argument("--aoi", metavar="WKT_OR_FILE", help="AOI to clip to (default: the result file's)")
-    group.add_argument("--aoi-crs", metavar="EPSG:N", help="CRS of --aoi (default EPSG:4326)")
+    add_aoi_arguments(group, "AOI to clip to (default: the result file's)")
     group.add_argument("--clip-buffer", type=float, default=0.0, metavar="METRES", help="grow the AOI")
     group.add_argument("--clip-mask", action="store_true", help="pixels outside the AOI: nodata")
 
@@ -40,8 +40,6 @@ def clip_payload(args: argparse.Namespace) -> Optional[dict[str, Any]]:
 
     gdal_module()  # the clear "how to install GDAL" error before anything is queued
     if args.aoi:
-        from .aoi_file import resolve_aoi
-
         geometry = aoi_from(*resolve_aoi(args.aoi, args.aoi_crs))
     else:
         geometry = _recorded_aoi(args.results)

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.export import write_csv, write_geojson
 from ..core.query import Query
 from . import sidecar_opts
-from .aoi_file import resolve_aoi
+from .aoi_file import add_aoi_arguments, resolve_aoi
 from .command import add_command, add_option_argument
 
 
@@ -34,12 +34,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--platforms", help="comma-separated platforms (e.g. sentinel-2a,landsat-8)")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--bbox", metavar="W,S,E,N", help="box in EPSG:4326 degrees (W > E crosses 180°)")
-    where.add_argument(
-        "--aoi",
-        metavar="WKT_OR_FILE",
-        help="WKT text, or a GeoJSON/WKT file, or a vector file (Shapefile, GeoPackage, KML…) read with GDAL",
+    add_aoi_arguments(
+        where,
+        "WKT text, or a GeoJSON/WKT file, or a vector file (Shapefile, GeoPackage, KML…) read with GDAL",
+        crs_group=parser,
     )
-    parser.add_argument("--aoi-crs", metavar="EPSG:N", help="CRS of --aoi (default EPSG:4326)")
     parser.add_argument("--start", metavar="DATE", help="first day/time (YYYY-MM-DD or ISO 8601, UTC)")
     parser.add_argument("--end", metavar="DATE", help="last day/time, inclusive (a date means the whole day)")
     parser.add_argument("--cloud-min", metavar="N", help="minimum cloud cover, percent")
