@@ -54,44 +54,38 @@ class SearchTabMixin:
         grid = QGridLayout(aoi_box)
         buttons = (
             (
-                "rect_button",
                 "drawRectangle",
                 QCoreApplication.translate("ScenePickerDock", "Rectangle"),
                 "/mActionAddBasicRectangle.svg",
                 self.aoi.start_rectangle,
             ),
             (
-                "polygon_button",
                 "drawPolygon",
                 QCoreApplication.translate("ScenePickerDock", "Polygon"),
                 "/mActionAddPolygon.svg",
                 self.aoi.start_polygon,
             ),
             (
-                "extent_button",
                 "canvasExtent",
                 QCoreApplication.translate("ScenePickerDock", "Map extent"),
                 "/mActionZoomFullExtent.svg",
                 self._aoi_from_canvas,
             ),
             (
-                "edit_aoi_button",
                 "editAoi",
                 QCoreApplication.translate("ScenePickerDock", "Edit vertices (right-click to finish)"),
                 "/mActionVertexTool.svg",
                 self.aoi.edit,
             ),
             (
-                "clear_aoi_button",
                 "clearAoi",
                 QCoreApplication.translate("ScenePickerDock", "Clear"),
                 "/mActionDeleteSelected.svg",
                 self.aoi.clear,
             ),
         )
-        for column, (attribute, name, text, icon, slot) in enumerate(buttons):
-            setattr(self, attribute, tool_button(aoi_box, name, text, icon, slot))
-            grid.addWidget(getattr(self, attribute), 0, column)
+        for column, (name, text, icon, slot) in enumerate(buttons):  # found by name, e.g. in tests
+            grid.addWidget(tool_button(aoi_box, name, text, icon, slot), 0, column)
         self.layer_combo = QgsMapLayerComboBox(aoi_box)
         self.layer_combo.setObjectName("aoiLayer")
         self.layer_combo.setFilters(LayerFilters(LayerFilter.HasGeometry | LayerFilter.RasterLayer))
