@@ -28,7 +28,7 @@ from qgis.core import (
     QgsProject,
     QgsRasterLayer,
 )
-from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThreadPool
 from qgis.PyQt.QtGui import QColor, QImage
 from shapely.geometry import shape
 
@@ -45,7 +45,7 @@ from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
 from support.stac_items import multihash_sha256
 from support.stac_server import StacServer, StacServerError
-from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
+from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_for_tasks, wait_until
 
 pytestmark = [pytest.mark.qgis, pytest.mark.slow]
 
@@ -578,6 +578,39 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     data = final.read_bytes()
     assert hashlib.sha256(data).digest() == hashlib.sha256(payloads[scene.id]["B08"]).digest()
     assert finished.bytes_fetched < len(data), "the restart downloaded everything again instead of resuming"
+
+
+def test_cancel_runs_while_a_download_watches_in_qgis_task_list(dock_env, servers):
+    """A running download shows as a task in QGIS's task list; that task only watches the job, so it
+    must not keep a thread of QGIS's pool (``QThreadPool.globalInstance()``, as many threads as cores).
+    With one thread (one core, or two downloads on two cores) Cancel, itself a QgsTask, waited for the
+    download's end: the job ended "done" with its final file instead of "cancelled"."""
+    pool = QThreadPool.globalInstance()
+    saved = pool.maxThreadCount()
+    dock = dock_env()
+    scene = _searched_scene(dock, 5, ["B08"])
+    final = Path(settings.output_dir()) / scene.id / "B08.tif"
+    assert wait_for_tasks(20)  # the quicklook of the selected scene
+    pool.setMaxThreadCount(1)
+    try:
+        job_id = _download(dock)
+        manager = dock.downloads
+        watching = f"Scene Picker: download {scene.id}"
+        assert wait_until(
+            lambda: manager.job(job_id).done > 0
+            and any(t.description() == watching for t in QgsApplication.taskManager().activeTasks()),
+            20,
+        )
+        dock.queue_panel.select_job(job_id)
+        dock.queue_panel.cancel_button.click()
+        assert wait_until(lambda: manager.job(job_id).state in ("done", "failed", "cancelled"), 20)
+        assert manager.job(job_id).state == "cancelled", manager.job(job_id)
+        assert not final.exists()
+        assert wait_for_tasks(20)
+    finally:
+        pool.setMaxThreadCount(saved)
+    # the watching task took its thread back when it ended: the pool counts no thread as busy
+    assert wait_until(lambda: pool.activeThreadCount() == 0, 20), pool.activeThreadCount()
 
 
 def test_aoi_drawn_in_mercator_limits_the_search(dock_env, servers):

@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import Qgis, QgsTask
-from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, QThread, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import (
+    QCoreApplication,
+    QObject,
+    QStandardPaths,
+    QThread,
+    QThreadPool,
+    QTimer,
+    pyqtSignal,
+)
 
 from ..catalogs.download import download_scene
 from ..core import queue as core_queue
@@ -109,6 +117,17 @@ class JobTask(QgsTask):
         super().cancel()
 
     def run(self) -> bool:
+        # the queue's threads download; this task only watches, asleep: its thread of QGIS's pool is given
+        # back meanwhile, or a full pool (two threads on two cores) keeps Cancel, Retry, searches and
+        # map rendering waiting until the download ends
+        pool = QThreadPool.globalInstance()
+        pool.releaseThread()
+        try:
+            return self._watch()
+        finally:
+            pool.reserveThread()
+
+    def _watch(self) -> bool:
         # bounded by the job itself: it ends done, failed or cancelled (the engine's loops are bounded)
         while self.manager.live_state(self.job_id) in (QUEUED, ACTIVE):
             if self.isCanceled():
