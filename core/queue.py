@@ -15,7 +15,7 @@ API (used by the dock, the command line and builders of other front ends)::
     queue = DownloadQueue(path, workers=4, handlers={"scene": handler}, on_change=callback)
     job = queue.add("scene", payload, label="S2A_…", key="stable key")  # one job
     ids = queue.add_many("scene", [(payload, label, key), …])           # one transaction
-    queue.start(); queue.wait(); queue.shutdown(); queue.close()
+    queue.start(); queue.running(); queue.wait(); queue.shutdown(); queue.close()
     queue.jobs(), queue.job_ids(state, kind), queue.get(id), queue.counts()
     queue.cancel(id), queue.retry(id), queue.retry_all(), queue.remove_finished()
 
@@ -236,6 +236,11 @@ class DownloadQueue:
                     target=self._flush_loop, name="scene-picker-progress", daemon=True
                 )
                 self._flusher.start()
+
+    def running(self) -> bool:
+        """Whether worker threads of this queue are alive (from :meth:`start` until :meth:`shutdown`)."""
+        with self._lock:
+            return any(thread.is_alive() for thread in self._threads)
 
     def cancel(self, job_id: str) -> None:
         """Cancel a queued job at once, or ask an active one of this process to stop between chunks."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _SECRET_KEYS = re.compile(
@@ -69,6 +70,15 @@ def url_carries_secret(url: str) -> bool:
     if "@" in parts.netloc:
         return True
     return any(is_secret_key(key) for key, _ in parse_qsl(parts.query, keep_blank_values=True))
+
+
+def feature_carries_secret(feature: dict[str, Any]) -> bool:
+    """Whether any href of a scene feature (assets, alternates, quicklook) holds a credential."""
+    hrefs = [feature.get("properties", {}).get("quicklook") or ""]
+    for asset in (feature.get("assets") or {}).values():
+        hrefs.append(asset.get("href", ""))
+        hrefs.extend(alt.get("href", "") for alt in (asset.get("alternate") or {}).values())
+    return any(href and redact_url(href) != href for href in hrefs)
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:

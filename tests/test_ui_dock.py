@@ -27,8 +27,9 @@ from qgis.core import (
     QgsLayerTreeLayer,
     QgsProject,
     QgsRasterLayer,
+    QgsTask,
 )
-from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from qgis.PyQt.QtCore import QBuffer, QByteArray, QIODevice, Qt, QThreadPool
 from qgis.PyQt.QtGui import QColor, QImage
 from shapely.geometry import shape
 
@@ -39,13 +40,14 @@ from scene_picker.ui.dock import TAB_RESULTS, ScenePickerDock
 from scene_picker.ui.download_task import default_state_file
 from scene_picker.ui.footprints import GROUP_NAME
 from scene_picker.ui.results_model import COL_CLOUD, COL_ID, COL_LABEL, COL_PROVIDER, scene_key
+from scene_picker.ui.tasks import FunctionTask
 
 from support.dock_queue import forget_dock_queue
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
 from support.stac_items import multihash_sha256
 from support.stac_server import StacServer, StacServerError
-from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
+from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_for_tasks, wait_until
 
 pytestmark = [pytest.mark.qgis, pytest.mark.slow]
 
@@ -578,6 +580,75 @@ def test_cancel_leaves_no_final_file_and_restart_resumes(dock_env, servers):
     data = final.read_bytes()
     assert hashlib.sha256(data).digest() == hashlib.sha256(payloads[scene.id]["B08"]).digest()
     assert finished.bytes_fetched < len(data), "the restart downloaded everything again instead of resuming"
+
+
+def test_cancel_runs_while_a_download_watches_in_qgis_task_list(dock_env, servers):
+    """A running download shows as a task in QGIS's task list; that task only watches the job, so it
+    must not keep a thread of QGIS's pool (``QThreadPool.globalInstance()``, as many threads as cores).
+    With one thread (one core, or two downloads on two cores) Cancel, itself a QgsTask, waited for the
+    download's end: the job ended "done" with its final file instead of "cancelled"."""
+    pool = QThreadPool.globalInstance()
+    saved = pool.maxThreadCount()
+    dock = dock_env()
+    scene = _searched_scene(dock, 5, ["B08"])
+    final = Path(settings.output_dir()) / scene.id / "B08.tif"
+    assert wait_for_tasks(20)  # the quicklook of the selected scene
+    pool.setMaxThreadCount(1)
+    try:
+        job_id = _download(dock)
+        manager = dock.downloads
+        watching = f"Scene Picker: download {scene.id}"
+        assert wait_until(
+            lambda: manager.job(job_id).done > 0
+            and any(t.description() == watching for t in QgsApplication.taskManager().activeTasks()),
+            20,
+        )
+        dock.queue_panel.select_job(job_id)
+        dock.queue_panel.cancel_button.click()
+        assert wait_until(lambda: manager.job(job_id).state in ("done", "failed", "cancelled"), 20)
+        assert manager.job(job_id).state == "cancelled", manager.job(job_id)
+        assert not final.exists()
+        assert wait_for_tasks(20)
+    finally:
+        pool.setMaxThreadCount(saved)
+    # the watching task took its thread back when it ended: the pool counts no thread as busy
+    assert wait_until(lambda: pool.activeThreadCount() == 0, 20), pool.activeThreadCount()
+
+
+def test_a_retry_that_runs_after_the_panel_closed_leaves_the_job_queued(dock_env, servers):
+    """Retry writes the queue in a QgsTask, then starts the queue's workers. When that task ran only
+    after the panel had closed (QGIS's pool busy, or the panel closed right after Retry), it started the
+    workers that closing had just stopped: the download went on behind the closed panel to its final
+    file (the flaky test above saw it after its Retry). The job now stays queued for the next start."""
+    pool = QThreadPool.globalInstance()
+    saved = pool.maxThreadCount()
+    dock = dock_env()
+    scene = _searched_scene(dock, 6, ["B08"])
+    final = Path(settings.output_dir()) / scene.id / "B08.tif"
+    job_id = _download(dock)
+    manager = dock.downloads
+    assert wait_until(lambda: manager.job(job_id).done > 0, 20)
+    dock.queue_panel.select_job(job_id)
+    dock.queue_panel.cancel_button.click()
+    assert wait_until(lambda: manager.job(job_id).state == "cancelled", 20), manager.job(job_id)
+    assert wait_for_tasks(20)
+    release = threading.Event()
+    busy = FunctionTask("another task of QGIS", lambda _task: release.wait(60))
+    pool.setMaxThreadCount(1)  # QGIS runs one task at a time: the busy one, then Retry's
+    try:
+        QgsApplication.taskManager().addTask(busy)
+        assert wait_until(lambda: busy.status() == QgsTask.TaskStatus.Running, 20)
+        retry = manager.retry(job_id)
+        dock.close_panel()
+        assert not manager.queue.running()
+    finally:
+        release.set()
+        pool.setMaxThreadCount(saved)
+    assert wait_for_tasks(30) and retry.error is None
+    assert not manager.queue.running(), "Retry restarted the queue of a closed panel"
+    (entry,) = [j for j in read_jobs(default_state_file()) if j["id"] == job_id]
+    assert entry["state"] == "queued" and entry["done"] > 0  # retried: it resumes at the next start
+    assert not final.exists()
 
 
 def test_aoi_drawn_in_mercator_limits_the_search(dock_env, servers):

@@ -16,17 +16,24 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from qgis.core import Qgis, QgsTask
-from qgis.PyQt.QtCore import QCoreApplication, QObject, QStandardPaths, QThread, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import (
+    QCoreApplication,
+    QObject,
+    QStandardPaths,
+    QThread,
+    QThreadPool,
+    QTimer,
+    pyqtSignal,
+)
 
 from ..catalogs.download import download_scene
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
 from ..core.naming import safe_name, scene_folder_name
 from ..core.progress import Progress, ProgressCallback
-from ..core.redact import redact_url
+from ..core.redact import feature_carries_secret
 from ..core.scene import Scene
 from . import settings
 from .messages import log
@@ -85,15 +92,6 @@ class JobView:
         return min(1.0, self.done / self.total) if self.total else None
 
 
-def carries_secret(feature: dict[str, Any]) -> bool:
-    """Whether any href of a scene feature (assets, alternates, quicklook) holds a credential."""
-    hrefs = [feature.get("properties", {}).get("quicklook") or ""]
-    for asset in (feature.get("assets") or {}).values():
-        hrefs.append(asset.get("href", ""))
-        hrefs.extend(alt.get("href", "") for alt in (asset.get("alternate") or {}).values())
-    return any(href and redact_url(href) != href for href in hrefs)
-
-
 class JobTask(QgsTask):
     """The task-manager face of one active job: mirrors its progress; cancelling it cancels the job."""
 
@@ -109,6 +107,17 @@ class JobTask(QgsTask):
         super().cancel()
 
     def run(self) -> bool:
+        # the queue's threads download; this task only watches, asleep: its thread of QGIS's pool is given
+        # back meanwhile, or a full pool (two threads on two cores) keeps Cancel, Retry, searches and
+        # map rendering waiting until the download ends
+        pool = QThreadPool.globalInstance()
+        pool.releaseThread()
+        try:
+            return self._watch()
+        finally:
+            pool.reserveThread()
+
+    def _watch(self) -> bool:
         # bounded by the job itself: it ends done, failed or cancelled (the engine's loops are bounded)
         while self.manager.live_state(self.job_id) in (QUEUED, ACTIVE):
             if self.isCanceled():
@@ -146,6 +155,7 @@ class DownloadManager(QObject):
         self._keeper = TaskKeeper()
         self._shutting_down = False
         self._suspend_lock = threading.Lock()
+        self._life_lock = threading.Lock()  # shutdown() against a late _start_queue() of a background task
         self._held: set[str] = set()  # jobs whose task QGIS cancelled: decided by _decide_held
         self._held_level = 0
         self._decision = QTimer(self)
@@ -166,7 +176,7 @@ class DownloadManager(QObject):
         for job in self.queue.jobs():
             self._live[job.id] = job
         if resume:
-            self.queue.start()
+            self._start_queue()
 
     # -- jobs -------------------------------------------------------------------------------------------
     def jobs(self) -> list[JobView]:
@@ -202,7 +212,7 @@ class DownloadManager(QObject):
             "scene_id": scene.id,
             # the queue file must not keep a credential: a scene whose hrefs are signed URLs is stored
             # by id and fetched again from its provider when the job runs
-            "feature": None if carries_secret(feature) else feature,
+            "feature": None if feature_carries_secret(feature) else feature,
             "outdir": str(outdir),
             "assets": list(assets) if assets is not None else None,
             "members": list(members) if members else None,
@@ -213,7 +223,7 @@ class DownloadManager(QObject):
 
         def add(_task) -> JobView:
             job = self.queue.add(KIND, payload, label=scene.id)
-            self.queue.start()
+            self._start_queue()
             return self._view(job)
 
         return self._background(self.tr("Scene Picker: queue {}").format(scene.id), add)
@@ -234,9 +244,16 @@ class DownloadManager(QObject):
 
         def again(_task) -> None:
             self.queue.retry(job_id)
-            self.queue.start()
+            self._start_queue()
 
         return self._background(self.tr("Scene Picker: retry a download"), again)
+
+    def _start_queue(self) -> None:
+        """Start the queue's workers unless the manager was shut down: a Retry (or an enqueue) whose task
+        ends after the panel closed leaves its job queued for the next start, not downloading."""
+        with self._life_lock:
+            if not self._shutting_down:
+                self.queue.start()
 
     def _background(self, description: str, function) -> FunctionTask:
         """Queue-file writes (fsync) never run on the main thread."""
@@ -259,7 +276,7 @@ class DownloadManager(QObject):
                 self._slots.clear()  # new caps for the jobs that start from now on
         if workers != self.queue.workers:
             self.queue.workers = workers
-            self.queue.start()
+            self._start_queue()
 
     def clear_finished(self, on_removed=None) -> FunctionTask:
         """Forget the finished jobs (done, failed, cancelled; their files stay) in a background task;
@@ -453,14 +470,15 @@ class DownloadManager(QObject):
             with self._suspend_lock:
                 for job_id in held:
                     self.queue.cancel(job_id)
-                self.queue.start()
+                self._start_queue()
 
         self._background(self.tr("Scene Picker: cancel a download"), work)
 
     # -- life cycle -------------------------------------------------------------------------------------
     def shutdown(self, timeout: float = 5.0) -> None:
         """QGIS closes or the plugin unloads: interrupt the active jobs; the queue saves them to resume."""
-        self._shutting_down = True
+        with self._life_lock:
+            self._shutting_down = True
         self._decision.stop()  # jobs held after a task-manager cancel stay queued: they resume
         with self._cond:
             self._cond.notify_all()

@@ -18,10 +18,9 @@ from qgis.core import QgsFeature, QgsFields, QgsGeometry
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime, QVariant
 
 from ..core.errors import ProviderResponseError, UsageError
-from ..core.redact import url_carries_secret
+from ..core.redact import feature_carries_secret, url_carries_secret
 from ..core.scene import Scene
 from . import field_types
-from .download_task import carries_secret
 
 SCENE_FIELDS = (
     ("scene_id", field_types.STRING),
@@ -63,7 +62,7 @@ def scene_to_feature(scene: Scene, fields: QgsFields, provider_options: dict[str
     record.pop("geometry", None)  # the feature's own geometry holds it
     # a layer may be saved anywhere (a GeoPackage, the project): a scene whose hrefs are signed URLs
     # keeps no record, "Download scenes" fetches it again by provider + id
-    scene_json = None if carries_secret(record) else json.dumps(record, sort_keys=True)
+    scene_json = None if feature_carries_secret(record) else json.dumps(record, sort_keys=True)
     quicklook = None if scene.quicklook and url_carries_secret(scene.quicklook) else scene.quicklook
     feature.setAttributes(
         [

@@ -1,15 +1,17 @@
-"""The download queue panel: one row per job with a progress bar, speed, ETA and state, and the
-actions cancel, retry, open folder, load as layers and clear the finished jobs.
+"""The download queue panel: one row per job on two lines (its label above a progress bar that reads
+the state, percentage, speed and ETA), readable in a narrow dock, and the actions cancel, retry, open
+folder, load as layers and clear the finished jobs.
 """
 
 from __future__ import annotations
 
 from qgis.PyQt.QtCore import QCoreApplication, Qt, QUrl, pyqtSignal
-from qgis.PyQt.QtGui import QDesktopServices, QFontMetrics
+from qgis.PyQt.QtGui import QDesktopServices, QFontMetrics, QPalette
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
     QHeaderView,
+    QLabel,
     QProgressBar,
     QTreeWidget,
     QTreeWidgetItem,
@@ -21,10 +23,7 @@ from .widgets import push_button
 
 COL_SCENE, COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA = range(5)
 JOB_ROLE = Qt.ItemDataRole.UserRole + 20
-PROGRESS_WIDTH = 190
-#: What the progress column is sized for: a running job's usual text (a longer speed or ETA is left out
-#: of the bar when it does not fit; the tooltip and the hidden columns keep them).
-WIDEST_BAR_TEXT = "99% · 8.8 MB/s · 8:88"
+ROW_MARGIN = 4  # around a row's label and bar
 BAR_PADDING = 16  # the bar's frame and margins around its text
 
 
@@ -76,6 +75,39 @@ def job_title(scene, assets: list[str] | None, members: list[str] | None) -> str
     return f"{scene_label(scene)} · {what}" if what else scene_label(scene)
 
 
+class JobRow(QWidget):
+    """One job in the list: its label above its progress bar, both as wide as the list. The label is
+    elided only when even that width is too narrow (the full label is in its tooltip)."""
+
+    def __init__(self, title: str, tooltip: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.title = title
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(ROW_MARGIN, ROW_MARGIN, ROW_MARGIN, ROW_MARGIN)
+        layout.setSpacing(2)
+        self.label = QLabel(title, self)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setToolTip(tooltip)
+        self.label.setMinimumWidth(1)  # never wider than the list: elided in resizeEvent
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(True)
+        self.bar.setAlignment(Qt.AlignmentFlag.AlignCenter)  # the text inside the bar, whatever the style
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        room = self.width() - 2 * ROW_MARGIN
+        metrics = QFontMetrics(self.label.font())
+        self.label.setText(metrics.elidedText(self.title, Qt.TextElideMode.ElideRight, room))
+
+    def set_selected(self, selected: bool) -> None:
+        """The label in the selection's text colour (the row's background is the list's)."""
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.WindowText
+        self.label.setForegroundRole(role)
+
+
 class QueuePanel(QWidget):
     cancelRequested = pyqtSignal(str)
     retryRequested = pyqtSignal(str)
@@ -96,17 +128,16 @@ class QueuePanel(QWidget):
             [self.tr("Scene"), self.tr("State"), self.tr("Progress"), self.tr("Speed"), self.tr("ETA")]
         )
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        # two visible columns so the scene id keeps its room in a narrow dock: the progress bar itself
-        # reads "39% · 2 MB/s · 0:02"; the state, speed and ETA columns hold the same data
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)  # a label reads from its start (the date)
+        # one visible column, a two-line row per job (JobRow) as wide as the dock: the label above, the
+        # bar below reading "39% · 2 MB/s · 0:02"; the hidden columns hold the state, speed and ETA
+        self.tree.setHeaderHidden(True)
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SCENE, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_PROGRESS, self.progress_width())
-        for column in (COL_STATE, COL_SPEED, COL_ETA):
+        for column in (COL_STATE, COL_PROGRESS, COL_SPEED, COL_ETA):
             self.tree.setColumnHidden(column, True)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemSelectionChanged.connect(self._show_selection)
         layout.addWidget(self.tree, 1)
         # two rows of two buttons: the panel stays usable in a narrow dock
         row = QGridLayout()
@@ -137,19 +168,14 @@ class QueuePanel(QWidget):
         if item is None:
             item = QTreeWidgetItem(self.tree)
             item.setData(COL_SCENE, JOB_ROLE, job.id)
-            item.setText(COL_SCENE, job.title or job.scene_id)
-            item.setToolTip(COL_SCENE, f"{job.title}\n{job.provider}: {job.scene_id}".strip())
-            bar = QProgressBar(self.tree)
-            bar.setRange(0, 1000)
-            bar.setTextVisible(True)
-            bar.setAlignment(Qt.AlignmentFlag.AlignCenter)  # the text inside the bar, whatever the style
-            self.tree.setItemWidget(item, COL_PROGRESS, bar)
+            tooltip = f"{job.title}\n{job.provider}: {job.scene_id}".strip()
+            self.tree.setItemWidget(item, COL_SCENE, JobRow(job.title or job.scene_id, tooltip, self.tree))
             self._items[job.id] = item
         self._folders[job.id] = str(job.folder)
         self._states[job.id] = job.state
         item.setText(COL_STATE, self._state_text(job.state))
         item.setToolTip(COL_STATE, job.error or "")
-        bar: QProgressBar = self.tree.itemWidget(item, COL_PROGRESS)
+        bar = self.bar(job.id)
         fraction = job.fraction
         if fraction is None and job.state in ("active", "cancelling"):
             bar.setRange(0, 0)  # busy indicator: size unknown
@@ -163,9 +189,12 @@ class QueuePanel(QWidget):
         bar.setToolTip(job.error or " · ".join(t for t in details if t))
         self._update_buttons()
 
-    def progress_width(self) -> int:
-        """The progress column's width: the widest bar text in the panel's font, with the bar's margins."""
-        return max(PROGRESS_WIDTH, QFontMetrics(self.font()).horizontalAdvance(WIDEST_BAR_TEXT) + BAR_PADDING)
+    def row(self, job_id: str) -> JobRow:
+        """The two-line row of a job: its label and its progress bar."""
+        return self.tree.itemWidget(self._items[job_id], COL_SCENE)
+
+    def bar(self, job_id: str) -> QProgressBar:
+        return self.row(job_id).bar
 
     def remove_jobs(self, job_ids: list[str]) -> None:
         """Drop the rows of ``job_ids`` (jobs the queue forgot)."""
@@ -185,7 +214,7 @@ class QueuePanel(QWidget):
         if job.state != "active":
             return f"{item.text(COL_STATE)} · %p%"
         # a moving bar says "downloading": room for the speed and the ETA, when they fit
-        room = self.tree.header().sectionSize(COL_PROGRESS) - BAR_PADDING
+        room = self.tree.header().sectionSize(COL_SCENE) - 2 * ROW_MARGIN - BAR_PADDING
         metrics = QFontMetrics(bar.font())
         percent = f"{int(100 * (job.fraction or 0.0))}%"
         parts = ["%p%", item.text(COL_SPEED), item.text(COL_ETA)]
@@ -198,10 +227,10 @@ class QueuePanel(QWidget):
 
     def bar_text(self, job_id: str) -> str:
         """The text the job's progress bar shows."""
-        return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).text()
+        return self.bar(job_id).text()
 
     def bar_tooltip(self, job_id: str) -> str:
-        return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).toolTip()
+        return self.bar(job_id).toolTip()
 
     def _state_text(self, state: str) -> str:
         return {
@@ -218,12 +247,16 @@ class QueuePanel(QWidget):
         return list(self._items)
 
     def progress_value(self, job_id: str) -> int:
-        return self.tree.itemWidget(self._items[job_id], COL_PROGRESS).value()
+        return self.bar(job_id).value()
 
     def row_texts(self, job_id: str) -> list[str]:
-        """The texts of a job's row (scene, state, '', speed, ETA)."""
+        """The texts of a job's row (label, state, '', speed, ETA); the label in full."""
         item = self._items[job_id]
-        return [item.text(column) for column in range(self.tree.columnCount())]
+        return [self.row(job_id).title] + [item.text(column) for column in range(1, self.tree.columnCount())]
+
+    def label_text(self, job_id: str) -> str:
+        """The label as the row shows it (elided when the list is too narrow for it)."""
+        return self.row(job_id).label.text()
 
     def state_of(self, job_id: str) -> str:
         return self._states.get(job_id, "")
@@ -242,6 +275,10 @@ class QueuePanel(QWidget):
     def open_folder(self) -> None:
         for job_id in self.selected_jobs()[:1]:
             QDesktopServices.openUrl(QUrl.fromLocalFile(self._folders[job_id]))
+
+    def _show_selection(self) -> None:
+        for item in self._items.values():
+            self.tree.itemWidget(item, COL_SCENE).set_selected(item.isSelected())
 
     def _update_buttons(self) -> None:
         states = [self._states.get(j, "") for j in self.selected_jobs()]
