@@ -26,6 +26,9 @@ RUNTIME := __init__.py __main__.py __version__.py plugin.py metadata.txt LICENSE
 
 test: system-deps venv stac-venv lint
 	mkdir -p $(XDG_CACHE_HOME) $(XDG_DATA_HOME) $(XDG_CONFIG_HOME)
+	# a fresh QGIS profile each run: pytest-qgis keeps it in <rootdir>/.qgis-settings, and what one run's
+	# tests saved there (settings, auth database) must not reach the next run
+	rm -rf tests/.qgis-settings
 	# --rootdir=tests: the checkout folder (a package: it has __init__.py) may have any name, e.g. ci-clone
 	$(PY) -m pytest --rootdir=tests $(PYTEST_ARGS)
 
