@@ -53,7 +53,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .cdse_groundtruth import Product, generate_products, product_json
 from .cdse_odata_filter import ODataFilterError, compile_filter
-from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, parse_range
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, parse_range, spoil
 
 REALM_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 CLIENT_ID = "cdse-public"
@@ -704,9 +704,8 @@ class CdseEmulator(Emulator):
     def _serve_payload(self, h: _Handler, product: Product, session_key: str) -> None:
         """Serve the product zip (whole or one byte range); the session closes before the last byte."""
         data = product.payload()
-        if product.id in self.corrupt:  # one byte in the middle inverted
-            middle = len(data) // 2
-            data = data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+        if product.id in self.corrupt:
+            data = spoil(data, "corrupt")
         size = len(data)
         start, end = 0, size - 1
         status = 200

@@ -20,6 +20,18 @@ from urllib.parse import parse_qs, urlsplit
 from scene_picker.demo.server import RANGE, UNSATISFIABLE, parse_range
 
 
+def spoil(data: bytes, fault: str | None) -> bytes:
+    """``data`` as a faulty server holds it: ``"corrupt"``, one byte in the middle inverted (same
+    length: only a checksum tells); ``"truncated"``, its last quarter missing (served with an honest
+    ``Content-Length``: only the size the catalog announced tells); anything else, unchanged."""
+    if fault == "corrupt" and data:
+        middle = len(data) // 2
+        return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    if fault == "truncated":
+        return data[: len(data) * 3 // 4]
+    return data
+
+
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request as the emulator saw it (never the secrets: only whether auth was present)."""
@@ -36,14 +48,14 @@ class LoggedRequest:
 
 class EmulatorServer(ThreadingHTTPServer):
     """A threaded server bound to 127.0.0.1 on a port the OS picks; ``emulator`` is the owning object.
-    ``host_name`` is how its URLs name it (``localhost`` makes a second host on the same address)."""
+    ``host_name`` is how its URLs name it (default: its address; ``localhost`` makes a second host)."""
 
     daemon_threads = True
     allow_reuse_address = False
     request_queue_size = 64
 
     def __init__(
-        self, handler: type[BaseHTTPRequestHandler], emulator: Any, host_name: str = "127.0.0.1"
+        self, handler: type[BaseHTTPRequestHandler], emulator: Any, host_name: str | None = None
     ) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.emulator = emulator
@@ -60,7 +72,8 @@ class EmulatorServer(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host_name}:{self.server_address[1]}"
+        host, port = self.server_address[:2]
+        return f"http://{self.host_name or host}:{port}"
 
     @property
     def netloc(self) -> str:
