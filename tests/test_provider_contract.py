@@ -10,6 +10,7 @@ Adding a provider = its module + its emulator + one row in :data:`ROWS`.
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -512,8 +513,9 @@ def test_refused_credentials_are_an_authentication_error_naming_the_login(runnin
 #: rate limiter, and the registry's per-host windows a provider declares), at most CAP scenes
 #: downloading at once per host (the command line's ``--per-host``, and per account).
 LIMIT, PERIOD, CAP = 2, 0.5, 1
-#: Seconds each server holds a request before answering, so that requests sent together overlap.
-HOLD = 0.05
+#: Seconds each server holds a request before answering: longer than the limiter's refill interval
+#: (PERIOD / LIMIT), so that requests the limiter lets go one refill apart still overlap when uncapped.
+HOLD = 0.3
 
 
 @pytest.fixture
@@ -557,23 +559,25 @@ def test_per_host_limits_hold_at_the_servers(running, tight_limits, tmp_path):
     name, run = running
     scenes = _sample(name, run, 4)
     servers = [server for emulator in run.emulators for server in emulator.servers]
-    provider = build_provider(name, run.options, NetworkConfig(rate_limiter=RateLimiter([(LIMIT, PERIOD)])))
 
-    def search(_index: int) -> int:
+    def search(provider: Any, _index: int) -> int:
         return len(list(provider.search(run.query().replace(max_results=5))))
 
-    def download(index: int) -> int:
+    def download(provider: Any, index: int) -> int:
         with host_slots([server.base_url for server in servers], CAP):
             return len(download_scene(provider.downloader(scenes[index]), tmp_path / str(index)).files)
 
     for job, count in ((search, LIMIT + 1), (download, len(scenes))):
+        # A fresh limiter each time: its first LIMIT requests may leave at once (and overlap).
+        network = NetworkConfig(rate_limiter=RateLimiter([(LIMIT, PERIOD)]))
+        provider = build_provider(name, run.options, network)
         for emulator in run.emulators:
             emulator.clear_logs()
         for server in servers:
             server.hold = HOLD
         try:
             with ThreadPoolExecutor(count) as pool:
-                assert all(pool.map(job, range(count)))
+                assert all(pool.map(functools.partial(job, provider), range(count)))
         finally:
             for server in servers:
                 server.hold = 0.0
