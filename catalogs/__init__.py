@@ -3,7 +3,9 @@
 The faces build providers and search through here, never through ``providers/`` directly and never
 through each other: :func:`build_provider` checks a provider's options against its spec, converts them to
 the declared types and hands the provider one :class:`~scene_picker.core.network.NetworkConfig` that all
-its HTTP clients receive at construction; :func:`provider_details` is the spec as text. Pure Python.
+its HTTP clients receive at construction; :func:`job_options` are the options a queued job keeps to
+build its provider again (text, checked against the spec, never a credential or an object);
+:func:`provider_details` is the spec as text. Pure Python.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from ..core.errors import UsageError
 from ..core.network import DIRECT, NetworkConfig
 from ..providers.base import Provider
 from ..providers.registry import canonical_name, get_provider, list_providers, provider_spec
-from ..providers.spec import ProviderSpec, parse_option_pairs
+from ..providers.spec import ProviderSpec, option_text, parse_option_pairs, refuse_secret_option
 
 __all__ = [
     "DIRECT",
@@ -22,10 +24,13 @@ __all__ = [
     "ProviderSpec",
     "build_provider",
     "canonical_name",
+    "job_options",
     "list_providers",
+    "option_text",
     "parse_option_pairs",
     "provider_details",
     "provider_spec",
+    "refuse_secret_option",
 ]
 
 #: Keywords the faces pass beside the spec's options: objects, not user text (auth, retry policy...).
@@ -47,6 +52,14 @@ def build_provider(
         raise UsageError(
             f"Provider {spec.name} takes no {', '.join(sorted({**converted, **objects}))} option."
         ) from None
+
+
+def job_options(name: str, options: Optional[Mapping[str, Any]]) -> dict[str, str]:
+    """The ``options`` of provider ``name`` as a queued job keeps them (its payload's ``options``, which
+    :func:`build_provider` takes back when the job runs, in any process): the options its spec declares,
+    checked and kept as text as given. A credential or an object (auth, HTTP client, retry or poll
+    policy) is refused with a :class:`UsageError`: a job payload never holds one."""
+    return provider_spec(name).kept_options(options or {})
 
 
 def provider_details(name: str) -> str:

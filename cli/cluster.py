@@ -10,7 +10,8 @@ start by :func:`check_shared_folder`), under the engine's OS file locks and priv
 job retried on another worker after its worker died resumes the ``.part`` and no final file is written
 twice. The per-host cap (``--per-host``) and the providers' caps and rate limits are cluster-wide
 (:mod:`scene_picker.core.cluster`). Payloads hold no credential (signed scenes are queued by provider
-and id and signed again on the worker); workers read credentials from their own keyring or environment.
+and id and signed again on the worker); workers read credentials from their own keyring or environment,
+and build each job's provider with the provider options it was queued with (``--option``, ``--url``).
 ``distributed`` is imported only here, and only when ``--cluster`` is given.
 """
 
@@ -32,8 +33,8 @@ from ..core.errors import CancelledError, NetworkError, OutputError, ScenePicker
 from ..core.progress import Progress
 from ..core.queue import Job
 from ..core.redact import redact
-from .download import ProviderPool, SceneJobs, run_scene
 from .progress_view import ProgressView
+from .scene_jobs import JobPools, ProviderPool, SceneJobs, run_scene
 
 INSTALL_HINT = (
     "--cluster needs the optional package 'distributed': pip install 'scene-picker[cluster]' "
@@ -207,7 +208,7 @@ class ClusterSceneJobs(SceneJobs):
 
 
 # -- on a worker --------------------------------------------------------------------------------------
-_pools: dict[tuple, ProviderPool] = {}
+_pools: dict[Optional[str], JobPools] = {}
 
 
 def run_job(job_id: str, payload: dict, settings: dict) -> dict[str, Any]:
@@ -218,10 +219,7 @@ def run_job(job_id: str, payload: dict, settings: dict) -> dict[str, Any]:
 
     install_worker_limits()
     worker = get_worker()
-    key = (settings.get("provider"), payload.get("url"))
-    pool = _pools.get(key)
-    if pool is None:
-        pool = _pools[key] = ProviderPool(*key)
+    pools = _pools.setdefault(settings.get("provider"), JobPools(settings.get("provider")))
 
     last = [0.0]
 
@@ -232,6 +230,7 @@ def run_job(job_id: str, payload: dict, settings: dict) -> dict[str, Any]:
             worker.log_event(settings["topic"], {"job": job_id, "progress": asdict(event)})
 
     try:
+        pool = pools.for_job(payload)  # the job's queued provider options (one error if they no longer fit)
         result = run_scene(pool, payload, CancelToken(), report, settings.get("per_host"))
     except ScenePickerError as exc:
         cancelled = isinstance(exc, CancelledError)

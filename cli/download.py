@@ -4,11 +4,13 @@ Scenes come from a GeoJSON file written by ``scene-picker search --output`` (opt
 ``--id``; read one feature at a time), or from ``--provider NAME --id ID…`` (looked up in the catalog).
 They are queued in ``OUT/.scene-picker/queue.sqlite`` (:mod:`scene_picker.core.queue`; several
 processes may share it), a scene whose links are signed by provider and id only (its record is asked
-for again when the job runs). Each scene goes to ``OUT/<scene folder>/`` (the id, made safe and
-unique: :func:`~scene_picker.core.naming.scene_folder_name`) through its provider's downloader:
-chosen assets (``--assets``), or only chosen members of zip assets (``--members``, fetched with HTTP
-range requests). Interrupted downloads resume from their ``.part`` files when run again; files
-already downloaded and verified are skipped.
+for again when the job runs). A job keeps the provider options it was queued with (``--option``,
+``--url``): a resumed job, or one run on a cluster worker, builds its provider with exactly those
+(:mod:`.scene_jobs`). Each scene goes to ``OUT/<scene folder>/`` (the id, made safe and unique:
+:func:`~scene_picker.core.naming.scene_folder_name`) through its provider's downloader: chosen assets
+(``--assets``), or only chosen members of zip assets (``--members``, fetched with HTTP range requests).
+Interrupted downloads resume from their ``.part`` files when run again; files already downloaded and
+verified are skipped.
 ``--dry-run`` prints the plan (what would be fetched and how big) and writes nothing.
 ``-j`` scenes are downloaded at once, at most ``--per-host`` of them from one host.
 ``--cluster ADDRESS`` runs the jobs on the workers of a Dask ``distributed`` cluster
@@ -26,26 +28,21 @@ import contextlib
 import csv
 import json
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
-from ..catalogs import build_provider, list_providers, parse_option_pairs
-from ..catalogs.download import download_scene
-from ..core.cancel import CancelToken
+from ..catalogs import parse_option_pairs
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
-from ..core.http import HttpClient
-from ..core.progress import Progress
 from ..core.queue import DONE, QUEUED, DownloadQueue, Job
-from ..core.ratelimit import host_slots
-from ..core.redact import redact_url, url_carries_secret
+from ..core.redact import redact_url
 from ..core.scene import Scene
-from ..providers.base import Provider
-from ..providers.downloader import Downloader
 from .clip_options import add_clip_arguments, clip_payload, report_clips
 from .progress_view import ProgressView, human_bytes
 from .results_file import iter_features
+from .scene_jobs import ProviderPool, SceneJobs, scene_payload
+
+__all__ = ["ProviderPool", "SceneJobs", "queue_file", "read_result_file", "register", "scene_payload"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -128,47 +125,6 @@ def iter_result_file(path: Path) -> Iterator[Scene]:
 def read_result_file(path: Path) -> list[Scene]:
     """All scenes of a result file (see :func:`iter_result_file`)."""
     return list(iter_result_file(path))
-
-
-class ProviderPool:
-    """One provider instance per registry name and options: a scene's recorded :attr:`Scene.source`
-    (e.g. the STAC API it came from) overridden by the command's options (``--url``)."""
-
-    def __init__(
-        self, default_name: Optional[str], url: Optional[str], options: Optional[dict[str, Any]] = None
-    ) -> None:
-        self.default_name = default_name
-        self.options = {**(options or {}), **({"url": url} if url else {})}
-        self._instances: dict[str, Provider] = {}
-        self._plain_http: Optional[HttpClient] = None
-        self._lock = threading.Lock()
-
-    def get(self, name: Optional[str], source: Optional[dict[str, str]] = None) -> Provider:
-        name = (name or self.default_name or "").strip()
-        if not name:
-            raise UsageError("The scenes do not say their provider: give --provider.")
-        options = {**(source or {}), **self.options}
-        key = json.dumps([name, options], sort_keys=True)
-        with self._lock:
-            if key not in self._instances:
-                self._instances[key] = build_provider(name, options)
-            return self._instances[key]
-
-    def downloader(self, scene: Scene) -> Downloader:
-        """The scene's provider's downloader. A provider that cannot be built without its catalog URL
-        (STAC) and needs no account still downloads the scene's absolute asset URLs."""
-        try:
-            provider = self.get(scene.provider, scene.source)
-        except UsageError:
-            name = scene.provider or self.default_name or ""
-            info = {i.name: i for i in list_providers()}.get(name)
-            if info is None or info.credentials is not None or not scene.assets:
-                raise
-            with self._lock:
-                if self._plain_http is None:
-                    self._plain_http = HttpClient()
-            return Downloader(scene, self._plain_http, provider=name)
-        return provider.downloader(scene)
 
 
 def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> Iterable[Scene]:
@@ -257,95 +213,6 @@ class Outcome:
         return int((self.job.result or {}).get("bytes_fetched") or 0)
 
 
-class SceneJobs:
-    """The ``scene`` job kind of the download queue: one scene through its provider's downloader."""
-
-    def __init__(self, pool: ProviderPool, view: ProgressView, per_host: Optional[int] = None) -> None:
-        self.pools = {pool.options.get("url"): pool}
-        #: The command's --option values, for the pools of other catalog URLs too.
-        self.options = {k: v for k, v in pool.options.items() if k != "url"}
-        self.per_host = per_host
-        self.default_provider = pool.default_name
-        self.view = view
-        self.errors: dict[str, ScenePickerError] = {}
-        self._lock = threading.Lock()
-
-    def pool_for(self, url: Optional[str]) -> ProviderPool:
-        """Jobs resumed from an earlier run may carry another catalog URL."""
-        with self._lock:
-            if url not in self.pools:
-                self.pools[url] = ProviderPool(self.default_provider, url, self.options)
-            return self.pools[url]
-
-    @staticmethod
-    def payload(scene: Scene, args, assets, members) -> dict[str, Any]:
-        """What the queue keeps of a scene: its record, or only provider, source and id when its links
-        carry a credential (signed URLs): the record is fetched (signed) again when the job runs."""
-        signed = any(url_carries_secret(asset.href) for asset in scene.assets.values())
-        return {
-            "key": job_key(scene.provider or args.provider, scene.id, assets, members, args.clip_request),
-            "provider": scene.provider or args.provider,
-            "url": args.url,
-            "scene_id": scene.id,
-            "source": scene.source,
-            "scene": None if signed else scene.to_feature(),
-            "assets": assets,
-            "members": members,
-            "out": str(args.out),
-            "overwrite": bool(args.overwrite),
-            "clip": args.clip_request,
-        }
-
-    def __call__(self, job: Job, cancel: CancelToken, progress) -> dict[str, Any]:
-        def report(event: Progress) -> None:
-            progress(event)
-            self.view(event)
-
-        try:
-            return self.execute(job, cancel, report)
-        except ScenePickerError as exc:
-            self.errors[job.id] = exc
-            if not isinstance(exc, CancelledError):
-                self.view.message(f"{job.label}: {exc}")
-            raise
-
-    def execute(self, job: Job, cancel: CancelToken, report) -> dict[str, Any]:
-        """Run the job in this process (a cluster run sends it to a worker: :mod:`.cluster`)."""
-        return run_scene(self.pool_for(job.payload.get("url")), job.payload, cancel, report, self.per_host)
-
-
-def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, per_host=None) -> dict:
-    """Download (or clip) the scene of a job's payload; its result as the queue keeps it. At most
-    ``per_host`` scenes at once per host (:func:`~scene_picker.core.ratelimit.host_slots`)."""
-    if payload.get("scene") is None:  # stored by id: its links are signed afresh now
-        scene = pool.get(payload.get("provider"), payload.get("source")).get(payload["scene_id"])
-    else:
-        scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
-    downloader = pool.downloader(scene)
-    hosts = [asset.href for asset in downloader.select_assets(payload.get("assets"))] if per_host else []
-    with host_slots(hosts, per_host, cancel):
-        result = download_scene(
-            downloader,
-            payload["out"],
-            assets=payload.get("assets"),
-            members=payload.get("members"),
-            clip=payload.get("clip"),
-            overwrite=bool(payload.get("overwrite")),
-            cancel=cancel,
-            progress=report,
-        )
-    return {
-        "folder": str(downloader.scene_dir(payload["out"])),  # as named when written: read it back
-        "files": [str(p) for p in result.files],
-        "bytes_fetched": result.bytes_fetched,
-        "skipped": result.skipped,
-    }
-
-
-def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) -> str:
-    return json.dumps([provider or "", scene_id, assets or [], members or []] + ([clip] if clip else []))
-
-
 def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1 or (args.per_host is not None and args.per_host < 1):
         raise UsageError("--concurrency and --per-host must be at least 1.")
@@ -377,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_queue(args, jobs: SceneJobs, view: ProgressView, scenes: Iterable[Scene], assets, members) -> int:
     queue = DownloadQueue(queue_file(args.out), workers=args.concurrency, handlers={SCENE_JOB: jobs})
     try:
-        wanted, given = _enqueue(queue, scenes, args, assets, members)
+        wanted, given = _enqueue(queue, scenes, args, assets, members, jobs.options)
     except BaseException:
         queue.close()
         raise
@@ -421,7 +288,9 @@ def _outcome(job: Job, jobs: SceneJobs) -> Outcome:
     return Outcome(job, scene_id, payload.get("provider") or "", jobs.errors.get(job.id))
 
 
-def _enqueue(queue: DownloadQueue, scenes: Iterable[Scene], args, assets, members) -> tuple[list[str], int]:
+def _enqueue(
+    queue: DownloadQueue, scenes: Iterable[Scene], args, assets, members, options=None
+) -> tuple[list[str], int]:
     """Job ids to run, and how many scenes were given: one job per given scene (the job of an earlier
     run for the same scene and selection is reused: an unfinished one resumes from its ``.part``
     files, a finished one runs again and skips verified files), plus every job still queued in the
@@ -436,7 +305,7 @@ def _enqueue(queue: DownloadQueue, scenes: Iterable[Scene], args, assets, member
         nonlocal given
         for scene in scenes:
             given += 1
-            payload = SceneJobs.payload(scene, args, assets, members)
+            payload = scene_payload(scene, args, assets, members, options)
             yield payload, scene.id, payload["key"]
 
     wanted = queue.add_many(SCENE_JOB, entries())

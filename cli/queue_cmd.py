@@ -2,9 +2,9 @@
 
 PATH is a download folder (its ``.scene-picker/queue.sqlite``, written by ``scene-picker download``), a
 queue database (or a legacy ``queue.json``), or nothing: the current folder's queue if there is one,
-else the plugin dock's queue. Exit code 0 when every job is done, 1 when some failed or were cancelled
-or the queue is unreadable (the message says why), 0 with jobs still to run
-(``scene-picker download --resume --out FOLDER`` runs them).
+else the plugin dock's queue; each job with the provider options it runs with. Exit code 0 when every
+job is done, 1 when some failed or were cancelled or the queue is unreadable (the message says why), 0
+with jobs still to run (``scene-picker download --resume --out FOLDER`` runs them).
 """
 
 from __future__ import annotations
@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{human_bytes(done)}/{human_bytes(total)}" if total else human_bytes(done) if done else ""
             )
             print(f"  {str(job.get('state', '?')):<11} {amount:>21}  {_label(job)}")
+            options = (job.get("payload") or {}).get("options")
+            if options:  # what its provider is built with when it runs or resumes
+                pairs = ", ".join(f"{key}={value}" for key, value in sorted(options.items()))
+                print(f"  {'':<11} {'':>21}  options: {pairs}")
             if job.get("error"):
                 print(f"  {'':<11} {'':>21}  error: {job['error']}")
     if any(j.get("state") in ("failed", "cancelled") for j in jobs):

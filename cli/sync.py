@@ -134,6 +134,8 @@ class Found:
     search: SavedSearch
     scenes: list[Scene] = field(default_factory=list)
     errors: list[ScenePickerError] = field(default_factory=list)
+    #: The plan's options of each provider searched (by registry name), kept in the scenes' jobs.
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list[Found]:
@@ -148,6 +150,7 @@ def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list
         for name in search.providers:
             try:
                 provider = build_provider(name, search.provider_options(name))
+                outcome.options[provider.name] = search.provider_options(name)
                 label = f"{search.name} ({provider.label})"
                 scenes = filter_scenes(
                     provider.search(query), search.sidecar, provider.http, sidecar_workers, label=label
@@ -201,7 +204,12 @@ def search_jobs(found: Found, out: Path) -> list[Pending]:
     args = download_args(found.search, out)
     assets, members = download.split_list(args.assets), download.split_list(args.members)
     return [
-        Pending(found.search, scene, args, download.SceneJobs.payload(scene, args, assets, members))
+        Pending(
+            found.search,
+            scene,
+            args,
+            download.scene_payload(scene, args, assets, members, found.options.get(scene.provider)),
+        )
         for scene in found.scenes
     ]
 

@@ -185,22 +185,15 @@ class _SceneClip:
 
     def _download_then_clip(self, asset: Asset, dest: Path, tried: int = 0) -> None:
         """``tried``: bytes a windowed attempt read before finding the file not readable by ranges."""
+        from ..providers.downloader import FetchRequest
         from .naming import asset_file_names
-        from .transfer import download_file
 
         folder = self.target / ".clip-full"
         folder.mkdir(exist_ok=True)
         full = folder / asset_file_names([asset])[asset.key]
-        done = download_file(
-            asset.href,
-            full,
-            http=self.downloader.http,
-            expected_size=asset.size,
-            checksum=asset.checksum,
-            progress=self.progress,
-            cancel=self.cancel,
-        )
-        self._local(full, dest, asset.key, DOWNLOADED, asset.href, tried + int(done.bytes_fetched))
+        fetch = FetchRequest(folder, cancel=self.cancel, progress=self.progress)
+        self.downloader.fetch_file(fetch, asset.href, full, size=asset.size, checksum=asset.checksum)
+        self._local(full, dest, asset.key, DOWNLOADED, asset.href, tried + fetch.result.bytes_fetched)
         _remove_tree(folder)
 
     # -- zip members ----------------------------------------------------------------------------------

@@ -28,8 +28,9 @@ progress event. Progress is kept in memory and written to the database at most e
 Cancelling an active job works for jobs of this process (another process's job is cancelled there).
 
 Payloads are stored as given, so a payload holding a URL that carries a credential (a signature, a
-token, user info) is refused: queue such scenes by provider and id and sign their links again when the
-job runs. Errors and results are stored redacted.
+token, user info), or provider ``options`` naming a credential (``password``, ``token``…), is refused:
+queue such scenes by provider and id and sign their links again when the job runs (accounts live in the
+keyring). Errors and results are stored redacted.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from .queue_store import (
     database_path,
     scrub,
 )
-from .redact import redact, redact_url, url_carries_secret
+from .redact import SECRET_OPTION_NAMES, redact, redact_url, url_carries_secret
 from .transfer import download_file
 
 __all__ = [
@@ -451,7 +452,8 @@ class DownloadQueue:
 
 
 def _refuse_credentials(payload: Any) -> None:
-    """UsageError when a string of ``payload`` is a URL that carries a credential."""
+    """UsageError when a string of ``payload`` is a URL that carries a credential, or its provider
+    ``options`` name one."""
     if isinstance(payload, str):
         if "://" in payload and url_carries_secret(payload):
             raise UsageError(
@@ -460,6 +462,13 @@ def _refuse_credentials(payload: Any) -> None:
                 "download it at once with: scene-picker fetch URL --out DIR."
             )
     elif isinstance(payload, Mapping):
+        options = payload.get("options")  # a scene job's provider options: text, never a credential
+        for name in options if isinstance(options, Mapping) else ():
+            if str(name).lower() in SECRET_OPTION_NAMES:
+                raise UsageError(
+                    f"Not queued: the provider option {name} is a credential, which the queue database "
+                    "would keep. Store it in the keyring (scene-picker login PROVIDER)."
+                )
         for value in payload.values():
             _refuse_credentials(value)
     elif isinstance(payload, (list, tuple)):

@@ -32,6 +32,12 @@ _USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 MASK = "***"
 
 
+#: Option names that carry a credential (a provider option, a setting): never stored, never queued.
+SECRET_OPTION_NAMES = frozenset(
+    {"username", "password", "secret", "token", "key", "api_key", "apikey", "accounts"}
+)
+
+
 def is_secret_key(key: str) -> bool:
     """Whether a URL query parameter named ``key`` carries a credential."""
     return key.lower() in _EXACT_SECRET_KEYS or _SECRET_KEYS.search(key) is not None

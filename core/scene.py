@@ -206,7 +206,7 @@ class Scene:
             collection=props.get("collection") or feature.get("collection"),
             datetime=parse_scene_datetime(props.get("datetime")),
             footprint=footprint,
-            cloud_cover=float(cloud) if isinstance(cloud, (int, float)) and math.isfinite(cloud) else None,
+            cloud_cover=parse_cloud_cover(cloud),
             quicklook=props.get("quicklook"),
             assets={k: Asset.from_dict(k, v) for k, v in (feature.get("assets") or {}).items()},
             raw=feature,
@@ -214,6 +214,14 @@ class Scene:
             properties=extra,
             source=_source_of(props.get(SOURCE_PROPERTY)),
         )
+
+
+def parse_cloud_cover(value: Any, scale: float = 1.0) -> Optional[float]:
+    """A cloud cover in percent from a catalog's answer (``scale=100`` for a 0–1 fraction); None for
+    anything but a finite number (missing, a bool, text, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value) if scale == 1.0 else round(float(value) * scale, 6)
 
 
 def catalog_source(url: Optional[str]) -> dict[str, str]:

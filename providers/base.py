@@ -2,13 +2,12 @@
 is in :mod:`.downloader`).
 
 - :class:`Provider`: ``search(query) -> SearchResults``, ``get(scene_id) -> Scene``,
-  ``downloader(scene) -> Downloader``; class attributes ``name``, ``title``, ``platforms``,
-  ``credentials`` (a :class:`CredentialSpec` or None).
+  ``downloader(scene)`` (an instance of its ``downloader_class``); class attributes ``name``, ``title``,
+  ``platforms``, ``credentials`` (from its :class:`ProviderSpec`); what every provider shares: the
+  default client (:meth:`Provider.client_options`), credentials given or from the keyring, the page-size
+  check (:func:`checked_page_size`), errors named with the provider's label.
 - :class:`SearchResults`: a lazy iterator of scenes over pages fetched on demand, stopping at the
   query's ``max_results``; ``.total`` is what the server announced (None when it does not say).
-- :class:`Downloader`: ``activate()`` (no-op for online scenes) and ``download()`` of assets through
-  :func:`scene_picker.core.transfer.download_file` and of zip members through
-  :class:`scene_picker.core.remotezip.RemoteZip`; providers override only what differs.
 """
 
 from __future__ import annotations
@@ -19,10 +18,12 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
+from ..core.credentials import Credentials, require_credentials
+from ..core.errors import ProviderResponseError, UsageError
 from ..core.network import DIRECT, NetworkConfig
 from ..core.query import Query
 from ..core.scene import Scene
-from .downloader import Downloader
+from .downloader import CatalogDownloader, Downloader
 from .spec import CredentialSpec, ProviderSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,6 +125,10 @@ class Provider(ABC):
     credentials: Optional[CredentialSpec] = None
     #: How the default HTTP client names the service in its messages (None: no name).
     http_name: Optional[str] = None
+    #: The name shown in messages when an instance has its own (a catalog's URL); see :attr:`label`.
+    _label: Optional[str] = None
+    #: Credentials given to the constructor (None: the keyring's, see :meth:`_credentials`).
+    _explicit: Optional[Credentials] = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -154,13 +159,30 @@ class Provider(ABC):
     def http(self) -> HttpClient:
         """The provider's :class:`~scene_picker.core.http.HttpClient` (a default one when none given)."""
         if self._http is None:
-            self._http = self.http_client(name=self.http_name, provider=self.name or None)
+            options = {"name": self.http_name, "provider": self.name or None, **self.client_options()}
+            self._http = self.http_client(**options)
         return self._http
+
+    def client_options(self) -> dict[str, Any]:
+        """More keywords for the default client (a timeout, a shared rate limiter, another name)."""
+        return {}
 
     @property
     def label(self) -> str:
-        """Name shown in messages (instances may refine it, e.g. with a URL)."""
-        return self.name
+        """Name shown in messages (an instance may have its own, e.g. with a URL)."""
+        return self._label or self.name
+
+    def _named(self, exc: ProviderResponseError) -> ProviderResponseError:
+        """``exc`` naming this provider: its label put in front of the message when it lacks it."""
+        if self.label in str(exc):
+            exc.provider = exc.provider or self.label
+            return exc
+        return ProviderResponseError(f"{self.label}: {exc}", provider=self.label)
+
+    def _credentials(self) -> Credentials:
+        """The credentials given to the constructor, else this provider's keyring entry (a
+        CredentialsError saying how to store them when there is none)."""
+        return self._explicit or require_credentials(self.name)
 
     @abstractmethod
     def search(self, query: Query) -> SearchResults:
@@ -170,9 +192,13 @@ class Provider(ABC):
     def get(self, scene_id: str) -> Scene:
         """One scene by id; raises :class:`~scene_picker.core.errors.ProviderError` when unknown."""
 
+    #: The class of this provider's downloaders, made from the scene and the provider (the template's
+    #: default unless the provider overrides some of its hooks).
+    downloader_class: type[CatalogDownloader] = CatalogDownloader
+
     def downloader(self, scene: Scene) -> Downloader:
-        """The downloader of ``scene`` (the default one unless the provider needs its own)."""
-        return Downloader(scene, self.http, provider=self.label)
+        """The downloader of ``scene``."""
+        return self.downloader_class(scene, self)
 
     def login(self) -> object:
         """Check the stored account (the settings dialog's "Test login"): raise CredentialsError or a
@@ -198,6 +224,13 @@ class Provider(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.label}>"
+
+
+def checked_page_size(page_size: int, maximum: int, service: str, unit: str = "items") -> int:
+    """``page_size`` when a page of ``service`` may hold that many ``unit``, else a UsageError."""
+    if not 1 <= page_size <= maximum:
+        raise UsageError(f"{service} pages hold 1 to {maximum} {unit}, not {page_size}.")
+    return page_size
 
 
 def close_sessions(owner: object, depth: int = 2) -> None:

@@ -41,7 +41,7 @@ from ..core.http import HttpClient, RetryPolicy
 from ..core.progress import ProgressCallback
 from ..core.query import Query
 from ..core.scene import Scene
-from .base import Provider, ResultPage, SearchResults
+from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .cdse_accounts import SESSIONS_PER_ACCOUNT, AccountPool, CdseAccount
 from .cdse_odata import (
     COLLECTIONS,
@@ -55,7 +55,7 @@ from .cdse_odata import (
     sliced_pages,
 )
 from .cdse_product import to_scene
-from .downloader import Downloader, DownloadFailure, DownloadResult
+from .downloader import CatalogDownloader, DownloadFailure, DownloadResult, FetchRequest
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -91,8 +91,58 @@ def safe_names(name: str) -> set[str]:
     return {f"{base}.SAFE", f"{base}.SAFE.zip", f"{base}.zip", base}
 
 
+class CdseDownloader(CatalogDownloader):
+    """Zipper download (whole verified archive, or SAFE members) with a leased account."""
+
+    catalog: CdseProvider
+
+    def activate(
+        self,
+        cancel: Optional[CancelToken] = None,
+        progress: Optional[ProgressCallback] = None,
+        assets: Optional[Sequence[str]] = None,
+    ) -> None:
+        if not self.scene.online:
+            raise ProviderError(
+                f"CDSE product {self.scene.id} is offline (long-term archive); ordering it is not supported "
+                "yet. Try again later or use another provider.",
+                self.catalog.name,
+            )
+
+    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
+        found = self.catalog.existing_copy(self.scene, Path(outdir))
+        if found is None:
+            return None
+        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
+        return DownloadResult(self.scene.id, [found], 0, 1)
+
+    def fetch(self, request: FetchRequest) -> DownloadResult:
+        """With a leased account of the pool; a refused one is set aside and the next one tried."""
+        asset = self.select_assets(request.assets)[0]
+        pool = self.catalog.pool
+        attempts = len(pool.accounts)
+        for _ in range(attempts):  # bounded: each failed sign-in removes one account
+            with pool.lease(request.cancel) as account:
+                try:
+                    pool.ensure_signed_in(account)
+                    self.http = account.http
+                    if request.members:
+                        self.extract_members(request, asset, request.outdir)
+                    else:
+                        self.fetch_asset(request, asset, request.outdir / f"{self.scene.id}.zip")
+                    return request.result
+                except AuthenticationError as exc:
+                    if account.blacklisted is None:
+                        pool.blacklist(account, exc)
+                    if not pool.usable:
+                        raise pool.all_failed_error() from None
+        raise pool.all_failed_error()
+
+
 class CdseProvider(Provider):
     """CDSE's OData catalogue and download services."""
+
+    downloader_class = CdseDownloader
 
     spec = ProviderSpec(
         name="cdse",
@@ -144,8 +194,6 @@ class CdseProvider(Provider):
         download_retry: Optional[RetryPolicy] = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= PAGE_MAX:
-            raise UsageError(f"CDSE pages hold 1 to {PAGE_MAX} products, not {page_size}.")
         if slice_days is not None and slice_days <= 0:
             raise UsageError(f"The time slice must be positive, not {slice_days} days.")
         if url:  # the generic command line's --url: the catalogue root
@@ -161,7 +209,7 @@ class CdseProvider(Provider):
             auth_hosts = CDSE_HOSTS if cdse else (host_pattern(download_url),)
         self.auth_hosts = tuple(auth_hosts)
         self.slice_length = dt.timedelta(days=slice_days) if slice_days else None
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, PAGE_MAX, "CDSE", "products")
         self.skip_cap = skip_cap
         self.online_only = online_only
         self.sessions_per_account = sessions_per_account
@@ -290,9 +338,6 @@ class CdseProvider(Provider):
         raise ProviderError(f"CDSE has no product {scene_id!r}.", self.name)
 
     # -- downloads --------------------------------------------------------------------------------
-    def downloader(self, scene: Scene) -> CdseDownloader:
-        return CdseDownloader(scene, self)
-
     def existing_copy(self, scene: Scene, outdir: Union[str, Path]) -> Optional[Path]:
         """A file or folder already holding ``scene`` in ``outdir`` or the archive folders, by SAFE name."""
         wanted = safe_names(scene.id)
@@ -382,91 +427,3 @@ class CdseProvider(Provider):
             progress=progress,
         )
         return DownloadResult(scene.id, files, fetched, 0)
-
-
-class CdseDownloader(Downloader):
-    """Zipper download (whole verified archive, or SAFE members) with a leased account."""
-
-    def __init__(self, scene: Scene, provider: CdseProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.cdse = provider
-
-    def activate(
-        self,
-        cancel: Optional[CancelToken] = None,
-        progress: Optional[ProgressCallback] = None,
-        assets: Optional[Sequence[str]] = None,
-    ) -> None:
-        if not self.scene.online:
-            raise ProviderError(
-                f"CDSE product {self.scene.id} is offline (long-term archive); ordering it is not supported "
-                "yet. Try again later or use another provider.",
-                self.cdse.name,
-            )
-
-    def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
-        found = self.cdse.existing_copy(self.scene, Path(outdir))
-        if found is None:
-            return None
-        log.info("%s is already in %s; skipped", self.scene.id, found.parent)
-        return DownloadResult(self.scene.id, [found], 0, 1)
-
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> DownloadResult:
-        """With a leased account of the pool; a refused one is set aside and the next one tried."""
-        outdir = Path(outdir)
-        asset = self.select_assets(assets)[0]
-        pool = self.cdse.pool
-        attempts = len(pool.accounts)
-        for _ in range(attempts):  # bounded: each failed sign-in removes one account
-            with pool.lease(cancel) as account:
-                try:
-                    pool.ensure_signed_in(account)
-                    return self._with(account, asset, outdir, members, overwrite, cancel, progress)
-                except AuthenticationError as exc:
-                    if account.blacklisted is None:
-                        pool.blacklist(account, exc)
-                    if not pool.usable:
-                        raise pool.all_failed_error() from None
-        raise pool.all_failed_error()
-
-    def _with(
-        self, account: CdseAccount, asset, outdir, members, overwrite, cancel, progress
-    ) -> DownloadResult:
-        self.http = account.http
-        if members:
-            from ..core.remotezip import RemoteZip
-
-            archive = RemoteZip(asset.href, http=account.http, cancel=cancel)
-            written = archive.extract(
-                list(members),
-                outdir,
-                keep_folders=True,
-                progress=progress,
-                cancel=cancel,
-                overwrite=overwrite,
-            )
-            fetched = archive.reader.bytes_received
-            return DownloadResult(self.scene.id, [Path(p) for p in written], fetched, archive.stats.skipped)
-        from ..core.transfer import download_file
-
-        done = download_file(
-            asset.href,
-            outdir / f"{self.scene.id}.zip",
-            http=account.http,
-            expected_size=asset.size,
-            checksum=asset.checksum,
-            overwrite=overwrite,
-            progress=progress,
-            cancel=cancel,
-        )
-        return DownloadResult(
-            self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
-        )

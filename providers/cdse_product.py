@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ..core.checksums import Checksum
 from ..core.errors import ProviderResponseError, UsageError
-from ..core.scene import ROLE_DATA, Asset, Scene, parse_scene_datetime
+from ..core.scene import ROLE_DATA, Asset, Scene, parse_cloud_cover, parse_scene_datetime
 
 
 def _attributes(item: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def to_scene(item: dict[str, Any], download_url: str, provider: str = "cdse") ->
         collection=collection_name,
         datetime=parse_scene_datetime(start),
         footprint=_footprint(item),
-        cloud_cover=float(cloud) if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) else None,
+        cloud_cover=parse_cloud_cover(cloud),
         quicklook=None,
         assets={"product": asset},
         raw=item,

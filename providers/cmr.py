@@ -26,14 +26,14 @@ from shapely.ops import unary_union
 
 from ..core.auth import BasicAuth, BearerAuth, StaticTokenProvider
 from ..core.checksums import Checksum
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import InvalidAOIError, ProviderError, ProviderResponseError, ScenePickerError, UsageError
 from ..core.geometry import normalize_wgs84
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
-from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader
+from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, parse_cloud_cover, parse_scene_datetime
+from .base import Provider, ResultPage, SearchResults, checked_page_size
+from .downloader import CatalogDownloader
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -55,8 +55,19 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+class CmrDownloader(CatalogDownloader):
+    """The default downloader, with the Earthdata client of the scene's data hosts."""
+
+    catalog: CmrProvider
+
+    def download_client(self) -> Any:
+        return self.catalog.download_client(self.scene)
+
+
 class CmrProvider(Provider):
     """NASA's CMR granule search with Earthdata Login downloads."""
+
+    downloader_class = CmrDownloader
 
     spec = ProviderSpec(
         name="cmr",
@@ -89,11 +100,9 @@ class CmrProvider(Provider):
         download_http: Any = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise UsageError(f"CMR pages hold 1 to {MAX_PAGE_SIZE} granules, not {page_size}.")
         self.url = url.rstrip("/")
         self.urs_url = urs_url.rstrip("/")
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "CMR", "granules")
         if token:
             self._explicit: Optional[Credentials] = Credentials("", token)
         elif username and password:
@@ -257,7 +266,7 @@ class CmrProvider(Provider):
             collection=ref.get("ShortName"),
             datetime=parse_scene_datetime(time_range.get("BeginningDateTime")),
             footprint=_footprint(umm.get("SpatialExtent") or {}),
-            cloud_cover=float(cloud) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud),
             quicklook=quicklook,
             assets=assets,
             raw=item,
@@ -273,9 +282,6 @@ class CmrProvider(Provider):
         )
 
     # -- download -----------------------------------------------------------------------------------
-    def _credentials(self) -> Credentials:
-        return self._explicit or require_credentials(self.name)
-
     def download_client(self, scene: Scene) -> Any:
         """The client fetching ``scene``'s files: Basic credentials to the Earthdata login host only,
         or a token as Bearer to the scene's data hosts only."""
@@ -304,23 +310,6 @@ class CmrProvider(Provider):
                 )
                 self._download_clients[key] = client
             return client
-
-    def downloader(self, scene: Scene) -> Downloader:
-        return _LazyClientDownloader(scene, self)
-
-
-class _LazyClientDownloader(Downloader):
-    """The default downloader, whose Earthdata client (and credentials) is fetched only when needed."""
-
-    def __init__(self, scene: Scene, provider: CmrProvider) -> None:
-        super().__init__(scene, None, provider=provider.name)  # type: ignore[arg-type]
-        self._cmr = provider
-
-    def prepare(self, assets: Any, cancel: Any, progress: Any) -> None:
-        """The download client (and its credentials) only once data moves."""
-        if self.http is None:
-            self.http = self._cmr.download_client(self.scene)
-        super().prepare(assets, cancel, progress)
 
 
 def _asset_key(file_name: str, granule_ur: str) -> str:

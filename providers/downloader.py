@@ -1,9 +1,11 @@
 """The downloader template every provider shares (:class:`Downloader`) and what a download returns.
 
 :meth:`Downloader.download` runs the hooks a provider overrides: ``check_members``, ``existing``,
-``prepare`` (activation of exactly the chosen assets), ``fetch`` (the transfer: assets through
-:func:`scene_picker.core.transfer.download_file`, zip members through
-:class:`scene_picker.core.remotezip.RemoteZip`), inside ``translated_errors``.
+``prepare`` (activation of exactly the chosen assets), ``fetch`` (the transfer, given the call as one
+:class:`FetchRequest`), inside ``translated_errors``. Every transfer goes through two helpers a
+provider's ``fetch`` reuses: :meth:`Downloader.fetch_file` (one file through
+:func:`scene_picker.core.transfer.download_file`: resumed, verified) and
+:meth:`Downloader.extract_members` (zip members through :class:`scene_picker.core.remotezip.RemoteZip`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from ..core.scene import ROLE_DATA, Asset, Scene
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.cancel import CancelToken
+    from ..core.checksums import Checksum
     from ..core.http import HttpClient
     from ..core.progress import ProgressCallback
+    from .base import Provider
 
 log = logging.getLogger(__name__)
+
+
+#: Asset keys, glob patterns or ``role:NAME`` (None: the data assets); see :class:`Downloader`.
+AssetSelection = Optional[Sequence[str]]
 
 
 # -- downloads --------------------------------------------------------------------------------------
@@ -44,6 +52,25 @@ class DownloadResult:
     def ok(self) -> bool:
         return True
 
+    def add(self, files: Sequence[Union[str, Path]], fetched: int, skipped: int = 0) -> None:
+        """Count files written (or found verified), the bytes that came over the network, and skips."""
+        self.files.extend(Path(f) for f in files)
+        self.bytes_fetched += int(fetched)
+        self.skipped += skipped
+
+
+@dataclass
+class FetchRequest:
+    """One call of :meth:`Downloader.download` as its ``fetch`` hook gets it, with the result it fills."""
+
+    outdir: Path
+    assets: AssetSelection = None
+    members: Optional[Sequence[str]] = None
+    overwrite: bool = False
+    cancel: Optional[CancelToken] = None
+    progress: Optional[ProgressCallback] = None
+    result: DownloadResult = field(default_factory=lambda: DownloadResult(""))
+
 
 @dataclass
 class DownloadFailure:
@@ -59,9 +86,6 @@ class DownloadFailure:
     @property
     def message(self) -> str:
         return str(self.error)
-
-
-AssetSelection = Optional[Sequence[str]]
 
 
 class Downloader:
@@ -152,9 +176,12 @@ class Downloader:
         found = None if overwrite or members else self.existing(outdir)
         if found is not None:
             return found
+        request = FetchRequest(
+            Path(outdir), assets, members, overwrite, cancel, progress, DownloadResult(self.scene.id)
+        )
         with self.translated_errors(members):
             self.prepare(assets, cancel, progress)
-            return self.fetch(outdir, assets, members, overwrite, cancel, progress)
+            return self.fetch(request)
 
     #: The hooks of the template a provider may override.
     HOOKS = ("check_members", "existing", "prepare", "translated_errors", "fetch")
@@ -165,8 +192,14 @@ class Downloader:
         files it wrote, instead of reading the assets' ranges directly)."""
         return any(getattr(cls, hook) is not getattr(Downloader, hook) for hook in cls.HOOKS)
 
+    #: Why this provider's files cannot be read member by member (None: zip assets can).
+    members_refused: Optional[str] = None
+
     def check_members(self) -> None:
-        """Raise a UsageError when this provider's archives cannot be read member by member."""
+        """Raise a UsageError (:attr:`members_refused`) when this provider's files cannot be read
+        member by member."""
+        if self.members_refused:
+            raise UsageError(self.members_refused)
 
     def existing(self, outdir: Union[str, Path]) -> Optional[DownloadResult]:
         """A complete copy of the scene already present (skipped, nothing fetched), or None."""
@@ -183,41 +216,30 @@ class Downloader:
         """Where a provider turns the engine's errors into its own words (a 403 that means a bad key)."""
         yield
 
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: AssetSelection,
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> DownloadResult:
+    def fetch(self, request: FetchRequest) -> DownloadResult:
         """Fetch the selected assets (or members of zip assets) by their links: the default transfer."""
         from ..core.transfer import output_error
 
-        selected = self.select_assets(assets)
-        target = self.scene_dir(outdir)
+        selected = self.select_assets(request.assets)
+        target = self.scene_dir(request.outdir)
         try:
             target.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a file where the folder should be, no permission, disk full
             raise output_error(exc, target) from None
-        result = DownloadResult(self.scene.id)
         names = self.file_names(selected)
         for asset in selected:
-            if cancel is not None:
-                cancel.raise_if_cancelled(f"Download of {self.scene.id}")
-            if members:
-                if not asset.is_zip:
-                    continue
-                self._extract_members(asset, members, target, overwrite, result, cancel, progress)
-            else:
-                self._fetch_asset(asset, target / names[asset.key], overwrite, result, cancel, progress)
-        if members and not result.files:
+            if request.cancel is not None:
+                request.cancel.raise_if_cancelled(f"Download of {self.scene.id}")
+            if not request.members:
+                self.fetch_asset(request, asset, target / names[asset.key])
+            elif asset.is_zip:
+                self.extract_members(request, asset, target)
+        if request.members and not request.result.files:
             raise UsageError(
-                f"No zip member of scene {self.scene.id} matches {', '.join(members)} "
+                f"No zip member of scene {self.scene.id} matches {', '.join(request.members)} "
                 "(or the selected assets are not zip archives)."
             )
-        return result
+        return request.result
 
     def file_names(self, assets: Sequence[Asset]) -> dict[str, str]:
         """The file name of each asset (by key): the href's base name, prefixed by the key on clashes."""
@@ -235,35 +257,39 @@ class Downloader:
         except ScenePickerError as exc:
             return DownloadFailure(self.scene.id, exc)
 
-    def _fetch_asset(
-        self,
-        asset: Asset,
-        dest: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> None:
+    # -- the transfers every fetch uses
+    def fetch_asset(self, request: FetchRequest, asset: Asset, dest: Path) -> None:
+        """One asset into ``dest``: copied when its href is a local file, else :meth:`fetch_file`."""
         local = self._checked_local_path(asset)
         if local is not None:
-            self._copy_local(asset, local, dest, overwrite, result)
+            self._copy_local(request, asset, local, dest)
             return
+        self.fetch_file(request, asset.href, dest, size=asset.size, checksum=asset.checksum)
+
+    def fetch_file(
+        self,
+        request: FetchRequest,
+        href: str,
+        dest: Path,
+        *,
+        size: Optional[int] = None,
+        checksum: Optional[Checksum] = None,
+    ) -> None:
+        """Download ``href`` into ``dest`` with this downloader's client, resumed and verified against
+        ``size`` and ``checksum`` (a verified copy already there is kept), counted in the result."""
         from ..core.transfer import download_file
 
         done = download_file(
-            asset.href,
+            href,
             dest,
             http=self.http,
-            expected_size=asset.size,
-            checksum=asset.checksum,
-            overwrite=overwrite,
-            progress=progress,
-            cancel=cancel,
+            expected_size=size,
+            checksum=checksum,
+            overwrite=request.overwrite,
+            progress=request.progress,
+            cancel=request.cancel,
         )
-        result.files.append(Path(done.path))
-        result.bytes_fetched += int(done.bytes_fetched)
-        if done.skipped:
-            result.skipped += 1
+        request.result.add([done.path], done.bytes_fetched, 1 if done.skipped else 0)
 
     def _checked_local_path(self, asset: Asset) -> Optional[Path]:
         """The local file of a local href, None for an http(s) one; a local path from a remote catalog
@@ -285,9 +311,7 @@ class Downloader:
             )
         return local
 
-    def _copy_local(
-        self, asset: Asset, source: Path, dest: Path, overwrite: bool, result: DownloadResult
-    ) -> None:
+    def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
         from ..core.checksums import verify_file
         from ..core.errors import SizeMismatchError
         from ..core.transfer import is_verified, output_error, part_path, record_verified
@@ -298,9 +322,8 @@ class Downloader:
             )
         # Skipped only when recorded complete and verified (or matching the catalog's checksum),
         # never because a file of that name exists.
-        if not overwrite and is_verified(dest, asset.size, asset.checksum):
-            result.files.append(dest)
-            result.skipped += 1
+        if not request.overwrite and is_verified(dest, asset.size, asset.checksum):
+            request.result.add([dest], 0, 1)
             return
         part = part_path(dest)
         part.parent.mkdir(parents=True, exist_ok=True)
@@ -325,26 +348,50 @@ class Downloader:
                     self.provider,
                 ) from None
             raise output_error(exc, dest) from None
-        result.files.append(dest)
-        result.bytes_fetched += size
+        request.result.add([dest], size)
 
-    def _extract_members(
-        self,
-        asset: Asset,
-        members: Sequence[str],
-        target: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Optional[CancelToken],
-        progress: Optional[ProgressCallback],
-    ) -> None:
+    def extract_members(self, request: FetchRequest, asset: Asset, target: Path) -> None:
+        """The members of the zip ``asset`` matching ``request.members`` into ``target`` (folders kept),
+        read by range requests with this downloader's client."""
         from ..core.remotezip import RemoteZip
 
-        archive = RemoteZip(asset.href, http=self.http, range_mode=self.range_mode)
+        archive = RemoteZip(asset.href, http=self.http, range_mode=self.range_mode, cancel=request.cancel)
         written = archive.extract(
-            list(members), target, keep_folders=True, progress=progress, cancel=cancel, overwrite=overwrite
+            list(request.members or ()),
+            target,
+            keep_folders=True,
+            progress=request.progress,
+            cancel=request.cancel,
+            overwrite=request.overwrite,
         )
-        result.files.extend(Path(p) for p in written)
-        result.skipped += archive.stats.skipped
         # What crossed the network (directory + member ranges), not the size of what was written.
-        result.bytes_fetched += archive.reader.bytes_received
+        request.result.add(written, archive.reader.bytes_received, archive.stats.skipped)
+
+
+class CatalogDownloader(Downloader):
+    """A provider's own downloader, made from the scene and the provider (:attr:`catalog`, what
+    :meth:`~.base.Provider.downloader` passes). Its HTTP client is :meth:`download_client`'s, asked for
+    only when data moves (a search, a folder name or a copy already there needs no credentials)."""
+
+    def __init__(self, scene: Scene, catalog: Provider) -> None:
+        self.catalog = catalog
+        super().__init__(scene, None, provider=catalog.label)  # type: ignore[arg-type] - built on use
+
+    def download_client(self) -> HttpClient:
+        """The provider's client, by default (a hook: a provider may give one for downloads only)."""
+        return self.catalog.http
+
+    @classmethod
+    def has_own_download(cls) -> bool:
+        """A client of its own (credentials for data hosts) also counts as a download of its own."""
+        return super().has_own_download() or cls.download_client is not CatalogDownloader.download_client
+
+    @property  # type: ignore[override]
+    def http(self) -> HttpClient:
+        if self._http is None:
+            self._http = self.download_client()
+        return self._http
+
+    @http.setter
+    def http(self, value: Optional[HttpClient]) -> None:
+        self._http = value

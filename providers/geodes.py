@@ -26,7 +26,7 @@ from typing import Any, Iterator, Optional
 
 from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import (
     AuthenticationError,
     HttpStatusError,
@@ -36,8 +36,7 @@ from ..core.errors import (
 )
 from ..core.query import Query, format_datetime
 from ..core.scene import ROLE_DATA, ROLE_OVERVIEW, Asset, Scene, catalog_source, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader
+from .base import Provider, ResultPage, SearchResults, checked_page_size
 from .geodes_collections import (
     COLLECTIONS,
     DEFAULT_COLLECTION,
@@ -46,6 +45,7 @@ from .geodes_collections import (
     collections_for_platforms,
     parse_collections,
 )
+from .geodes_download import GeodesDownloader
 from .polling import PollPolicy
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -66,6 +66,8 @@ _DROPPED = frozenset({"political", "references", "datetime", "eo:cloud_cover"})
 
 class GeodesProvider(Provider):
     """GEODES's STAC API (search) and download service (API key)."""
+
+    downloader_class = GeodesDownloader
 
     spec = ProviderSpec(
         name="geodes",
@@ -98,9 +100,7 @@ class GeodesProvider(Provider):
             log.info("The Theia catalogue %s is retired: searching GEODES (%s) instead.", url, DEFAULT_URL)
             url = DEFAULT_URL
         self.url = url.rstrip("/")
-        if not 1 <= page_size <= MAX_LIMIT:
-            raise UsageError(f"GEODES pages hold 1 to {MAX_LIMIT} items, not {page_size}.")
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_LIMIT, "GEODES")
         self.poll = poll or PollPolicy(interval=10.0, factor=1.5, max_interval=120.0, timeout=3600.0)
         self._explicit = Credentials("", api_key) if api_key else None
         self._download_http: Any = None
@@ -126,7 +126,7 @@ class GeodesProvider(Provider):
         """The client for downloads: the API key as ``X-API-Key``, to the GEODES host only."""
         with self._lock:
             if self._download_http is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 auth = ApiKeyAuth("X-API-Key", creds.secret, host_pattern(self.url))
                 self._download_http = self.http_client(
                     auth=auth, name="GEODES", provider=self.name, timeout=(10.0, 120.0)
@@ -287,11 +287,6 @@ class GeodesProvider(Provider):
         if answer["features"]:
             return self.to_scene(answer["features"][0])
         raise ProviderError(f"GEODES has no product {scene_id!r}.", self.name)
-
-    def downloader(self, scene: Scene) -> Downloader:
-        from .geodes_download import GeodesDownloader
-
-        return GeodesDownloader(scene, self)
 
 
 def _matched(answer: dict[str, Any]) -> Optional[int]:

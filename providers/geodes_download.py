@@ -31,7 +31,7 @@ from ..core.errors import (
 )
 from ..core.naming import safe_name
 from ..core.scene import Asset, Scene
-from .downloader import Downloader, DownloadResult
+from .downloader import CatalogDownloader, FetchRequest
 from .polling import poll_until
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,26 +55,25 @@ def is_legacy_theia(scene: Scene) -> bool:
     return any(RETIRED_URL.match(a.href) for a in scene.assets.values())
 
 
-class GeodesDownloader(Downloader):
+class GeodesDownloader(CatalogDownloader):
     """Downloads one GEODES product with the user's API key (see the module docstring)."""
 
+    catalog: GeodesProvider
+
     def __init__(self, scene: Scene, provider: GeodesProvider) -> None:
-        # No Downloader.__init__: the HTTP client (and so the key) is only needed once data moves.
-        self.scene = scene
-        self.geodes = provider
-        self.provider = provider.name
+        super().__init__(scene, provider)
         self._legacy = is_legacy_theia(scene)
 
-    @property
-    def http(self) -> Any:  # type: ignore[override]
-        return self.geodes.download_http
+    def download_client(self) -> Any:
+        """The API key's client, asked for only once data moves."""
+        return self.catalog.download_http
 
     # -- a retired Theia scene --------------------------------------------------------------------
     def _resolve(self) -> None:
         if not self._legacy:
             return
         try:
-            fresh = self.geodes.get(self.scene.id)
+            fresh = self.catalog.get(self.scene.id)
         except ProviderResponseError:
             raise  # a malformed answer is not an unknown product
         except ProviderError:
@@ -82,7 +81,7 @@ class GeodesDownloader(Downloader):
                 f"Scene {self.scene.id} was found with the retired Theia catalogue, and GEODES, which now "
                 "distributes Theia's products, has no product of that name. Search again with GEODES and "
                 f"download from the new result file: {SEARCH_AGAIN}",
-                self.geodes.name,
+                self.catalog.name,
             ) from None
         log.info(
             "Theia scene %s is served by GEODES now (%s).", self.scene.id, fresh.properties.get("geodes:id")
@@ -99,7 +98,7 @@ class GeodesDownloader(Downloader):
         entry = {"href": archive.href, "endpointURL": self.scene.properties.get("endpoint_url") or ""}
         try:
             answer = self.http.request_json(
-                "POST", self.geodes.availability_url, json={"availability": [entry]}, idempotent=True
+                "POST", self.catalog.availability_url, json={"availability": [entry]}, idempotent=True
             )
         except HttpStatusError as exc:
             if exc.status not in (404, 405, 501):
@@ -123,8 +122,8 @@ class GeodesDownloader(Downloader):
         poll_until(
             check,
             what=f"GEODES product {self.scene.id}",
-            provider=self.geodes.name,
-            policy=self.geodes.poll,
+            provider=self.catalog.name,
+            policy=self.catalog.poll,
             cancel=cancel,
             status=lambda: "not available",
         )
@@ -162,18 +161,9 @@ class GeodesDownloader(Downloader):
                 f"after a second download ({exc}). The product may be damaged on the server; try later."
             ) from None
 
-    def _extract_members(
-        self,
-        asset: Asset,
-        members: Sequence[str],
-        target: Path,
-        overwrite: bool,
-        result: DownloadResult,
-        cancel: Any,
-        progress: Any,
-    ) -> None:
+    def extract_members(self, request: FetchRequest, asset: Asset, target: Path) -> None:
         try:
-            super()._extract_members(asset, members, target, overwrite, result, cancel, progress)
+            super().extract_members(request, asset, target)
         except RangeNotSupportedError as exc:
             log.warning(
                 "GEODES does not serve byte ranges for %s (%s): downloading the whole archive instead; "
@@ -181,8 +171,7 @@ class GeodesDownloader(Downloader):
                 self.scene.id,
                 exc,
             )
-            name = self.file_names([asset])[asset.key]
-            self._fetch_asset(asset, target / name, overwrite, result, cancel, progress)
+            self.fetch_asset(request, asset, target / self.file_names([asset])[asset.key])
 
 
 def availability_of(answer: Any, archive: Asset) -> Optional[bool]:

@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence
 
 from shapely.geometry import mapping, shape
 
 from ..core.auth import ApiKeyAuth
 from ..core.checksums import Checksum
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import ActivationError, HttpStatusError, ProviderError, ProviderResponseError, UsageError
 from ..core.platforms import normalise_platform
 from ..core.query import Query, format_datetime
-from ..core.scene import Scene, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader, DownloadResult
+from ..core.scene import Scene, parse_cloud_cover, parse_scene_datetime
+from .base import Provider, ResultPage, SearchResults, checked_page_size
+from .downloader import CatalogDownloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -53,8 +52,121 @@ _KEPT_PROPERTIES = (
 )
 
 
+class PlanetDownloader(CatalogDownloader):
+    """Activates the wanted assets of one item, waits until they are active, downloads them."""
+
+    members_refused = "Planet assets are GeoTIFF files, not zip archives: members cannot be extracted."
+
+    catalog: PlanetProvider
+
+    def __init__(self, scene: Scene, provider: PlanetProvider) -> None:
+        super().__init__(scene, provider)
+        self.active: dict[str, dict] = {}
+
+    @property
+    def item_type(self) -> str:
+        return str(self.scene.collection or self.catalog.item_types[0])
+
+    def activate(
+        self, cancel: Any = None, progress: Any = None, assets: Optional[Sequence[str]] = None
+    ) -> None:
+        wanted = [a for a in (assets or self.catalog.asset_types) if a not in self.active]
+        if not wanted:
+            return
+        api = self.catalog.api
+        listing = api.get_json(f"{self.catalog.url}/item-types/{self.item_type}/items/{self.scene.id}/assets")
+        if not isinstance(listing, dict):
+            raise ProviderResponseError(
+                f"Planet listed the assets of {self.scene.id} as something else.", self.provider
+            )
+        pending: dict[str, dict] = {}
+        for asset_type in wanted:
+            doc = listing.get(asset_type)
+            if not isinstance(doc, dict):
+                raise ActivationError(
+                    f"Planet item {self.scene.id} has no asset '{asset_type}' "
+                    f"(it has: {', '.join(sorted(listing)) or 'none'}).",
+                    provider=self.provider,
+                )
+            if "download" not in (doc.get("_permissions") or []):
+                raise ActivationError(
+                    f"Your Planet account may not download '{asset_type}' of {self.scene.id} "
+                    "(no download permission for this asset).",
+                    provider=self.provider,
+                )
+            if doc.get("status") == "active" and doc.get("location"):
+                self.active[asset_type] = doc
+                continue
+            if doc.get("status") == "inactive":
+                # GET, as Planet documents the activation link (and its own client calls it)
+                api.request("GET", doc["_links"]["activate"], idempotent=True).close()
+            pending[asset_type] = doc
+        for asset_type, doc in pending.items():
+            self.active[asset_type] = self._wait_active(asset_type, doc, cancel)
+
+    def _wait_active(self, asset_type: str, doc: dict, cancel: Any) -> dict:
+        state = {"status": str(doc.get("status") or "inactive")}
+        self_url = doc["_links"]["_self"]
+
+        def check() -> Optional[dict]:
+            fresh = self.catalog.api.get_json(self_url)
+            status = str(fresh.get("status") if isinstance(fresh, dict) else "unknown")
+            state["status"] = status
+            if status == "active" and fresh.get("location"):
+                return fresh
+            if status == "failed":
+                raise ActivationError(
+                    f"Planet could not activate '{asset_type}' of {self.scene.id} (status 'failed').",
+                    provider=self.provider,
+                )
+            return None
+
+        return poll_until(
+            check,
+            what=f"the Planet asset '{asset_type}' of {self.scene.id}",
+            provider=self.provider,
+            policy=self.catalog.poll,
+            cancel=cancel,
+            status=lambda: f"'{state['status']}'",
+        )
+
+    def fetch(self, request: FetchRequest) -> DownloadResult:
+        """Each activated asset type by its signed link (activated once more when the link expired)."""
+        target = self.scene_dir(request.outdir)
+        target.mkdir(parents=True, exist_ok=True)
+        for asset_type in list(request.assets or self.catalog.asset_types):
+            suffix = (
+                ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"
+            )
+            for attempt in (1, 2):  # bounded: one fresh activation when the signed link has expired
+                doc = self.active[asset_type]
+                digest = doc.get("md5_digest")
+                try:
+                    self.fetch_file(
+                        request,
+                        doc["location"],
+                        target / f"{self.scene.id}_{asset_type}{suffix}",
+                        checksum=Checksum("md5", digest) if digest else None,
+                    )
+                    break
+                except HttpStatusError as exc:
+                    if attempt == 2 or exc.status not in _EXPIRED_LINK:
+                        raise
+                    log.info(
+                        "Planet's link to '%s' of %s was refused (HTTP %s, expired?); activating again",
+                        asset_type,
+                        self.scene.id,
+                        exc.status,
+                    )
+                    del self.active[asset_type]
+                    self.activate(request.cancel, assets=[asset_type])
+        return request.result
+
+
 class PlanetProvider(Provider):
     """Planet's Data API (PlanetScope scenes by default)."""
+
+    downloader_class = PlanetDownloader
 
     spec = ProviderSpec(
         name="planet",
@@ -88,30 +200,25 @@ class PlanetProvider(Provider):
         api_http: Any = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise UsageError(f"Planet pages hold 1 to {MAX_PAGE_SIZE} items, not {page_size}.")
         self.url = url.rstrip("/")
         self.item_types = tuple(item_types)
         self.asset_types = tuple(asset_types)
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "Planet")
         self.poll = poll or PollPolicy(interval=5.0, factor=1.5, max_interval=60.0, timeout=3600.0)
         self._explicit = Credentials("", api_key) if api_key else None
         self._api = api_http
         self._lock = threading.Lock()
 
-    @property
-    def http(self) -> Any:
-        """The plain client (no key) that fetches activated assets from their signed locations."""
-        if self._http is None:
-            self._http = self.http_client(name="Planet", provider=self.name, timeout=(10.0, 120.0))
-        return self._http
+    def client_options(self) -> dict[str, Any]:
+        """The default client is the plain one (no key) fetching activated assets by their signed links."""
+        return {"name": "Planet", "timeout": (10.0, 120.0)}
 
     @property
     def api(self) -> Any:
         """The client for the Data API: the key goes to the API host only."""
         with self._lock:
             if self._api is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 auth = ApiKeyAuth("Authorization", f"api-key {creds.secret}", host_pattern(self.url))
                 self._api = self.http_client(auth=auth, name="Planet", provider=self.name)
             return self._api
@@ -192,142 +299,10 @@ class PlanetProvider(Provider):
             collection=props.get("item_type"),
             datetime=parse_scene_datetime(props.get("acquired")),
             footprint=footprint,
-            cloud_cover=round(float(cloud) * 100.0, 6) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud, scale=100.0),
             quicklook=(feature.get("_links") or {}).get("thumbnail"),
             assets={},
             raw=feature,
             online=False,
             properties={k: props[k] for k in _KEPT_PROPERTIES if k in props},
         )
-
-    def downloader(self, scene: Scene) -> Downloader:
-        return PlanetDownloader(scene, self)
-
-
-class PlanetDownloader(Downloader):
-    """Activates the wanted assets of one item, waits until they are active, downloads them."""
-
-    def __init__(self, scene: Scene, provider: PlanetProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.planet = provider
-        self.active: dict[str, dict] = {}
-
-    @property
-    def item_type(self) -> str:
-        return str(self.scene.collection or self.planet.item_types[0])
-
-    def activate(
-        self, cancel: Any = None, progress: Any = None, assets: Optional[Sequence[str]] = None
-    ) -> None:
-        wanted = [a for a in (assets or self.planet.asset_types) if a not in self.active]
-        if not wanted:
-            return
-        api = self.planet.api
-        listing = api.get_json(f"{self.planet.url}/item-types/{self.item_type}/items/{self.scene.id}/assets")
-        if not isinstance(listing, dict):
-            raise ProviderResponseError(
-                f"Planet listed the assets of {self.scene.id} as something else.", self.provider
-            )
-        pending: dict[str, dict] = {}
-        for asset_type in wanted:
-            doc = listing.get(asset_type)
-            if not isinstance(doc, dict):
-                raise ActivationError(
-                    f"Planet item {self.scene.id} has no asset '{asset_type}' "
-                    f"(it has: {', '.join(sorted(listing)) or 'none'}).",
-                    provider=self.provider,
-                )
-            if "download" not in (doc.get("_permissions") or []):
-                raise ActivationError(
-                    f"Your Planet account may not download '{asset_type}' of {self.scene.id} "
-                    "(no download permission for this asset).",
-                    provider=self.provider,
-                )
-            if doc.get("status") == "active" and doc.get("location"):
-                self.active[asset_type] = doc
-                continue
-            if doc.get("status") == "inactive":
-                # GET, as Planet documents the activation link (and its own client calls it)
-                api.request("GET", doc["_links"]["activate"], idempotent=True).close()
-            pending[asset_type] = doc
-        for asset_type, doc in pending.items():
-            self.active[asset_type] = self._wait_active(asset_type, doc, cancel)
-
-    def _wait_active(self, asset_type: str, doc: dict, cancel: Any) -> dict:
-        state = {"status": str(doc.get("status") or "inactive")}
-        self_url = doc["_links"]["_self"]
-
-        def check() -> Optional[dict]:
-            fresh = self.planet.api.get_json(self_url)
-            status = str(fresh.get("status") if isinstance(fresh, dict) else "unknown")
-            state["status"] = status
-            if status == "active" and fresh.get("location"):
-                return fresh
-            if status == "failed":
-                raise ActivationError(
-                    f"Planet could not activate '{asset_type}' of {self.scene.id} (status 'failed').",
-                    provider=self.provider,
-                )
-            return None
-
-        return poll_until(
-            check,
-            what=f"the Planet asset '{asset_type}' of {self.scene.id}",
-            provider=self.provider,
-            policy=self.planet.poll,
-            cancel=cancel,
-            status=lambda: f"'{state['status']}'",
-        )
-
-    def check_members(self) -> None:
-        raise UsageError("Planet assets are GeoTIFF files, not zip archives: members cannot be extracted.")
-
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Any,
-        progress: Any,
-    ) -> DownloadResult:
-        """Each activated asset type by its signed link (activated once more when the link expired)."""
-        from ..core.transfer import download_file
-
-        types = list(assets or self.planet.asset_types)
-        target = self.scene_dir(outdir)
-        target.mkdir(parents=True, exist_ok=True)
-        result = DownloadResult(self.scene.id)
-        for asset_type in types:
-            suffix = (
-                ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"
-            )
-            for attempt in (1, 2):  # bounded: one fresh activation when the signed link has expired
-                doc = self.active[asset_type]
-                digest = doc.get("md5_digest")
-                try:
-                    done = download_file(
-                        doc["location"],
-                        target / f"{self.scene.id}_{asset_type}{suffix}",
-                        http=self.http,
-                        checksum=Checksum("md5", digest) if digest else None,
-                        overwrite=overwrite,
-                        progress=progress,
-                        cancel=cancel,
-                    )
-                    break
-                except HttpStatusError as exc:
-                    if attempt == 2 or exc.status not in _EXPIRED_LINK:
-                        raise
-                    log.info(
-                        "Planet's link to '%s' of %s was refused (HTTP %s, expired?); activating again",
-                        asset_type,
-                        self.scene.id,
-                        exc.status,
-                    )
-                    del self.active[asset_type]
-                    self.activate(cancel, assets=[asset_type])
-            result.files.append(Path(done.path))
-            result.bytes_fetched += int(done.bytes_fetched)
-            result.skipped += 1 if done.skipped else 0
-        return result

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Optional
 
 from ..core.errors import UsageError
 from ..core.platforms import canonical_platform
+from ..core.redact import SECRET_OPTION_NAMES, url_carries_secret
 
 
 @dataclass(frozen=True)
@@ -32,15 +33,39 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
+def option_text(value: Any) -> str:
+    """An option's value as the text a user writes (``true``, ``a,b``, ``50``; ``""`` for none)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def refuse_secret_option(name: str, value: Any) -> None:
+    """UsageError when option ``name`` is a credential's name or its value a URL carrying a credential."""
+    if name.lower() in SECRET_OPTION_NAMES:
+        raise UsageError(
+            f"'{name}' is a credential: store it in the keyring (the account fields, or scene-picker "
+            "login), not as an option."
+        )
+    if isinstance(value, str) and url_carries_secret(value):
+        raise UsageError(
+            f"The value of option '{name}' holds a credential; remove it (the keyring holds those)."
+        )
+
+
 @dataclass(frozen=True)
 class OptionSpec:
-    """One non-secret provider option: its keyword, type, default and help (``choices`` limits a str)."""
+    """One provider option: its keyword, type, default and help (``choices`` limits a str)."""
 
     name: str
     type: str = "str"
     default: Any = None
     help: str = ""
     choices: tuple[str, ...] = ()
+    #: A credential given at run time: never kept in the settings, a queued job or a result file.
+    secret: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in OPTION_TYPES:
@@ -116,6 +141,23 @@ class ProviderSpec:
     def convert_options(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` checked against the spec and converted to the declared types."""
         return {key: self.option(key).convert(value) for key, value in values.items()}
+
+    def kept_options(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """``values`` as a queued job keeps them: declared options only, checked against the spec and
+        kept as text (``convert_options`` takes them back). A credential (a secret option, a credential's
+        name, a URL carrying one) or a value that is no text, number or list (an object) is refused."""
+        kept = {}
+        for key, value in values.items():
+            refuse_secret_option(key, value)
+            option = self.option(key)
+            if option.secret:
+                raise UsageError(f"Option {key} of {self.name} is a credential: it is never queued.")
+            if not isinstance(value, (str, int, float, bool, tuple, list)):
+                raise UsageError(f"Option {key} of {self.name} takes text, not {type(value).__name__}.")
+            text = option_text(value)
+            option.convert(text)
+            kept[key] = text
+        return kept
 
 
 def parse_option_pairs(pairs: Any) -> dict[str, str]:

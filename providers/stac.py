@@ -115,10 +115,6 @@ class StacProvider(Provider):
         self._conformance: Optional[list[str]] = None
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
     def source(self) -> dict[str, str]:
         """What rebuilds this provider, recorded in its scenes: the API's URL (never a credential)."""
         return catalog_source(self.url)
@@ -129,13 +125,6 @@ class StacProvider(Provider):
             return self.http.get_json(url, params=params)
         except ProviderResponseError as exc:
             raise self._named(exc) from None
-
-    def _named(self, exc: ProviderResponseError) -> ProviderResponseError:
-        text = str(exc)
-        if self._label in text:
-            exc.provider = exc.provider or self._label
-            return exc
-        return ProviderResponseError(f"{self._label}: {text}", provider=self._label)
 
     def _malformed(self, url: str, what: str) -> ProviderResponseError:
         return ProviderResponseError(f"{self._label}: {redact_url(url)} {what}", provider=self._label)

@@ -3,7 +3,6 @@ catalog, NDJSON and GEODES providers (relative hrefs resolved, assets with roles
 
 from __future__ import annotations
 
-import math
 from typing import Any, Optional
 from urllib.parse import urljoin
 
@@ -12,7 +11,7 @@ from shapely.geometry import shape
 
 from ..core.errors import ProviderResponseError
 from ..core.redact import redact_url
-from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, parse_scene_datetime
+from ..core.scene import ROLE_OVERVIEW, ROLE_THUMBNAIL, Asset, Scene, parse_cloud_cover, parse_scene_datetime
 
 #: The item property of the cloud cover (percent), from STAC's ``eo`` extension.
 CLOUD_PROPERTY = "eo:cloud_cover"
@@ -70,9 +69,7 @@ def item_to_scene(
         collection=item.get("collection"),
         datetime=when,
         footprint=footprint,
-        cloud_cover=float(cloud)
-        if isinstance(cloud, (int, float)) and not isinstance(cloud, bool) and math.isfinite(cloud)
-        else None,
+        cloud_cover=parse_cloud_cover(cloud),
         quicklook=_quicklook(assets),
         assets=assets,
         raw=item,

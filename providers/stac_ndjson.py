@@ -45,10 +45,6 @@ class NdjsonStacProvider(Provider):
         self.batch = max(1, int(batch))
         self._label = f"stac-ndjson:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
 
-    @property
-    def label(self) -> str:
-        return self._label
-
     def _lines(self) -> Iterator[str]:
         parts = urlsplit(self.root)
         if parts.scheme == "file":

@@ -83,10 +83,6 @@ class StaticStacProvider(Provider):
         self.workers = max(1, int(workers))
 
     @property
-    def label(self) -> str:
-        return self._label
-
-    @property
     def source(self) -> dict[str, str]:
         """What rebuilds this provider, recorded in its scenes: the catalog's location."""
         return catalog_source(self.root)
@@ -110,9 +106,7 @@ class StaticStacProvider(Provider):
         try:
             return self.http.get_json(url)
         except ProviderResponseError as exc:
-            if self._label in str(exc):
-                raise
-            raise ProviderResponseError(f"{self._label}: {exc}", provider=self._label) from None
+            raise self._named(exc) from None
 
     def _malformed(self, url: str, what: str) -> ProviderResponseError:
         return ProviderResponseError(f"{self._label}: {redact_url(url)} {what}", provider=self._label)

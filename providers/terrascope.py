@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from shapely.geometry import shape
 
 from ..core.auth import BasicAuth, BearerAuth, OidcTokenProvider
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import AuthenticationError, ProviderError, ProviderResponseError, UsageError
 from ..core.naming import safe_name
 from ..core.query import Query, format_datetime
@@ -40,10 +40,11 @@ from ..core.scene import (
     ROLE_THUMBNAIL,
     Asset,
     Scene,
+    parse_cloud_cover,
     parse_scene_datetime,
 )
 from .base import Provider, ResultPage, SearchResults
-from .downloader import Downloader
+from .downloader import CatalogDownloader, FetchRequest
 from .gdal_access import GdalHttpAccess, vsicurl_path
 from .query_params import bbox_param, cloud_interval_param, host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
@@ -80,8 +81,43 @@ def link_roles(kind: str, link: dict[str, Any]) -> tuple[str, ...]:
     return (category or "related",)
 
 
+class TerrascopeDownloader(CatalogDownloader):
+    """Downloads with the Terrascope credentials; MEP files are hard-linked (or copied), never fetched."""
+
+    catalog: TerrascopeProvider
+
+    def download_client(self) -> Any:
+        """The credentials' client (MEP copies never ask for it)."""
+        return self.catalog.download_http
+
+    def translated_errors(self, members: Any = None) -> Any:
+        """A refused account is named as Terrascope's."""
+        return named_auth_errors(self.catalog.title)
+
+    def _copy_local(self, request: FetchRequest, asset: Asset, source: Path, dest: Path) -> None:
+        if not source.is_file():
+            raise ProviderError(
+                f"{asset.key} of {self.scene.id} is not at {source}: MEP paths exist only on the Terrascope "
+                "platform. Search without accessed_from='MEP' to download over HTTP.",
+                self.provider,
+            )
+        if (dest.exists() and not request.overwrite) or not _same_size(asset, source):
+            super()._copy_local(request, asset, source, dest)
+            return
+        try:
+            if dest.exists():
+                dest.unlink()
+            os.link(source, dest)
+        except OSError:  # another file system, or links not allowed: copy instead
+            super()._copy_local(request, asset, source, dest)
+            return
+        request.result.add([dest], 0)
+
+
 class TerrascopeProvider(Provider):
     """Terrascope's catalogue (OpenSearch or STAC) and download service."""
+
+    downloader_class = TerrascopeDownloader
 
     spec = ProviderSpec(
         name="terrascope",
@@ -151,12 +187,9 @@ class TerrascopeProvider(Provider):
     def label(self) -> str:
         return self.title
 
-    @property
-    def http(self) -> Any:
-        """Catalogue client (no credentials needed to search), rate-limited for the services host."""
-        if self._http is None:
-            self._http = self.http_client(rate_limiter=self.rate_limiter, name=self.title, provider=self.name)
-        return self._http
+    def client_options(self) -> dict[str, Any]:
+        """The catalogue client (no credentials needed to search), rate-limited for the services host."""
+        return {"name": self.title, "rate_limiter": self.rate_limiter}
 
     # -- authentication ---------------------------------------------------------------------------
     @property
@@ -164,7 +197,7 @@ class TerrascopeProvider(Provider):
         """The download credentials (Bearer from OpenID, or Basic), built from the keyring on first use."""
         with self._lock:
             if self._auth is None:
-                creds = self._explicit or require_credentials(self.name)
+                creds = self._credentials()
                 if self.auth_kind == "basic":
                     self._auth = BasicAuth(creds.username, creds.secret, self.host)
                 else:
@@ -314,7 +347,7 @@ class TerrascopeProvider(Provider):
             collection=props.get("parentIdentifier"),
             datetime=parse_scene_datetime(parameters.get("beginningDateTime") or props.get("date")),
             footprint=shape(feature["geometry"]) if feature.get("geometry") else None,
-            cloud_cover=float(cloud) if isinstance(cloud, (int, float)) else None,
+            cloud_cover=parse_cloud_cover(cloud),
             quicklook=quicklook,
             assets=assets,
             raw=feature,
@@ -371,9 +404,6 @@ class TerrascopeProvider(Provider):
             return self._stac
 
     # -- downloads and direct access ----------------------------------------------------------------
-    def downloader(self, scene: Scene) -> Downloader:
-        return TerrascopeDownloader(scene, self)
-
     def gdal_access(self, asset: Asset) -> tuple[str, GdalHttpAccess]:
         """``/vsicurl/`` path of ``asset`` (safe to show) and the GDAL options carrying the credentials."""
         path = vsicurl_path(asset.href)
@@ -382,7 +412,7 @@ class TerrascopeProvider(Provider):
             with named_auth_errors(self.title):
                 token = auth.token_provider.get_token()
             return path, GdalHttpAccess.bearer(asset.href, token)
-        creds = self._explicit or require_credentials(self.name)
+        creds = self._credentials()
         return path, GdalHttpAccess.basic(asset.href, creds.username, creds.secret)
 
 
@@ -395,49 +425,6 @@ def named_auth_errors(provider: str) -> Iterator[None]:
         if provider.split(" ")[0] in str(exc):
             raise
         raise AuthenticationError(f"{provider}: {exc}") from None
-
-
-class TerrascopeDownloader(Downloader):
-    """Downloads with the Terrascope credentials; MEP files are hard-linked (or copied), never fetched."""
-
-    def __init__(self, scene: Scene, provider: TerrascopeProvider) -> None:
-        self.terrascope = provider
-        self._http_client: Any = None
-        super().__init__(scene, None, provider=provider.title)  # type: ignore[arg-type]
-
-    def translated_errors(self, members: Any = None) -> Any:
-        """A refused account is named as Terrascope's."""
-        return named_auth_errors(self.terrascope.title)
-
-    @property  # type: ignore[override]
-    def http(self) -> Any:
-        """Built on first use: MEP copies need no credentials."""
-        if self._http_client is None:
-            self._http_client = self.terrascope.download_http
-        return self._http_client
-
-    @http.setter
-    def http(self, value: Any) -> None:
-        self._http_client = value
-
-    def _copy_local(self, asset: Asset, source: Path, dest: Path, overwrite: bool, result) -> None:  # type: ignore[override]
-        if not source.is_file():
-            raise ProviderError(
-                f"{asset.key} of {self.scene.id} is not at {source}: MEP paths exist only on the Terrascope "
-                "platform. Search without accessed_from='MEP' to download over HTTP.",
-                self.provider,
-            )
-        if (dest.exists() and not overwrite) or not _same_size(asset, source):
-            super()._copy_local(asset, source, dest, overwrite, result)
-            return
-        try:
-            if dest.exists():
-                dest.unlink()
-            os.link(source, dest)
-        except OSError:  # another file system, or links not allowed: copy instead
-            super()._copy_local(asset, source, dest, overwrite, result)
-            return
-        result.files.append(dest)
 
 
 def _same_size(asset: Asset, source: Path) -> bool:

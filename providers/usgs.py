@@ -20,12 +20,11 @@ import logging
 import threading
 import uuid
 from dataclasses import replace
-from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional
 
 from shapely.geometry import MultiPolygon, Polygon, shape
 
-from ..core.credentials import Credentials, require_credentials
+from ..core.credentials import Credentials
 from ..core.errors import (
     ActivationError,
     AuthenticationError,
@@ -38,8 +37,8 @@ from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
 from ..core.scene import ROLE_DATA, Asset, Scene, parse_scene_datetime
-from .base import Provider, ResultPage, SearchResults
-from .downloader import AssetSelection, Downloader, DownloadResult
+from .base import Provider, ResultPage, SearchResults, checked_page_size
+from .downloader import AssetSelection, CatalogDownloader, Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -53,13 +52,143 @@ DATASETS: dict[str, tuple[str, ...]] = {
     "landsat_ot_c2_l2": ("landsat-8", "landsat-9"),
 }
 MAX_PAGE_SIZE = 10_000
+_KEY_ERRORS = frozenset({"AUTH_KEY_INVALID", "AUTH_UNAUTHORIZED", "AUTH_INVALID"})
 #: The one asset a scene offers: its Level-2 product bundle (a tar archive of every band).
 BUNDLE = "bundle"
-_KEY_ERRORS = frozenset({"AUTH_KEY_INVALID", "AUTH_UNAUTHORIZED", "AUTH_INVALID"})
+
+
+class UsgsDownloader(CatalogDownloader):
+    """Requests the scene's Level-2 product bundle, waits until M2M offers its URL, downloads it."""
+
+    members_refused = "USGS Landsat bundles are tar archives: members cannot be extracted remotely."
+
+    catalog: UsgsProvider
+
+    def __init__(self, scene: Scene, provider: UsgsProvider) -> None:
+        super().__init__(scene, provider)
+        self.url: Optional[str] = None
+        self.size: Optional[int] = None
+        self.label: Optional[str] = None
+
+    @property
+    def entity_id(self) -> str:
+        return str(self.scene.properties.get("entity_id") or self.scene.id)
+
+    @property
+    def dataset(self) -> str:
+        return str(self.scene.properties.get("dataset") or self.scene.collection)
+
+    def select_assets(self, assets: AssetSelection = None) -> list[Asset]:
+        """The scene's one asset, :data:`BUNDLE` (linked to the M2M API that orders it until its order
+        gives the download link), chosen by the base class's rules: anything else is a UsageError."""
+        bundle = Asset(
+            key=BUNDLE,
+            href=self.url or self.catalog.url,
+            title=f"{self.scene.id}.tar",
+            media_type="application/x-tar",
+            roles=(ROLE_DATA,),
+            size=self.size,
+        )
+        offered = replace(self.scene, assets={BUNDLE: bundle})
+        return Downloader(offered, self.http, self.provider).select_assets(assets)
+
+    def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
+        self.select_assets(assets)  # a choice other than the bundle: refused before any order
+        if self.url:
+            return
+        options = self.catalog.call(
+            "download-options", {"datasetName": self.dataset, "entityIds": [self.entity_id]}
+        )
+        products = [o for o in options or [] if isinstance(o, dict) and o.get("available") and o.get("id")]
+        bundles = [o for o in products if "bundle" in str(o.get("productName", "")).lower()] or products
+        if not bundles:
+            raise ActivationError(
+                f"USGS offers no downloadable product for {self.scene.id} (download-options listed "
+                f"{len(options or [])} product(s), none available).",
+                provider=self.provider,
+            )
+        product = bundles[0]
+        self.size = product.get("filesize") if isinstance(product.get("filesize"), int) else None
+        label = f"scene-picker-{uuid.uuid4().hex[:16]}"
+        self.label = label
+        body = {"downloads": [{"entityId": self.entity_id, "productId": product["id"]}], "label": label}
+        request = self.catalog.call("download-request", body, idempotent=False) or {}
+        failed = request.get("failed") or []
+        if failed:
+            reason = failed[0].get("errorMessage") if isinstance(failed[0], dict) else failed[0]
+            raise ActivationError(
+                f"USGS refused the download of {self.scene.id}: {reason}", provider=self.provider
+            )
+        ready = [d for d in request.get("availableDownloads") or [] if d.get("url")]
+        if ready:
+            self.url = ready[0]["url"]
+            return
+        ids = {str(d.get("downloadId")) for d in request.get("preparingDownloads") or []}
+        # A product already requested under another label (an earlier, interrupted run) is not
+        # queued again: M2M lists it in duplicateProducts and it is retrieved under that label.
+        duplicates = _duplicates(request.get("duplicateProducts"))
+        ids |= set(duplicates)
+        labels: list[Optional[str]] = [label]
+        labels += dict.fromkeys(lbl or None for lbl in duplicates.values() if lbl != label)  # None: all
+        state = {"status": "requested"}
+
+        def mine(item: Any) -> bool:
+            return isinstance(item, dict) and (
+                str(item.get("downloadId")) in ids or item.get("entityId") == self.entity_id
+            )
+
+        def check() -> Optional[dict]:
+            for name in labels:
+                data = self.catalog.call("download-retrieve", {"label": name} if name else {}) or {}
+                for item in data.get("available") or []:
+                    if mine(item) and item.get("url"):
+                        return item
+                for item in data.get("requested") or []:
+                    if mine(item):
+                        text = item.get("statusText") or item.get("statusCode") or "requested"
+                        state["status"] = f"'{text}'"
+            return None
+
+        try:
+            item = poll_until(
+                check,
+                what=f"the USGS product bundle of {self.scene.id}",
+                provider=self.provider,
+                policy=self.catalog.poll,
+                cancel=cancel,
+                status=lambda: state["status"],
+            )
+        except ScenePickerError:
+            self._forget_label()  # a later attempt requests the product afresh
+            raise
+        self.url = item["url"]
+        if isinstance(item.get("filesize"), int):
+            self.size = item["filesize"]
+
+    def fetch(self, request: FetchRequest) -> DownloadResult:
+        """The product's bundle, by the link its order gave (the order's label is removed after)."""
+        target = self.scene_dir(request.outdir)
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            self.fetch_file(request, str(self.url), target / f"{self.scene.id}.tar", size=self.size)
+        finally:
+            self._forget_label()
+        return request.result
+
+    def _forget_label(self) -> None:
+        if not self.label:
+            return
+        try:
+            self.catalog.call("download-order-remove", {"label": self.label})
+        except ScenePickerError as exc:
+            log.info("USGS M2M: could not remove download label %s: %s", self.label, exc)
+        self.label = None
 
 
 class UsgsProvider(Provider):
     """USGS EarthExplorer's M2M API for Landsat Collection 2 Level 2."""
+
+    downloader_class = UsgsDownloader
 
     spec = ProviderSpec(
         name="usgs",
@@ -89,10 +218,8 @@ class UsgsProvider(Provider):
         http: Any = None,
     ) -> None:
         super().__init__(http)
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise UsageError(f"M2M pages hold 1 to {MAX_PAGE_SIZE} scenes, not {page_size}.")
         self.url = url.rstrip("/") + "/"
-        self.page_size = page_size
+        self.page_size = checked_page_size(page_size, MAX_PAGE_SIZE, "M2M", "scenes")
         self.poll = poll or PollPolicy(interval=10.0, factor=1.5, max_interval=120.0, timeout=3600.0)
         self._explicit = Credentials(username, token) if username and token else None
         self._api_key: Optional[str] = None
@@ -104,7 +231,7 @@ class UsgsProvider(Provider):
         with self._lock:
             if self._api_key:
                 return self._api_key
-            creds = self._explicit or require_credentials(self.name)
+            creds = self._credentials()
             envelope = self.http.request_json(
                 "POST", self.url + "login-token", json={"username": creds.username, "token": creds.secret}
             )
@@ -326,157 +453,6 @@ class UsgsProvider(Provider):
             online=False,
             properties={"entity_id": entity, "dataset": dataset},
         )
-
-    def downloader(self, scene: Scene) -> Downloader:
-        return UsgsDownloader(scene, self)
-
-
-class UsgsDownloader(Downloader):
-    """Requests the scene's Level-2 product bundle, waits until M2M offers its URL, downloads it."""
-
-    def __init__(self, scene: Scene, provider: UsgsProvider) -> None:
-        super().__init__(scene, provider.http, provider=provider.name)
-        self.usgs = provider
-        self.url: Optional[str] = None
-        self.size: Optional[int] = None
-        self.label: Optional[str] = None
-
-    @property
-    def entity_id(self) -> str:
-        return str(self.scene.properties.get("entity_id") or self.scene.id)
-
-    @property
-    def dataset(self) -> str:
-        return str(self.scene.properties.get("dataset") or self.scene.collection)
-
-    def select_assets(self, assets: AssetSelection = None) -> list[Asset]:
-        """The scene's one asset, :data:`BUNDLE` (linked to the M2M API that orders it until its order
-        gives the download link), chosen by the base class's rules: anything else is a UsageError."""
-        bundle = Asset(
-            key=BUNDLE,
-            href=self.url or self.usgs.url,
-            title=f"{self.scene.id}.tar",
-            media_type="application/x-tar",
-            roles=(ROLE_DATA,),
-            size=self.size,
-        )
-        offered = replace(self.scene, assets={BUNDLE: bundle})
-        return Downloader(offered, self.http, self.provider).select_assets(assets)
-
-    def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
-        self.select_assets(assets)  # a choice other than the bundle: refused before any order
-        if self.url:
-            return
-        options = self.usgs.call(
-            "download-options", {"datasetName": self.dataset, "entityIds": [self.entity_id]}
-        )
-        products = [o for o in options or [] if isinstance(o, dict) and o.get("available") and o.get("id")]
-        bundles = [o for o in products if "bundle" in str(o.get("productName", "")).lower()] or products
-        if not bundles:
-            raise ActivationError(
-                f"USGS offers no downloadable product for {self.scene.id} (download-options listed "
-                f"{len(options or [])} product(s), none available).",
-                provider=self.provider,
-            )
-        product = bundles[0]
-        self.size = product.get("filesize") if isinstance(product.get("filesize"), int) else None
-        label = f"scene-picker-{uuid.uuid4().hex[:16]}"
-        self.label = label
-        body = {"downloads": [{"entityId": self.entity_id, "productId": product["id"]}], "label": label}
-        request = self.usgs.call("download-request", body, idempotent=False) or {}
-        failed = request.get("failed") or []
-        if failed:
-            reason = failed[0].get("errorMessage") if isinstance(failed[0], dict) else failed[0]
-            raise ActivationError(
-                f"USGS refused the download of {self.scene.id}: {reason}", provider=self.provider
-            )
-        ready = [d for d in request.get("availableDownloads") or [] if d.get("url")]
-        if ready:
-            self.url = ready[0]["url"]
-            return
-        ids = {str(d.get("downloadId")) for d in request.get("preparingDownloads") or []}
-        # A product already requested under another label (an earlier, interrupted run) is not
-        # queued again: M2M lists it in duplicateProducts and it is retrieved under that label.
-        duplicates = _duplicates(request.get("duplicateProducts"))
-        ids |= set(duplicates)
-        labels: list[Optional[str]] = [label]
-        labels += dict.fromkeys(lbl or None for lbl in duplicates.values() if lbl != label)  # None: all
-        state = {"status": "requested"}
-
-        def mine(item: Any) -> bool:
-            return isinstance(item, dict) and (
-                str(item.get("downloadId")) in ids or item.get("entityId") == self.entity_id
-            )
-
-        def check() -> Optional[dict]:
-            for name in labels:
-                data = self.usgs.call("download-retrieve", {"label": name} if name else {}) or {}
-                for item in data.get("available") or []:
-                    if mine(item) and item.get("url"):
-                        return item
-                for item in data.get("requested") or []:
-                    if mine(item):
-                        text = item.get("statusText") or item.get("statusCode") or "requested"
-                        state["status"] = f"'{text}'"
-            return None
-
-        try:
-            item = poll_until(
-                check,
-                what=f"the USGS product bundle of {self.scene.id}",
-                provider=self.provider,
-                policy=self.usgs.poll,
-                cancel=cancel,
-                status=lambda: state["status"],
-            )
-        except ScenePickerError:
-            self._forget_label()  # a later attempt requests the product afresh
-            raise
-        self.url = item["url"]
-        if isinstance(item.get("filesize"), int):
-            self.size = item["filesize"]
-
-    def check_members(self) -> None:
-        raise UsageError("USGS Landsat bundles are tar archives: members cannot be extracted remotely.")
-
-    def fetch(
-        self,
-        outdir: Union[str, Path],
-        assets: Optional[Sequence[str]],
-        members: Optional[Sequence[str]],
-        overwrite: bool,
-        cancel: Any,
-        progress: Any,
-    ) -> DownloadResult:
-        """The product's bundle, by the link its order gave (the order's label is removed after)."""
-        from ..core.transfer import download_file
-
-        target = self.scene_dir(outdir)
-        target.mkdir(parents=True, exist_ok=True)
-        try:
-            done = download_file(
-                str(self.url),
-                target / f"{self.scene.id}.tar",
-                http=self.http,
-                expected_size=self.size,
-                overwrite=overwrite,
-                progress=progress,
-                cancel=cancel,
-            )
-        finally:
-            self._forget_label()
-        return DownloadResult(
-            self.scene.id, [Path(done.path)], int(done.bytes_fetched), 1 if done.skipped else 0
-        )
-
-    def _forget_label(self) -> None:
-        if not self.label:
-            return
-        try:
-            self.usgs.call("download-order-remove", {"label": self.label})
-        except ScenePickerError as exc:
-            log.info("USGS M2M: could not remove download label %s: %s", self.label, exc)
-        self.label = None
 
 
 def _single_polygon(aoi: Any) -> Optional[Polygon]:

@@ -150,7 +150,12 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
             # the assets checked for the current scene, for every selected scene that has them all;
             # otherwise that scene's data assets
             assets = checked if all(key in scene.assets for key in checked) else None
-            tasks.append(self._downloads().enqueue(scene, outdir, assets=assets, members=members, clip=clip))
+            try:
+                task = self._downloads().enqueue(scene, outdir, assets=assets, members=members, clip=clip)
+            except ScenePickerError as exc:  # the provider's options in the settings (kept by the job)
+                self._warn(self.tr("Download"), str(exc))
+                return tasks
+            tasks.append(task)
         self.tabs.setCurrentIndex(TAB_DOWNLOADS)
         self._info(self.tr("Download"), self.tr("{} download(s) queued.").format(len(tasks)))
         return tasks

@@ -30,7 +30,7 @@ from ..core.redact import redact_url
 from ..core.scene import Scene
 from . import settings
 from .messages import log
-from .providers_info import make_provider
+from .providers_info import job_provider_options, make_provider
 from .queue_panel import job_title
 from .results_model import scene_key
 from .tasks import FunctionTask, TaskKeeper
@@ -188,12 +188,16 @@ class DownloadManager(QObject):
     ) -> FunctionTask:
         """Queue a scene download (or its clip to an area: ``clip``, see ui/temporal.py); the job is
         saved (fsync) in a background task and shows up through ``jobChanged``. Returns that task (its
-        ``done`` signal carries the job's view)."""
+        ``done`` signal carries the job's view). The job keeps the provider's options of the settings
+        now; options the settings refuse (a credential, an unknown option) raise a UsageError here."""
+        options = job_provider_options(scene.provider)
         sizes = [a.size for k, a in scene.assets.items() if assets is None or k in assets]
         total = sum(sizes) if sizes and None not in sizes and not members else None
         feature = scene.to_feature()
         payload = {
             "provider": scene.provider,
+            # the provider is built with these when the job runs or resumes, whatever the settings say then
+            "options": options,
             "key": scene_key(scene),
             "scene_id": scene.id,
             # the queue file must not keep a credential: a scene whose hrefs are signed URLs is stored
@@ -305,7 +309,8 @@ class DownloadManager(QObject):
             cancel.raise_if_cancelled(f"The download of {payload['scene_id']}")
         provider = None
         try:
-            provider = make_provider(name)
+            # a job queued by an older version keeps no options: the settings' ones
+            provider = make_provider(name, payload.get("options"))
             if payload.get("feature"):
                 scene = Scene.from_feature(payload["feature"])
             else:

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QLineEdit, QWidget
 
-from ..catalogs import ProviderSpec
+from ..catalogs import ProviderSpec, option_text
 from ..core.errors import ScenePickerError
 from .providers_info import parse_provider_options
 
 #: Options with a field of their own in the dialog (the catalog URL).
 OWN_FIELDS = frozenset({"url"})
-
-
-def _default_text(value: object) -> str:
-    if value in (None, ""):
-        return ""
-    if isinstance(value, (tuple, list)):
-        return ",".join(str(v) for v in value)
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 class ProviderOptionsForm(QWidget):
@@ -46,19 +38,19 @@ class ProviderOptionsForm(QWidget):
         except ScenePickerError:
             stored = {}
         for option in spec.options:
-            if option.name in OWN_FIELDS:
+            if option.name in OWN_FIELDS or option.secret:  # a secret belongs in the keyring
                 continue
-            value = _default_text(stored.get(option.name))
+            value = option_text(stored.get(option.name))
             choices = option.choices or (("true", "false") if option.type == "bool" else ())
             if choices:
                 field: QLineEdit | QComboBox = QComboBox(self)
-                field.addItem(self.tr("default ({})").format(_default_text(option.default)), "")
+                field.addItem(self.tr("default ({})").format(option_text(option.default)), "")
                 for choice in choices:
                     field.addItem(choice, choice)
                 field.setCurrentIndex(max(field.findData(value), 0))
             else:
                 field = QLineEdit(self)
-                field.setPlaceholderText(_default_text(option.default) or self.tr("not set"))
+                field.setPlaceholderText(option_text(option.default) or self.tr("not set"))
                 field.setText(value)
             field.setObjectName(f"option_{option.name}")
             field.setToolTip(option.describe())

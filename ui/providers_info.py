@@ -50,24 +50,14 @@ def options_setting(name: str) -> str:
     return f"providers/{name}/options"
 
 
-#: Option names that would carry a secret: never accepted from settings (the keyring holds those).
-SECRET_OPTIONS = frozenset(
-    {"username", "password", "secret", "token", "key", "api_key", "apikey", "accounts"}
-)
-
-
 def parse_provider_options(text: str) -> dict[str, Any]:
     """``key=value; key2=value2`` of non-secret provider options (endpoints, page sizes...)."""
-    from ..core.errors import UsageError
-    from ..core.redact import redact_url
+    from ..catalogs import refuse_secret_option
     from .query_form import parse_extras
 
     options = parse_extras(text)
     for key, value in options.items():
-        if key.lower() in SECRET_OPTIONS:
-            raise UsageError(f"'{key}' is a credential: store it in the account fields (keyring), not here.")
-        if isinstance(value, str) and redact_url(value) != value:
-            raise UsageError(f"The value of '{key}' holds a credential; remove it (the keyring holds those).")
+        refuse_secret_option(key, value)
     return options
 
 
@@ -86,15 +76,24 @@ def provider_options(name: str) -> dict[str, Any]:
     return options
 
 
-def make_provider(name: str):
-    """A provider instance configured from the settings (credentials come from the keyring), built by the
-    service layer with QGIS's network configuration (proxy, rate limits) for all its HTTP clients."""
+def job_provider_options(name: str) -> dict[str, str]:
+    """The options a download job of provider ``name`` keeps (read from the settings now, as text): the
+    job runs with them whatever the settings say when it runs or resumes (as the command line's jobs)."""
+    from ..catalogs import job_options
+
+    return job_options(name, provider_options(name))
+
+
+def make_provider(name: str, options: dict[str, Any] | None = None):
+    """A provider instance configured from ``options`` (by default, from the settings; credentials come
+    from the keyring), built by the service layer with QGIS's network configuration (proxy, rate limits)
+    for all its HTTP clients."""
     from ..catalogs import build_provider
     from ..core.errors import UsageError
     from .catalog_url import stored_token
     from .network import network_config
 
-    options = provider_options(name)
+    options = provider_options(name) if options is None else dict(options)
     token = stored_token(name)
     if token and options.get("url"):
         from urllib.parse import urlsplit

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -90,7 +91,7 @@ class CountingServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                name = self.path.lstrip("/")
+                name = urlsplit(self.path).path.lstrip("/")  # a signed link's query is not the name
                 data = server.files.get(name)
                 asked = self.headers.get("Range")
                 record = Request(name, server.pid_of(self.client_address[1]), asked)

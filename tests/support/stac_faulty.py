@@ -94,6 +94,21 @@ class _Handler(EmulatorHandler):
             self.emulator.answer(self)
 
 
+def search_landing(base: str, catalog_id: str, description: str, conformance: Any) -> dict[str, Any]:
+    """A STAC API landing page at ``base`` offering item search by GET and by POST."""
+    return {
+        "type": "Catalog",
+        "id": catalog_id,
+        "description": description,
+        "stac_version": "1.0.0",
+        "conformsTo": list(conformance),
+        "links": [
+            {"rel": "search", "href": f"{base}/search", "method": "GET"},
+            {"rel": "search", "href": f"{base}/search", "method": "POST"},
+        ],
+    }
+
+
 class FaultyStac:
     """Start with :meth:`start`; set :attr:`mode` before each request."""
 
@@ -117,17 +132,7 @@ class FaultyStac:
         self.server.stop()
 
     def landing(self, base: str) -> dict[str, Any]:
-        return {
-            "type": "Catalog",
-            "id": "faulty",
-            "description": "misbehaving STAC API",
-            "stac_version": "1.0.0",
-            "conformsTo": list(self.conformance),
-            "links": [
-                {"rel": "search", "href": f"{base}/search", "method": "GET"},
-                {"rel": "search", "href": f"{base}/search", "method": "POST"},
-            ],
-        }
+        return search_landing(base, "faulty", "misbehaving STAC API", self.conformance)
 
     def answer(self, handler: EmulatorHandler) -> None:
         mode = self.mode
