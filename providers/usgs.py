@@ -9,7 +9,8 @@
   platforms within a dataset and non-polygonal AOIs are then checked here.
 - Activation and download: ``download-options`` → ``download-request`` (labelled) → ``download-retrieve``
   polled with back-off (:mod:`.polling`) until the product bundle has a URL, then an ordinary verified,
-  resumable transfer; the label is removed afterwards. M2M answers errors as ``errorCode`` in an
+  resumable transfer; the label is removed afterwards. The bundle is a scene's one asset (``bundle``):
+  choosing any other is a usage error, before anything is ordered. M2M answers errors as ``errorCode`` in an
   HTTP 200 envelope: they become specific errors here.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from dataclasses import replace
 from typing import Any, Iterator, Optional
 
 from shapely.geometry import MultiPolygon, Polygon, shape
@@ -34,9 +36,9 @@ from ..core.errors import (
 from ..core.platforms import LANDSAT_PREFIXES, normalise_platform
 from ..core.query import Query
 from ..core.redact import redact
-from ..core.scene import Scene, parse_scene_datetime
+from ..core.scene import ROLE_DATA, Asset, Scene, parse_scene_datetime
 from .base import Provider, ResultPage, SearchResults, checked_page_size
-from .downloader import CatalogDownloader, DownloadResult, FetchRequest
+from .downloader import AssetSelection, CatalogDownloader, Downloader, DownloadResult, FetchRequest
 from .polling import PollPolicy, poll_until
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
 
@@ -51,6 +53,8 @@ DATASETS: dict[str, tuple[str, ...]] = {
 }
 MAX_PAGE_SIZE = 10_000
 _KEY_ERRORS = frozenset({"AUTH_KEY_INVALID", "AUTH_UNAUTHORIZED", "AUTH_INVALID"})
+#: The one asset a scene offers: its Level-2 product bundle (a tar archive of every band).
+BUNDLE = "bundle"
 
 
 class UsgsDownloader(CatalogDownloader):
@@ -74,7 +78,22 @@ class UsgsDownloader(CatalogDownloader):
     def dataset(self) -> str:
         return str(self.scene.properties.get("dataset") or self.scene.collection)
 
+    def select_assets(self, assets: AssetSelection = None) -> list[Asset]:
+        """The scene's one asset, :data:`BUNDLE` (linked to the M2M API that orders it until its order
+        gives the download link), chosen by the base class's rules: anything else is a UsageError."""
+        bundle = Asset(
+            key=BUNDLE,
+            href=self.url or self.catalog.url,
+            title=f"{self.scene.id}.tar",
+            media_type="application/x-tar",
+            roles=(ROLE_DATA,),
+            size=self.size,
+        )
+        offered = replace(self.scene, assets={BUNDLE: bundle})
+        return Downloader(offered, self.http, self.provider).select_assets(assets)
+
     def activate(self, cancel: Any = None, progress: Any = None, assets: Any = None) -> None:
+        self.select_assets(assets)  # a choice other than the bundle: refused before any order
         if self.url:
             return
         options = self.catalog.call(

@@ -29,8 +29,10 @@ Written from CDSE's public documentation (documentation.dataspace.copernicus.eu:
   ``redirect_downloads=False`` the download service streams the bytes itself.
 
 Faults are injected per service with :meth:`CdseEmulator.inject_fault` (status storms, malformed
-bodies, connections cut after N bytes). Tokens can be expired on demand. Everything runs on threads
-of one process and binds to ephemeral ports.
+bodies, connections cut after N bytes); the ids in :attr:`CdseEmulator.corrupt` are served with bytes
+flipped (same length: only the catalogue's MD5 ``Checksum`` tells). Tokens can be expired on demand.
+The three services are servers of the emulator base (:mod:`support.http_emulator`: ``start()`` /
+``close()`` or ``with``), on threads of one process and ephemeral ports.
 """
 
 from __future__ import annotations
@@ -46,13 +48,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from .cdse_groundtruth import Product, generate_products, product_json
 from .cdse_odata_filter import ODataFilterError, compile_filter
-from .http_emulator import parse_range
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, parse_range, spoil
 
 REALM_PATH = "/auth/realms/CDSE/protocol/openid-connect/token"
 CLIENT_ID = "cdse-public"
@@ -129,38 +130,25 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(EmulatorServer):
+    """One CDSE service: ``service`` names the ``_handle_<service>`` method of the emulator."""
+
     allow_reuse_address = True
-    request_queue_size = 64
 
     def __init__(self, emulator: CdseEmulator, service: str, host_name: str) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.emulator = emulator
+        super().__init__(_Handler, emulator, host_name)
         self.service = service
-        self.host_name = host_name
-        self.thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name=f"cdse-{service}", daemon=True
-        )
-
-    @property
-    def base(self) -> str:
-        return f"http://{self.host_name}:{self.server_address[1]}"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(EmulatorHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _dispatch(self) -> None:
         emulator = self.server.emulator
-        record = RequestRecord(self.server.service, self.command, self.path, dict(self.headers.items()))
-        self.record = record
-        emulator._log(record)
+        entry = RequestRecord(self.server.service, self.command, self.path, dict(self.headers.items()))
+        self.entry = entry
+        emulator._log(entry)
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
         fault = emulator._take_fault(self.server.service, self.path)
@@ -172,14 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         handler = getattr(emulator, f"_handle_{self.server.service}")
         handler(self)
 
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
+    do_GET = do_HEAD = do_POST = _dispatch  # noqa: N815 - http.server API
 
     def send_raw(
         self,
@@ -196,8 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-            self.record.bytes_sent += len(body)
-        self.record.status = status
+            self.entry.bytes_sent += len(body)
+        self.entry.status = status
 
     def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self.send_raw(status, json.dumps(payload).encode(), "application/json", headers)
@@ -206,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_raw(status, b"", "text/plain", {"Location": location})
 
 
-class CdseEmulator:
+class CdseEmulator(Emulator):
     """Catalogue + identity + download services of CDSE on loopback (see the module docstring)."""
 
     def __init__(
@@ -237,6 +218,8 @@ class CdseEmulator:
         self.session_idle_timeout = session_idle_timeout
         self.presigned_ttl = presigned_ttl
         self.records: list[RequestRecord] = []
+        #: Ids of products whose zip is served with bytes flipped (same length; the MD5 then differs).
+        self.corrupt: set[str] = set()
         self.token_events: list[tuple[str, str | None, str]] = []  # (grant_type, username, outcome)
         self.refused_sessions: dict[str, int] = {}
         self.max_concurrent: dict[str, int] = {}
@@ -252,40 +235,24 @@ class CdseEmulator:
             "zipper": _Server(self, "zipper", "127.0.0.1"),
             "storage": _Server(self, "storage", "localhost"),
         }
-
-    # -- life cycle -------------------------------------------------------------------------------
-    def start(self) -> CdseEmulator:
-        for server in self._servers.values():
-            server.thread.start()
-        return self
-
-    def stop(self) -> None:
-        for server in self._servers.values():
-            server.shutdown()
-            server.server_close()
-
-    def __enter__(self) -> CdseEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.servers = list(self._servers.values())
 
     # -- addresses --------------------------------------------------------------------------------
     @property
     def catalogue_url(self) -> str:
-        return self._servers["catalogue"].base + "/odata/v1"
+        return self._servers["catalogue"].base_url + "/odata/v1"
 
     @property
     def token_url(self) -> str:
-        return self._servers["catalogue"].base + REALM_PATH
+        return self._servers["catalogue"].base_url + REALM_PATH
 
     @property
     def zipper_url(self) -> str:
-        return self._servers["zipper"].base + "/odata/v1"
+        return self._servers["zipper"].base_url + "/odata/v1"
 
     @property
     def storage_url(self) -> str:
-        return self._servers["storage"].base
+        return self._servers["storage"].base_url
 
     @property
     def cdse_hosts(self) -> tuple[str, ...]:
@@ -330,10 +297,11 @@ class CdseEmulator:
 
     # -- observations -----------------------------------------------------------------------------
     def served(self) -> int:
-        """Requests answered by all the services (as :meth:`support.http_emulator.Emulator.served`)."""
+        """Requests answered by all the services (its own log: :class:`RequestRecord` keeps headers)."""
         return len(self.records)
 
     def clear_logs(self) -> None:
+        super().clear_logs()
         with self._lock:
             self.records.clear()
 
@@ -683,7 +651,7 @@ class CdseEmulator:
         account = self._account_for(h)
         if account is None:
             return
-        h.record.account = account
+        h.entry.account = account
         product = self.by_id.get(match.group(1).lower())
         if product is None:
             h.send_json(404, {"detail": f"Product {match.group(1)} not found"})
@@ -730,12 +698,14 @@ class CdseEmulator:
             with self._lock:
                 self._sessions[key].started = True
         product = self.by_id[session.product_id]
-        h.record.account = session.account
+        h.entry.account = session.account
         self._serve_payload(h, product, key)
 
     def _serve_payload(self, h: _Handler, product: Product, session_key: str) -> None:
         """Serve the product zip (whole or one byte range); the session closes before the last byte."""
         data = product.payload()
+        if product.id in self.corrupt:
+            data = spoil(data, "corrupt")
         size = len(data)
         start, end = 0, size - 1
         status = 200
@@ -761,7 +731,7 @@ class CdseEmulator:
         if status == 206:
             h.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         h.end_headers()
-        h.record.status = status
+        h.entry.status = status
         if h.command == "HEAD" or length == 0:
             return
         cut_after = h.fault.cut_after if h.fault is not None else None
@@ -770,10 +740,10 @@ class CdseEmulator:
         try:
             while pos <= end:
                 piece = data[pos : min(end + 1, pos + chunk)]
-                if cut_after is not None and h.record.bytes_sent + len(piece) > cut_after:
-                    piece = piece[: max(0, cut_after - h.record.bytes_sent)]
+                if cut_after is not None and h.entry.bytes_sent + len(piece) > cut_after:
+                    piece = piece[: max(0, cut_after - h.entry.bytes_sent)]
                     h.wfile.write(piece)
-                    h.record.bytes_sent += len(piece)
+                    h.entry.bytes_sent += len(piece)
                     h.wfile.flush()
                     self._close_session(session_key)
                     h.close_connection = True
@@ -782,7 +752,7 @@ class CdseEmulator:
                 if pos + len(piece) > end:
                     self._close_session(session_key)  # before the client can see the last byte
                 h.wfile.write(piece)
-                h.record.bytes_sent += len(piece)
+                h.entry.bytes_sent += len(piece)
                 pos += len(piece)
                 if self.storage_bytes_per_second:
                     time.sleep(len(piece) / self.storage_bytes_per_second)

@@ -24,7 +24,7 @@ import threading
 from urllib.parse import urlencode
 
 from .fake_catalog import redirect, send_json
-from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, spoil
 
 CLIENT_ID = "LPDAAC_emulated_app"
 DATA_COOKIE = "lpdaac_session"
@@ -207,8 +207,6 @@ class _DataHandler(EmulatorHandler):
         if fault == "error":
             send_json(self, 500, {"error": "internal error"})
             return
-        if fault == "corrupt":
-            data = bytes([data[0] ^ 0xFF]) + data[1:]
-        self.serve_bytes(data)
+        self.serve_bytes(spoil(data, fault))
 
     do_HEAD = do_GET

@@ -1,21 +1,35 @@
 """A small base for the provider emulators: a threaded stdlib HTTP server on an ephemeral loopback port.
 
 It owns what every emulator needs and nothing provider-specific: starting and stopping the server,
-a thread-safe log of the requests served, JSON/text answers, form and query parsing, and serving a
-byte string with HTTP ``Range`` support (RFC 9110 single ranges, 206/416), optionally cutting bounded
-ranges short the way some real servers do.
+a thread-safe log of the requests served (with their arrival times and the most requests ever in
+flight at once, which the contract suite's per-host limits compare with the caps), JSON/text answers,
+form and query parsing, and serving a byte string with HTTP ``Range`` support (RFC 9110 single ranges,
+206/416), optionally cutting bounded ranges short the way some real servers do.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from scene_picker.demo.server import RANGE, UNSATISFIABLE, parse_range
+
+
+def spoil(data: bytes, fault: str | None) -> bytes:
+    """``data`` as a faulty server holds it: ``"corrupt"``, one byte in the middle inverted (same
+    length: only a checksum tells); ``"truncated"``, its last quarter missing (served with an honest
+    ``Content-Length``: only the size the catalog announced tells); anything else, unchanged."""
+    if fault == "corrupt" and data:
+        middle = len(data) // 2
+        return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+    if fault == "truncated":
+        return data[: len(data) * 3 // 4]
+    return data
 
 
 @dataclass(frozen=True)
@@ -33,23 +47,38 @@ class LoggedRequest:
 
 
 class EmulatorServer(ThreadingHTTPServer):
-    """A threaded server bound to 127.0.0.1 on a port the OS picks; ``emulator`` is the owning object."""
+    """A threaded server bound to 127.0.0.1 on a port the OS picks; ``emulator`` is the owning object.
+    ``host_name`` is how its URLs name it (default: its address; ``localhost`` makes a second host)."""
 
     daemon_threads = True
     allow_reuse_address = False
     request_queue_size = 64
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], emulator: Any) -> None:
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], emulator: Any, host_name: str | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), handler)
         self.emulator = emulator
+        self.host_name = host_name
         self.log: list[LoggedRequest] = []
         self.log_lock = threading.Lock()
+        #: Seconds each request waits before it is answered (overlapping requests become visible).
+        self.hold = 0.0
+        #: When each request arrived (``time.monotonic()``), and the most requests in flight at once.
+        self.arrivals: list[float] = []
+        self.max_in_flight = 0
+        self._in_flight = 0
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host_name or host}:{port}"
+
+    @property
+    def netloc(self) -> str:
+        """``host:port`` as the clients name this server (what per-host limits are keyed on)."""
+        return self.base_url.split("//", 1)[1]
 
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(
@@ -71,6 +100,18 @@ class EmulatorServer(ThreadingHTTPServer):
     def clear_log(self) -> None:
         with self.log_lock:
             self.log.clear()
+            self.arrivals.clear()
+            self.max_in_flight = self._in_flight
+
+    def request_began(self) -> None:
+        with self.log_lock:
+            self.arrivals.append(time.monotonic())
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def request_ended(self) -> None:
+        with self.log_lock:
+            self._in_flight -= 1
 
 
 class Emulator:
@@ -125,6 +166,25 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             super().handle()
         except (ConnectionResetError, BrokenPipeError):
             pass  # the client hung up (e.g. after reading what it needed of an open-ended range)
+
+    def handle_one_request(self) -> None:
+        self._began = False
+        try:
+            super().handle_one_request()
+        finally:
+            if self._began:
+                self.server.request_ended()
+
+    def parse_request(self) -> bool:
+        """Counts the request in flight from its parsed request line until its answer is written
+        (an idle keep-alive connection is not a request in flight)."""
+        parsed = super().parse_request()
+        if parsed and not self._began:
+            self._began = True
+            self.server.request_began()
+            if self.server.hold:
+                time.sleep(self.server.hold)
+        return parsed
 
     # -- request side ---------------------------------------------------------------------------
     @property

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from shapely.geometry import Polygon, box, shape
 
 from .fake_catalog import read_json_body, send_json, square, synthetic_bytes
-from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, spoil
 
 API_PREFIX = "/api/api/json/stable/"
 DATASETS = {
@@ -123,7 +123,8 @@ class M2MEmulator(Emulator):
         self.scenes = scenes if scenes is not None else make_scenes()
         self.polls_needed = polls_needed
         self.never_available = set(never_available or ())
-        self.faults: dict[str, str] = {}  # entityId -> "corrupt" | "missing"
+        #: entityId -> "missing", or how its bundle is spoiled (:func:`~support.http_emulator.spoil`)
+        self.faults: dict[str, str] = {}
         self.calls: list[dict] = []
         self.api_keys: dict[str, str] = {}
         self.downloads: dict[int, dict] = {}
@@ -455,9 +456,6 @@ class _M2MHandler(EmulatorHandler):
         if scene is None or emu.faults.get(scene.entity_id) == "missing":
             send_json(self, 404, {"errorCode": "NOT_FOUND", "errorMessage": "download expired or unknown"})
             return
-        data = scene.bundle
-        if emu.faults.get(scene.entity_id) == "corrupt":
-            data = bytes([data[0] ^ 0xFF]) + data[1:]
-        self.serve_bytes(data, "application/x-tar")
+        self.serve_bytes(spoil(scene.bundle, emu.faults.get(scene.entity_id)), "application/x-tar")
 
     do_HEAD = do_GET

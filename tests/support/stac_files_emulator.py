@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, spoil
 from .stac_items import generate, write_static_catalog
 
 
@@ -58,9 +58,7 @@ class StacFilesEmulator(Emulator):
             data = f"{item_id} {name.split('.')[0]}".encode()
         else:
             return None
-        if path.endswith("/B01.tif") and item_id in self.corrupt:
-            data = bytes([data[0] ^ 0xFF]) + data[1:]
-        return data
+        return spoil(data, "corrupt" if path.endswith("/B01.tif") and item_id in self.corrupt else None)
 
 
 class _StacFilesHandler(EmulatorHandler):

@@ -42,7 +42,7 @@ from typing import Any, Callable
 from urllib.parse import urlencode
 
 from .geotiff import tiny_geotiff
-from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
+from .http_emulator import Emulator, EmulatorHandler, EmulatorServer, spoil
 
 TOKEN_PATH = "/auth/realms/terrascope/protocol/openid-connect/token"
 LOGIN_PATH = "/auth/realms/terrascope/protocol/openid-connect/auth"
@@ -261,6 +261,9 @@ class TerrascopeEmulator(Emulator):
         self._own_mep = mep_root is None
         self.mep_root = mep_root or Path(tempfile.mkdtemp(prefix="terrascope-mep-"))
         self.files = {f.path: f for p in self.products for f in p.files}
+        self.product_of = {f.path: p.id for p in self.products for f in p.files}
+        #: Product id -> how its files are spoiled on download (:func:`~support.http_emulator.spoil`).
+        self.faults: dict[str, str] = {}
         self.services = EmulatorServer(_ServicesHandler, self)
         self.sso = EmulatorServer(_SsoHandler, self)
         self.servers = [self.services, self.sso]
@@ -502,7 +505,8 @@ class _ServicesHandler(EmulatorHandler):
         if state == "invalid":
             self.send_body(401, b"", "text/html", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
             return
-        self.serve_bytes(found.content, found.media_type)
+        fault = self.emulator.faults.get(self.emulator.product_of[relpath])
+        self.serve_bytes(spoil(found.content, fault), found.media_type)
 
 
 def _matches(product: TerrascopeProduct, q: dict[str, str]) -> bool:
