@@ -172,7 +172,7 @@ def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, pe
     else:
         scene = Scene.from_feature(payload["scene"], provider=payload.get("provider"))
     downloader = pool.downloader(scene)
-    hosts = [asset.href for asset in downloader.select_assets(payload.get("assets"))] if per_host else []
+    hosts = _slot_urls(downloader, payload.get("assets")) if per_host else []
     with host_slots(hosts, per_host, cancel):
         result = download_scene(
             downloader,
@@ -190,6 +190,15 @@ def run_scene(pool: ProviderPool, payload: dict, cancel: CancelToken, report, pe
         "bytes_fetched": result.bytes_fetched,
         "skipped": result.skipped,
     }
+
+
+def _slot_urls(downloader: Downloader, assets) -> list[str]:
+    """The URLs whose hosts a scene's download holds a ``--per-host`` slot of: its chosen assets' links;
+    for a scene whose links appear only once the service has activated it (Planet), its catalog's URL."""
+    if downloader.scene.assets:
+        return [asset.href for asset in downloader.select_assets(assets)]
+    catalog = getattr(downloader, "catalog", None)
+    return [catalog.url] if getattr(catalog, "url", None) else []
 
 
 def job_key(provider: Optional[str], scene_id: str, assets, members, clip=None) -> str:

@@ -159,3 +159,25 @@ def test_cli_download_of_ortho_visual_does_not_wait_for_the_default_asset(provid
     assert (tmp_path / item.id / f"{item.id}_ortho_visual.tif").read_bytes() == item.assets["ortho_visual"]
     activations = [c for c in planet.calls if c["path"].endswith("/activate")]
     assert [c["method"] for c in activations] == ["GET"]  # the chosen asset only, as Planet's client does
+
+
+def test_cli_download_with_a_per_host_cap_takes_the_catalogs_host_before_activation(
+    provider, planet, tmp_path, capsys
+):
+    """Planet lists a scene's asset links only once activated: a ``--per-host`` slot is then held on the
+    catalog's host (the download used to fail with "has no downloadable asset")."""
+    from scene_picker.cli.main import main
+
+    items = planet.items[11:14]
+    command = ["download", "--provider", "planet", "--url", planet.api_url, "-o", str(tmp_path)]
+    for item in items:
+        command += ["--id", item.id]
+    planet.polls_needed = 0  # active at the first look: the command line polls at its own pace
+    try:
+        code = main(command + ["--assets", "ortho_visual", "-j", "3", "--per-host", "1"])
+    finally:
+        planet.polls_needed = 3
+    assert code == 0, capsys.readouterr().err
+    for item in items:
+        written = tmp_path / item.id / f"{item.id}_ortho_visual.tif"
+        assert written.read_bytes() == item.assets["ortho_visual"]
