@@ -33,8 +33,8 @@ from shapely.geometry import box
 from scene_picker.core.scene import Asset, Scene
 from scene_picker.ui import settings
 from scene_picker.ui.dock import ScenePickerDock
-from scene_picker.ui.download_task import JobView
 from scene_picker.ui.footprints import GROUP_NAME
+from scene_picker.ui.job_view import JobView
 
 from support.dock_queue import forget_dock_queue
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until

@@ -8,7 +8,7 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QFontMetrics
 
-from scene_picker.ui.download_task import JobView
+from scene_picker.ui.job_view import JobView
 from scene_picker.ui.queue_panel import QueuePanel
 
 pytestmark = pytest.mark.qgis

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from qgis.core import Qgis, QgsTask
@@ -31,11 +30,12 @@ from qgis.PyQt.QtCore import (
 from ..catalogs.download import download_scene
 from ..core import queue as core_queue
 from ..core.cancel import CancelToken
-from ..core.naming import safe_name, scene_folder_name
+from ..core.naming import safe_name
 from ..core.progress import Progress, ProgressCallback
 from ..core.redact import feature_carries_secret
 from ..core.scene import Scene
 from . import settings
+from .job_view import ACTIVE, CANCELLED, CANCELLING, DONE, FAILED, INTERRUPTED, QUEUED, JobView
 from .messages import log
 from .providers_info import job_provider_options, make_provider
 from .queue_panel import job_title
@@ -43,15 +43,6 @@ from .results_model import scene_key
 from .tasks import FunctionTask, TaskKeeper
 
 KIND = "scene"
-QUEUED, ACTIVE, DONE, FAILED, CANCELLED = (
-    core_queue.QUEUED,
-    core_queue.ACTIVE,
-    core_queue.DONE,
-    core_queue.FAILED,
-    core_queue.CANCELLED,
-)
-INTERRUPTED = "interrupted"  # shown for a job that was running when QGIS closed, until it resumes
-CANCELLING = "cancelling"  # shown between Cancel and the moment the engine stops
 _WAIT_STEP = 0.1
 #: How long QGIS must keep running after a task-manager cancel for it to be the user's, not a quit (ms).
 QUIT_GRACE_MS = 1500
@@ -60,36 +51,6 @@ QUIT_GRACE_MS = 1500
 def default_state_file() -> Path:
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     return Path(base) / "scene_picker" / "download_queue.sqlite"
-
-
-@dataclass
-class JobView:
-    """What the dock shows of a core queue job."""
-
-    id: str
-    state: str
-    key: str
-    provider: str
-    scene_id: str
-    outdir: str
-    done: int = 0
-    total: int | None = None
-    speed: float = 0.0
-    eta: float | None = None
-    error: str | None = None
-    files: list[str] = field(default_factory=list)
-    bytes_fetched: int = 0
-    title: str = ""  # the scene's label and what is fetched (queue_panel.job_title)
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.outdir) / scene_folder_name(self.scene_id, self.provider)
-
-    @property
-    def fraction(self) -> float | None:
-        if self.state == DONE:
-            return 1.0
-        return min(1.0, self.done / self.total) if self.total else None
 
 
 class JobTask(QgsTask):
