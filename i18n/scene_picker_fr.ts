@@ -142,22 +142,22 @@
 <context>
     <name>DownloadManager</name>
     <message>
-        <location filename="../ui/download_task.py" line="216" />
+        <location filename="../ui/download_task.py" line="190" />
         <source>Scene Picker: queue {}</source>
         <translation>Scene Picker : mise en file d'attente de {}</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="455" />
+        <location filename="../ui/download_task.py" line="436" />
         <source>Scene Picker: cancel a download</source>
         <translation>Scene Picker : annulation d'un téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="236" />
+        <location filename="../ui/download_task.py" line="210" />
         <source>Scene Picker: retry a download</source>
         <translation>Scene Picker : nouvelle tentative de téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/download_task.py" line="270" />
+        <location filename="../ui/download_task.py" line="251" />
         <source>Scene Picker: clear finished downloads</source>
         <translation>Scene Picker : effacer les téléchargements terminés</translation>
     </message>
@@ -165,102 +165,102 @@
 <context>
     <name>DownloadScenesAlgorithm</name>
     <message>
-        <location filename="../ui/processing_download.py" line="71" />
+        <location filename="../ui/processing_download.py" line="77" />
         <source>Download scenes</source>
         <translation>Télécharger des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="87" />
+        <location filename="../ui/processing_download.py" line="90" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="92" />
+        <location filename="../ui/processing_download.py" line="95" />
         <source>Assets (keys or patterns, comma separated; empty: data assets)</source>
         <translation>Ressources (clés ou motifs, séparés par des virgules ; vide : ressources de données)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="99" />
+        <location filename="../ui/processing_download.py" line="102" />
         <source>Zip members to extract (patterns, comma separated; empty: whole files)</source>
         <translation>Fichiers du zip à extraire (motifs, séparés par des virgules ; vide : fichiers entiers)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="106" />
+        <location filename="../ui/processing_download.py" line="109" />
         <source>Catalog URL (instead of the one the layer records)</source>
         <translation>URL du catalogue (à la place de celle que la couche enregistre)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="111" />
+        <location filename="../ui/processing_download.py" line="114" />
         <source>Overwrite existing files</source>
         <translation>Écraser les fichiers existants</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="114" />
+        <location filename="../ui/processing_download.py" line="117" />
         <source>Load downloaded rasters as layers</source>
         <translation>Charger les rasters téléchargés comme couches</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="120" />
+        <location filename="../ui/processing_download.py" line="123" />
         <source>Download folder</source>
         <translation>Dossier de téléchargement</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="125" />
+        <location filename="../ui/processing_download.py" line="128" />
         <source>Downloaded files table</source>
         <translation>Table des fichiers téléchargés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="134" />
+        <location filename="../ui/processing_download.py" line="137" />
         <source>Downloaded files</source>
         <translation>Fichiers téléchargés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="135" />
+        <location filename="../ui/processing_download.py" line="138" />
         <source>Bytes fetched</source>
         <translation>Octets récupérés</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="136" />
+        <location filename="../ui/processing_download.py" line="139" />
         <source>Scenes that failed</source>
         <translation>Scènes en échec</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="137" />
+        <location filename="../ui/processing_download.py" line="140" />
         <source>Cancelled</source>
         <translation>Annulé</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="165" />
+        <location filename="../ui/processing_download.py" line="161" />
         <source>The footprint layer has no feature to download.</source>
         <translation>La couche d'emprises ne contient aucune entité à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="176" />
+        <location filename="../ui/processing_download.py" line="172" />
         <source>Scene {} of {}: {}</source>
         <translation>Scène {} sur {} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="198" />
+        <location filename="../ui/processing_download.py" line="194" />
         <source>{}: {}</source>
         <translation>{} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="209" />
+        <location filename="../ui/processing_download.py" line="205" />
         <source>{}: {} files, {} bytes fetched, {} already there.</source>
         <translation>{} : {} fichiers, {} octets récupérés, {} déjà présents.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="218" />
+        <location filename="../ui/processing_download.py" line="214" />
         <source>Download cancelled; {} files were complete.</source>
         <translation>Téléchargement annulé ; {} fichiers étaient complets.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="220" />
+        <location filename="../ui/processing_download.py" line="216" />
         <source>Every scene failed to download (see the log).</source>
         <translation>Le téléchargement a échoué pour toutes les scènes (voir le journal).</translation>
     </message>
     <message>
-        <location filename="../ui/processing_download.py" line="74" />
+        <location filename="../ui/processing_download.py" line="80" />
         <source>Downloads the scenes of a footprint layer made by 'Search scenes' (or only its selected features) into a folder, one sub-folder per scene. Assets are chosen by key or pattern (e.g. 'B04,B08' or 'role:data'); zip member patterns (e.g. '*_B04_*.tif') extract only those files from remote zip archives. Downloads resume and files already verified are skipped. With a clip area, only that area's pixels of each raster are fetched (windowed reads of cloud-optimised GeoTIFFs; other rasters are downloaded, then clipped) into NAME.clip.tif.</source>
         <translation>Télécharge dans un dossier les scènes d'une couche d'emprises produite par « Rechercher des scènes » (ou seulement ses entités sélectionnées), avec un sous-dossier par scène. Les ressources sont choisies par clé ou par motif (p. ex. 'B04,B08' ou 'role:data') ; des motifs de fichiers zip (p. ex. '*_B04_*.tif') n'extraient que ces fichiers des archives zip distantes. Les téléchargements interrompus reprennent et les fichiers déjà vérifiés sont ignorés. Avec une zone de découpe, seuls les pixels de cette zone sont récupérés pour chaque raster (lectures par fenêtre des GeoTIFF optimisés pour le cloud ; les autres rasters sont téléchargés, puis découpés) dans NOM.clip.tif.</translation>
     </message>
@@ -268,7 +268,7 @@
 <context>
     <name>FootprintLayer</name>
     <message>
-        <location filename="../ui/footprints.py" line="98" />
+        <location filename="../ui/footprints.py" line="97" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
@@ -276,7 +276,7 @@
 <context>
     <name>JobTask</name>
     <message>
-        <location filename="../ui/download_task.py" line="102" />
+        <location filename="../ui/download_task.py" line="60" />
         <source>Scene Picker: download {}</source>
         <translation>Scene Picker : téléchargement de {}</translation>
     </message>
@@ -284,52 +284,52 @@
 <context>
     <name>Layers</name>
     <message>
-        <location filename="../ui/layers.py" line="83" />
+        <location filename="../ui/layers.py" line="86" />
         <source>{} is not a raster GDAL can open.</source>
         <translation>{} n'est pas un raster que GDAL peut ouvrir.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="103" />
+        <location filename="../ui/layers.py" line="106" />
         <source>Could not build the RGB composite: {}</source>
         <translation>Impossible de construire la composition RVB : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="107" />
+        <location filename="../ui/layers.py" line="110" />
         <source>Could not build the RGB composite from the chosen bands.</source>
         <translation>Impossible de construire la composition RVB à partir des bandes choisies.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="118" />
+        <location filename="../ui/layers.py" line="121" />
         <source>Only http(s) URLs can be streamed: {}</source>
         <translation>Seules les URL http(s) peuvent être ouvertes à distance : {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="229" />
+        <location filename="../ui/layers.py" line="231" />
         <source>Scene Picker: open {}</source>
         <translation>Scene Picker : ouverture de {}</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="169" />
+        <location filename="../ui/layers.py" line="172" />
         <source>GDAL could not open {}.</source>
         <translation>GDAL n'a pas pu ouvrir {}.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="252" />
+        <location filename="../ui/layers.py" line="254" />
         <source>{} is a zip archive: give the members to open (patterns, or Members…).</source>
         <translation>{} est une archive zip : indiquez les fichiers à ouvrir (motifs, ou Contenu…).</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="260" />
+        <location filename="../ui/layers.py" line="262" />
         <source>No raster member of {} matches {}.</source>
         <translation>Aucun fichier raster de {} ne correspond à {}.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="277" />
+        <location filename="../ui/layers.py" line="279" />
         <source>Give three members (red, green, blue) of {} for an RGB composite, not {}.</source>
         <translation>Indiquez trois fichiers (rouge, vert, bleu) de {} pour une composition RVB, pas {}.</translation>
     </message>
     <message>
-        <location filename="../ui/layers.py" line="287" />
+        <location filename="../ui/layers.py" line="289" />
         <source>{} matches {} raster members of {}; an RGB band needs exactly one.</source>
         <translation>{} correspond à {} fichiers raster de {} ; une bande RVB en demande exactement un.</translation>
     </message>
@@ -375,15 +375,28 @@
         <translation>La couche de zone de découpe n'a aucun polygone.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_clip.py" line="111" />
+        <location filename="../ui/processing_clip.py" line="116" />
         <source>Time stack: {}</source>
         <translation>Pile temporelle : {}</translation>
     </message>
 </context>
 <context>
+    <name>ProviderOptionsForm</name>
+    <message>
+        <location filename="../ui/provider_options_form.py" line="47" />
+        <source>default ({})</source>
+        <translation>par défaut ({})</translation>
+    </message>
+    <message>
+        <location filename="../ui/provider_options_form.py" line="53" />
+        <source>not set</source>
+        <translation>non défini</translation>
+    </message>
+</context>
+<context>
     <name>ProviderSetup</name>
     <message>
-        <location filename="../ui/providers_info.py" line="155" />
+        <location filename="../ui/providers_info.py" line="110" />
         <source>{} needs a catalog URL: enter it in the search form (Catalog URL).</source>
         <translation>{} a besoin de l'URL d'un catalogue : saisissez-la dans le formulaire de recherche (URL du catalogue).</translation>
     </message>
@@ -522,82 +535,82 @@
 <context>
     <name>QueuePanel</name>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="127" />
         <source>Scene</source>
         <translation>Scène</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="127" />
         <source>State</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="127" />
         <source>Progress</source>
         <translation>Progression</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="127" />
         <source>Speed</source>
         <translation>Vitesse</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="94" />
+        <location filename="../ui/queue_panel.py" line="127" />
         <source>ETA</source>
         <translation>Temps restant</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="112" />
+        <location filename="../ui/queue_panel.py" line="144" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="115" />
+        <location filename="../ui/queue_panel.py" line="147" />
         <source>Retry</source>
         <translation>Réessayer</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="118" />
+        <location filename="../ui/queue_panel.py" line="150" />
         <source>Open folder</source>
         <translation>Ouvrir le dossier</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="121" />
+        <location filename="../ui/queue_panel.py" line="151" />
         <source>Add layers</source>
         <translation>Ajouter les couches</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="211" />
+        <location filename="../ui/queue_panel.py" line="237" />
         <source>queued</source>
         <translation>en attente</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="212" />
+        <location filename="../ui/queue_panel.py" line="238" />
         <source>downloading</source>
         <translation>téléchargement en cours</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="213" />
+        <location filename="../ui/queue_panel.py" line="239" />
         <source>done</source>
         <translation>terminé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="214" />
+        <location filename="../ui/queue_panel.py" line="240" />
         <source>failed</source>
         <translation>échec</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="215" />
+        <location filename="../ui/queue_panel.py" line="241" />
         <source>cancelled</source>
         <translation>annulé</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="216" />
+        <location filename="../ui/queue_panel.py" line="242" />
         <source>interrupted</source>
         <translation>interrompu</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="217" />
+        <location filename="../ui/queue_panel.py" line="243" />
         <source>cancelling…</source>
         <translation>annulation…</translation>
     </message>
@@ -617,12 +630,12 @@
         <translation>archive entière</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="124" />
+        <location filename="../ui/queue_panel.py" line="154" />
         <source>Clear finished</source>
         <translation>Effacer les terminés</translation>
     </message>
     <message>
-        <location filename="../ui/queue_panel.py" line="126" />
+        <location filename="../ui/queue_panel.py" line="155" />
         <source>Remove the finished downloads from the list (files stay)</source>
         <translation>Retirer de la liste les téléchargements terminés (les fichiers restent)</translation>
     </message>
@@ -799,12 +812,12 @@
         <translation>Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="179" />
+        <location filename="../ui/dock_search.py" line="169" />
         <source>Area of interest</source>
         <translation>Zone d'intérêt</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="353" />
+        <location filename="../ui/dock_search.py" line="344" />
         <source>Search</source>
         <translation>Rechercher</translation>
     </message>
@@ -844,22 +857,22 @@
         <translation>Effacer</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="102" />
+        <location filename="../ui/dock_search.py" line="93" />
         <source>Layer extent</source>
         <translation>Emprise de la couche</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="107" />
+        <location filename="../ui/dock_search.py" line="100" />
         <source>Selected features</source>
         <translation>Entités sélectionnées</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="224" />
+        <location filename="../ui/dock_search.py" line="215" />
         <source>Cancel</source>
         <translation>Annuler</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="133" />
+        <location filename="../ui/dock_search.py" line="131" />
         <source>Settings…</source>
         <translation>Paramètres…</translation>
     </message>
@@ -889,7 +902,7 @@
         <translation>Étiquettes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="340" />
+        <location filename="../ui/dock_results.py" line="349" />
         <source>No scene selected</source>
         <translation>Aucune scène sélectionnée</translation>
     </message>
@@ -909,132 +922,132 @@
         <translation>Contenu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="177" />
+        <location filename="../ui/dock_results.py" line="181" />
         <source>List the files inside the checked zip asset</source>
         <translation>Lister les fichiers contenus dans la ressource zip cochée</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="185" />
+        <location filename="../ui/dock_results.py" line="188" />
         <source>Download</source>
         <translation>Télécharger</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="188" />
+        <location filename="../ui/dock_results.py" line="194" />
         <source>Stream</source>
         <translation>Ouvrir à distance</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="190" />
+        <location filename="../ui/dock_results.py" line="200" />
         <source>Open the checked band without downloading it (/vsicurl/)</source>
         <translation>Ouvrir la bande cochée sans la télécharger (/vsicurl/)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="196" />
+        <location filename="../ui/dock_results.py" line="205" />
         <source>RGB</source>
         <translation>RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="198" />
+        <location filename="../ui/dock_results.py" line="208" />
         <source>Build an RGB composite (VRT) from three checked bands, in order</source>
         <translation>Construire une composition RVB (VRT) à partir de trois bandes cochées, dans l'ordre</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="216" />
+        <location filename="../ui/dock_results.py" line="225" />
         <source>Export…</source>
         <translation>Exporter…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="218" />
+        <location filename="../ui/dock_results.py" line="228" />
         <source>Save the shown scenes as GeoJSON or CSV</source>
         <translation>Enregistrer les scènes affichées en GeoJSON ou CSV</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="194" />
+        <location filename="../ui/dock_search.py" line="184" />
         <source>No area: the search covers the whole world.</source>
         <translation>Aucune zone : la recherche couvre le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="199" />
+        <location filename="../ui/dock_search.py" line="189" />
         <source>W {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</source>
         <translation>O {:.4f}  S {:.4f}  E {:.4f}  N {:.4f} (EPSG:4326)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="250" />
+        <location filename="../ui/dock_search.py" line="241" />
         <source>Check at least one provider.</source>
         <translation>Cochez au moins un fournisseur.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="287" />
+        <location filename="../ui/dock_search.py" line="278" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="339" />
+        <location filename="../ui/dock_search.py" line="330" />
         <source>{}: {} scenes</source>
         <translation>{} : {} scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="341" />
+        <location filename="../ui/dock_search.py" line="332" />
         <source> of {} matching</source>
         <translation> sur {} correspondantes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="382" />
+        <location filename="../ui/dock_search.py" line="373" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="375" />
+        <location filename="../ui/dock_search.py" line="366" />
         <source>Search stopped: {} ({} scenes).</source>
         <translation>Recherche interrompue : {} ({} scènes).</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="227" />
+        <location filename="../ui/dock_results.py" line="236" />
         <source>{} scenes ({} shown)</source>
         <translation>{} scènes ({} affichées)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="241" />
+        <location filename="../ui/dock_results.py" line="250" />
         <source>Export scenes</source>
         <translation>Exporter les scènes</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="241" />
+        <location filename="../ui/dock_results.py" line="250" />
         <source>GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="282" />
+        <location filename="../ui/dock_results.py" line="291" />
         <source>Export</source>
         <translation>Exporter</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="256" />
+        <location filename="../ui/dock_results.py" line="265" />
         <source>No scene to export.</source>
         <translation>Aucune scène à exporter.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="271" />
+        <location filename="../ui/dock_results.py" line="280" />
         <source>Scene Picker: export {}</source>
         <translation>Scene Picker : export de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="282" />
+        <location filename="../ui/dock_results.py" line="291" />
         <source>{} scenes written to {}.</source>
         <translation>{} scènes écrites dans {}.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="351" />
+        <location filename="../ui/dock_results.py" line="360" />
         <source>Loading quicklook…</source>
         <translation>Chargement de l'aperçu…</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="369" />
+        <location filename="../ui/dock_results.py" line="378" />
         <source>No quicklook</source>
         <translation>Pas d'aperçu</translation>
     </message>
     <message>
-        <location filename="../ui/dock_results.py" line="370" />
+        <location filename="../ui/dock_results.py" line="379" />
         <source>Quicklook of {}: {}</source>
         <translation>Aperçu de {} : {}</translation>
     </message>
@@ -1049,97 +1062,97 @@
         <translation>Cochez les ressources à télécharger.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="155" />
+        <location filename="../ui/dock.py" line="160" />
         <source>{} download(s) queued.</source>
         <translation>{} téléchargement(s) mis en file d'attente.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="184" />
+        <location filename="../ui/dock.py" line="189" />
         <source>{} downloaded, {} layer(s) added.</source>
         <translation>Scène {} téléchargée, {} couche(s) ajoutée(s).</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="224" />
+        <location filename="../ui/dock.py" line="229" />
         <source>Zip members</source>
         <translation>Contenu du zip</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="202" />
+        <location filename="../ui/dock.py" line="207" />
         <source>Check a zip asset of the scene first.</source>
         <translation>Cochez d'abord une ressource zip de la scène.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="217" />
+        <location filename="../ui/dock.py" line="222" />
         <source>Scene Picker: list {}</source>
         <translation>Scene Picker : contenu de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="245" />
+        <location filename="../ui/dock.py" line="250" />
         <source>Select a scene and check a band.</source>
         <translation>Sélectionnez une scène et cochez une bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="291" />
+        <location filename="../ui/dock.py" line="296" />
         <source>RGB composite</source>
         <translation>Composition RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="290" />
+        <location filename="../ui/dock.py" line="295" />
         <source>{} RGB</source>
         <translation>{} RVB</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="291" />
+        <location filename="../ui/dock.py" line="296" />
         <source>Scene Picker: RGB composite of {}</source>
         <translation>Scene Picker : composition RVB de {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="208" />
+        <location filename="../ui/dock_search.py" line="198" />
         <source>Search the whole world?</source>
         <translation>Chercher dans le monde entier ?</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="214" />
+        <location filename="../ui/dock_search.py" line="204" />
         <source>Don't ask again</source>
         <translation>Ne plus demander</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="219" />
+        <location filename="../ui/dock_search.py" line="209" />
         <source>Search the whole world</source>
         <translation>Chercher dans le monde entier</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="298" />
+        <location filename="../ui/dock_search.py" line="289" />
         <source>No area of interest is set: {} will be searched over the whole world.</source>
         <translation>Aucune zone d'intérêt n'est définie : la recherche dans {} couvrira le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="301" />
+        <location filename="../ui/dock_search.py" line="292" />
         <source>That is slow and returns scenes from everywhere.</source>
         <translation>C'est lent et renvoie des scènes de partout.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="307" />
+        <location filename="../ui/dock_search.py" line="298" />
         <source>Draw an area, or confirm the search of the whole world above.</source>
         <translation>Dessinez une zone, ou confirmez ci-dessus la recherche dans le monde entier.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="363" />
+        <location filename="../ui/dock_search.py" line="354" />
         <source> The previous {} results are kept.</source>
         <translation> Les {} résultats précédents sont conservés.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="372" />
+        <location filename="../ui/dock_search.py" line="363" />
         <source>Search cancelled.</source>
         <translation>Recherche annulée.</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="373" />
+        <location filename="../ui/dock_search.py" line="364" />
         <source>Search failed: {}</source>
         <translation>Échec de la recherche : {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock_search.py" line="379" />
+        <location filename="../ui/dock_search.py" line="370" />
         <source>{} scenes found; failed: {}</source>
         <translation>{} scènes trouvées ; en échec : {}</translation>
     </message>
@@ -1149,17 +1162,17 @@
         <translation>Dessinez d'abord une zone d'intérêt à laquelle découper.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="248" />
+        <location filename="../ui/dock.py" line="253" />
         <source>Scene Picker: stream {}</source>
         <translation>Scene Picker : diffuser {}</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="248" />
+        <location filename="../ui/dock.py" line="253" />
         <source>Download the band instead.</source>
         <translation>Téléchargez plutôt la bande.</translation>
     </message>
     <message>
-        <location filename="../ui/dock.py" line="274" />
+        <location filename="../ui/dock.py" line="279" />
         <source>Check three bands (red, green, blue), or a zipped product and three members.</source>
         <translation>Cochez trois bandes (rouge, vert, bleu), ou un produit zippé et trois fichiers.</translation>
     </message>
@@ -1218,102 +1231,102 @@
         <translation>Recherche dans un catalogue satellite les scènes qui couvrent une zone d'intérêt (une emprise, les entités d'une couche, ou les deux combinées), entre deux dates (la date de fin est incluse sur toute la journée), sous un seuil de couverture nuageuse. Le résultat est une couche d'emprises avec une entité par scène ; sa sélection peut être transmise à « Télécharger des scènes ». Les catalogues STAC nécessitent leur URL.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="71" />
+        <location filename="../ui/processing_search.py" line="68" />
         <source>Area of interest (extent)</source>
         <translation>Zone d'intérêt (emprise)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="74" />
+        <location filename="../ui/processing_search.py" line="71" />
         <source>Area of interest (layer)</source>
         <translation>Zone d'intérêt (couche)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="84" />
+        <location filename="../ui/processing_search.py" line="81" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="89" />
+        <location filename="../ui/processing_search.py" line="86" />
         <source>Catalog URL (STAC API or static catalog)</source>
         <translation>URL du catalogue (API STAC ou catalogue statique)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="94" />
+        <location filename="../ui/processing_search.py" line="91" />
         <source>Start date</source>
         <translation>Date de début</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="94" />
+        <location filename="../ui/processing_search.py" line="91" />
         <source>End date (included)</source>
         <translation>Date de fin (incluse)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="98" />
+        <location filename="../ui/processing_search.py" line="95" />
         <source>Minimum cloud cover (%)</source>
         <translation>Couverture nuageuse minimale (%)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="98" />
+        <location filename="../ui/processing_search.py" line="95" />
         <source>Maximum cloud cover (%)</source>
         <translation>Couverture nuageuse maximale (%)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="112" />
+        <location filename="../ui/processing_search.py" line="109" />
         <source>Platforms (comma separated)</source>
         <translation>Plateformes (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="117" />
+        <location filename="../ui/processing_search.py" line="114" />
         <source>Collections (comma separated)</source>
         <translation>Collections (séparées par des virgules)</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="122" />
+        <location filename="../ui/processing_search.py" line="119" />
         <source>Maximum number of scenes</source>
         <translation>Nombre maximal de scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="127" />
+        <location filename="../ui/processing_search.py" line="124" />
         <source>Scene footprints</source>
         <translation>Emprises des scènes</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="132" />
+        <location filename="../ui/processing_search.py" line="129" />
         <source>Number of scenes found</source>
         <translation>Nombre de scènes trouvées</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="153" />
+        <location filename="../ui/processing_search.py" line="150" />
         <source>The area-of-interest layer has no geometry to search with.</source>
         <translation>La couche de zone d'intérêt ne contient aucune géométrie pour la recherche.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="194" />
+        <location filename="../ui/processing_search.py" line="191" />
         <source>Searching {}…</source>
         <translation>Recherche dans {}…</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="200" />
+        <location filename="../ui/processing_search.py" line="197" />
         <source>{} scenes match on the server.</source>
         <translation>{} scènes correspondent sur le serveur.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="211" />
+        <location filename="../ui/processing_search.py" line="208" />
         <source>{}: {}</source>
         <translation>{} : {}</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="213" />
+        <location filename="../ui/processing_search.py" line="210" />
         <source>Search cancelled after {} scenes.</source>
         <translation>Recherche annulée après {} scènes.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="215" />
+        <location filename="../ui/processing_search.py" line="212" />
         <source>{} scenes found.</source>
         <translation>{} scènes trouvées.</translation>
     </message>
     <message>
-        <location filename="../ui/processing_search.py" line="223" />
+        <location filename="../ui/processing_search.py" line="220" />
         <source>Invalid date for {}.</source>
         <translation>Date non valide pour {}.</translation>
     </message>
@@ -1321,12 +1334,12 @@
 <context>
     <name>SearchTask</name>
     <message>
-        <location filename="../ui/search_task.py" line="76" />
+        <location filename="../ui/search_task.py" line="47" />
         <source>Scene Picker: search</source>
         <translation>Scene Picker : recherche</translation>
     </message>
     <message>
-        <location filename="../ui/search_task.py" line="142" />
+        <location filename="../ui/search_task.py" line="113" />
         <source>provider {}</source>
         <translation>fournisseur {}</translation>
     </message>
@@ -1334,237 +1347,232 @@
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../ui/settings_dialog.py" line="53" />
+        <location filename="../ui/settings_dialog.py" line="54" />
         <source>credentials stored</source>
         <translation>identifiants enregistrés</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="54" />
+        <location filename="../ui/settings_dialog.py" line="55" />
         <source>credentials missing</source>
         <translation>identifiants manquants</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="55" />
+        <location filename="../ui/settings_dialog.py" line="56" />
         <source>no account needed</source>
         <translation>aucun compte nécessaire</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="56" />
+        <location filename="../ui/settings_dialog.py" line="57" />
         <source>no keyring available</source>
         <translation>aucun trousseau de clés disponible</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="69" />
+        <location filename="../ui/settings_dialog.py" line="70" />
         <source>Scene Picker settings</source>
         <translation>Paramètres de Scene Picker</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="75" />
+        <location filename="../ui/settings_dialog.py" line="76" />
         <source>Accounts</source>
         <translation>Comptes</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="76" />
+        <location filename="../ui/settings_dialog.py" line="77" />
         <source>Downloads</source>
         <translation>Téléchargements</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="77" />
+        <location filename="../ui/settings_dialog.py" line="78" />
         <source>Network</source>
         <translation>Réseau</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="103" />
+        <location filename="../ui/settings_dialog.py" line="104" />
         <source>Provider</source>
         <translation>Fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="119" />
+        <location filename="../ui/settings_dialog.py" line="120" />
         <source>Status</source>
         <translation>État</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="122" />
+        <location filename="../ui/settings_dialog.py" line="123" />
         <source>User name</source>
         <translation>Nom d'utilisateur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="125" />
+        <location filename="../ui/settings_dialog.py" line="126" />
         <source>password, token or API key</source>
         <translation>mot de passe, jeton ou clé d'API</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="126" />
+        <location filename="../ui/settings_dialog.py" line="127" />
         <source>Secret</source>
         <translation>Secret</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="131" />
+        <location filename="../ui/settings_dialog.py" line="130" />
         <source>Forget</source>
         <translation>Oublier</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="249" />
+        <location filename="../ui/settings_dialog.py" line="246" />
         <source>Test login</source>
         <translation>Tester la connexion</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="146" />
+        <location filename="../ui/settings_dialog.py" line="143" />
         <source>default endpoint</source>
         <translation>point d'accès par défaut</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="148" />
+        <location filename="../ui/settings_dialog.py" line="145" />
         <source>Catalog URL</source>
         <translation>URL du catalogue</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="151" />
-        <source>other options: key=value; key2=value2 (no secrets)</source>
-        <translation>autres options : clé=valeur; clé2=valeur2 (aucun secret)</translation>
-    </message>
-    <message>
-        <location filename="../ui/settings_dialog.py" line="153" />
+        <location filename="../ui/settings_dialog.py" line="148" />
         <source>Options</source>
         <translation>Options</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="166" />
+        <location filename="../ui/settings_dialog.py" line="161" />
         <source>Output folder</source>
         <translation>Dossier de sortie</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="168" />
+        <location filename="../ui/settings_dialog.py" line="163" />
         <source>Parallel downloads</source>
         <translation>Téléchargements simultanés</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="170" />
+        <location filename="../ui/settings_dialog.py" line="165" />
         <source>Per provider at most</source>
         <translation>Au plus par fournisseur</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="177" />
+        <location filename="../ui/settings_dialog.py" line="172" />
         <source>Requests per 10 s</source>
         <translation>Requêtes par 10 s</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="179" />
+        <location filename="../ui/settings_dialog.py" line="174" />
         <source>Requests per minute</source>
         <translation>Requêtes par minute</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="181" />
+        <location filename="../ui/settings_dialog.py" line="176" />
         <source>Proxy from QGIS settings: {}</source>
         <translation>Proxy des paramètres de QGIS : {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="181" />
+        <location filename="../ui/settings_dialog.py" line="176" />
         <source>No proxy (QGIS settings)</source>
         <translation>Aucun proxy (paramètres de QGIS)</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="235" />
+        <location filename="../ui/settings_dialog.py" line="230" />
         <source>no provider registered</source>
         <translation>aucun fournisseur enregistré</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="252" />
+        <location filename="../ui/settings_dialog.py" line="249" />
         <source>Get an account: &lt;a href="{0}"&gt;{0}&lt;/a&gt;</source>
         <translation>Créer un compte : &lt;a href="{0}"&gt;{0}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="275" />
+        <location filename="../ui/settings_dialog.py" line="274" />
         <source>Put credentials in the account fields, not in the URL.</source>
         <translation>Saisissez les identifiants dans les champs du compte, pas dans l'URL.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="293" />
+        <location filename="../ui/settings_dialog.py" line="292" />
         <source>Enter the secret to store.</source>
         <translation>Saisissez le secret à enregistrer.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="302" />
+        <location filename="../ui/settings_dialog.py" line="301" />
         <source>Stored in the system keyring.</source>
         <translation>Enregistré dans le trousseau de clés du système.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="331" />
+        <location filename="../ui/settings_dialog.py" line="330" />
         <source>Scene Picker: test login to {}</source>
         <translation>Scene Picker : test de connexion à {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="336" />
+        <location filename="../ui/settings_dialog.py" line="335" />
         <source>Testing…</source>
         <translation>Test en cours…</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="346" />
+        <location filename="../ui/settings_dialog.py" line="345" />
         <source>Login succeeded.</source>
         <translation>Connexion réussie.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="350" />
+        <location filename="../ui/settings_dialog.py" line="349" />
         <source>Login failed: {}</source>
         <translation>Échec de la connexion : {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="353" />
+        <location filename="../ui/settings_dialog.py" line="352" />
         <source>Login failed (see the message log).</source>
         <translation>Échec de la connexion (voir le journal des messages).</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="106" />
+        <location filename="../ui/settings_dialog.py" line="107" />
         <source>System keyring</source>
         <translation>Trousseau de clés du système</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="107" />
+        <location filename="../ui/settings_dialog.py" line="108" />
         <source>QGIS authentication database</source>
         <translation>Base d'authentification de QGIS</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="108" />
+        <location filename="../ui/settings_dialog.py" line="109" />
         <source>Where accounts are kept. The QGIS authentication database (protected by its master password) serves systems without a keyring, e.g. Linux without a Secret Service.</source>
         <translation>Où les comptes sont conservés. La base d'authentification de QGIS (protégée par son mot de passe principal) sert aux systèmes sans trousseau de clés, p. ex. Linux sans Secret Service.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="116" />
+        <location filename="../ui/settings_dialog.py" line="117" />
         <source>Keep accounts in</source>
         <translation>Conserver les comptes dans</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="128" />
+        <location filename="../ui/settings_dialog.py" line="129" />
         <source>Save</source>
         <translation>Enregistrer</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="249" />
+        <location filename="../ui/settings_dialog.py" line="246" />
         <source>Test connection</source>
         <translation>Tester la connexion</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="263" />
+        <location filename="../ui/settings_dialog.py" line="262" />
         <source>The QGIS authentication database stays locked.</source>
         <translation>La base d'authentification de QGIS reste verrouillée.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="302" />
+        <location filename="../ui/settings_dialog.py" line="301" />
         <source>Stored in the QGIS authentication database.</source>
         <translation>Enregistré dans la base d'authentification de QGIS.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="346" />
+        <location filename="../ui/settings_dialog.py" line="345" />
         <source>Connection succeeded.</source>
         <translation>Connexion réussie.</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="350" />
+        <location filename="../ui/settings_dialog.py" line="349" />
         <source>Connection failed: {}</source>
         <translation>Échec de la connexion : {}</translation>
     </message>
     <message>
-        <location filename="../ui/settings_dialog.py" line="353" />
+        <location filename="../ui/settings_dialog.py" line="352" />
         <source>Connection failed (see the message log).</source>
         <translation>Échec de la connexion (voir le journal des messages).</translation>
     </message>
@@ -1572,12 +1580,12 @@
 <context>
     <name>Temporal</name>
     <message>
-        <location filename="../ui/temporal.py" line="37" />
+        <location filename="../ui/temporal.py" line="36" />
         <source>Clip to area</source>
         <translation>Découper à la zone</translation>
     </message>
     <message>
-        <location filename="../ui/temporal.py" line="39" />
+        <location filename="../ui/temporal.py" line="38" />
         <source>Fetch only the area's pixels; play the dates in time</source>
         <translation>Ne récupérer que les pixels de la zone ; lire les dates dans le temps</translation>
     </message>

@@ -120,3 +120,20 @@ def test_without_the_translator_the_source_text_is_back(qgis_app) -> None:
     from qgis.PyQt.QtCore import QCoreApplication
 
     assert QCoreApplication.translate("ScenePickerDock", "Area of interest") == "Area of interest"
+
+
+def test_the_ts_file_holds_every_visible_string_of_the_sources(tmp_path) -> None:
+    """pylupdate5 over plugin.py and ui/ (what ``make i18n`` scans) finds no message the .ts lacks: a
+    string added with ``self.tr()`` but never translated would show in English in a French QGIS."""
+    pylupdate = shutil.which("pylupdate5")
+    assert pylupdate, "pylupdate5 (pyqt5-dev-tools, installed by dev/install-system-deps.sh) is missing"
+    scanned = tmp_path / "scan.ts"
+    sources = [str(ROOT / "plugin.py")] + sorted(str(p) for p in (ROOT / "ui").rglob("*.py"))
+    subprocess.run([pylupdate, "-noobsolete", *sources, "-ts", str(scanned)], check=True, capture_output=True)
+    found = {
+        (context.findtext("name") or "", message.findtext("source") or "")
+        for context in ET.parse(scanned).getroot().iter("context")
+        for message in context.iter("message")
+    }
+    missing = sorted(found - set(translations()))
+    assert not missing, f"not in {TS_FILE.name} (run `make i18n`): {missing}"
