@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
-import importlib.util
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Optional
+from typing import Any
 
 from ..catalogs import build_provider
 from ..core.dirlock import folder_lock
@@ -35,7 +32,7 @@ from ..core.queue import DONE, DownloadQueue, Job
 from ..core.saved_search import Plan, SavedSearch, load_plan
 from ..core.scene import Scene
 from ..core.transfer import is_verified, verified_record_path
-from . import download
+from . import clip_options, download
 from .command import add_command
 from .progress_view import ProgressView, human_bytes
 from .sidecar_opts import filter_scenes
@@ -66,25 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # -- the download options of a search -------------------------------------------------------------------
-def _clip_module() -> Optional[ModuleType]:
-    """``cli/clip_options`` (clip-on-download: ``scene-picker download --clip``), when this build has it."""
-    name = f"{__package__}.clip_options"
-    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
-
-
-def clip_supported() -> bool:
-    return _clip_module() is not None
-
-
-def check_clip(search: SavedSearch) -> None:
-    """Refuse a search asking to clip when this build's ``download`` cannot clip."""
-    if search.fetch.clip and not clip_supported():
-        raise UsageError(
-            f"Search {search.name!r} asks for clip = true, but this version of scene-picker cannot clip "
-            "on download; remove clip (and clip_buffer, clip_mask) from its fetch table."
-        )
-
-
 def download_args(search: SavedSearch, out: Path) -> argparse.Namespace:
     """The ``scene-picker download`` arguments a search's scenes are downloaded with: the one place
     where a plan's ``fetch`` table maps to download options (``--assets``, ``--members``, ``--clip``
@@ -106,7 +84,6 @@ def download_args(search: SavedSearch, out: Path) -> argparse.Namespace:
         clip_request=None,
     )
     if fetch.clip:
-        check_clip(search)
         if search.bbox:
             from ..core.geometry import bbox_geometry
 
@@ -117,7 +94,7 @@ def download_args(search: SavedSearch, out: Path) -> argparse.Namespace:
             args.aoi, args.aoi_crs = search.aoi, search.aoi_crs
         if not args.aoi:
             raise UsageError(f"Search {search.name!r} asks for clip = true but names no area (aoi, bbox).")
-        args.clip_request = _clip_module().clip_payload(args)
+        args.clip_request = clip_options.clip_payload(args)
     return args
 
 
@@ -233,8 +210,6 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1.")
     plan = load_plan(args.plan)
-    for search in plan.searches:
-        check_clip(search)
     now = parse_datetime(args.now) if args.now else dt.datetime.now(dt.timezone.utc)
     if args.dry_run:
         return dry_run(plan, args.out, now, args.sidecar_workers)
@@ -296,8 +271,7 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
         view.close()
         _release(queue)
     code = report(found, complete, outcomes)
-    clip = _clip_module()
-    if clip is not None and any(f.search.fetch.clip for f in found):
+    if any(f.search.fetch.clip for f in found):
         keys = {item.payload["key"] for f in found for item in search_jobs(f, out)}
         files = [
             path
@@ -305,7 +279,9 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
             if job.state == DONE and job.payload.get("key") in keys
             for path in (job.result or {}).get("files") or []
         ]
-        clip.report_clips(files, out)  # how each file was clipped; the time stacks of every date so far
+        clip_options.report_clips(
+            files, out
+        )  # how each file was clipped; the time stacks of every date so far
     return code
 
 

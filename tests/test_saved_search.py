@@ -12,7 +12,6 @@ import textwrap
 
 import pytest
 
-from scene_picker.cli.main import main
 from scene_picker.core.errors import UsageError
 from scene_picker.core.saved_search import dump_plan, load_plan, parse_last, parse_plan, plan_text
 
@@ -175,16 +174,3 @@ def test_without_tomllib_toml_asks_for_tomli_and_json_still_works(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "('stac',)" in done.stdout
     assert "USAGE: Reading a TOML plan needs Python 3.11+ or the package tomli" in done.stdout
-
-
-def test_sync_refuses_a_clip_this_build_cannot_do(tmp_path, capsys):
-    from scene_picker.cli.sync import clip_supported
-
-    plan = tmp_path / "field.toml"
-    plan.write_text(readme_plan())
-    code = main(["sync", str(plan), "--out", str(tmp_path / "out")])
-    if clip_supported():  # pragma: no cover - after clip-on-download is merged
-        pytest.skip("this build clips on download")
-    assert code == 2
-    assert "cannot clip on download" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()  # nothing searched, nothing written
