@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from scene_picker.core.scene import Asset, Scene
 from scene_picker.providers.downloader import Downloader
 
 from support.cog import aoi_lonlat, make_cog, window_read, zip_with
+from support.fixtures_engine import cli_env
 
 WINDOW = (300, 200, 300, 300)  # xoff, yoff, xsize, ysize of the AOI on the 1024 x 1024 grid
 AOI = aoi_lonlat(300, 200, 600, 500)
@@ -309,29 +313,45 @@ def test_sparse_copy_reads_like_the_file_and_frees_its_buffers(rasters):
     assert gdal.ReadDir(copy.prefix) is None
 
 
-@pytest.mark.parametrize("exceptions", [False, True])
-def test_clip_works_whether_or_not_gdal_exceptions_are_on(exceptions, rasters, proxy, tmp_path):
+def check_clip_with_gdal_as_it_is(b04_url: str, zip_url: str, reference: Path, tmp_path: Path) -> None:
+    """Clip a COG and a deflated zip member, stack them, and refuse a file that is no raster, with
+    GDAL's exceptions as this process has them."""
     from scene_picker.core.clip_raster import ClipError, clip_local
 
+    request = ClipRequest(wkt.loads(AOI), mask=True)
+    files = clip(b04_url, tmp_path, request=request).result.files
+    files += clip(zip_url, tmp_path, request=request, members=["*_B08.tif"]).result.files
+    assert window_read(files[0])[-2:] == window_read(reference, WINDOW)[-2:]
+    assert len(build_stacks(files, tmp_path)) == 2
+    not_a_raster = tmp_path / "text.tif"
+    not_a_raster.write_text("not a raster")
+    with pytest.raises(ClipError, match="cannot read"):
+        clip_local(not_a_raster, request, tmp_path / "out.tif", {})
+
+
+@pytest.mark.parametrize("exceptions", [False, True])
+def test_clip_works_whether_or_not_gdal_exceptions_are_on(exceptions, rasters, proxy, tmp_path):
+    urls = proxy.url("clip/B04_d0.tif"), proxy.url("clip/deflated.zip")
     was = gdal.GetUseExceptions()
     try:
         (gdal.UseExceptions if exceptions else gdal.DontUseExceptions)()  # other plugins may turn them on
-    except RuntimeError:  # GDAL 3.6 cannot turn them off once ogr's are on too (earlier in this process)
-        pytest.skip(
-            "GDAL's exceptions were turned on earlier in this process; the CLI subprocess tests run without"
+    except RuntimeError:
+        # GDAL 3.6 cannot turn them off once ogr's are on too (earlier in this process): a fresh
+        # interpreter, where they are off, runs the same check
+        code = (
+            "import sys; from pathlib import Path; from osgeo import gdal; gdal.DontUseExceptions(); "
+            "assert not gdal.GetUseExceptions(); from test_clip import check_clip_with_gdal_as_it_is as c; "
+            "c(sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))"
         )
+        args = [*urls, str(rasters["d0"]), str(tmp_path)]
+        env = dict(
+            cli_env(), PYTHONPATH=os.pathsep.join([cli_env()["PYTHONPATH"], str(Path(__file__).parent)])
+        )
+        done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return
     try:
-        request = ClipRequest(wkt.loads(AOI), mask=True)
-        files = clip(proxy.url("clip/B04_d0.tif"), tmp_path, request=request).result.files
-        files += clip(
-            proxy.url("clip/deflated.zip"), tmp_path, request=request, members=["*_B08.tif"]
-        ).result.files
-        assert window_read(files[0])[-2:] == window_read(rasters["d0"], WINDOW)[-2:]
-        assert len(build_stacks(files, tmp_path)) == 2
-        not_a_raster = tmp_path / "text.tif"
-        not_a_raster.write_text("not a raster")
-        with pytest.raises(ClipError, match="cannot read"):
-            clip_local(not_a_raster, request, tmp_path / "out.tif", {})
+        check_clip_with_gdal_as_it_is(*urls, rasters["d0"], tmp_path)
     finally:
         with contextlib.suppress(RuntimeError):
             (gdal.UseExceptions if was else gdal.DontUseExceptions)()
