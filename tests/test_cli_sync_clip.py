@@ -1,7 +1,6 @@
 """A plan's ``clip = true`` through clip-on-download (``scene-picker download --clip``): the fetch table
 maps to the download's clip options (``cli/sync.py: download_args``), each date is clipped to the
-search's AOI by windowed reads, the time stack covers every synced date, and a second sync reads nothing.
-Runs when this build has clip-on-download (``cli/clip_options.py``, ``tests/support/cog.py``)."""
+search's AOI by windowed reads, the time stack covers every synced date, and a second sync reads nothing."""
 
 from __future__ import annotations
 
@@ -10,15 +9,13 @@ import json
 from pathlib import Path
 
 import pytest
+from osgeo import gdal
+from shapely import wkt
+from shapely.geometry import mapping
 
-pytest.importorskip("scene_picker.cli.clip_options", reason="this build has no clip-on-download")
-cog = pytest.importorskip("support.cog", reason="this build has no clip-on-download")
-gdal = pytest.importorskip("osgeo.gdal")
+from scene_picker.cli.main import main
 
-from shapely import wkt  # noqa: E402
-from shapely.geometry import mapping  # noqa: E402
-
-from scene_picker.cli.main import main  # noqa: E402
+import support.cog as cog
 
 AOI = cog.aoi_lonlat(300, 200, 600, 500)
 WINDOW = (300, 200, 300, 300)
