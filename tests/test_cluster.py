@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import distributed  # noqa: F401 - dev/requirements-test.txt installs it (real scheduler and workers)
 import pytest
 
 from scene_picker.cli.main import main
@@ -103,7 +104,6 @@ class DaskProcesses:
 
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskProcesses]:
-    pytest.importorskip("distributed")
     processes = DaskProcesses(tmp_path_factory.mktemp("dask"))
     try:
         for name in ("w1", "w2"):
@@ -244,7 +244,6 @@ _NO_FILE_WRITES = (
 def test_a_worker_that_cannot_write_the_shared_folder_is_refused():
     """One worker may write no byte into any file (RLIMIT_FSIZE 0, as a full or read-only share would
     refuse it): the run is refused before any download, naming that worker alone."""
-    pytest.importorskip("distributed")
     files = _files(1)
     with tempfile.TemporaryDirectory() as tmp, CountingServer(files) as server:
         tmp_path = Path(tmp)

@@ -115,7 +115,8 @@ def test_a_resumed_job_is_built_with_the_options_it_was_queued_with(stac, tmp_pa
 
 @pytest.mark.slow
 def test_a_job_resumed_on_a_dask_worker_is_built_with_its_options(stac, tmp_path):
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401 - dev/requirements-test.txt installs it
+
     out = tmp_path / "out"
     _queued_then_killed(stac, out, "--option", "method=GET")
     stac.clear_logs()

@@ -15,13 +15,13 @@ Code the version in question never runs is skipped (see :mod:`support.qt_names`)
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
 import sys
 import textwrap
 
-import pytest
 from qgis.core import Qgis
 
 from support.qt_names import Use, collect
@@ -65,7 +65,8 @@ RESOLVER = textwrap.dedent(
 
 
 def resolve_in_pyqt6(uses: list[Use]) -> list[str]:
-    pytest.importorskip("PyQt6", reason="dev/requirements-test.txt installs PyQt6 for this check")
+    # found, never imported beside QGIS's PyQt5 (the resolver imports it in a subprocess)
+    assert importlib.util.find_spec("PyQt6"), "dev/requirements-test.txt installs PyQt6 for this check"
     payload = sorted({(u.module, u.chain, u.where) for u in uses if u.is_qt})
     result = subprocess.run(
         [sys.executable, "-c", RESOLVER],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 
+import pvl  # noqa: F401 - dev/requirements-test.txt installs it: the labels are read for real
 import pytest
 
 from scene_picker.cli.main import main
@@ -15,8 +16,6 @@ from scene_picker.core.errors import UsageError
 from scene_picker.core.sidecar_filter import SidecarSpec, parse_filter
 
 from support.pds_labels import angle, brute_force, kind, write_catalog
-
-pvl = pytest.importorskip("pvl")
 
 
 @pytest.fixture()

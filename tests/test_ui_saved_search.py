@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+import pvl  # noqa: F401 - dev/requirements-test.txt installs it: the labels are read for real
 import pytest
 from qgis.core import Qgis, QgsCoordinateReferenceSystem, QgsGeometry
 from qgis.PyQt.QtCore import QDate, QDateTime, Qt, QTime
@@ -23,7 +24,6 @@ from support.pds_labels import COUNT, angle, brute_force, write_catalog
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_for_tasks, wait_until
 
 pytestmark = [pytest.mark.qgis]
-pytest.importorskip("pvl")
 
 
 @pytest.fixture()
