@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -22,6 +21,7 @@ from scene_picker.core.query import Query
 from scene_picker.core.scene import Scene
 
 from conftest import PKG_PARENT
+from support.ports import free_port
 from support.stac_faulty import FaultyStac
 from support.stac_items import brute_force
 from support.stac_server import stac_api  # noqa: F401 - session fixture (a real STAC API)
@@ -114,9 +114,7 @@ def test_bad_input_is_a_usage_error(stac_api, capsys, args, message):  # noqa: F
 
 
 def test_unreachable_server_and_malformed_answer_exit_non_zero(capsys):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens there
     code, out, err = run_cli(capsys, "--url", f"http://127.0.0.1:{port}", "--bbox=0,0,1,1", "--retries", "1")
     assert code == 4 and out == ""
     assert f"127.0.0.1:{port}" in err and err.startswith("scene-picker: error:")

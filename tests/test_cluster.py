@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from scene_picker.core.transfer import part_path
 from support.cluster_tasks import take_slots, worker_account
 from support.counting_server import CountingServer
 from support.fixtures_engine import cli_command, cli_env, make_bytes, sha256
+from support.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -46,18 +46,12 @@ DASK_ENV = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class DaskProcesses:
     """A scheduler and named workers, as separate processes; every one is killed at the end."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.address = f"tcp://127.0.0.1:{_free_port()}"
+        self.address = f"tcp://127.0.0.1:{free_port()}"
         env = cli_env()  # workers import scene_picker and the tasks of support.cluster_tasks
         self.env = dict(env, PYTHONPATH=f"{env['PYTHONPATH']}{os.pathsep}{Path(__file__).parent}", **DASK_ENV)
         self.workers: dict[str, subprocess.Popen] = {}

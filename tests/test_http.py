@@ -21,6 +21,8 @@ from scene_picker.core.errors import (
 from scene_picker.core.http import HttpClient, RetryPolicy, parse_retry_after, same_origin
 from scene_picker.core.ratelimit import ConcurrencyLimiter, RateLimiter
 
+from support.ports import free_port
+
 
 def recording_policy(max_attempts: int = 5) -> tuple[RetryPolicy, list[float]]:
     waits: list[float] = []
@@ -77,17 +79,9 @@ def test_persistent_503_exhausts_bounded_tries(proxy):
     assert proxy.requests == 4 and len(waits) == 3
 
 
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again: nothing listens there
-
-
 def test_connection_refused_nearby_fails_at_once():
     """A refused connection to a loopback/LAN host is a server that is not running: one try, no back-off."""
-    port = _closed_port()
+    port = free_port()
     policy, waits = recording_policy(max_attempts=3)
     for host in ("127.0.0.1", "localhost"):
         with pytest.raises(RetriesExhaustedError, match="after 1 try") as info:
@@ -100,7 +94,7 @@ def test_connection_refused_nearby_fails_at_once():
 
 
 def test_connection_refused_exhausts_tries_when_asked():
-    port = _closed_port()
+    port = free_port()
     waits: list[float] = []
     policy = RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=waits.append, retry_refused_nearby=True)
     with pytest.raises(RetriesExhaustedError, match="after 3 tries"):
@@ -275,7 +269,7 @@ def test_logs_never_carry_secrets(proxy, other_host_proxy, caplog):
 
 
 def test_post_retried_only_when_never_sent(proxy):
-    port = _closed_port()
+    port = free_port()
     waits: list[float] = []
     policy = RetryPolicy(max_attempts=3, backoff_base=0.01, sleep=waits.append, retry_refused_nearby=True)
     with pytest.raises(RetriesExhaustedError, match="after 3 tries"):

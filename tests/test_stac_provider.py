@@ -7,7 +7,6 @@ Every filter is checked against a brute-force shapely filter over the very items
 from __future__ import annotations
 
 import datetime as dt
-import socket
 
 import numpy
 import pytest
@@ -23,6 +22,7 @@ from scene_picker.providers.aggregate import ProviderDone, ProviderFailed, Scene
 from scene_picker.providers.registry import get_provider
 from scene_picker.providers.stac import StacProvider
 
+from support.ports import free_port
 from support.stac_faulty import FaultyStac
 from support.stac_items import brute_force
 from support.stac_server import stac_api  # noqa: F401 - session fixture (a real STAC API)
@@ -169,15 +169,9 @@ def _item(server, item_id: str) -> dict:
 
 
 # -- acceptance 3: aggregate with a failing provider ------------------------------------------
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_aggregate_keeps_stac_results_and_reports_the_failing_provider(stac_api):  # noqa: F811
     good = StacProvider(stac_api.url, label="pgstac", page_size=50)
-    dead_url = f"http://127.0.0.1:{_closed_port()}"
+    dead_url = f"http://127.0.0.1:{free_port()}"
     quick = HttpClient(name="unreachable", retry=RetryPolicy(max_attempts=2, backoff_base=0.01))
     dead = StacProvider(dead_url, http=quick, label="unreachable")
     query = Query.build(collections="landsat-test", cloud_max=70)
@@ -253,7 +247,7 @@ def test_a_next_link_that_repeats_stops_paging(faulty):
 
 def test_unreachable_server_is_a_network_error():
     provider = StacProvider(
-        f"http://127.0.0.1:{_closed_port()}",
+        f"http://127.0.0.1:{free_port()}",
         http=HttpClient(name="gone", retry=RetryPolicy(max_attempts=1)),
         label="gone",
     )

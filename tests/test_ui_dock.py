@@ -45,6 +45,7 @@ from scene_picker.ui.tasks import FunctionTask
 from support.dock_queue import forget_dock_queue
 from support.geotiff import tiny_geotiff
 from support.nginx import NginxServer
+from support.ports import free_port
 from support.stac_items import multihash_sha256
 from support.stac_server import StacServer, StacServerError
 from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_for_tasks, wait_until
@@ -689,7 +690,7 @@ def test_failed_searches_say_why_and_keep_the_previous_results(dock_env, servers
     found = dock.model.rowCount()
     assert found == len(_in_2023(stac.items)) and dock.search_status.text() == f"{found} scenes found."
     bar = qgis_iface.messageBar()
-    closed = _closed_port()
+    closed = free_port()
     cases = {
         "404": (nginx.url("no-stac-here"), "404"),
         "html": (nginx.url("portal"), "HTML"),
@@ -729,14 +730,6 @@ def test_failed_searches_say_why_and_keep_the_previous_results(dock_env, servers
     task = dock.start_search()
     assert task is not None and wait_until(lambda: dock.search_task is None, 60)
     assert dock.model.rowCount() == 0 and dock.search_status.text() == "0 scenes found."
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_settings_dialog_test_login_runs_in_background(dock_env, servers, own_settings):
@@ -872,7 +865,7 @@ def test_changed_download_settings_apply_to_the_running_queue(dock_env, servers)
 def test_search_without_area_at_a_heavy_catalog_asks_once(dock_env, servers):
     """CDSE, CMR, Planet, USGS: a search without an area asks "search the whole world?" first (in the
     panel); "don't ask again" ends the questions; a light catalog (STAC API) is never asked about."""
-    settings.write_setting("providers/cdse/url", f"http://127.0.0.1:{_closed_port()}/odata")
+    settings.write_setting("providers/cdse/url", f"http://127.0.0.1:{free_port()}/odata")
     dock = dock_env()
     assert dock.aoi.aoi() is None
     dock.form.set_checked("stac", False)

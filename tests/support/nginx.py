@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from .ports import free_port
+
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 _CONF = """\
@@ -62,12 +64,6 @@ def nginx_available() -> bool:
     return os.path.exists(NGINX) and os.access(NGINX, os.X_OK)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class NginxServer:
     """One nginx master+worker serving ``root`` at ``http://127.0.0.1:<port>/``."""
 
@@ -91,7 +87,7 @@ class NginxServer:
         self.work = Path(tempfile.mkdtemp(prefix="scene-picker-nginx-"))
         last_error = ""
         for _ in range(5):  # bounded: another process may take the port between probe and bind
-            self.port = _free_port()
+            self.port = free_port()
             conf = self.work / "nginx.conf"
             conf.write_text(
                 _CONF.format(

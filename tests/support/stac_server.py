@@ -29,6 +29,7 @@ from typing import Any, Optional
 import pytest
 
 from . import stac_items
+from .ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STAC_VENV = Path(os.environ.get("SCENE_PICKER_STAC_VENV", ROOT / ".venv-stac"))
@@ -52,12 +53,6 @@ START_TIMEOUT = 60.0
 
 class StacServerError(RuntimeError):
     """The test STAC server could not be set up; the message says which step failed and its output."""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StacServer:
@@ -141,7 +136,7 @@ class StacServer:
                 ["initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]
             )
             for attempt in range(5):
-                self._pg_port = _free_port()
+                self._pg_port = free_port()
                 options = (
                     f"-c listen_addresses=127.0.0.1 -p {self._pg_port} -k {self.workdir} "
                     "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
