@@ -3,6 +3,8 @@ printed, platform spellings, discovery, and one network configuration reaching e
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from scene_picker.catalogs import NetworkConfig, build_provider, list_providers, provider_spec
@@ -29,7 +31,9 @@ def test_every_provider_module_is_discovered_with_its_spec():
 
 def test_options_are_converted_to_the_declared_types():
     provider = build_provider("cdse", {"slice_days": "7.5", "online_only": "yes", "page_size": "20"})
-    assert provider.slice_length.days == 7 and provider.page_size == 20
+    assert provider.slice_length == dt.timedelta(days=7.5) and provider.page_size == 20
+    assert provider.online_only is True
+    assert build_provider("cdse", {"online_only": "no"}).online_only is False
     terrascope = build_provider("terrascope", {"api": "stac"})
     assert terrascope.api == "stac"
 
