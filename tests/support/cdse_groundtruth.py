@@ -21,6 +21,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from shapely.geometry import Polygon
 
+from .fake_catalog import iso_millis
+
 #: (tileId, west lon, south lat, relative orbit) — plausible MGRS tiles over southern France.
 S2_TILES: tuple[tuple[str, float, float, int], ...] = (
     ("31TCJ", 0.50, 43.20, 51),
@@ -130,10 +132,6 @@ class Product:
     @property
     def md5(self) -> str:
         return hashlib.md5(self.payload()).hexdigest()
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def _compact(dt: datetime) -> str:
@@ -388,7 +386,7 @@ def product_json(product: Product, *, expand: tuple[str, ...] = ()) -> dict:
     coords = [list(map(lambda v: round(v, 6), xy)) for xy in product.footprint.exterior.coords]
     wkt_ring = ", ".join(f"{x} {y}" for x, y in coords)
     checksum = (
-        [{"Value": product.md5, "Algorithm": "MD5", "ChecksumDate": _iso(product.publication)}]
+        [{"Value": product.md5, "Algorithm": "MD5", "ChecksumDate": iso_millis(product.publication)}]
         if product.with_checksum
         else []
     )
@@ -398,14 +396,14 @@ def product_json(product: Product, *, expand: tuple[str, ...] = ()) -> dict:
         "Name": product.name,
         "ContentType": "application/octet-stream",
         "ContentLength": product.content_length,
-        "OriginDate": _iso(product.origin),
-        "PublicationDate": _iso(product.publication),
-        "ModificationDate": _iso(product.modification),
+        "OriginDate": iso_millis(product.origin),
+        "PublicationDate": iso_millis(product.publication),
+        "ModificationDate": iso_millis(product.modification),
         "Online": product.online,
         "EvictionDate": "9999-12-31T23:59:59.999Z",
         "S3Path": product.s3_path,
         "Checksum": checksum,
-        "ContentDate": {"Start": _iso(product.start), "End": _iso(product.end)},
+        "ContentDate": {"Start": iso_millis(product.start), "End": iso_millis(product.end)},
         "Footprint": f"geography'SRID=4326;POLYGON (({wkt_ring}))'",
         "GeoFootprint": {"type": "Polygon", "coordinates": [coords]},
     }
@@ -414,7 +412,7 @@ def product_json(product: Product, *, expand: tuple[str, ...] = ()) -> dict:
             {
                 "@odata.type": f"#OData.CSC.{att.value_type}Attribute",
                 "Name": att.name,
-                "Value": _iso(att.value) if isinstance(att.value, datetime) else att.value,
+                "Value": iso_millis(att.value) if isinstance(att.value, datetime) else att.value,
                 "ValueType": att.value_type,
             }
             for att in product.attributes

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from shapely.geometry import Polygon, box
 from shapely.ops import unary_union
 
-from .fake_catalog import send_json, square, synthetic_bytes
+from .fake_catalog import iso_millis, send_json, square, synthetic_bytes
 from .http_emulator import Emulator, EmulatorHandler, EmulatorServer
 
 MAX_PAGE_SIZE = 2000
@@ -63,10 +63,6 @@ class Granule:
     @property
     def polygon(self) -> Polygon:
         return Polygon(self.ring)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def make_granules(count: int = 45, seed: int = 11, file_size: int = 48 * 1024) -> list[Granule]:
@@ -269,7 +265,10 @@ class CmrEmulator(Emulator):
             "GranuleUR": g.granule_ur,
             "CollectionReference": {"ShortName": coll.short_name, "Version": coll.version},
             "TemporalExtent": {
-                "RangeDateTime": {"BeginningDateTime": _iso(g.begin), "EndingDateTime": _iso(g.end)}
+                "RangeDateTime": {
+                    "BeginningDateTime": iso_millis(g.begin),
+                    "EndingDateTime": iso_millis(g.end),
+                }
             },
             "SpatialExtent": {
                 "HorizontalSpatialDomain": {
@@ -283,7 +282,7 @@ class CmrEmulator(Emulator):
             "Platforms": [{"ShortName": g.platform, "Instruments": [{"ShortName": coll.instrument}]}],
             "DataGranule": {
                 "DayNightFlag": "Day",
-                "ProductionDateTime": _iso(g.begin + timedelta(days=2)),
+                "ProductionDateTime": iso_millis(g.begin + timedelta(days=2)),
                 "ArchiveAndDistributionInformation": [
                     {
                         "Name": name,
@@ -304,7 +303,7 @@ class CmrEmulator(Emulator):
             "native-id": g.granule_ur,
             "provider-id": coll.provider_id,
             "format": "application/vnd.nasa.cmr.umm+json",
-            "revision-date": _iso(g.begin + timedelta(days=3)),
+            "revision-date": iso_millis(g.begin + timedelta(days=3)),
             "collection-concept-id": coll.concept_id,
         }
         return {"meta": meta, "umm": umm}
@@ -317,8 +316,8 @@ class CmrEmulator(Emulator):
             "producer_granule_id": g.granule_ur,
             "collection_concept_id": g.collection.concept_id,
             "dataset_id": f"{g.collection.short_name} v{g.collection.version}",
-            "time_start": _iso(g.begin),
-            "time_end": _iso(g.end),
+            "time_start": iso_millis(g.begin),
+            "time_end": iso_millis(g.end),
             "polygons": [[ring]],
             "data_center": g.collection.provider_id,
             "links": [
@@ -393,7 +392,7 @@ class _CmrHandler(EmulatorHandler):
         else:
             body = {
                 "feed": {
-                    "updated": _iso(datetime.now(timezone.utc)),
+                    "updated": iso_millis(datetime.now(timezone.utc)),
                     "entry": [emu.json_entry(g) for g in page],
                 }
             }

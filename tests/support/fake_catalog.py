@@ -1,4 +1,4 @@
-"""Deterministic synthetic catalog material shared by the CMR, M2M and Planet emulators.
+"""Deterministic synthetic catalog material shared by the emulators (CMR, M2M, Planet, CDSE, GEODES).
 
 File contents derived from their names (so sizes and checksums are reproducible) and footprints.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from datetime import datetime, timezone
 from typing import Any
 
 from .http_emulator import EmulatorHandler
@@ -18,6 +19,12 @@ MAX_JSON_BODY = 1 << 20
 def synthetic_bytes(name: str, size: int) -> bytes:
     """Deterministic pseudo-random content for a named file."""
     return random.Random(hashlib.sha256(name.encode()).digest()).randbytes(size)
+
+
+def iso_millis(moment: datetime) -> str:
+    """``2024-05-01T10:20:30.123Z``: UTC with milliseconds, as the catalogs write their dates."""
+    utc = moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def square(lon: float, lat: float, half: float) -> list[list[float]]:

@@ -33,6 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from support.fake_catalog import iso_millis
 from support.http_emulator import Emulator, EmulatorHandler, EmulatorServer
 from support.zipgen import Member, band_bytes, write_with_zipfile
 
@@ -104,9 +105,9 @@ class GeodesProduct:
                 "identifier": self.identifier,
                 "dataset": self.collection,
                 "platform": self.platform,
-                "start_datetime": _iso(self.start),
-                "end_datetime": _iso(self.end),
-                "datetime": _iso(self.published),
+                "start_datetime": iso_millis(self.start),
+                "end_datetime": iso_millis(self.end),
+                "datetime": iso_millis(self.published),
                 "eo:cloud_cover": self.cloud_cover,
                 "sat:relative_orbit": self.relative_orbit,
                 "endpoint_url": f"https://s3.datalake.cnes.fr/{self.collection.lower()}/{self.identifier}.zip",
@@ -137,13 +138,6 @@ class GeodesProduct:
             },
         }
         return item
-
-
-def _iso(moment: dt.datetime) -> str:
-    return (
-        moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{moment.microsecond // 1000:03d}Z"
-    )
 
 
 def _description(size: int, online: bool, datatype: str, md5: str) -> str:
