@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from scene_picker.cli.download import queue_file
 from scene_picker.cli.main import main
 from scene_picker.core.queue import DownloadQueue
 
-from conftest import PKG_PARENT
+from support.fixtures_engine import cli_command, cli_env
 from support.http_emulator import EmulatorHandler, EmulatorServer
 from support.stac_items import collection, multihash_sha256
 from support.stac_server import StacServer, StacServerError
@@ -219,14 +217,10 @@ def test_a_rolling_window_moves_with_the_clock(world, tmp_path, capsys):
     assert all((out / item_id / "B04.tif").is_file() for item_id in first)  # nothing deleted
 
 
-def run_cli(*args: str, wait: bool = True) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(PKG_PARENT))
+def start_cli(*args: str) -> subprocess.Popen:
+    """``scene-picker ARGS`` started in a subprocess (output captured), not waited for."""
     return subprocess.Popen(
-        [sys.executable, "-m", "scene_picker", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        cli_command(*args), env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
@@ -240,11 +234,11 @@ def test_two_sync_processes_on_one_folder_do_the_work_once(world, tmp_path):
     files.serving.clear()
     files.gate.clear()  # the first process's downloads hang until the gate opens
     try:
-        first = run_cli("sync", str(plan), "--out", str(out), *now)
+        first = start_cli("sync", str(plan), "--out", str(out), *now)
         assert files.serving.wait(60), first.communicate(timeout=60)
-        busy = run_cli("sync", str(plan), "--out", str(out), *now)
+        busy = start_cli("sync", str(plan), "--out", str(out), *now)
         busy_out, busy_err = busy.communicate(timeout=120)
-        waiting = run_cli("sync", str(plan), "--out", str(out), "--wait", *now)
+        waiting = start_cli("sync", str(plan), "--out", str(out), "--wait", *now)
     finally:
         files.gate.set()
     first_out, first_err = first.communicate(timeout=120)
