@@ -11,7 +11,7 @@ from scene_picker.ui.providers_info import available_providers
 from scene_picker.ui.settings_dialog import SettingsDialog
 
 from support.geodes_emulator import GeodesEmulator, default_catalogue
-from support.ui_wait import clear_plugin_settings, private_qgis_settings, wait_until
+from support.ui_wait import check_test_login, clear_plugin_settings, private_qgis_settings
 
 pytestmark = pytest.mark.qgis
 
@@ -47,16 +47,7 @@ def test_geodes_is_listed_with_an_api_key_and_its_login_test_checks_the_key(qgis
         dialog.endpoint_edit.setText(emulator.root_url)
         dialog.save_settings()
 
-        dialog.secret_edit.setText(BAD)
-        assert dialog.test_login() is not None
-        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-        assert dialog.login_label.text().startswith("Login failed:")
-        assert BAD not in dialog.login_label.text()
-
-        dialog.secret_edit.setText(GOOD)
-        dialog.test_login()
-        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-        assert dialog.login_label.text() == "Login succeeded."
+        check_test_login(dialog, BAD, GOOD)
         assert load_credentials("geodes").secret == GOOD
         keys = {key for _server, _method, _path, key in emulator.key_log}
         dialog.reject()

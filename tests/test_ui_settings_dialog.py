@@ -183,7 +183,7 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
     from scene_picker.ui.providers_info import available_providers
 
     from support.terrascope_emulator import NDVI, TerrascopeEmulator, make_product
-    from support.ui_wait import wait_until
+    from support.ui_wait import check_test_login
 
     user, good, bad = "vito-user", "right-Pa55-word", "wrong-Pa55-word"
     with TerrascopeEmulator([make_product(NDVI, 0)], users={user: good}) as emulator:
@@ -196,17 +196,7 @@ def test_test_login_against_terrascope_emulator(qgis_new_project, log_lines):
         dialog.save_settings()
 
         dialog.username_edit.setText(user)
-        dialog.secret_edit.setText(bad)
-        assert dialog.test_login() is not None  # stores what was typed, then checks it in the background
-        assert dialog.login_label.text() == "Testing…"
-        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-        assert dialog.login_label.text().startswith("Login failed:")
-        assert bad not in dialog.login_label.text()
-
-        dialog.secret_edit.setText(good)
-        dialog.test_login()
-        assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
-        assert dialog.login_label.text() == "Login succeeded."
+        check_test_login(dialog, bad, good)
         assert emulator.grants["password"] >= 1
         dialog.reject()
     delete_credentials("terrascope")

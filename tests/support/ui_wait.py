@@ -52,3 +52,19 @@ def clear_plugin_settings() -> None:
     settings = QgsSettings()
     settings.remove("scene_picker")
     settings.sync()
+
+
+def check_test_login(dialog, bad: str, good: str) -> None:
+    """The settings dialog's *Test login* on its current provider: with the ``bad`` secret typed it checks
+    in the background and says the login failed without showing the secret; with ``good`` it succeeds."""
+    dialog.secret_edit.setText(bad)
+    assert dialog.test_login() is not None  # stores what was typed, then checks it in the background
+    assert dialog.login_label.text() == "Testing…"
+    assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
+    assert dialog.login_label.text().startswith("Login failed:")
+    assert bad not in dialog.login_label.text()
+
+    dialog.secret_edit.setText(good)
+    assert dialog.test_login() is not None
+    assert wait_until(lambda: dialog.login_label.text() != "Testing…", 30)
+    assert dialog.login_label.text() == "Login succeeded."
