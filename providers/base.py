@@ -233,13 +233,25 @@ def checked_page_size(page_size: int, maximum: int, service: str, unit: str = "i
     return page_size
 
 
-def close_sessions(owner: object, depth: int = 2) -> None:
-    """Close every :class:`HttpClient` among ``owner``'s attributes, and among its helpers' attributes
-    down to ``depth`` levels (a token provider or an accounts pool holding clients of their own)."""
+def close_sessions(owner: object, depth: int = 3) -> None:
+    """Close every :class:`HttpClient` among ``owner``'s attributes (and in the lists, tuples and dicts
+    they hold: a pool's accounts, clients kept per host), and among its helpers' attributes down to
+    ``depth`` levels (a token provider or an accounts pool holding clients of their own)."""
     from ..core.http import HttpClient
 
-    for value in list(getattr(owner, "__dict__", {}).values()):
+    for value in _held(owner):
         if isinstance(value, HttpClient):
             value.close()
         elif depth > 1 and type(value).__module__.startswith(__package__.rsplit(".", 1)[0]):
             close_sessions(value, depth - 1)
+
+
+def _held(owner: object) -> Iterator[object]:
+    """``owner``'s attribute values, with the items of those that are lists, tuples, sets or dicts."""
+    for value in list(getattr(owner, "__dict__", {}).values()):
+        if isinstance(value, dict):
+            yield from list(value.values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            yield from list(value)
+        else:
+            yield value

@@ -445,6 +445,3 @@ def _products_of(body: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise ProviderResponseError("CDSE answered a search without a product list ('value').", "cdse")
     return value
-
-
-# -- products -> scenes ----------------------------------------------------------------------------

@@ -183,8 +183,9 @@ class Downloader:
             self.prepare(assets, cancel, progress)
             return self.fetch(request)
 
-    #: The hooks of the template a provider may override.
-    HOOKS = ("check_members", "existing", "prepare", "translated_errors", "fetch")
+    #: The hooks of the template a provider may override (``activate`` too: the default ``prepare``
+    #: calls it, so an activation of its own changes the download).
+    HOOKS = ("check_members", "existing", "prepare", "activate", "translated_errors", "fetch")
 
     @classmethod
     def has_own_download(cls) -> bool:

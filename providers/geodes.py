@@ -49,6 +49,7 @@ from .geodes_download import GeodesDownloader
 from .polling import PollPolicy
 from .query_params import host_pattern
 from .spec import CredentialSpec, OptionSpec, ProviderSpec
+from .stac_item import item_to_scene, matched_total
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ class GeodesProvider(Provider):
             answer = self._search_page({**body, "limit": limit, "page": page})
             features = answer["features"]
             if total is None:
-                total = _matched(answer)
+                total = matched_total(answer)
             read += len(features)
             scenes = [self.to_scene(f) for f in features]
             # The server filters on the AOI's bounding box: keep the scenes that meet the AOI itself.
@@ -248,8 +249,6 @@ class GeodesProvider(Provider):
 
     def to_scene(self, item: Any) -> Scene:
         """A :class:`Scene` from one GEODES STAC item."""
-        from .stac_item import item_to_scene
-
         if not isinstance(item, dict):
             raise ProviderResponseError("GEODES answered a search with a malformed item.", self.name)
         base = item_to_scene(item, self.name, self.url, label="GEODES", source=self.source)
@@ -287,14 +286,6 @@ class GeodesProvider(Provider):
         if answer["features"]:
             return self.to_scene(answer["features"][0])
         raise ProviderError(f"GEODES has no product {scene_id!r}.", self.name)
-
-
-def _matched(answer: dict[str, Any]) -> Optional[int]:
-    context = answer.get("context")
-    value = context.get("matched") if isinstance(context, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
 
 
 def _platform(code: Any) -> Optional[str]:

@@ -132,8 +132,7 @@ class PlanetDownloader(CatalogDownloader):
 
     def fetch(self, request: FetchRequest) -> DownloadResult:
         """Each activated asset type by its signed link (activated once more when the link expired)."""
-        target = self.scene_dir(request.outdir)
-        target.mkdir(parents=True, exist_ok=True)
+        target = self.scene_dir(request.outdir)  # made by the transfer (a write error: OutputError)
         for asset_type in list(request.assets or self.catalog.asset_types):
             suffix = (
                 ".xml" if asset_type.endswith("_xml") else ".json" if "metadata" in asset_type else ".tif"

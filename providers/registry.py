@@ -45,12 +45,6 @@ def register(cls: type[Provider], name: Optional[str] = None) -> type[Provider]:
     return cls
 
 
-def register_alias(alias: str, target: str) -> None:
-    """Make ``alias`` (e.g. a retired provider's name) build the provider registered as ``target``."""
-    with _lock:
-        _aliases[alias.strip().lower()] = target.strip().lower()
-
-
 def canonical_name(name: str) -> str:
     """The registered name ``name`` designates (itself, or the target of an alias)."""
     _load_builtin()

@@ -125,11 +125,6 @@ class ProviderSpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "platforms", tuple(canonical_platform(p) for p in self.platforms))
 
-    @property
-    def endpoints(self) -> dict[str, Any]:
-        """The URL options and their defaults (``{"url": "https://…"}``)."""
-        return {o.name: o.default for o in self.options if o.type == "url"}
-
     def option(self, name: str) -> OptionSpec:
         """The option called ``name``; a :class:`UsageError` naming the valid ones when unknown."""
         for option in self.options:

@@ -31,7 +31,7 @@ from ..core.redact import redact_url
 from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
 from .spec import OptionSpec, ProviderSpec
-from .stac_item import CLOUD_PROPERTY, item_to_scene
+from .stac_item import CLOUD_PROPERTY, item_to_scene, matched_total
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..core.auth import Auth
@@ -279,7 +279,7 @@ class StacProvider(Provider):
                     # fewer new scenes than items (repeats dropped): the next page is needed after all
                     seen.add(following.key())
                     future = ahead.submit(self._fetch, following)
-                yield ResultPage(scenes, _total(answer))
+                yield ResultPage(scenes, matched_total(answer))
                 if future is None:
                     return
                 request = following
@@ -400,10 +400,3 @@ def _get_params(body: dict[str, Any]) -> dict[str, str]:
         else:
             params[key] = str(value)
     return params
-
-
-def _total(answer: dict[str, Any]) -> Optional[int]:
-    for value in (answer.get("numberMatched"), (answer.get("context") or {}).get("matched")):
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-    return None

@@ -95,3 +95,14 @@ def _quicklook(assets: dict[str, Asset]) -> Optional[str]:
         if key in assets:
             return assets[key].href
     return None
+
+
+def matched_total(answer: dict[str, Any]) -> Optional[int]:
+    """The number of items a STAC search answer announces (``numberMatched``, else the context
+    extension's ``context.matched``), or None when it announces none usable."""
+    context = answer.get("context")
+    matched = context.get("matched") if isinstance(context, dict) else None
+    for value in (answer.get("numberMatched"), matched):
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None

@@ -8,7 +8,6 @@ applied here (``Query.matches``). Relative asset hrefs resolve against the file'
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any, Iterator, Optional
 from urllib.parse import unquote, urlsplit
 
@@ -19,7 +18,7 @@ from ..core.scene import Scene, catalog_source
 from .base import Provider, ResultPage, SearchResults
 from .spec import OptionSpec, ProviderSpec
 from .stac_item import item_to_scene
-from .stac_static import location_url
+from .stac_static import location_label, location_url
 
 #: Items per result page.
 BATCH = 64
@@ -41,9 +40,9 @@ class NdjsonStacProvider(Provider):
         if not url:
             raise UsageError("The NDJSON STAC provider needs the file's location (--url FILE_OR_URL).")
         super().__init__()
-        self.root = location_url(str(url))
+        self.root = location_url(str(url), "NDJSON file")
         self.batch = max(1, int(batch))
-        self._label = f"stac-ndjson:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
+        self._label = location_label(self.name, self.root)
 
     def _lines(self) -> Iterator[str]:
         parts = urlsplit(self.root)

@@ -40,15 +40,21 @@ BATCH = 64
 WORKERS = 8
 
 
-def location_url(location: str) -> str:
-    """A URL for an http(s) URL, a ``file://`` URL or a local path."""
+def location_url(location: str, what: str = "static catalog") -> str:
+    """A URL for an http(s) URL, a ``file://`` URL or a local path (a UsageError naming ``what`` when
+    the path does not exist)."""
     parts = urlsplit(location)
     if parts.scheme in ("http", "https", "file"):
         return location
     path = Path(location).expanduser()
     if not path.exists():
-        raise UsageError(f"The static catalog {location} does not exist.")
+        raise UsageError(f"The {what} {location} does not exist.")
     return path.resolve().as_uri()
+
+
+def location_label(provider: str, url: str) -> str:
+    """``PROVIDER:FILE NAME`` (the whole URL when it names no file): how messages name a catalog file."""
+    return f"{provider}:{Path(unquote(urlsplit(url).path)).name or url}"
 
 
 class StaticStacProvider(Provider):
@@ -76,7 +82,7 @@ class StaticStacProvider(Provider):
         if not url:
             raise UsageError("The static STAC provider needs the catalog's location (--url FILE_OR_URL).")
         self.root = location_url(str(url))
-        self._label = label or f"stac-static:{Path(unquote(urlsplit(self.root).path)).name or self.root}"
+        self._label = label or location_label(self.name, self.root)
         if http is None and not self.root.startswith("file:"):
             http = self.http_client(auth=auth, name=self._label, retry=retry)
         super().__init__(http=http)

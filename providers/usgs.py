@@ -167,8 +167,7 @@ class UsgsDownloader(CatalogDownloader):
 
     def fetch(self, request: FetchRequest) -> DownloadResult:
         """The product's bundle, by the link its order gave (the order's label is removed after)."""
-        target = self.scene_dir(request.outdir)
-        target.mkdir(parents=True, exist_ok=True)
+        target = self.scene_dir(request.outdir)  # made by the transfer (a write error: OutputError)
         try:
             self.fetch_file(request, str(self.url), target / f"{self.scene.id}.tar", size=self.size)
         finally:

@@ -163,3 +163,14 @@ def test_wrong_password_and_faults_are_clear(cmr, earthdata, tmp_path):
             assert not (tmp_path / scene.id / next(iter(granules[scene.id].files))).exists()
     finally:
         earthdata.faults.clear()
+
+
+def test_closing_the_provider_closes_its_download_sessions(cmr, earthdata, tmp_path):
+    provider = CmrProvider(url=cmr.base_url, urs_url=earthdata.urs_url, token=TOKEN)
+    scene = next(iter(provider.search(Query.build(platforms=("terra",), max_results=1))))
+    assert provider.downloader(scene).download(tmp_path).files
+    # the client kept per data host (in a dict): its connection pools are emptied by the provider's close
+    pools = provider.download_client(scene).session.get_adapter(earthdata.data_url).poolmanager.pools
+    assert len(pools) >= 1
+    provider.close()
+    assert len(pools) == 0

@@ -107,3 +107,15 @@ def test_a_wrong_checksum_is_a_download_failure(files, tmp_path):
     assert isinstance(outcome, DownloadFailure) and not outcome.ok
     assert isinstance(outcome.error, ChecksumMismatchError) and outcome.scene_id == "S2A/X 1"
     assert not (tmp_path / f"S2A_X_1-{short_hash('test:S2A/X 1')}" / "B01.tif").exists()
+
+
+class _Ordering(Downloader):
+    """A provider whose only change is an activation of its own (orders an offline product)."""
+
+    def activate(self, cancel=None, progress=None, assets=None) -> None:
+        self.scene.online = True
+
+
+def test_an_activation_of_its_own_is_a_download_of_its_own():
+    # a clip must then download through the provider (which activates), not read the links directly
+    assert _Ordering.has_own_download() and not Downloader.has_own_download()

@@ -8,7 +8,7 @@ import pytest
 from shapely.geometry import box
 
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import ActivationError, AuthenticationError, ChecksumMismatchError
+from scene_picker.core.errors import ActivationError, AuthenticationError, ChecksumMismatchError, OutputError
 from scene_picker.core.query import Query
 from scene_picker.providers.planet import PlanetProvider
 from scene_picker.providers.polling import PollPolicy
@@ -181,3 +181,11 @@ def test_cli_download_with_a_per_host_cap_takes_the_catalogs_host_before_activat
     for item in items:
         written = tmp_path / item.id / f"{item.id}_ortho_visual.tif"
         assert written.read_bytes() == item.assets["ortho_visual"]
+
+
+def test_a_file_where_the_output_folder_should_be_is_an_output_error(provider, planet, tmp_path):
+    item = planet.items[7]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="Cannot write .*not-a-folder.*free space"):
+        provider.downloader(provider.get(item.id)).download(blocker / "sub")

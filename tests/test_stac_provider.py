@@ -237,6 +237,12 @@ def test_post_refused_falls_back_to_get(faulty):
     assert scenes[0].assets["data"].href == "http://example.invalid/collections/c/items/data/B01.tif"
 
 
+def test_a_context_that_is_no_object_announces_no_total(faulty):
+    faulty.mode = "context-list"
+    results = faulty_provider(faulty, method="GET").search(Query.build())
+    assert [s.id for s in results] == ["item-1"] and results.total is None
+
+
 def test_a_next_link_that_repeats_stops_paging(faulty):
     faulty.mode = "loop"
     faulty.server.clear_log()

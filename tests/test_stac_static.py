@@ -105,8 +105,13 @@ def test_disk_catalog_assets_download_verified(catalog, tmp_path):
 
 
 def test_broken_static_catalogs(tmp_path):
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(UsageError, match="static catalog .*missing.json does not exist"):
         StaticStacProvider(str(tmp_path / "missing.json"))
+    with pytest.raises(UsageError, match="NDJSON file .*missing.ndjson does not exist"):
+        get_provider("stac-ndjson", url=str(tmp_path / "missing.ndjson"))
+    empty = tmp_path / "empty items.ndjson"
+    empty.write_text("\n")
+    assert get_provider("stac-ndjson", url=str(empty)).label == "stac-ndjson:empty items.ndjson"
     bad = tmp_path / "catalog.json"
     bad.write_text('{"type": "Catalog", "links": [{"rel": "child", "href": "sub.json"}]}')
     (tmp_path / "sub.json").write_text("{truncated")

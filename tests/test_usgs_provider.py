@@ -9,7 +9,7 @@ from shapely.geometry import MultiPolygon, box
 
 from scene_picker.core.cancel import CancelToken
 from scene_picker.core.credentials import delete_credentials, store_credentials
-from scene_picker.core.errors import ActivationError, AuthenticationError, CancelledError
+from scene_picker.core.errors import ActivationError, AuthenticationError, CancelledError, OutputError
 from scene_picker.core.query import Query
 from scene_picker.core.scene import Scene
 from scene_picker.providers.polling import PollPolicy
@@ -177,3 +177,12 @@ def test_a_product_requested_by_an_interrupted_run_is_retrieved_under_its_label(
     assert len(requests) == 1  # the emulator answered with duplicateProducts, not a second queue entry
     retrieved = {(c["body"] or {}).get("label") for c in m2m.calls if c["endpoint"] == "download-retrieve"}
     assert "killed-run" in retrieved
+
+
+def test_a_file_where_the_output_folder_should_be_is_an_output_error(provider, m2m, tmp_path):
+    scene = next(iter(provider.search(Query.build(collections=("landsat_ot_c2_l2",), max_results=1))))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OutputError, match="Cannot write .*not-a-folder.*free space"):
+        provider.downloader(scene).download(blocker / "sub")
+    assert not m2m.downloads  # the order's label is removed all the same

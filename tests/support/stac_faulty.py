@@ -7,6 +7,7 @@ It serves a landing page and ``/search`` whose answer depends on :attr:`FaultySt
 - ``cut``: announces more bytes than it sends and closes the connection;
 - ``no-features``: JSON without ``features``; ``not-object``: a JSON list; ``bad-item``: an item
   without ``id``; ``bad-geometry``: an unparsable geometry;
+- ``context-list``: a valid page announcing no ``numberMatched`` and a ``context`` that is a list;
 - ``loop``: a valid page whose ``next`` link points back to the same page, forever;
 - ``post-405``: refuses POST with 405 (GET works and answers ``ok``);
 - ``foreign-next``: a valid page whose ``next`` link names another host (``localhost`` instead of
@@ -168,6 +169,10 @@ class FaultyStac:
             port = handler.server.server_address[1]
             foreign = {"rel": "next", "href": f"http://localhost:{port}/search?page=2", "method": "GET"}
             handler.send_json(200, {**page, "links": [foreign]})
+        elif mode == "context-list":
+            handler.send_json(
+                200, {**{k: v for k, v in page.items() if k != "numberMatched"}, "context": [{"matched": 1}]}
+            )
         elif mode == "loop":
             handler.send_json(200, {**page, "links": [{"rel": "next", "href": f"{base}/search?token=same"}]})
         else:
