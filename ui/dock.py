@@ -94,8 +94,12 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         self._on_aoi_changed()
         from .download_task import default_state_file
 
-        if default_state_file().is_file():  # jobs from an earlier session: show (and resume) them
-            self._downloads()
+        state = default_state_file()
+        if state.is_file() or state.with_suffix(".json").is_file():  # jobs of an earlier session (or
+            try:  # an earlier version's queue file, imported): show and resume them
+                self._downloads()
+            except ScenePickerError as exc:  # an unreadable queue: the panel still opens, and says why
+                self._warn(self.tr("Downloads"), str(exc))
 
     def tr(self, text: str) -> str:  # noqa: D401 - Qt naming
         return QCoreApplication.translate("ScenePickerDock", text)
