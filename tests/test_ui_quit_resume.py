@@ -162,3 +162,34 @@ def test_cancelling_the_task_in_qgis_task_list_cancels_the_download(shell, slow_
     assert wait_until(lambda: downloads.job(job_id).state == "cancelled", 20), downloads.job(job_id)
     assert _saved(job_id)["state"] == "cancelled"
     assert not (Path(settings.output_dir()) / SCENE / "B08.tif").exists()
+
+
+def test_an_earlier_versions_queue_file_shows_at_start(shell, tmp_path, request):
+    """The queue file of an earlier version (``download_queue.json``, no database yet) is imported when
+    QGIS starts, as a database of this version would be read: its jobs are listed at once."""
+    import json
+
+    legacy = default_state_file().with_suffix(".json")
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    request.addfinalizer(lambda: legacy.unlink(missing_ok=True))  # not one of forget_dock_queue's files
+    payload = {"provider": "stac-static", "key": "stac-static:OLD", "scene_id": "OLD"}
+    payload["outdir"] = str(tmp_path)
+    job = {"id": "old-job", "kind": "scene", "state": "done", "payload": payload, "label": "OLD"}
+    legacy.write_text(json.dumps({"jobs": [job]}), encoding="utf-8")
+    plugin = shell()
+    assert plugin.dock.downloads is not None
+    assert plugin.dock.queue_panel.job_ids() == ["old-job"]
+    assert plugin.dock.queue_panel.state_of("old-job") == "done"
+    assert not legacy.exists() and default_state_file().is_file()
+
+
+def test_an_unreadable_queue_file_still_opens_the_panel_and_says_why(shell):
+    """A queue database that is not one (a disk error, another program wrote it) does not stop the plugin
+    from loading: the dock opens without downloads and the message bar names the file."""
+    state = default_state_file()
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_bytes(b"not a database " * 100)
+    plugin = shell()
+    assert plugin.dock is not None and plugin.dock.downloads is None
+    bar = qgis.utils.iface.messageBar()
+    assert any("unreadable" in item.text() and str(state) in item.text() for item in bar.items())

@@ -273,6 +273,15 @@ def test_catalog_url_and_token_in_the_search_form(qgis_new_project):
         form.remember_urls()
     assert provider_options("stac")["url"] == "http://127.0.0.1:9/b"
 
+    # a query without a credential is no secret, even where a re-encoding would change it ("/", a bare flag)
+    plain = "http://127.0.0.1:9/d?collections=sentinel/l2a&flag"
+    form.catalog.set_url(plain)
+    form.remember_urls()
+    assert provider_options("stac")["url"] == plain
+    form.provider_list.setCurrentItem(form._item("cdse"))
+    form.provider_list.setCurrentItem(form._item("stac"))
+    assert form.catalog.url_combo.itemText(0) == plain
+
 
 def test_accounts_in_the_qgis_authentication_database(tmp_path, qgis_new_project, log_lines):
     """No system keyring (the fail backend, as on Linux without a Secret Service): the user keeps the

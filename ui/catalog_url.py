@@ -14,7 +14,7 @@ from qgis.PyQt.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QTo
 
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import CredentialsError, UsageError
-from ..core.redact import redact_url
+from ..core.redact import url_carries_secret
 from . import settings
 from .messages import log
 from .providers_info import endpoint_setting
@@ -41,7 +41,7 @@ def recent_urls(name: str) -> list[str]:
 
 def add_recent_url(name: str, url: str) -> None:
     """Put ``url`` first in the recent list of ``name`` (at most :data:`RECENT_LIMIT`)."""
-    if not url or redact_url(url) != url:
+    if not url or url_carries_secret(url):
         return
     urls = [url] + [u for u in recent_urls(name) if u != url]
     settings.write_setting(recent_setting(name), json.dumps(urls[:RECENT_LIMIT]))
@@ -132,7 +132,7 @@ class CatalogUrlRow(QObject):
         if self._name not in URL_PROVIDERS or not self._edited:
             return
         url = self.url()
-        if url and redact_url(url) != url:
+        if url and url_carries_secret(url):
             raise UsageError(self.tr("Put credentials in the token field, not in the catalog URL."))
         self._edited = False
         if url != (settings.read_setting(endpoint_setting(self._name), "", str) or ""):

@@ -94,8 +94,12 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         self._on_aoi_changed()
         from .download_task import default_state_file
 
-        if default_state_file().is_file():  # jobs from an earlier session: show (and resume) them
-            self._downloads()
+        state = default_state_file()
+        if state.is_file() or state.with_suffix(".json").is_file():  # jobs of an earlier session (or
+            try:  # an earlier version's queue file, imported): show and resume them
+                self._downloads()
+            except ScenePickerError as exc:  # an unreadable queue: the panel still opens, and says why
+                self._warn(self.tr("Downloads"), str(exc))
 
     def tr(self, text: str) -> str:  # noqa: D401 - Qt naming
         return QCoreApplication.translate("ScenePickerDock", text)
@@ -283,16 +287,19 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
             return None
         folder = Path(settings.output_dir()) / safe_name(scene.id)
         dest = folder / f"{safe_name(scene.id)}_rgb.vrt"
+        name = self.tr("{} RGB").format(scene.id)
+
+        # which bands are downloaded is read in the task (the queue's database, a stat per file)
+        def local() -> dict[str, str]:
+            return {Path(p).name: p for p in self._downloaded_files(scene)}
+
+        def sources() -> dict[str, str]:
+            return {key: self._band_source(scene, key) for key in keys}
+
         if zips and patterns:
-            local = {Path(p).name: p for p in self._downloaded_files(scene)}
-            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), zips[0], patterns, local)
+            work = rgb_work(scene, dest, name, zips[0], patterns, local=local)
         else:
-            try:
-                sources = [self._band_source(scene, key) for key in keys]
-            except ScenePickerError as exc:
-                self._warn(self.tr("RGB composite"), str(exc))
-                return None
-            work = rgb_work(scene, dest, self.tr("{} RGB").format(scene.id), sources=dict(zip(keys, sources)))
+            work = rgb_work(scene, dest, name, sources=sources)
         task = layers_task(
             self.tr("Scene Picker: RGB composite of {}").format(scene.id),
             work,
@@ -302,10 +309,10 @@ class ScenePickerDock(SearchTabMixin, ResultsTabMixin, QgsDockWidget):
         self.tasks.start(task)
         return task
 
-    def _downloaded_files(self, scene: Scene) -> list[str]:
+    def _downloaded_files(self, scene: Scene) -> list[str]:  # any thread
         return self.downloads.files_of(scene_key(scene)) if self.downloads is not None else []
 
-    def _band_source(self, scene: Scene, key: str) -> str:
+    def _band_source(self, scene: Scene, key: str) -> str:  # any thread; UsageError for a local href
         if self.downloads is not None:
             path = self.downloads.local_file(scene_key(scene), key)
             if path is not None:

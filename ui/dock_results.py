@@ -359,7 +359,7 @@ class ResultsTabMixin:
         self.quicklook_label.setPixmap(QPixmap())
         self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "Loading quicklook…"))
         name = scene.provider
-        if not self.quicklooks.request(self._quicklook_key, scene, lambda: make_provider(name).http):
+        if not self.quicklooks.request(self._quicklook_key, scene, lambda: make_provider(name)):
             self.quicklook_label.setText(QCoreApplication.translate("ScenePickerDock", "No quicklook"))
 
     def _on_quicklook(self, key: str, image: QImage) -> None:

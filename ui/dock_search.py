@@ -316,8 +316,7 @@ class SearchTabMixin:
     def _on_scenes(self, scenes: list) -> None:
         self._take_over_results()
         new = self.model.add_scenes(scenes)
-        self.footprints.add_scenes(new)
-        self._update_count()
+        self.footprints.add_scenes(new)  # the count follows on the next loop turn (the dock's count timer)
 
     def _on_provider_failed(self, provider: str, error) -> None:
         text = str(error)

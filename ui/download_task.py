@@ -130,12 +130,12 @@ class DownloadManager(QObject):
             handlers={KIND: self._run_job},
             on_change=self._from_worker,
         )
-        self._interrupted = {j.id for j in self.queue.jobs() if j.state == QUEUED and j.done > 0}
+        jobs = self.queue.jobs()  # one read of the database (QGIS's start, main thread)
+        self._interrupted = {j.id for j in jobs if j.state == QUEUED and j.done > 0}
         #: jobs of an earlier session that this one resumes (announced at start-up)
-        self.resumed = [j.id for j in self.queue.jobs() if j.state == QUEUED] if resume else []
+        self.resumed = [j.id for j in jobs if j.state == QUEUED] if resume else []
         self._cancelling: set[str] = set()
-        for job in self.queue.jobs():
-            self._live[job.id] = job
+        self._live.update((job.id, job) for job in jobs)
         if resume:
             self._start_queue()
 

@@ -328,20 +328,22 @@ def rgb_work(
     name: str,
     zip_key: str | None = None,
     patterns: Sequence[str] = (),
-    local: dict[str, str] | None = None,
-    sources: dict[str, str] | None = None,
+    local: Callable[[], dict[str, str]] | None = None,
+    sources: Callable[[], dict[str, str]] | None = None,
 ) -> Callable[[QgsTask], list[RasterSpec]]:
-    """The worker side of an RGB composite written to ``dest``: from ``sources`` (asset key → local
+    """The worker side of an RGB composite written to ``dest``: from ``sources()`` (asset key → local
     path or GDAL URL, in red, green, blue order), or from three members of the zipped asset ``zip_key``
-    picked by ``patterns`` (a member already downloaded, found by file name in ``local``, is read from
-    disk)."""
+    picked by ``patterns`` (a member already downloaded, found by file name in ``local()``, is read from
+    disk). ``local`` and ``sources`` look up the downloads (queue database, files): they run here, in
+    the worker."""
 
     def work(task: QgsTask) -> list[RasterSpec]:
         from ..core.cancel import CancelToken
         from .providers_info import make_provider
 
-        bands = list((sources or {}).values())
-        remote = [key for key, source in (sources or {}).items() if source.startswith("/vsi")]
+        chosen = sources() if sources is not None else {}
+        bands = list(chosen.values())
+        remote = [key for key, source in chosen.items() if source.startswith("/vsi")]
         if zip_key is not None or remote:
             with closing(make_provider(scene.provider)) as provider:
                 for key in [zip_key] if zip_key is not None else remote:
@@ -350,7 +352,7 @@ def rgb_work(
                     asset = scene.assets[zip_key]
                     cancel = CancelToken.from_callable(task.isCanceled)
                     members = rgb_members(asset, patterns, provider.http, cancel)
-                    found = local or {}
+                    found = local() if local is not None else {}
                     bands = [found.get(Path(m).name) or vsi_path(asset.href, m) for m in members]
         build_rgb_vrt(*bands, dest)
         return [require(RasterSpec(str(dest), name))]

@@ -76,8 +76,11 @@ class QuicklookCache(QObject):
     def cached(self, key: str) -> QImage | None:
         return self._memory.get(key)
 
-    def request(self, key: str, scene: Scene, http_factory: Callable[[], object]) -> bool:
-        """Show from memory at once (emits ``ready``), or start a fetch; False when there is no quicklook."""
+    def request(self, key: str, scene: Scene, client_factory: Callable[[], object]) -> bool:
+        """Show from memory at once (emits ``ready``), or start a fetch; False when there is no quicklook.
+
+        ``client_factory`` (called in the fetch's task) makes an HttpClient, or a provider whose ``http``
+        fetches; either is closed after the fetch (a provider with all the sessions it opened)."""
         href = quicklook_href(scene)
         if href is None:
             return False
@@ -100,11 +103,11 @@ class QuicklookCache(QObject):
                     raise ProviderResponseError("The quicklook is too large to preview.")
                 data = local.read_bytes()
             else:
-                http = http_factory()
+                client = client_factory()
                 try:
-                    data = _bounded_get(http, href, task)
+                    data = _bounded_get(getattr(client, "http", client), href, task)
                 finally:
-                    http.close()  # a client made for this fetch: no socket left to the garbage collector
+                    client.close()  # made for this fetch: no socket left to the garbage collector
             target.parent.mkdir(parents=True, exist_ok=True)
             part = target.with_suffix(".part")
             part.write_bytes(data)

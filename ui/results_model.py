@@ -203,10 +203,6 @@ class ResultsModel(QAbstractTableModel):
         )
         self.layoutChanged.emit()
 
-    def sort_column(self) -> tuple[int, Qt.SortOrder]:
-        order = Qt.SortOrder.DescendingOrder if self._descending else Qt.SortOrder.AscendingOrder
-        return self._column, order
-
     def clear(self) -> None:
         self.beginResetModel()
         self._rows.clear()

@@ -159,7 +159,7 @@ class SavedSearchControls(QObject):
         query = form.build_query(aoi)
         filters = self.filters()
         SidecarSpec.build(filters)  # refuse a bad expression now
-        members = [m.strip() for m in self.dock.members_edit.text().split(",") if m.strip()]
+        members = self.dock.member_patterns()
         tables = []
         for name in names:
             collections, platforms = form.scope(name)

@@ -27,7 +27,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
 from ..core.errors import CredentialsError, ScenePickerError
-from ..core.redact import redact_url
+from ..core.redact import redact_url, url_carries_secret
 from . import settings
 from .auth_store import STORE_KEYRING, STORE_QGIS, choose_store, chosen_store, unlock_qgis_store
 from .messages import log
@@ -270,7 +270,7 @@ class SettingsDialog(QDialog):
         if info is None:
             return
         url = self.endpoint_edit.text().strip()
-        if url and redact_url(url) != url:  # user info or a key in the URL: that is a secret
+        if url and url_carries_secret(url):  # user info or a key in the URL: that is a secret
             self.login_label.setText(self.tr("Put credentials in the account fields, not in the URL."))
             self.endpoint_edit.setText(redact_url(url))
             return
