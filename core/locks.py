@@ -63,13 +63,18 @@ def exclusive(
     cancel: Optional[CancelToken] = None,
     on_wait: Optional[Callable[[], None]] = None,
     remove: bool = False,
-) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) inside the block.
+    timeout: Optional[float] = None,
+    on_timeout: Optional[Callable[[], BaseException]] = None,
+) -> Iterator[int]:
+    """Hold an exclusive lock on ``path`` (created if missing) inside the block; yields its descriptor.
 
     When another process (or thread) holds it, ``on_wait()`` is called once and the lock is waited
-    for, checking ``cancel`` between tries. ``remove`` deletes the lock file on release.
+    for, checking ``cancel`` between tries: as long as it takes, or ``timeout`` seconds (0: not at
+    all), then the exception ``on_timeout()`` returns is raised (:class:`TimeoutError` without one).
+    ``remove`` deletes the lock file on release.
     """
     warned = False
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -90,9 +95,11 @@ def exclusive(
         os.close(fd)
         if cancel is not None:
             cancel.raise_if_cancelled(f"Waiting for {path.name}")
+        if deadline is not None and time.monotonic() >= deadline:
+            raise on_timeout() if on_timeout else TimeoutError(f"{path} is locked by another process")
         time.sleep(_POLL)
     try:
-        yield
+        yield fd
     finally:
         try:
             if remove:

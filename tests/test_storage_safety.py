@@ -4,6 +4,7 @@ secrets that must never reach a file or a log line, hostile catalogs and archive
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -199,6 +200,39 @@ def test_two_processes_claim_each_job_of_one_queue_exactly_once(tmp_path):
     assert {pid for _, pid in runs} == {str(worker.pid) for worker in workers}  # both took part
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall() == [("done", 400)]
+
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from scene_picker.core.dirlock import folder_lock
+with folder_lock(Path(sys.argv[1]), "sync"):
+    print("held", flush=True)
+    sys.stdin.read(1)
+"""
+
+
+def test_a_folder_lock_held_by_another_process_refuses_then_waits(tmp_path):
+    """A bounded wait ends in BusyError naming the holder's pid; once the holder ends, the lock is free
+    (also the file it leaves behind)."""
+    import sys
+
+    from scene_picker.core.dirlock import folder_lock
+    from scene_picker.core.errors import BusyError
+
+    pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], env=cli_env(), **pipes)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+        for wait in (0.0, 0.3):
+            with pytest.raises(BusyError, match=rf"\(pid {holder.pid}\) is already running sync"):
+                with folder_lock(tmp_path, "sync", wait=wait):
+                    pytest.fail("the lock was taken while another process held it")
+    finally:
+        holder.communicate("x", timeout=60)
+    assert holder.returncode == 0
+    with folder_lock(tmp_path, "sync", wait=0.0) as path:
+        assert path.read_text(encoding="ascii") == str(os.getpid())
 
 
 # -- names --------------------------------------------------------------------------------------------
