@@ -15,9 +15,8 @@ from typing import Iterator, Optional
 
 from .errors import BusyError
 from .locks import exclusive
+from .naming import private_dir
 from .transfer import output_error
-
-LOCK_DIR = ".scene-picker"
 
 
 @contextlib.contextmanager
@@ -27,7 +26,7 @@ def folder_lock(folder: Path, name: str, wait: Optional[float] = 0.0, what: str 
     ``wait``: 0 → raise :class:`BusyError` at once when another process holds it; N → wait up to N
     seconds; None → wait as long as it takes. ``what`` names the work in the message.
     """
-    path = Path(folder) / LOCK_DIR / f"{name}.lock"
+    path = private_dir(folder) / f"{name}.lock"
 
     def busy() -> BusyError:
         try:
