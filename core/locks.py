@@ -54,6 +54,8 @@ else:
 
 
 _POLL = 0.1
+#: Seconds :func:`hold` waits for a fresh file that other processes are probing.
+_HOLD_TIMEOUT = 10.0
 
 
 @contextlib.contextmanager
@@ -63,13 +65,41 @@ def exclusive(
     cancel: Optional[CancelToken] = None,
     on_wait: Optional[Callable[[], None]] = None,
     remove: bool = False,
-) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) inside the block.
+    timeout: Optional[float] = None,
+    on_timeout: Optional[Callable[[], BaseException]] = None,
+) -> Iterator[int]:
+    """Hold an exclusive lock on ``path`` (created if missing) inside the block; yields its descriptor.
 
     When another process (or thread) holds it, ``on_wait()`` is called once and the lock is waited
-    for, checking ``cancel`` between tries. ``remove`` deletes the lock file on release.
+    for, checking ``cancel`` between tries: as long as it takes, or ``timeout`` seconds (0: not at
+    all), then the exception ``on_timeout()`` returns is raised (:class:`TimeoutError` without one).
+    ``remove`` deletes the lock file on release.
     """
+    fd = _acquire(path, cancel, on_wait, timeout, on_timeout)
+    try:
+        yield fd
+    finally:
+        try:
+            if remove:
+                with contextlib.suppress(OSError):  # Windows cannot remove an open file
+                    path.unlink()
+            _unlock(fd)
+        finally:
+            os.close(fd)
+
+
+def _acquire(
+    path: Path,
+    cancel: Optional[CancelToken] = None,
+    on_wait: Optional[Callable[[], None]] = None,
+    timeout: Optional[float] = None,
+    on_timeout: Optional[Callable[[], BaseException]] = None,
+) -> int:
+    """The descriptor of ``path`` (created if missing) locked by us, once it is (see :func:`exclusive`).
+    A lock taken on a file that was meanwhile removed (by its holder, or by :func:`held_elsewhere`
+    probing a file just created) is dropped and the file at ``path`` locked instead."""
     warned = False
+    deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
     while True:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -90,17 +120,10 @@ def exclusive(
         os.close(fd)
         if cancel is not None:
             cancel.raise_if_cancelled(f"Waiting for {path.name}")
+        if deadline is not None and time.monotonic() >= deadline:
+            raise on_timeout() if on_timeout else TimeoutError(f"{path} is locked by another process")
         time.sleep(_POLL)
-    try:
-        yield
-    finally:
-        try:
-            if remove:
-                with contextlib.suppress(OSError):  # Windows cannot remove an open file
-                    path.unlink()
-            _unlock(fd)
-        finally:
-            os.close(fd)
+    return fd
 
 
 def _same_file(fd: int, path: Path) -> bool:
@@ -133,13 +156,9 @@ class HeldLock:
 
 def hold(path: Path) -> HeldLock:
     """Lock ``path`` (a fresh, uniquely named file) until released: it tells other processes this
-    one is alive (:func:`held_elsewhere`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    if not try_lock(fd):
-        os.close(fd)
-        raise OSError(f"{path} is locked by another process")
-    return HeldLock(path, fd)
+    one is alive (:func:`held_elsewhere`). Another process's :func:`held_elsewhere` may probe (lock,
+    then remove) the file between its creation and our lock: we lock the file at ``path`` then."""
+    return HeldLock(path, _acquire(path, timeout=_HOLD_TIMEOUT))
 
 
 def held_elsewhere(path: Path) -> bool:

@@ -78,7 +78,7 @@ def feature_carries_secret(feature: dict[str, Any]) -> bool:
     for asset in (feature.get("assets") or {}).values():
         hrefs.append(asset.get("href", ""))
         hrefs.extend(alt.get("href", "") for alt in (asset.get("alternate") or {}).values())
-    return any(href and redact_url(href) != href for href in hrefs)
+    return any(href and url_carries_secret(href) for href in hrefs)
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:

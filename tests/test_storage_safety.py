@@ -4,6 +4,7 @@ secrets that must never reach a file or a log line, hostile catalogs and archive
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import time
@@ -116,7 +117,8 @@ def test_two_download_processes_share_one_output_folder(served_dir, proxy, tmp_p
     assert one.returncode == 0 and two.returncode == 0, [log.read_text() for log in logs]
     for index, scene in enumerate(scenes):
         assert (out / scene.id / f"share{index}.bin").read_bytes() == make_bytes(300_000, seed=1700 + index)
-    # every file crossed the network once: a job is claimed by exactly one worker of one process
+    # every file crossed the network once (the per-file lock and verified record; the exactly-once claim
+    # of a job is shown by test_two_processes_claim_each_job_of_one_queue_exactly_once)
     assert proxy.bytes_sent == 12 * 300_000
     with sqlite3.connect(out / ".scene-picker" / "queue.sqlite") as db:
         rows = db.execute("SELECT state, result FROM jobs").fetchall()
@@ -153,6 +155,84 @@ def test_processes_opening_a_new_queue_at_once_all_get_it(tmp_path):
             opener.stdin.flush()
         errors = [p.communicate(timeout=60)[1] for p in openers]
         assert all(p.returncode == 0 for p in openers), [e for e in errors if e]
+
+
+_CLAIMER = """
+import os, sys, time
+from pathlib import Path
+from scene_picker.core.queue import DownloadQueue
+
+def tick(job, cancel, progress):
+    with open(sys.argv[2], "a", encoding="ascii") as log:  # one short O_APPEND write per run
+        log.write(f"{job.payload['n']} {os.getpid()}\\n")
+    time.sleep(0.005)
+
+queue = DownloadQueue(Path(sys.argv[1]), workers=4, handlers={"tick": tick})
+print("ready", flush=True)
+sys.stdin.read(1)  # the go: both processes start claiming at once
+queue.start()
+queue.wait()
+queue.close()
+"""
+
+
+def test_two_processes_claim_each_job_of_one_queue_exactly_once(tmp_path):
+    """Two processes of four workers each work one queue: every job runs exactly once, in one of them
+    (the download test above cannot show this: its per-file lock hides a job run twice)."""
+    import sys
+
+    database, log = tmp_path / "queue.sqlite", tmp_path / "runs.log"
+    seeded = DownloadQueue(database, handlers={"tick": lambda job, cancel, progress: None})
+    seeded.add_many("tick", (({"n": n}, f"T{n}", None) for n in range(400)))
+    seeded.close()
+    command = [sys.executable, "-c", _CLAIMER, str(database), str(log)]
+    pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [subprocess.Popen(command, env=cli_env(), **pipes) for _ in range(2)]
+    for worker in workers:
+        assert worker.stdout.readline().strip() == "ready"
+    for worker in workers:
+        worker.stdin.write("x")
+        worker.stdin.flush()
+    errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), errors
+    runs = [line.split() for line in log.read_text(encoding="ascii").splitlines()]
+    assert sorted(int(n) for n, _ in runs) == list(range(400))  # none twice, none left out
+    assert {pid for _, pid in runs} == {str(worker.pid) for worker in workers}  # both took part
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall() == [("done", 400)]
+
+
+_HOLDER = """
+import sys
+from pathlib import Path
+from scene_picker.core.dirlock import folder_lock
+with folder_lock(Path(sys.argv[1]), "sync"):
+    print("held", flush=True)
+    sys.stdin.read(1)
+"""
+
+
+def test_a_folder_lock_held_by_another_process_refuses_then_waits(tmp_path):
+    """A bounded wait ends in BusyError naming the holder's pid; once the holder ends, the lock is free
+    (also the file it leaves behind)."""
+    import sys
+
+    from scene_picker.core.dirlock import folder_lock
+    from scene_picker.core.errors import BusyError
+
+    pipes = dict(stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path)], env=cli_env(), **pipes)
+    try:
+        assert holder.stdout.readline().strip() == "held", holder.stderr.read()
+        for wait in (0.0, 0.3):
+            with pytest.raises(BusyError, match=rf"\(pid {holder.pid}\) is already running sync"):
+                with folder_lock(tmp_path, "sync", wait=wait):
+                    pytest.fail("the lock was taken while another process held it")
+    finally:
+        holder.communicate("x", timeout=60)
+    assert holder.returncode == 0
+    with folder_lock(tmp_path, "sync", wait=0.0) as path:
+        assert path.read_text(encoding="ascii") == str(os.getpid())
 
 
 # -- names --------------------------------------------------------------------------------------------
