@@ -11,8 +11,9 @@ member matching ``members``), choosing per file:
 - ``downloaded``: any other raster (JPEG 2000, a server without ranges) is downloaded whole, then
   clipped; ``local``: a ``file://`` asset is clipped in place.
 
-A provider whose downloader overrides ``download`` (account leases, activation, signed links) downloads
-as usual into a hidden folder, and its rasters are clipped from there (``downloaded``).
+A provider whose downloader changes the download template (``has_own_download``: account leases,
+activation, signed links) downloads as usual into a hidden folder, and its rasters are clipped from
+there (``downloaded``); any other scene is activated for the chosen assets first (``prepare``).
 
 The temporary full copies are removed once clipped. Each output gets a record (the hidden
 ``.NAME.scene-picker.json`` of :mod:`scene_picker.core.transfer`) saying what was read, from where
@@ -139,6 +140,7 @@ def clip_scene(
     if downloader.has_own_download():
         job.provider_download(assets, members)  # the provider's own download, then clipped here
         return outcome
+    downloader.prepare(assets, cancel, progress)  # activation: the assets are read without the template
     for asset in downloader.select_assets(assets):
         if cancel is not None:
             cancel.raise_if_cancelled(f"Clipping {scene.id}")

@@ -9,6 +9,7 @@ import pytest
 from osgeo import gdal
 from shapely.geometry import box
 
+from scene_picker.catalogs.download import download_scene
 from scene_picker.core.clip import DOWNLOADED, clip_scene, read_record
 from scene_picker.core.clip_raster import ClipRequest
 from scene_picker.core.clip_stack import clip_summary
@@ -61,3 +62,9 @@ def test_planet_scene_is_downloaded_by_the_provider_then_clipped(planet, tmp_pat
     again = clip_scene(provider.downloader(scene), tmp_path, request, assets=["ortho_analytic_4b"])
     assert again.result.skipped == 1 and again.clipped[0].path == clipped.path
     assert not [c for c in planet.calls if c["path"].endswith(("/activate", "/download"))]
+    # through the service layer (the job every face runs) too: not even the asset listing of activation
+    planet.calls.clear()
+    payload = request.to_payload()
+    result = download_scene(provider.downloader(scene), tmp_path, assets=["ortho_analytic_4b"], clip=payload)
+    assert result.skipped == 1 and result.files == [clipped.path]
+    assert not [c for c in planet.calls if c["path"].endswith(("/assets", "/activate", "/download"))]
