@@ -14,6 +14,7 @@ from scene_picker.core.clip import DOWNLOADED, clip_scene, read_record
 from scene_picker.core.clip_raster import ClipRequest
 from scene_picker.core.clip_stack import clip_summary
 from scene_picker.core.credentials import delete_credentials, store_credentials
+from scene_picker.core.errors import UsageError
 from scene_picker.providers.planet import PlanetProvider
 from scene_picker.providers.polling import PollPolicy
 
@@ -68,3 +69,16 @@ def test_planet_scene_is_downloaded_by_the_provider_then_clipped(planet, tmp_pat
     result = download_scene(provider.downloader(scene), tmp_path, assets=["ortho_analytic_4b"], clip=payload)
     assert result.skipped == 1 and result.files == [clipped.path]
     assert not [c for c in planet.calls if c["path"].endswith(("/assets", "/activate", "/download"))]
+
+
+def test_planet_scene_without_a_raster_to_clip_is_an_error(planet, tmp_path):
+    item = planet.items[0]
+    item.assets["ortho_analytic_4b_xml"] = b"<metadata/>"
+    provider = PlanetProvider(url=planet.api_url, poll=FAST)
+    scene = provider.get(item.id)
+    request = ClipRequest(box(*item.polygon.bounds))
+    with pytest.raises(UsageError, match=f"Scene {item.id} has no raster asset to clip"):
+        clip_scene(provider.downloader(scene), tmp_path, request, assets=["ortho_analytic_4b_xml"])
+    assert [c for c in planet.calls if c["path"].endswith("/download")]  # downloaded, then found no raster
+    assert not (tmp_path / item.id / ".clip-full").exists()
+    assert not list((tmp_path / item.id).glob("*.clip.tif"))
