@@ -122,13 +122,11 @@ def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> Iterable[Sce
     if args.results is not None:
         if not args.ids:
             return iter_result_file(args.results)
-        scenes = list(iter_result_file(args.results))
-        if args.ids:
-            wanted = set(args.ids)
-            scenes = [s for s in scenes if s.id in wanted]
-            missing = wanted - {s.id for s in scenes}
-            if missing:
-                raise UsageError(f"Not in {args.results}: {', '.join(sorted(missing))}.")
+        wanted = set(args.ids)
+        scenes = [s for s in iter_result_file(args.results) if s.id in wanted]
+        missing = wanted - {s.id for s in scenes}
+        if missing:
+            raise UsageError(f"Not in {args.results}: {', '.join(sorted(missing))}.")
         return scenes
     if not args.ids:
         raise UsageError("Give a search result file, or --provider NAME with one or more --id.")
