@@ -121,8 +121,9 @@ def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list
         query = search.query(now, vector_reader=read_vector_aoi)
         for name in search.providers:
             try:
-                provider = build_provider(name, search.provider_options(name))
-                outcome.options[provider.name] = search.provider_options(name)
+                options = search.provider_options(name)
+                provider = build_provider(name, options)
+                outcome.options[provider.name] = options
                 label = f"{search.name} ({provider.label})"
                 scenes = filter_scenes(
                     provider.search(query), search.sidecar, provider.http, sidecar_workers, label=label
