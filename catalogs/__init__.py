@@ -49,6 +49,8 @@ def build_provider(
     try:
         return get_provider(spec.name, network=network or DIRECT, **converted, **objects)
     except TypeError:
+        if not (converted or objects):
+            raise  # no option to blame: a fault of the provider itself
         raise UsageError(
             f"Provider {spec.name} takes no {', '.join(sorted({**converted, **objects}))} option."
         ) from None

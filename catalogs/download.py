@@ -34,6 +34,5 @@ def download_scene(
         return downloader.download(
             outdir, assets=assets, members=members, overwrite=overwrite, cancel=cancel, progress=progress
         )
-    downloader.prepare(assets, cancel, progress)  # a clip reads the assets without the download template
     request = ClipRequest.from_payload(clip)
     return clip_scene(downloader, outdir, request, assets, members, overwrite, cancel, progress).result

@@ -122,13 +122,11 @@ def collect_scenes(args: argparse.Namespace, pool: ProviderPool) -> Iterable[Sce
     if args.results is not None:
         if not args.ids:
             return iter_result_file(args.results)
-        scenes = list(iter_result_file(args.results))
-        if args.ids:
-            wanted = set(args.ids)
-            scenes = [s for s in scenes if s.id in wanted]
-            missing = wanted - {s.id for s in scenes}
-            if missing:
-                raise UsageError(f"Not in {args.results}: {', '.join(sorted(missing))}.")
+        wanted = set(args.ids)
+        scenes = [s for s in iter_result_file(args.results) if s.id in wanted]
+        missing = wanted - {s.id for s in scenes}
+        if missing:
+            raise UsageError(f"Not in {args.results}: {', '.join(sorted(missing))}.")
         return scenes
     if not args.ids:
         raise UsageError("Give a search result file, or --provider NAME with one or more --id.")
@@ -219,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     pool = ProviderPool(args.provider, args.url, parse_option_pairs(args.option))
     args.clip_request = clip_payload(args)
     scenes: Iterable[Scene] = []
-    if not (args.resume and args.results is None and not args.ids):
+    if not _resume_only(args):
         scenes = collect_scenes(args, pool)
     if args.dry_run:
         if args.clip_request:
@@ -236,6 +234,11 @@ def run(args: argparse.Namespace) -> int:
         return _run_queue(args, jobs, view, scenes, assets, members)
 
 
+def _resume_only(args: argparse.Namespace) -> bool:
+    """``--resume`` with no scene given: only the jobs already in the queue run."""
+    return bool(args.resume and args.results is None and not args.ids)
+
+
 def _run_queue(args, jobs: SceneJobs, view: ProgressView, scenes: Iterable[Scene], assets, members) -> int:
     queue = DownloadQueue(queue_file(args.out), workers=args.concurrency, handlers={SCENE_JOB: jobs})
     try:
@@ -243,7 +246,7 @@ def _run_queue(args, jobs: SceneJobs, view: ProgressView, scenes: Iterable[Scene
     except BaseException:
         queue.close()
         raise
-    if not given and not (args.resume and args.results is None and not args.ids):
+    if not given and not _resume_only(args):
         queue.close()
         raise UsageError("No scene to download.")
     if not wanted:

@@ -13,9 +13,9 @@ import argparse
 import getpass
 import sys
 
-from ..catalogs import canonical_name, list_providers
+from ..catalogs import provider_spec
 from ..core.credentials import delete_credentials, load_credentials, store_credentials
-from ..core.errors import KeyringUnavailableError, UnknownProviderError, UsageError
+from ..core.errors import KeyringUnavailableError, UsageError
 from .command import add_command
 
 
@@ -37,21 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--delete", action="store_true", help="forget the stored account instead")
 
 
-def _spec(name: str):
-    wanted = canonical_name(name)  # a former name (theia) logs in to the provider now serving it
-    for info in list_providers():
-        if info.name == wanted:
-            return info
-    known = ", ".join(i.name for i in list_providers()) or "none"
-    raise UnknownProviderError(f"Unknown provider {name!r}; known providers: {known}.", provider=name)
-
-
 def run(args: argparse.Namespace) -> int:
     """store a provider's credentials in the keyring
 
     Store a provider's account in the system keyring (prompting without echo).
     """
-    info = _spec(args.provider)
+    info = provider_spec(args.provider)  # a former name (theia): the provider now serving it
     if args.delete:
         delete_credentials(info.name)
         print(f"Forgot the {info.name} account (if one was stored).")

@@ -43,14 +43,18 @@ def dock_queue_file() -> Path:
     return base / "scene_picker" / "download_queue.sqlite"
 
 
+def _or_legacy(database: Path) -> Path:
+    """``database``, or the legacy JSON queue beside it when only that one exists (read as it is)."""
+    legacy = database.with_suffix(".json")
+    return legacy if not database.is_file() and legacy.is_file() else database
+
+
 def resolve(path: Path | None) -> Path:
     if path is None:
-        here = queue_file(Path("."))
-        return here if here.is_file() else dock_queue_file()
+        here = _or_legacy(queue_file(Path(".")))
+        return here if here.is_file() else _or_legacy(dock_queue_file())
     if path.is_dir():
-        found = queue_file(path)
-        legacy = found.with_suffix(".json")
-        return legacy if not found.is_file() and legacy.is_file() else found
+        return _or_legacy(queue_file(path))
     return path if path.exists() else database_path(path)
 
 

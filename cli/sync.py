@@ -121,8 +121,9 @@ def run_searches(plan: Plan, now: dt.datetime, sidecar_workers: int = 8) -> list
         query = search.query(now, vector_reader=read_vector_aoi)
         for name in search.providers:
             try:
-                provider = build_provider(name, search.provider_options(name))
-                outcome.options[provider.name] = search.provider_options(name)
+                options = search.provider_options(name)
+                provider = build_provider(name, options)
+                outcome.options[provider.name] = options
                 label = f"{search.name} ({provider.label})"
                 scenes = filter_scenes(
                     provider.search(query), search.sidecar, provider.http, sidecar_workers, label=label
@@ -186,18 +187,23 @@ def search_jobs(found: Found, out: Path) -> list[Pending]:
     ]
 
 
-def plan_jobs(found: list[Found], out: Path, queue_jobs: list[Job]) -> tuple[list[Pending], dict[str, int]]:
-    """The scenes to fetch (one per key, first search wins) and, per search, how many are complete."""
+def plan_jobs(
+    found: list[Found], out: Path, queue_jobs: list[Job]
+) -> tuple[list[Pending], dict[str, int], set[str]]:
+    """The scenes to fetch (one per key, first search wins), per search how many are complete, and the
+    keys of every scene the searches found."""
     done = complete_keys(queue_jobs)
     pending: dict[str, Pending] = {}
     complete = {f.search.name: 0 for f in found}
+    keys: set[str] = set()
     for outcome in found:
         for item in search_jobs(outcome, out):
+            keys.add(item.payload["key"])
             if item.payload["key"] in done:
                 complete[outcome.search.name] += 1
             else:
                 pending.setdefault(item.payload["key"], item)
-    return list(pending.values()), complete
+    return list(pending.values()), complete, keys
 
 
 # -- run ------------------------------------------------------------------------------------------------
@@ -226,19 +232,12 @@ def _queue_jobs(out: Path) -> list[Job]:
     try:
         return queue.jobs()
     finally:
-        _release(queue)
-
-
-def _release(queue: DownloadQueue) -> None:
-    """Let go of the queue's storage when it holds any (a database queue has ``close``)."""
-    close = getattr(queue, "close", None)
-    if close is not None:
-        close()
+        queue.close()
 
 
 def dry_run(plan: Plan, out: Path, now: dt.datetime, sidecar_workers: int = 8) -> int:
     found = run_searches(plan, now, sidecar_workers)
-    pending, complete = plan_jobs(found, out, _queue_jobs(out))
+    pending, complete, _ = plan_jobs(found, out, _queue_jobs(out))
     for outcome in found:
         todo = [p for p in pending if p.search is outcome.search]
         print(
@@ -263,25 +262,22 @@ def sync(plan: Plan, out: Path, now: dt.datetime, concurrency: int = 2, sidecar_
         download.queue_file(out), workers=concurrency, handlers={download.SCENE_JOB: handler}
     )
     try:
-        pending, complete = plan_jobs(found, out, queue.jobs())
+        pending, complete, keys = plan_jobs(found, out, queue.jobs())
         wanted = _run(queue, pending, view, out)
         outcomes = [(item, queue.get(job_id), handler.errors.get(job_id)) for item, job_id in wanted]
         finished = queue.jobs()
     finally:
         view.close()
-        _release(queue)
+        queue.close()
     code = report(found, complete, outcomes)
-    if any(f.search.fetch.clip for f in found):
-        keys = {item.payload["key"] for f in found for item in search_jobs(f, out)}
+    if any(f.search.fetch.clip for f in found):  # how each file was clipped; the stacks of every date so far
         files = [
             path
             for job in finished
             if job.state == DONE and job.payload.get("key") in keys
             for path in (job.result or {}).get("files") or []
         ]
-        clip_options.report_clips(
-            files, out
-        )  # how each file was clipped; the time stacks of every date so far
+        clip_options.report_clips(files, out)
     return code
 
 

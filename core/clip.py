@@ -11,8 +11,9 @@ member matching ``members``), choosing per file:
 - ``downloaded``: any other raster (JPEG 2000, a server without ranges) is downloaded whole, then
   clipped; ``local``: a ``file://`` asset is clipped in place.
 
-A provider whose downloader overrides ``download`` (account leases, activation, signed links) downloads
-as usual into a hidden folder, and its rasters are clipped from there (``downloaded``).
+A provider whose downloader changes the download template (``has_own_download``: account leases,
+activation, signed links) downloads as usual into a hidden folder, and its rasters are clipped from
+there (``downloaded``); any other scene is activated for the chosen assets first (``prepare``).
 
 The temporary full copies are removed once clipped. Each output gets a record (the hidden
 ``.NAME.scene-picker.json`` of :mod:`scene_picker.core.transfer`) saying what was read, from where
@@ -138,17 +139,8 @@ def clip_scene(
     job.outcome = outcome
     if downloader.has_own_download():
         job.provider_download(assets, members)  # the provider's own download, then clipped here
-        return outcome
-    for asset in downloader.select_assets(assets):
-        if cancel is not None:
-            cancel.raise_if_cancelled(f"Clipping {scene.id}")
-        if members:
-            if asset.is_zip:
-                job.zip_members(asset, members)
-        elif is_raster_name(asset.href, asset.media_type):
-            job.asset(asset)
-        else:
-            outcome.not_raster.append(asset.key)
+    else:
+        job.scene_assets(assets, members)
     if not outcome.clipped:
         what = f"zip member matching {', '.join(members)}" if members else "raster asset"
         raise UsageError(f"Scene {scene.id} has no {what} to clip.")
@@ -161,6 +153,21 @@ class _SceneClip:
         self.overwrite, self.cancel, self.progress = overwrite, cancel, progress
         self.scene = downloader.scene
         self.outcome: ClipOutcome
+
+    def scene_assets(self, assets: Optional[Sequence[str]], members: Optional[Sequence[str]]) -> None:
+        """Activate the chosen assets (the template's ``prepare``: they are read without the download
+        template), then clip each raster asset, or the zip members matching ``members``."""
+        self.downloader.prepare(assets, self.cancel, self.progress)
+        for asset in self.downloader.select_assets(assets):
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled(f"Clipping {self.scene.id}")
+            if members:
+                if asset.is_zip:
+                    self.zip_members(asset, members)
+            elif is_raster_name(asset.href, asset.media_type):
+                self.asset(asset)
+            else:
+                self.outcome.not_raster.append(asset.key)
 
     # -- one asset ------------------------------------------------------------------------------------
     def asset(self, asset: Asset) -> None:

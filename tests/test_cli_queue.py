@@ -98,3 +98,16 @@ def test_default_is_the_dock_queue_where_qgis_keeps_it(qgis_app):
     from scene_picker.ui.download_task import default_state_file
 
     assert dock_queue_file() == default_state_file()
+
+
+def test_a_legacy_json_queue_is_found_as_the_folders_queue(tmp_path, capsys, monkeypatch):
+    legacy = tmp_path / ".scene-picker" / "queue.json"
+    legacy.parent.mkdir()
+    job = {"id": "j1", "kind": "scene", "label": "OLD_SCENE", "state": "done", "payload": {}}
+    legacy.write_text(json.dumps({"version": 1, "jobs": [job]}))
+    assert main(["queue", str(tmp_path)]) == 0
+    assert f"{legacy}: 1 jobs (1 done)" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)  # no PATH: the current folder's queue, legacy or not, before the dock's
+    assert main(["queue"]) == 0
+    assert "OLD_SCENE" in capsys.readouterr().out
+    assert legacy.is_file()  # read only: not migrated by looking at it

@@ -9,10 +9,12 @@ import pytest
 from osgeo import gdal
 from shapely.geometry import box
 
+from scene_picker.catalogs.download import download_scene
 from scene_picker.core.clip import DOWNLOADED, clip_scene, read_record
 from scene_picker.core.clip_raster import ClipRequest
 from scene_picker.core.clip_stack import clip_summary
 from scene_picker.core.credentials import delete_credentials, store_credentials
+from scene_picker.core.errors import UsageError
 from scene_picker.providers.planet import PlanetProvider
 from scene_picker.providers.polling import PollPolicy
 
@@ -61,3 +63,22 @@ def test_planet_scene_is_downloaded_by_the_provider_then_clipped(planet, tmp_pat
     again = clip_scene(provider.downloader(scene), tmp_path, request, assets=["ortho_analytic_4b"])
     assert again.result.skipped == 1 and again.clipped[0].path == clipped.path
     assert not [c for c in planet.calls if c["path"].endswith(("/activate", "/download"))]
+    # through the service layer (the job every face runs) too: not even the asset listing of activation
+    planet.calls.clear()
+    payload = request.to_payload()
+    result = download_scene(provider.downloader(scene), tmp_path, assets=["ortho_analytic_4b"], clip=payload)
+    assert result.skipped == 1 and result.files == [clipped.path]
+    assert not [c for c in planet.calls if c["path"].endswith(("/assets", "/activate", "/download"))]
+
+
+def test_planet_scene_without_a_raster_to_clip_is_an_error(planet, tmp_path):
+    item = planet.items[0]
+    item.assets["ortho_analytic_4b_xml"] = b"<metadata/>"
+    provider = PlanetProvider(url=planet.api_url, poll=FAST)
+    scene = provider.get(item.id)
+    request = ClipRequest(box(*item.polygon.bounds))
+    with pytest.raises(UsageError, match=f"Scene {item.id} has no raster asset to clip"):
+        clip_scene(provider.downloader(scene), tmp_path, request, assets=["ortho_analytic_4b_xml"])
+    assert [c for c in planet.calls if c["path"].endswith("/download")]  # downloaded, then found no raster
+    assert not (tmp_path / item.id / ".clip-full").exists()
+    assert not list((tmp_path / item.id).glob("*.clip.tif"))

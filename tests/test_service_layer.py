@@ -14,6 +14,7 @@ from scene_picker.core.errors import UsageError
 from scene_picker.core.platforms import canonical_platform, normalise_platform
 from scene_picker.core.query import Query
 from scene_picker.providers import registry
+from scene_picker.providers.base import Provider
 
 from support.forward_proxy import ForwardProxy
 from support.planet_emulator import PlanetEmulator
@@ -101,3 +102,30 @@ def test_the_network_configuration_reaches_the_api_client_built_later(planet):
     api_calls = [url for _, url, _ in proxy.seen if url.startswith(planet.api_url)]
     assert api_calls and len(api_calls) == len(proxy.seen)
     assert any(method == "POST" for method, _, _ in proxy.seen)  # the quick search itself
+
+
+class _FaultyProvider(Provider):
+    """A throw-away provider whose constructor has a bug (a TypeError of its own, no option given)."""
+
+    name = "faulty-constructor-test"
+
+    def __init__(self) -> None:
+        super().__init__(http=None)
+        len(None)  # type: ignore[arg-type]  # the bug: TypeError raised inside the constructor
+
+    def search(self, query):  # never reached: the constructor fails
+        raise NotImplementedError
+
+    def get(self, scene_id):  # never reached: the constructor fails
+        raise NotImplementedError
+
+
+def test_a_providers_own_type_error_is_not_blamed_on_options():
+    registry.register(_FaultyProvider)
+    try:
+        with pytest.raises(TypeError, match="NoneType"):
+            build_provider(_FaultyProvider.name)
+        with pytest.raises(UsageError, match=f"Provider {_FaultyProvider.name} takes no auth option"):
+            build_provider(_FaultyProvider.name, {"auth": object()})
+    finally:
+        registry.unregister(_FaultyProvider.name)
