@@ -30,6 +30,7 @@ from typing import Any, Iterator, Optional
 
 from ..core.cancel import CancelToken
 from ..core.errors import CancelledError, NetworkError, OutputError, ScenePickerError, UsageError
+from ..core.naming import private_dir
 from ..core.progress import Progress
 from ..core.queue import Job
 from ..core.redact import redact
@@ -120,7 +121,7 @@ def cluster_jobs(args: Any, pool: ProviderPool, view: ProgressView) -> Iterator[
 def check_shared_folder(client: Any, out: Path) -> None:
     """Refuse (:class:`OutputError`) unless every worker sees this process's probe file in ``out`` and
     can write there: the output folder must be one shared folder at the same path on every worker."""
-    folder = Path(out).resolve() / ".scene-picker"
+    folder = private_dir(Path(out).resolve())
     folder.mkdir(parents=True, exist_ok=True)
     name, token = f"cluster-probe-{uuid.uuid4().hex}", uuid.uuid4().hex
     (folder / name).write_text(token, encoding="utf-8")

@@ -1,6 +1,6 @@
 """``scene-picker download``: fetch scenes from a search result file or by id, in parallel.
 
-Scenes come from a GeoJSON file written by ``scene-picker search --output`` (optionally narrowed with
+Scenes come from a GeoJSON file written by ``scene-picker search --out`` (optionally narrowed with
 ``--id``; read one feature at a time), or from ``--provider NAME --id ID…`` (looked up in the catalog).
 They are queued in ``OUT/.scene-picker/queue.sqlite`` (:mod:`scene_picker.core.queue`; several
 processes may share it), a scene whose links are signed by provider and id only (its record is asked
@@ -34,6 +34,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 from ..catalogs import parse_option_pairs
 from ..core.errors import CancelledError, ProviderResponseError, ScenePickerError, UsageError
+from ..core.naming import PRIVATE_DIR
 from ..core.queue import DONE, QUEUED, DownloadQueue, Job
 from ..core.redact import redact_url
 from ..core.scene import Scene
@@ -49,7 +50,7 @@ __all__ = ["ProviderPool", "SceneJobs", "queue_file", "read_result_file", "regis
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(subparsers, "download", run)
     parser.add_argument(
-        "results", nargs="?", type=Path, help="GeoJSON written by 'scene-picker search --output'"
+        "results", nargs="?", type=Path, help="GeoJSON written by 'scene-picker search --out'"
     )
     parser.add_argument(
         "--id", dest="ids", action="append", default=[], metavar="ID", help="scene id (repeatable)"
@@ -172,7 +173,7 @@ def print_plan(scenes: Iterable[Scene], pool: ProviderPool, args, assets, member
 
 
 # -- run ----------------------------------------------------------------------------------------------
-QUEUE_FILE = Path(".scene-picker") / "queue.sqlite"
+QUEUE_FILE = Path(PRIVATE_DIR) / "queue.sqlite"
 SCENE_JOB = "scene"
 
 

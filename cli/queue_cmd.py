@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def dock_queue_file() -> Path:
-    """The QGIS dock's queue (``QStandardPaths.GenericDataLocation/scene_picker/download_queue.json``)."""
+    """The QGIS dock's queue (``QStandardPaths.GenericDataLocation/scene_picker/download_queue.sqlite``)."""
     if sys.platform.startswith("win"):
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":

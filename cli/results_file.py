@@ -1,6 +1,6 @@
 """Reading a search result file (GeoJSON) one feature at a time, in bounded memory.
 
-``scene-picker search --output`` writes a FeatureCollection; a plan of 10 000 scenes should not be held
+``scene-picker search --out`` writes a FeatureCollection; a plan of 10 000 scenes should not be held
 in memory as 10 000 parsed STAC items. :func:`iter_features` walks the top-level object with the
 standard library's JSON decoder, yielding the members of its ``features`` array one by one (a list of
 Features and a single Feature are accepted too). Malformed JSON raises ``ValueError``.
